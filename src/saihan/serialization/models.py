@@ -1,0 +1,36 @@
+"""The public models whose schemas are published in ``docs/schemas/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from saihan.serialization.schema import json_schema
+
+__all__ = ["public_models", "published_schemas"]
+
+
+def public_models() -> tuple[type, ...]:
+    """Every model class with a published JSON Schema."""
+    # Imported here: saihan.directory's loaders use this package.
+    from saihan import directory
+
+    return (
+        directory.LocalizedText,
+        directory.Address,
+        directory.GeoPoint,
+        directory.Location,
+        directory.ContactPoint,
+        directory.ServiceArea,
+        directory.Eligibility,
+        directory.Service,
+        directory.Agency,
+        directory.Need,
+        directory.AgencyKind,
+        directory.DirectoryMeta,
+        directory.Directory,
+    )
+
+
+def published_schemas() -> dict[str, dict[str, Any]]:
+    """File name (``Service.schema.json``) to schema, for every public model."""
+    return {f"{model.__name__}.schema.json": json_schema(model) for model in public_models()}

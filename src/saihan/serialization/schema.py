@@ -1,0 +1,242 @@
+"""JSON Schema (Draft 2020-12) for every public model, derived from its attrs fields.
+
+cattrs does not generate schemas, so this module walks each class's typed
+fields: field metadata adds constraints (``metadata={"schema": {...}}``) and a
+description (``metadata={"doc": "..."}``).  The published copies live in
+``docs/schemas/`` and a test keeps them in sync with the code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import inspect
+import json
+import types
+from collections import deque
+from typing import Any, Union, get_args, get_origin
+
+import attrs
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaViolation
+
+from saihan.errors import ErrorItem
+
+__all__ = ["json_schema", "schema_errors"]
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def json_schema(cls: type) -> dict[str, Any]:
+    """The Draft 2020-12 JSON Schema of a public attrs model class.
+
+    Nested model classes go into ``$defs``; unknown fields are not allowed.
+    """
+    if not attrs.has(cls):
+        raise TypeError(f"{cls!r} is not an attrs model class")
+    defs: dict[str, Any] = {}
+    _ref(cls, defs)
+    root = defs.pop(cls.__name__)
+    schema: dict[str, Any] = {"$schema": DRAFT, "title": cls.__name__, **root}
+    if defs:
+        schema["$defs"] = dict(sorted(defs.items()))
+    return schema
+
+
+def _ref(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
+    name = cls.__name__
+    if name not in defs:
+        defs[name] = {}  # placeholder: stops recursion on self-reference
+        defs[name] = _object_schema(cls, defs)
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
+    from saihan.serialization.converter import unstructure
+
+    attrs.resolve_types(cls)
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for field in attrs.fields(cls):
+        if not field.init:
+            continue
+        prop = _type_schema(field.type, defs)
+        extra = dict(field.metadata.get("schema", {}))
+        _merge(prop, extra)
+        if "doc" in field.metadata:
+            prop = {"description": field.metadata["doc"], **prop}
+        if field.default is attrs.NOTHING:
+            required.append(field.name)
+        else:
+            default = field.default
+            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                default = default.factory()
+            if not attrs.has(type(default)):
+                prop["default"] = unstructure(default)
+        properties[field.name] = prop
+    schema: dict[str, Any] = {"type": "object"}
+    doc = inspect.getdoc(cls)
+    if doc:
+        schema["description"] = doc.split("\n\n")[0].replace("\n", " ")
+    schema["properties"] = properties
+    if required:
+        schema["required"] = required
+    schema["additionalProperties"] = False
+    return schema
+
+
+def _merge(prop: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Apply field constraints to the non-null branch of a property schema."""
+    target = prop
+    if "anyOf" in prop:
+        target = next(branch for branch in prop["anyOf"] if branch.get("type") != "null")
+        if "$ref" in target:
+            return
+    for key, value in extra.items():
+        if key == "items" and "items" in target:
+            target["items"] = {**target["items"], **value}
+        else:
+            target[key] = value
+
+
+def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        options = [arg for arg in get_args(tp) if arg is not type(None)]
+        nullable = len(options) < len(get_args(tp))
+        if len(options) != 1:
+            return {"anyOf": [_type_schema(arg, defs) for arg in get_args(tp)]}
+        inner = _type_schema(options[0], defs)
+        if not nullable:
+            return inner
+        if "type" in inner and isinstance(inner["type"], str) and "enum" not in inner:
+            return {**inner, "type": [inner["type"], "null"]}
+        return {"anyOf": [inner, {"type": "null"}]}
+    if origin is tuple:
+        args = get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return {"type": "array", "items": _type_schema(args[0], defs)}
+        raise TypeError(f"fixed-length tuples are not used in models: {tp!r}")
+    if origin is frozenset:
+        return {"type": "array", "items": _type_schema(get_args(tp)[0], defs), "uniqueItems": True}
+    if isinstance(tp, type):
+        if attrs.has(tp):
+            return _ref(tp, defs)
+        if issubclass(tp, enum.Enum):
+            return {"type": "string", "enum": [member.value for member in tp]}
+        if tp is bool:
+            return {"type": "boolean"}
+        if tp is int:
+            return {"type": "integer"}
+        if tp is float:
+            return {"type": "number"}
+        if tp is str:
+            return {"type": "string"}
+        if tp is dt.datetime:
+            return {"type": "string", "format": "date-time"}
+        if tp is dt.date:
+            return {"type": "string", "format": "date", "pattern": _DATE_PATTERN}
+    raise TypeError(f"no JSON Schema mapping for {tp!r}")
+
+
+@functools.cache
+def _validator(cls: type) -> Draft202012Validator:
+    return Draft202012Validator(
+        json_schema(cls), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def schema_errors(data: Any, cls: type) -> list[ErrorItem]:
+    """Every way ``data`` breaks the schema of ``cls``, as ErrorItems with field paths."""
+    items: list[ErrorItem] = []
+    for violation in _validator(cls).iter_errors(data):
+        items.extend(_items(violation))
+    return sorted(set(items), key=lambda item: (item.path, item.message))
+
+
+def _format_path(parts: deque[str | int] | list[str | int]) -> str:
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path = f"{path}.{part}" if path else str(part)
+    return path
+
+
+def _items(violation: SchemaViolation) -> list[ErrorItem]:
+    where = list(violation.absolute_path)
+    schema = violation.schema if isinstance(violation.schema, dict) else {}
+    if violation.validator == "additionalProperties" and isinstance(violation.instance, dict):
+        allowed = schema.get("properties", {})
+        return [
+            ErrorItem(_format_path([*where, key]), f"unknown field {key!r}")
+            for key in violation.instance
+            if key not in allowed
+        ]
+    if violation.validator == "required" and isinstance(violation.instance, dict):
+        missing = [
+            key for key in _as_list(violation.validator_value) if key not in violation.instance
+        ]
+        return [
+            ErrorItem(_format_path([*where, key]), "required field is missing") for key in missing
+        ]
+    if violation.validator == "anyOf" and violation.context:
+        # Optional[Model]: report why the non-null branch failed, not "not valid under any".
+        not_null = [
+            inner
+            for inner in violation.context
+            if not (isinstance(inner.schema, dict) and inner.schema.get("type") == "null")
+        ]
+        if not_null and violation.instance is not None:
+            found: list[ErrorItem] = []
+            for inner in not_null:
+                found.extend(_items(inner))
+            return found
+    return [ErrorItem(_format_path(where), _message(violation))]
+
+
+def _message(violation: SchemaViolation) -> str:
+    if violation.validator == "type":
+        expected = violation.validator_value
+        expected_text = " or ".join(expected) if isinstance(expected, list) else expected
+        got = _json_type(violation.instance)
+        return f"expected {expected_text}, got {got} {_short(violation.instance)}"
+    if violation.validator == "enum":
+        allowed = ", ".join(str(value) for value in _as_list(violation.validator_value))
+        return f"{_short(violation.instance)} is not one of: {allowed}"
+    if violation.validator == "pattern":
+        return (
+            f"{_short(violation.instance)} does not match the pattern {violation.validator_value}"
+        )
+    return violation.message
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _short(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
