@@ -16,7 +16,7 @@ import attrs
 from saihan._validation import Checker
 from saihan.directory._data import read_rows
 from saihan.directory.text import LocalizedText
-from saihan.errors import NotFoundError
+from saihan.errors import ErrorItem, NotFoundError, ValidationError
 
 __all__ = ["Need", "NeedTaxonomy", "PriorityArea", "default_taxonomy", "priority_areas"]
 
@@ -72,24 +72,18 @@ class NeedTaxonomy:
     __slots__ = ("_children", "_descendants", "_needs")
 
     def __init__(self, needs: Iterable[Need]) -> None:
-        check = Checker()
         by_code: dict[str, Need] = {}
-        for index, need in enumerate(needs):
-            if need.code in by_code:
-                check.add(f"[{index}].code", f"duplicate need code {need.code!r}")
-            by_code[need.code] = need
-        for index, need in enumerate(by_code.values()):
-            if need.parent is not None and need.parent not in by_code:
-                check.add(f"[{index}].parent", f"unknown parent need {need.parent!r}")
-        check.done()
+        problems = _problems(list(needs), by_code)
+        if problems:
+            raise ValidationError(problems)
         self._needs = by_code
         self._children: dict[str, list[str]] = {code: [] for code in by_code}
         for need in by_code.values():
             if need.parent is not None:
                 self._children[need.parent].append(need.code)
-        self._descendants: dict[str, frozenset[str]] = {}
-        for code in by_code:
-            self._descendants[code] = frozenset(self._walk_down(code))
+        self._descendants: dict[str, frozenset[str]] = {
+            code: frozenset(self._walk_down(code)) for code in by_code
+        }
 
     def _walk_down(self, code: str) -> Iterator[str]:
         stack = [code]
@@ -153,8 +147,43 @@ class NeedTaxonomy:
         return area
 
     def extended(self, extra: Iterable[Need]) -> NeedTaxonomy:
-        """A new taxonomy with ``extra`` needs added (a municipality's own needs)."""
-        return NeedTaxonomy([*self._needs.values(), *extra])
+        """A new taxonomy with ``extra`` needs added (a municipality's own needs).
+
+        Problems are reported with paths into ``extra`` (``[2].parent``).
+        """
+        added = list(extra)
+        by_code = dict(self._needs)
+        problems = _problems(added, by_code)
+        if problems:
+            raise ValidationError(problems)
+        return NeedTaxonomy(by_code.values())
+
+
+def _problems(needs: list[Need], by_code: dict[str, Need]) -> list[ErrorItem]:
+    """Add ``needs`` to ``by_code``; return duplicates, unknown parents and cycles."""
+    check = Checker()
+    for index, need in enumerate(needs):
+        if need.code in by_code:
+            check.add(f"[{index}].code", f"duplicate need code {need.code!r}")
+        else:
+            by_code[need.code] = need
+    for index, need in enumerate(needs):
+        if need.parent is not None and need.parent not in by_code:
+            check.add(f"[{index}].parent", f"unknown parent need {need.parent!r}")
+        elif _in_cycle(need, by_code):
+            check.add(f"[{index}].parent", f"need {need.code!r} is its own ancestor")
+    return check.errors
+
+
+def _in_cycle(need: Need, by_code: dict[str, Need]) -> bool:
+    seen = {need.code}
+    current = need
+    while current.parent is not None and current.parent in by_code:
+        if current.parent in seen:
+            return True
+        seen.add(current.parent)
+        current = by_code[current.parent]
+    return False
 
 
 @functools.cache

@@ -40,7 +40,7 @@ def _sorted_set(value: frozenset[Any]) -> list[Any]:
 
 
 converter.register_unstructure_hook_func(
-    lambda cls: getattr(cls, "__origin__", None) is frozenset, _sorted_set
+    lambda cls: cls is frozenset or getattr(cls, "__origin__", None) is frozenset, _sorted_set
 )
 
 

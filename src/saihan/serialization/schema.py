@@ -21,7 +21,7 @@ import attrs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaViolation
 
-from saihan.errors import ErrorItem
+from saihan.errors import ErrorItem, ValidationError
 
 __all__ = ["json_schema", "schema_errors"]
 
@@ -35,7 +35,7 @@ def json_schema(cls: type) -> dict[str, Any]:
     Nested model classes go into ``$defs``; unknown fields are not allowed.
     """
     if not attrs.has(cls):
-        raise TypeError(f"{cls!r} is not an attrs model class")
+        raise ValidationError(f"{cls!r} is not a saihan model class", path="cls")
     defs: dict[str, Any] = {}
     _ref(cls, defs)
     root = defs.pop(cls.__name__)
@@ -54,7 +54,7 @@ def _ref(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
-    from saihan.serialization.converter import unstructure
+    from saihan.serialization.converter import converter
 
     attrs.resolve_types(cls)
     properties: dict[str, Any] = {}
@@ -74,7 +74,7 @@ def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
             if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
                 default = default.factory()
             if not attrs.has(type(default)):
-                prop["default"] = unstructure(default)
+                prop["default"] = converter.unstructure(default, unstructure_as=field.type)
         properties[field.name] = prop
     schema: dict[str, Any] = {"type": "object"}
     doc = inspect.getdoc(cls)
