@@ -36,6 +36,7 @@ class LegalSituation(enum.StrEnum):
     NONE = "none"  # no current proceedings or supervision
     UNKNOWN = "unknown"
     UNDER_INVESTIGATION = "under_investigation"  # 捜査・公判中
+    PROSECUTION_DEFERRED = "prosecution_deferred"  # 起訴猶予 (entrance support, 入口支援)
     SUSPENDED_SENTENCE = "suspended_sentence"  # 執行猶予
     ON_PROBATION = "on_probation"  # 保護観察中 (probation)
     IN_PRISON = "in_prison"  # 受刑中

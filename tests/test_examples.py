@@ -1,0 +1,40 @@
+"""The runnable examples in examples/ work as their docstrings say."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from saihan.directory import load_directory
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_find_support_example_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "find_support.py"), "八王子市", "housing"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.startswith("八王子市 (Hachioji-shi, 132012)")
+    assert "住居 / Housing:" in result.stdout
+    assert "住居確保給付金の支給" in result.stdout
+
+
+def test_find_support_example_reports_errors() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "find_support.py"), "toshima"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "ambiguous" in result.stderr
+
+
+def test_municipal_extension_adds_needs_and_kinds() -> None:
+    directory = load_directory(EXAMPLES / "municipal_extension.json")
+    assert [s.id for s in directory.search(need="welfare")] == ["hachioji-food-parcels"]
+    assert [s.id for s in directory.search(need="community")] == ["hachioji-food-parcels"]
+    assert directory.taxonomy.priority_area("welfare.food") == 2
+    assert directory.kinds["food_bank"].name.en == "Food bank"
