@@ -1,0 +1,203 @@
+"""``saihan directory ...``: validate, export, search and list directories."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from saihan import plugins
+from saihan.cli.common import EXIT_OK, add_input, input_directory
+from saihan.cli.table import render_table
+from saihan.directory import (
+    AreaKind,
+    Audience,
+    Channel,
+    Directory,
+    Service,
+    municipality,
+    tokyo_municipalities,
+)
+from saihan.errors import SaihanError, ValidationError
+from saihan.serialization import unstructure
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    """Add the ``directory`` command group to the top-level subparsers."""
+    directory = commands.add_parser("directory", help="validate, export and search directories")
+    directory.set_defaults(group_parser=directory)
+    sub = directory.add_subparsers(dest="action", metavar="ACTION")
+
+    validate = sub.add_parser("validate", help="check a directory file; list every error")
+    validate.add_argument("file", type=Path, help="a directory document (JSON)")
+    validate.add_argument("--format", default="json", help="importer to read it with (json)")
+    validate.set_defaults(handler=_validate)
+
+    export = sub.add_parser("export", help="write a directory through an exporter plugin")
+    add_input(export)
+    export.add_argument("--format", default="json", help="exporter name (default: json)")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "--include-confidential",
+        action="store_true",
+        help="keep confidential addresses (for a private backup, never for publishing)",
+    )
+    export.set_defaults(handler=_export)
+
+    search = sub.add_parser("search", help="find services by need, place, kind or text")
+    add_input(search)
+    search.add_argument("--need", help="need code, e.g. housing or drug_alcohol.treatment")
+    search.add_argument("--municipality", help="code or name: 131016, 八王子市, hachioji")
+    search.add_argument("--kind", help="agency kind code, e.g. hello_work")
+    search.add_argument("--audience", choices=[a.value for a in Audience], help="who consults")
+    search.add_argument("--channel", choices=[c.value for c in Channel], help="how to reach it")
+    search.add_argument("--text", help="words in names or descriptions (any width, kana)")
+    search.add_argument("--format", choices=("table", "json"), default="table")
+    search.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of tables")
+    search.set_defaults(handler=_search)
+
+    needs = sub.add_parser("needs", help="list the need taxonomy")
+    add_input(needs)
+    needs.add_argument("--lang", choices=("ja", "en"), default="ja")
+    needs.set_defaults(handler=_needs)
+
+    kinds = sub.add_parser("kinds", help="list the agency kinds")
+    add_input(kinds)
+    kinds.add_argument("--lang", choices=("ja", "en"), default="ja")
+    kinds.set_defaults(handler=_kinds)
+
+    places = sub.add_parser("municipalities", help="list Tokyo's 62 municipalities")
+    places.set_defaults(handler=_municipalities)
+
+
+def _validate(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as error:
+        raise ValidationError(f"cannot read {str(args.file)!r}: {error.strerror}") from None
+    directory = plugins.importer(args.format).load(data)
+    print(
+        f"ok: {args.file}: {len(directory.agencies)} agencies, {len(directory.services)} services",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    directory = input_directory(args)
+    exporter = plugins.exporter(args.format)
+    payload = exporter.export(directory, include_confidential=args.include_confidential)
+    if args.output is None:
+        out.write(payload.decode("utf-8"))
+        out.flush()
+    else:
+        try:
+            args.output.write_bytes(payload)
+        except OSError as error:
+            raise ValidationError(f"cannot write {str(args.output)!r}: {error.strerror}") from None
+        print(f"wrote {len(directory.services)} services to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _search(args: argparse.Namespace, out: TextIO) -> int:
+    directory = input_directory(args)
+    found = directory.search(
+        need=args.need,
+        municipality=args.municipality,
+        kind=args.kind,
+        audience=args.audience,
+        channel=args.channel,
+        text=args.text,
+    )
+    if args.format == "json":
+        records = [_service_record(directory, service) for service in found]
+        json.dump({"count": len(found), "services": records}, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    if not found:
+        print(
+            "no services match" if args.lang == "en" else "該当するサービスはありません", file=out
+        )
+        return EXIT_OK
+    headers = (
+        ("id", "service", "agency kind", "area", "channels")
+        if args.lang == "en"
+        else ("id", "サービス", "機関の種別", "対象地域", "連絡方法")
+    )
+    rows = [
+        (
+            service.id,
+            service.name.get(args.lang),
+            directory.kinds[directory.agency_of(service).kind].name.get(args.lang),
+            _area_label(service, args.lang),
+            ", ".join(sorted(directory.channels_of(service))),
+        )
+        for service in found
+    ]
+    print(render_table(headers, rows), file=out)
+    tail = f"{len(found)} services" if args.lang == "en" else f"{len(found)} 件"
+    print(tail, file=out)
+    return EXIT_OK
+
+
+def _service_record(directory: Directory, service: Service) -> dict[str, object]:
+    agency = directory.agency_of(service)
+    record: dict[str, object] = unstructure(service)
+    record["agency"] = {"id": agency.id, "name": unstructure(agency.name), "kind": agency.kind}
+    record["channels"] = sorted(directory.channels_of(service))
+    return record
+
+
+def _area_label(service: Service, lang: str) -> str:
+    area = service.area
+    if area.kind is AreaKind.NATIONAL:
+        return "national" if lang == "en" else "全国"
+    if area.kind is AreaKind.PREFECTURE:
+        if area.prefecture_code == "13":
+            return "all of Tokyo" if lang == "en" else "東京都全域"
+        return f"prefecture {area.prefecture_code}"
+    codes = sorted(area.municipality_codes)
+    first = codes[0]
+    try:
+        place = municipality(first)
+        name = place.name_en if lang == "en" else place.name_ja
+    except SaihanError:
+        name = first
+    return name if len(codes) == 1 else f"{name} +{len(codes) - 1}"
+
+
+def _needs(args: argparse.Namespace, out: TextIO) -> int:
+    taxonomy = input_directory(args).taxonomy
+    rows = []
+    for need in taxonomy:
+        depth = len(taxonomy.ancestors(need.code)) - 1
+        rows.append(
+            (
+                "  " * depth + need.code,
+                need.label.get(args.lang),
+                str(taxonomy.priority_area(need.code)),
+            )
+        )
+    headers = ("code", "need", "area") if args.lang == "en" else ("コード", "ニーズ", "重点課題")
+    print(render_table(headers, rows, max_width=60), file=out)
+    return EXIT_OK
+
+
+def _kinds(args: argparse.Namespace, out: TextIO) -> int:
+    kinds = input_directory(args).kinds.values()
+    rows = [(k.code, k.name.get(args.lang), ", ".join(sorted(k.needs))) for k in kinds]
+    headers = ("code", "kind", "needs") if args.lang == "en" else ("コード", "種別", "ニーズ")
+    print(render_table(headers, rows, max_width=50), file=out)
+    return EXIT_OK
+
+
+def _municipalities(args: argparse.Namespace, out: TextIO) -> int:
+    rows = [
+        (m.code, m.name_ja, m.name_kana, m.name_en, m.kind.value) for m in tokyo_municipalities()
+    ]
+    print(render_table(("code", "name", "kana", "romaji", "kind"), rows), file=out)
+    return EXIT_OK
