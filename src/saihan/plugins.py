@@ -3,11 +3,13 @@
 Groups:
 
 ``saihan.exporters``
-    Objects with ``name``, ``media_type``, ``suffix`` and
-    ``export(directory, **options) -> bytes``.
+    Objects with ``name``, ``media_type``, ``suffix``, ``exports`` (the model
+    class they write: :class:`~saihan.directory.Directory` or
+    :class:`~saihan.schedule.BusinessCalendar`) and
+    ``export(obj, **options) -> bytes``.
 ``saihan.importers``
-    Objects with ``name``, ``media_type``, ``suffix`` and
-    ``load(data: bytes, **options) -> Directory``.
+    Objects with ``name``, ``media_type``, ``suffix``, ``imports`` (the model
+    class they read) and ``load(data: bytes, **options)`` returning one.
 ``saihan.storage``
     Storage backends (see the storage documentation).
 
@@ -21,12 +23,9 @@ object.  A distribution registers one in its ``pyproject.toml``::
 from __future__ import annotations
 
 from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from saihan.errors import PluginError
-
-if TYPE_CHECKING:
-    from saihan.directory import Directory
 
 __all__ = [
     "EXPORTERS",
@@ -49,24 +48,26 @@ GROUPS = (EXPORTERS, IMPORTERS, STORAGE)
 
 @runtime_checkable
 class Exporter(Protocol):
-    """Turns a directory into bytes in some format."""
+    """Turns a model object (a directory, a calendar) into bytes in some format."""
 
     name: str
     media_type: str
     suffix: str
+    exports: type
 
-    def export(self, directory: Directory, **options: Any) -> bytes: ...
+    def export(self, obj: Any, /, **options: Any) -> bytes: ...
 
 
 @runtime_checkable
 class Importer(Protocol):
-    """Turns bytes in some format into a validated directory."""
+    """Turns bytes in some format into a validated model object."""
 
     name: str
     media_type: str
     suffix: str
+    imports: type
 
-    def load(self, data: bytes, **options: Any) -> Directory: ...
+    def load(self, data: bytes, /, **options: Any) -> Any: ...
 
 
 def _entry_points(group: str) -> dict[str, list[EntryPoint]]:
@@ -107,17 +108,48 @@ def load_plugin(group: str, name: str) -> Any:
         ) from error
 
 
-def exporter(name: str) -> Exporter:
-    """The exporter registered as ``name`` (``json`` is built in)."""
+def exporter(name: str, *, for_type: type | None = None) -> Exporter:
+    """The exporter registered as ``name`` (``json`` and ``ical`` are built in).
+
+    With ``for_type``, the exporter must write that model class.
+    """
     plugin = load_plugin(EXPORTERS, name)
     if not isinstance(plugin, Exporter):
         raise PluginError(f"plugin {name!r} in group {EXPORTERS!r} is not an exporter")
+    if for_type is not None and plugin.exports is not for_type:
+        fitting = ", ".join(_fitting(EXPORTERS, "exports", for_type)) or "none"
+        raise PluginError(
+            f"exporter {name!r} writes {plugin.exports.__name__}, not {for_type.__name__}; "
+            f"exporters for {for_type.__name__}: {fitting}"
+        )
     return plugin
 
 
-def importer(name: str) -> Importer:
-    """The importer registered as ``name`` (``json`` is built in)."""
+def importer(name: str, *, for_type: type | None = None) -> Importer:
+    """The importer registered as ``name`` (``json`` and ``ical`` are built in).
+
+    With ``for_type``, the importer must read that model class.
+    """
     plugin = load_plugin(IMPORTERS, name)
     if not isinstance(plugin, Importer):
         raise PluginError(f"plugin {name!r} in group {IMPORTERS!r} is not an importer")
+    if for_type is not None and plugin.imports is not for_type:
+        fitting = ", ".join(_fitting(IMPORTERS, "imports", for_type)) or "none"
+        raise PluginError(
+            f"importer {name!r} reads {plugin.imports.__name__}, not {for_type.__name__}; "
+            f"importers for {for_type.__name__}: {fitting}"
+        )
     return plugin
+
+
+def _fitting(group: str, attribute: str, for_type: type) -> list[str]:
+    """Names in ``group`` whose plugin handles ``for_type`` (those that load cleanly)."""
+    names = []
+    for name in available(group):
+        try:
+            plugin = load_plugin(group, name)
+        except PluginError:
+            continue
+        if getattr(plugin, attribute, None) is for_type:
+            names.append(name)
+    return names

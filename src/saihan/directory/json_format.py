@@ -24,6 +24,7 @@ class JsonDirectoryExporter:
     name = "json"
     media_type = "application/json"
     suffix = ".json"
+    exports = Directory
 
     def export(self, directory: Directory, **options: Any) -> bytes:
         from saihan.serialization import to_json
@@ -48,6 +49,7 @@ class JsonDirectoryImporter:
     name = "json"
     media_type = "application/json"
     suffix = ".json"
+    imports = Directory
 
     def load(self, data: bytes, **options: Any) -> Directory:
         from saihan.serialization import from_json

@@ -18,6 +18,7 @@ from saihan.directory.vocabulary import (
     LegalSituation,
     PersonAttribute,
 )
+from saihan.schedule.calendar import BusinessCalendar
 
 __all__ = ["AreaKind", "ContactPoint", "Eligibility", "Service", "ServiceArea"]
 
@@ -224,6 +225,10 @@ class Service:
     )
     contacts: tuple[ContactPoint, ...] = attrs.field(
         default=(), metadata={"doc": "How to reach it; the agency's contacts apply when empty."}
+    )
+    hours: BusinessCalendar | None = attrs.field(
+        default=None,
+        metadata={"doc": "When it answers (weekly hours, holidays, reception period)."},
     )
     location_ids: tuple[str, ...] = attrs.field(
         default=(),

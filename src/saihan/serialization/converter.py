@@ -11,6 +11,8 @@ what a schema cannot express.  Every problem comes out as one
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any, TypeVar
@@ -32,11 +34,27 @@ converter.register_unstructure_hook(dt.date, lambda value: value.isoformat())
 converter.register_structure_hook(dt.date, lambda value, _: dt.date.fromisoformat(value))
 converter.register_unstructure_hook(dt.datetime, lambda value: value.isoformat())
 converter.register_structure_hook(dt.datetime, lambda value, _: dt.datetime.fromisoformat(value))
+converter.register_unstructure_hook(
+    dt.time, lambda value: value.isoformat(timespec="minutes" if not value.second else "seconds")
+)
+converter.register_structure_hook(dt.time, lambda value, _: dt.time.fromisoformat(value))
+
+
+def _set_order(item: Any) -> Any:
+    if isinstance(item, enum.Enum):
+        return _enum_positions(type(item))[item]
+    return item
+
+
+@functools.cache
+def _enum_positions(cls: type[enum.Enum]) -> dict[enum.Enum, int]:
+    return {member: position for position, member in enumerate(cls)}
 
 
 def _sorted_set(value: frozenset[Any]) -> list[Any]:
-    # Sets serialise sorted so that the same object always gives the same JSON.
-    return sorted(converter.unstructure(item) for item in value)
+    # Sets serialise sorted (enum members in the order they are defined: MO before TU)
+    # so that the same object always gives the same JSON.
+    return [converter.unstructure(item) for item in sorted(value, key=_set_order)]
 
 
 converter.register_unstructure_hook_func(

@@ -12,7 +12,7 @@ __all__ = ["public_models", "published_schemas"]
 def public_models() -> tuple[type, ...]:
     """Every model class with a published JSON Schema."""
     # Imported here: saihan.directory's loaders use this package.
-    from saihan import directory
+    from saihan import directory, schedule
 
     return (
         directory.LocalizedText,
@@ -28,6 +28,12 @@ def public_models() -> tuple[type, ...]:
         directory.AgencyKind,
         directory.DirectoryMeta,
         directory.Directory,
+        schedule.WeeklyHours,
+        schedule.AnnualClosure,
+        schedule.Closure,
+        schedule.SpecialOpening,
+        schedule.Holiday,
+        schedule.BusinessCalendar,
     )
 
 

@@ -136,6 +136,8 @@ def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
             return {"type": "string"}
         if tp is dt.datetime:
             return {"type": "string", "format": "date-time"}
+        if tp is dt.time:
+            return {"type": "string"}
         if tp is dt.date:
             return {"type": "string", "format": "date", "pattern": _DATE_PATTERN}
     raise TypeError(f"no JSON Schema mapping for {tp!r}")

@@ -1,0 +1,158 @@
+"""Japanese national holidays, and holiday sets of a municipality's own.
+
+The holiday law is not written here: the dates come from the ``holidays``
+package, which matched the Cabinet Office's published list exactly for
+1955-2027 in our check (substitute holidays 振替休日, citizens' holidays
+国民の休日, the 2019 enthronement days and the 2020/2021 Olympic moves
+included).  Each year is computed once, on first use, into a dict; a lookup
+after that is a dict lookup.
+
+Outside the supported years a lookup raises :class:`UnsupportedDateError`:
+never a silent "not a holiday".  Years after :data:`PUBLISHED_UNTIL` are
+projections: the equinox days are announced by the Cabinet Office only a year
+ahead, and a future change of the law cannot be known.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+import attrs
+
+from saihan.directory.text import LocalizedText
+from saihan.errors import ValidationError
+
+__all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "PUBLISHED_UNTIL",
+    "Holiday",
+    "HolidayCalendar",
+    "UnsupportedDateError",
+    "japanese_holidays",
+]
+
+FIRST_YEAR = 1955
+LAST_YEAR = 2099
+PUBLISHED_UNTIL = 2027  # the last year the Cabinet Office list was checked against
+
+
+class UnsupportedDateError(ValidationError):
+    """A date outside the years a holiday calendar knows."""
+
+
+@attrs.frozen
+class Holiday:
+    """A named closed day: a national holiday or a body's own (創立記念日, 庁舎点検日)."""
+
+    date: dt.date = attrs.field(metadata={"doc": "The day."})
+    name: LocalizedText = attrs.field(metadata={"doc": "Its name in Japanese and English."})
+
+
+class HolidayCalendar:
+    """A set of named holidays over a range of years, answered by dict lookups.
+
+    ``compute(year)`` supplies the holidays of one year; each year is computed
+    once, the first time it is asked about, then kept.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        first_year: int,
+        last_year: int,
+        compute: Callable[[int], Mapping[dt.date, LocalizedText]],
+    ) -> None:
+        self.label = label
+        self.first_year = first_year
+        self.last_year = last_year
+        self._compute = compute
+        self._years: dict[int, dict[dt.date, LocalizedText]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"HolidayCalendar({self.label!r}, {self.first_year}-{self.last_year})"
+
+    def _year(self, year: int) -> dict[dt.date, LocalizedText]:
+        found = self._years.get(year)
+        if found is not None:
+            return found
+        if not self.first_year <= year <= self.last_year:
+            raise UnsupportedDateError(
+                f"{self.label} knows the years {self.first_year}-{self.last_year}, not {year}",
+                path="date",
+            )
+        with self._lock:
+            if year not in self._years:
+                self._years[year] = dict(self._compute(year))
+        return self._years[year]
+
+    def supports(self, year: int) -> bool:
+        return self.first_year <= year <= self.last_year
+
+    def is_holiday(self, day: dt.date) -> bool:
+        """True when ``day`` is a holiday; :class:`UnsupportedDateError` outside the years."""
+        return _as_date(day) in self._year(day.year)
+
+    def name_of(self, day: dt.date) -> LocalizedText | None:
+        """The holiday's name in Japanese and English, or None on an ordinary day."""
+        return self._year(day.year).get(_as_date(day))
+
+    def name(self, day: dt.date, lang: str = "ja") -> str | None:
+        """The holiday's name in ``lang`` ("ja" or "en"), or None on an ordinary day."""
+        found = self.name_of(day)
+        return None if found is None else found.get(lang)
+
+    def in_year(self, year: int) -> dict[dt.date, LocalizedText]:
+        """Every holiday of ``year``, in date order."""
+        return dict(sorted(self._year(year).items()))
+
+    def between(self, start: dt.date, end: dt.date) -> Iterator[Holiday]:
+        """Holidays from ``start`` to ``end`` inclusive, in date order."""
+        for year in range(start.year, end.year + 1):
+            for day, name in sorted(self._year(year).items()):
+                if start <= day <= end:
+                    yield Holiday(day, name)
+
+    def with_days(self, extra: Iterable[Holiday], label: str | None = None) -> HolidayCalendar:
+        """This calendar plus ``extra`` days (a municipality's own closed days).
+
+        An extra day on a national holiday keeps the national name.
+        """
+        added: dict[int, dict[dt.date, LocalizedText]] = {}
+        for holiday in extra:
+            added.setdefault(holiday.date.year, {})[holiday.date] = holiday.name
+
+        def compute(year: int) -> dict[dt.date, LocalizedText]:
+            return {**added.get(year, {}), **self._year(year)}
+
+        return HolidayCalendar(label or self.label, self.first_year, self.last_year, compute)
+
+
+def _as_date(day: dt.date) -> dt.date:
+    # datetime is a subclass of date; hash-compare on the date part only.
+    if isinstance(day, dt.datetime):
+        return day.date()
+    if not isinstance(day, dt.date):
+        raise ValidationError(f"expected a date, got {type(day).__name__}", path="date")
+    return day
+
+
+def _national_year(year: int) -> dict[dt.date, LocalizedText]:
+    import holidays
+
+    japanese = holidays.country_holidays("JP", years=year, language="ja")
+    english = holidays.country_holidays("JP", years=year, language="en_US")
+    return {
+        day: LocalizedText(ja=name, en=english.get(day) or name)
+        for day, name in sorted(japanese.items())
+    }
+
+
+@functools.cache
+def japanese_holidays() -> HolidayCalendar:
+    """Japan's national holidays (国民の祝日 and the days the holiday law closes), 1955-2099."""
+    return HolidayCalendar("Japanese national holidays", FIRST_YEAR, LAST_YEAR, _national_year)
