@@ -42,7 +42,7 @@ class Checker:
             self.add(path, "must not be empty or blank (leave it out instead)")
 
     def identifier(self, path: str, value: str) -> None:
-        if not _ID_RE.match(value):
+        if not _ID_RE.fullmatch(value):
             self.add(
                 path,
                 f"{value!r} is not a valid id: use 1-128 lower-case letters, digits, "

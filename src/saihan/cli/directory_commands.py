@@ -79,7 +79,7 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
         data = Path(args.file).read_bytes()
     except OSError as error:
         raise ValidationError(f"cannot read {str(args.file)!r}: {error.strerror}") from None
-    directory = plugins.importer(args.format).load(data)
+    directory = plugins.importer(args.format, for_type=Directory).load(data)
     print(
         f"ok: {args.file}: {len(directory.agencies)} agencies, {len(directory.services)} services",
         file=out,
@@ -89,7 +89,7 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
     directory = input_directory(args)
-    exporter = plugins.exporter(args.format)
+    exporter = plugins.exporter(args.format, for_type=Directory)
     payload = exporter.export(directory, include_confidential=args.include_confidential)
     if args.output is None:
         out.write(payload.decode("utf-8"))

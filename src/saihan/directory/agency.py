@@ -43,7 +43,7 @@ class Agency:
         check = Checker()
         check.identifier("id", self.id)
         check.identifier("kind", self.kind)
-        if self.website is not None and not _URL_RE.match(self.website):
+        if self.website is not None and not _URL_RE.fullmatch(self.website):
             check.add("website", f"{self.website!r} is not an http(s) URL")
         seen: set[str] = set()
         for index, location in enumerate(self.locations):

@@ -44,7 +44,7 @@ class Address:
         problem = code_problem(self.municipality_code)
         if problem:
             check.add("municipality_code", problem)
-        if self.postal_code is not None and not _POSTAL_RE.match(self.postal_code):
+        if self.postal_code is not None and not _POSTAL_RE.fullmatch(self.postal_code):
             check.add("postal_code", f"{self.postal_code!r} is not a postal code like 160-0023")
         check.non_blank("prefecture", self.prefecture)
         check.non_blank_optional("street", self.street)

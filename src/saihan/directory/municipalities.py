@@ -65,7 +65,7 @@ def check_digit(first_five: str) -> int:
 
 def code_problem(code: object) -> str | None:
     """Why ``code`` is not a valid local government code, or None when it is."""
-    if not isinstance(code, str) or not _CODE_RE.match(code):
+    if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
         return f"{code!r} is not a 6-digit local government code (JIS X 0402 + check digit)"
     prefecture = int(code[:2])
     if not 1 <= prefecture <= 47:

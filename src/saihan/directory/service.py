@@ -58,7 +58,7 @@ class ContactPoint:
             Channel.VISIT: (_ID_RE, "the id of one of the agency's locations"),
         }
         pattern, expected = shapes[self.channel]
-        if not pattern.match(self.value):
+        if not pattern.fullmatch(self.value):
             check.add("value", f"{self.value!r} is not {expected} (channel {self.channel.value})")
         check.done()
 
@@ -262,11 +262,11 @@ class Service:
         check.each(
             "languages",
             self.languages,
-            lambda tag: None if _LANGUAGE_RE.match(tag) else f"{tag!r} is not a BCP 47 tag",
+            lambda tag: None if _LANGUAGE_RE.fullmatch(tag) else f"{tag!r} is not a BCP 47 tag",
         )
         if len(set(self.location_ids)) != len(self.location_ids):
             check.add("location_ids", "a location is listed twice")
-        if self.url is not None and not _URL_RE.match(self.url):
+        if self.url is not None and not _URL_RE.fullmatch(self.url):
             check.add("url", f"{self.url!r} is not an http(s) URL")
         check.done()
 

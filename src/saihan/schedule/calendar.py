@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -180,10 +181,14 @@ class BusinessCalendar:
         return None
 
     def next_close(self, t: dt.datetime) -> dt.datetime | None:
-        """When the current opening ends, or the next one if closed now; None if none."""
+        """When the current opening ends, or the next one if closed now.
+
+        None when nothing opens again, or when the opening never ends (a 24-hour
+        service with no closed days).
+        """
         ts, year = self._instant(t)
         for _start, end in self._compiled.intervals_from(ts, year):
-            return self._at(end)
+            return None if math.isinf(end) else self._at(end)
         return None
 
     def openings(
@@ -211,9 +216,11 @@ class BusinessCalendar:
         local = t.astimezone(self.zone)
         if self.is_open(t):
             closes = self.next_close(t)
-            assert closes is not None  # open now, so this opening ends
-            when = closes.strftime("%H:%M")
-            message = LocalizedText(ja=f"受付中 ({when}まで)", en=f"open until {when}")
+            if closes is None:  # open around the clock from here on
+                message = LocalizedText(ja="受付中 (24時間)", en="open around the clock")
+            else:
+                when = closes.strftime("%H:%M")
+                message = LocalizedText(ja=f"受付中 ({when}まで)", en=f"open until {when}")
             return OpeningStatus(True, "open", message, closes)
         upcoming = self.next_open(t)
         day_reason = self._compiled.closed_day_reason(local.date())
@@ -291,7 +298,7 @@ class BusinessCalendar:
             else:
                 direction = "after" if n > 0 else "before"
                 raise NotFoundError(
-                    f"the calendar has no {abs(n)}th business day {direction} {day}"
+                    f"the calendar has fewer than {abs(n)} business days {direction} {day}"
                 )
 
     def business_days_between(self, start: dt.date, end: dt.date) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,11 +75,17 @@ class CompiledCalendar:
         calendar repeats year after year, so a year past that without an opening
         means there will never be one again.  This is what stops every search.
         """
-        if self.last_year >= self.max_year:
-            return False
+        if self.last_year < self.first_year or self.last_year >= self.max_year:
+            return False  # nothing can open at all, or no year is left
         if self.last_year < self.dated_horizon:
             return True
         return bool(self._years[self.last_year][0] or self._years[self.last_year][1])
+
+    def _open_all_year(self, start: float) -> bool:
+        """True when an opening from ``start`` covers the whole last compiled year,
+        and that year lies past every dated item."""
+        year = self.last_year
+        return year > self.dated_horizon and start <= self._local_ts(dt.datetime(year, 1, 1))
 
     def in_validity(self, year: int) -> bool:
         cal = self.calendar
@@ -204,10 +211,12 @@ class CompiledCalendar:
         """Make sure the compiled span answers for the instant ``ts`` (local year ``year``)."""
         if not self.lo <= ts < self.hi:
             self.cover_year(year)
-            self.ensure(year - 1, year)
+            nearest = self._nearest(year)
+            self.ensure(nearest - 1, nearest)
 
     def cover_year(self, year: int) -> None:
-        """Compile ``year``; a year the holidays are unknown for raises, never guesses."""
+        """Compile ``year`` (or the nearest year that can open); a year whose holidays are
+        unknown raises, never guesses."""
         holidays = self.holidays
         if holidays is not None and not holidays.supports(year) and self.in_validity(year):
             raise UnsupportedDateError(
@@ -215,7 +224,11 @@ class CompiledCalendar:
                 f"not {year}; set closed_on_national_holidays to false to go beyond",
                 path="date",
             )
-        self.ensure(year, year)
+        nearest = self._nearest(year)
+        self.ensure(nearest, nearest)
+
+    def _nearest(self, year: int) -> int:
+        return min(max(year, self.min_year), self.max_year)
 
     def intervals_from(self, ts: float, year: int) -> Iterator[tuple[float, float]]:
         """Open intervals that end after ``ts``, in order, compiling later years as needed.
@@ -232,13 +245,21 @@ class CompiledCalendar:
             while position < len(self.bounds):
                 start, end = self.bounds[position], self.bounds[position + 1]
                 if end >= self.hi and can_extend:
+                    if self._open_all_year(start):
+                        # Past the last dated item, a year open throughout repeats for
+                        # ever: this opening never ends.
+                        yield start, math.inf
+                        return
                     break  # it may go on into the next year: compile that first
                 yield start, end
                 last = end
                 position += 2
             if not can_extend:
                 return
+            compiled_until = self.last_year
             self.ensure(self.first_year, self.last_year + 1)
+            if self.last_year == compiled_until:  # no progress is possible: stop
+                return
             position = bisect.bisect_right(self.bounds, last)
             if position % 2:
                 position -= 1

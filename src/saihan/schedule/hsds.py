@@ -237,7 +237,7 @@ def _zone_for_offset(hours: float) -> str:
 def _parse_time(value: Any, path: str) -> tuple[dt.time, float | None]:
     if not isinstance(value, str):
         raise ValidationError(f"expected a time like 09:00, got {value!r}", path=path)
-    match = _TIME_WITH_OFFSET.match(value.strip())
+    match = _TIME_WITH_OFFSET.fullmatch(value.strip())
     if match is None:
         raise ValidationError(f"{value!r} is not a time like 09:00 or 09:00+09:00", path=path)
     moment = dt.time(int(match["h"]), int(match["m"]), int(match["s"] or 0))

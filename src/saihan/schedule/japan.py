@@ -173,14 +173,14 @@ def parse_japanese_date(text: str) -> dt.date:
 
 def _parse_plain(normal: str, original: str) -> dt.date:
     for pattern in (_ERA_DATE, _SHORT_ERA_DATE):
-        match = pattern.match(normal)
+        match = pattern.fullmatch(normal)
         if match:
             year_text = match.group("year")
             year = 1 if year_text == "元" else int(year_text)
             return from_era(
                 match.group("era"), year, int(match.group("month")), int(match.group("day"))
             )
-    match = _WESTERN_DATE.match(normal)
+    match = _WESTERN_DATE.fullmatch(normal)
     if match:
         try:
             return dt.date(

@@ -186,7 +186,7 @@ class AnnualClosure:
         check = Checker()
         for name in ("start", "end"):
             value = getattr(self, name)
-            if not _MONTH_DAY_RE.match(value) or not _real_month_day(value):
+            if not _MONTH_DAY_RE.fullmatch(value) or not _real_month_day(value):
                 check.add(name, f"{value!r} is not a month-day like 12-29")
         check.done()
 

@@ -21,7 +21,8 @@ import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 
 from saihan.errors import ErrorItem, SaihanError, ValidationError, join_path
-from saihan.serialization.schema import schema_errors
+from saihan.serialization.paths import document_path
+from saihan.serialization.schema import json_schema, schema_errors
 
 __all__ = ["converter", "from_json", "structure", "to_json", "unstructure"]
 
@@ -67,6 +68,21 @@ def unstructure(obj: Any) -> Any:
     return converter.unstructure(obj)
 
 
+def _structure_text(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"expected a string, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("contains a lone surrogate: not valid Unicode text") from None
+    return value
+
+
+converter.register_structure_hook_func(lambda cls: cls is str, _structure_text)
+
+_TOO_DEEP = "the document is nested too deeply"
+
+
 def structure(data: Any, cls: type[T]) -> T:
     """Build a ``cls`` from JSON-ready data, validating it completely.
 
@@ -74,9 +90,11 @@ def structure(data: Any, cls: type[T]) -> T:
     the schema, and what the models' own checks refuse (check digits,
     references, duplicates) wherever the schema let it through.
     """
-    problems = schema_errors(data, cls)
     try:
+        problems = schema_errors(data, cls)
         result = converter.structure(data, cls)
+    except RecursionError:
+        raise ValidationError(_TOO_DEEP) from None
     except SaihanError as error:
         if not isinstance(error, ValidationError):
             raise
@@ -87,6 +105,8 @@ def structure(data: Any, cls: type[T]) -> T:
         if not problems:
             return result
         found = []
+    # Models check sets in their sorted order; point at the member as the document has it.
+    found = [document_path(item, data, json_schema(cls)) for item in found]
     # cattrs also trips over what the schema already explained; keep the schema's words.
     reported = [item.path for item in problems]
     extra = [item for item in found if not any(_related(item.path, path) for path in reported)]
@@ -145,4 +165,6 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
         ) from None
     except UnicodeDecodeError as error:
         raise ValidationError([ErrorItem("", f"not UTF-8 text: {error.reason}")]) from None
+    except RecursionError:
+        raise ValidationError(_TOO_DEEP) from None
     return structure(data, cls)

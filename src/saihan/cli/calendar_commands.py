@@ -1,0 +1,172 @@
+"""``saihan calendar ...``: when a service is open, a month grid, iCalendar export."""
+
+from __future__ import annotations
+
+import argparse
+import calendar as month_calendar
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from saihan import plugins
+from saihan.cli.common import EXIT_OK, add_input, input_directory
+from saihan.errors import ValidationError
+from saihan.schedule import BusinessCalendar, japanese_holidays
+from saihan.schedule.japan import WEEKDAYS_JA
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    """Add the ``calendar`` command group to the top-level subparsers."""
+    group = commands.add_parser("calendar", help="opening hours of a service; holidays")
+    group.set_defaults(group_parser=group)
+    sub = group.add_subparsers(dest="action", metavar="ACTION")
+
+    next_open = sub.add_parser("next-open", help="when a service next opens")
+    _add_service(next_open)
+    next_open.add_argument(
+        "--at", help="ISO date-time (default: now; no offset = the service's zone)"
+    )
+    next_open.add_argument("--lang", choices=("ja", "en"), default="ja")
+    next_open.set_defaults(handler=_next_open)
+
+    show = sub.add_parser("show", help="a month grid of a service's open days and hours")
+    _add_service(show)
+    show.add_argument("--month", required=True, help="YYYY-MM, e.g. 2024-12")
+    show.set_defaults(handler=_show)
+
+    export = sub.add_parser("export", help="write a service's calendar through an exporter")
+    _add_service(export)
+    export.add_argument("--format", default="ical", help="exporter name (default: ical)")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument("--from", dest="start", help="first date (default: reception period)")
+    export.add_argument("--to", dest="end", help="last date (default: reception period)")
+    export.set_defaults(handler=_export)
+
+    holidays = sub.add_parser("holidays", help="Japan's national holidays of a year")
+    holidays.add_argument("year", type=int)
+    holidays.add_argument("--lang", choices=("ja", "en"), default="ja")
+    holidays.set_defaults(handler=_holidays)
+
+
+def _add_service(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("service", metavar="SERVICE_ID")
+    add_input(parser)
+
+
+def _hours(args: argparse.Namespace) -> tuple[str, BusinessCalendar]:
+    directory = input_directory(args)
+    service = directory.service(args.service)
+    if service.hours is None:
+        raise ValidationError(f"service {service.id!r} has no opening hours", path="hours")
+    return service.name.ja, service.hours
+
+
+def _moment(text: str | None, calendar: BusinessCalendar) -> dt.datetime:
+    if text is None:
+        return dt.datetime.now(calendar.zone)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"{text!r} is not an ISO date-time like 2024-12-28T17:00", path="at"
+        ) from None
+    return moment.replace(tzinfo=calendar.zone) if moment.tzinfo is None else moment
+
+
+def _date(text: str | None, path: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{text!r} is not a date like 2024-04-01", path=path) from None
+
+
+def _next_open(args: argparse.Namespace, out: TextIO) -> int:
+    name, calendar = _hours(args)
+    at = _moment(args.at, calendar)
+    status = calendar.status(at)
+    print(f"{name}: {status.message.get(args.lang)}", file=out)
+    upcoming = calendar.next_open(at)
+    if upcoming is None:
+        print("no further openings" if args.lang == "en" else "今後の受付はありません", file=out)
+    else:
+        closes = calendar.next_close(upcoming)
+        until = (
+            f"-{closes:%H:%M}" if closes is not None and closes.date() == upcoming.date() else ""
+        )
+        day = f"{upcoming:%Y-%m-%d}({WEEKDAYS_JA[upcoming.weekday()]})"
+        label = "next open" if args.lang == "en" else "次の受付"
+        print(f"{label}: {day} {upcoming:%H:%M}{until}", file=out)
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace, out: TextIO) -> int:
+    name, calendar = _hours(args)
+    try:
+        first = dt.date.fromisoformat(args.month + "-01")
+    except ValueError:
+        raise ValidationError(f"{args.month!r} is not a month like 2024-12", path="month") from None
+    days_in_month = month_calendar.monthrange(first.year, first.month)[1]
+    last = first.replace(day=days_in_month)
+    zone = calendar.zone
+    start = dt.datetime.combine(first, dt.time(), zone)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone)
+    by_day: dict[dt.date, list[str]] = {}
+    for opens, closes in calendar.openings(start, end):
+        by_day.setdefault(opens.date(), []).append(f"{opens:%H:%M}-{closes:%H:%M}")
+    holidays = japanese_holidays()
+    print(f"{first.year}年{first.month}月  {name}", file=out)
+    print(" ".join(f" {label} " for label in WEEKDAYS_JA), file=out)
+    week = ["    "] * first.weekday()
+    for number in range(1, days_in_month + 1):
+        day = first.replace(day=number)
+        mark = (
+            "*"
+            if day in by_day
+            else ("H" if holidays.supports(day.year) and holidays.is_holiday(day) else " ")
+        )
+        week.append(f"{number:>3}{mark}")
+        if len(week) == 7:
+            print(" ".join(week).rstrip(), file=out)
+            week = []
+    if week:
+        print(" ".join(week).rstrip(), file=out)
+    print("* 受付日 open   H 祝日 national holiday", file=out)
+    for day, spans in sorted(by_day.items()):
+        print(f"  {day.month}/{day.day}({WEEKDAYS_JA[day.weekday()]}) {', '.join(spans)}", file=out)
+    if not by_day:
+        print("  この月の受付はありません / no openings this month", file=out)
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    _, calendar = _hours(args)
+    exporter = plugins.exporter(args.format, for_type=BusinessCalendar)
+    options: dict[str, Any] = {}
+    start, end = _date(args.start, "from"), _date(args.end, "to")
+    if start is not None:
+        options["start"] = start
+    if end is not None:
+        options["end"] = end
+    payload = exporter.export(calendar, **options)
+    if args.output is None:
+        out.write(payload.decode("utf-8"))
+        out.flush()
+        return EXIT_OK
+    try:
+        args.output.write_bytes(payload)
+    except OSError as error:
+        raise ValidationError(f"cannot write {str(args.output)!r}: {error.strerror}") from None
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _holidays(args: argparse.Namespace, out: TextIO) -> int:
+    calendar = japanese_holidays()
+    for day, name in calendar.in_year(args.year).items():
+        print(f"{day.isoformat()} ({WEEKDAYS_JA[day.weekday()]}) {name.get(args.lang)}", file=out)
+    return EXIT_OK

@@ -1,0 +1,66 @@
+"""Error paths as the document has them.
+
+Models hold sets (``needs``, ``audiences``) as frozensets and check their
+members in sorted order, so a model's own error says ``needs[1]`` for the
+second member *when sorted*.  The document may list them in another order;
+:func:`document_path` walks the document with its schema and rewrites each
+such index to the member's position in the document.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from saihan.errors import ErrorItem
+
+__all__ = ["document_path"]
+
+_SEGMENT = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def _resolve(schema: Any, root: dict[str, Any]) -> dict[str, Any]:
+    """Follow ``$ref`` and pick the non-null branch of an optional."""
+    for _ in range(20):
+        if not isinstance(schema, dict):
+            return {}
+        if "$ref" in schema:
+            schema = root.get("$defs", {}).get(schema["$ref"].rsplit("/", 1)[-1], {})
+        elif "anyOf" in schema:
+            branches = [b for b in schema["anyOf"] if not (isinstance(b, dict) and b.get("type") == "null")]
+            schema = branches[0] if branches else {}
+        else:
+            return schema
+    return {}
+
+
+def _sort_key(items_schema: dict[str, Any]) -> Any:
+    allowed = items_schema.get("enum")
+    if isinstance(allowed, list):
+        return lambda value: allowed.index(value) if value in allowed else len(allowed)
+    return lambda value: value
+
+
+def document_path(item: ErrorItem, data: Any, schema: dict[str, Any]) -> ErrorItem:
+    """``item`` with every set-member index replaced by its index in ``data``."""
+    node: Any = data
+    current: Any = schema
+    parts: list[str] = []
+    for index_text, name in _SEGMENT.findall(item.path):
+        resolved = _resolve(current, schema)
+        if name:
+            parts.append(f".{name}" if parts else name)
+            current = resolved.get("properties", {}).get(name, {})
+            node = node.get(name) if isinstance(node, dict) else None
+            continue
+        index = int(index_text)
+        if isinstance(node, list) and resolved.get("uniqueItems") and index < len(node):
+            try:
+                ordered = sorted(node, key=_sort_key(_resolve(resolved.get("items", {}), schema)))
+                index = node.index(ordered[index])
+            except (TypeError, ValueError):
+                pass  # mixed types: the schema has already reported them
+        parts.append(f"[{index}]")
+        current = resolved.get("items", {})
+        node = node[index] if isinstance(node, list) and index < len(node) else None
+    return ErrorItem("".join(parts), item.message)

@@ -1,0 +1,23 @@
+"""Shared test setup.
+
+Hypothesis profiles: ``dev`` (the default) keeps property tests quick; ``ci``
+runs more examples, derandomized and without deadlines, so CI is thorough and
+reproducible.  Pick one with ``HYPOTHESIS_PROFILE=ci``; ``CI=true`` (set by
+most CI services) selects ``ci`` too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from hypothesis import settings
+
+settings.register_profile("dev", deadline=dt.timedelta(seconds=1))
+settings.register_profile(
+    "ci", max_examples=200, derandomize=True, deadline=None, database=None, print_blob=True
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+)
