@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from saihan.errors import NotFoundError

@@ -275,6 +275,15 @@ class BusinessCalendar:
         :class:`NotFoundError` when the calendar has no such day (past the end of
         its reception period).
         """
+        compiled = self._compiled
+        if type(day) is dt.date and type(n) is int and n:
+            # The hot path: the year is compiled and the answer lies in what is compiled.
+            days = compiled.business_days
+            if days and days[0] <= (ordinal := day.toordinal()) <= days[-1]:
+                index = bisect.bisect_left(days, ordinal)
+                target = index + n - 1 if n > 0 and days[index] != ordinal else index + n
+                if 0 <= target < len(days):
+                    return dt.date.fromordinal(days[target])
         day = self._day(day, "day")
         if isinstance(n, bool) or not isinstance(n, int):
             raise ValidationError(f"n must be an integer, got {n!r}", path="n")

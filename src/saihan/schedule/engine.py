@@ -124,11 +124,14 @@ class CompiledCalendar:
                 )
             todays.extend(specials.get(day, ()))
             opened_today = False
+            midnight = self._local_ts(dt.datetime.combine(day + one_day, dt.time()))
             for opens, closes in todays:
                 start, finish = interval_on(day, opens, closes)
                 for piece in _subtract((self._local_ts(start), self._local_ts(finish)), closures):
                     intervals.append(piece)
-                    opened_today = True
+                    # A business day is one on which an opening starts: what a closure
+                    # leaves of a night line after midnight belongs to the next day.
+                    opened_today = opened_today or piece[0] < midnight
             if opened_today:
                 business.append(day.toordinal())
             day += one_day

@@ -71,6 +71,8 @@ class HolidayCalendar:
         self.last_year = last_year
         self._compute = compute
         self._years: dict[int, dict[dt.date, LocalizedText]] = {}
+        # Every holiday of the years computed so far, for the one-lookup fast path.
+        self._dates: set[dt.date] = set()
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -87,7 +89,9 @@ class HolidayCalendar:
             )
         with self._lock:
             if year not in self._years:
-                self._years[year] = dict(self._compute(year))
+                computed = dict(self._compute(year))
+                self._dates.update(computed)
+                self._years[year] = computed
         return self._years[year]
 
     def supports(self, year: int) -> bool:
@@ -95,6 +99,8 @@ class HolidayCalendar:
 
     def is_holiday(self, day: dt.date) -> bool:
         """True when ``day`` is a holiday; :class:`UnsupportedDateError` outside the years."""
+        if type(day) is dt.date and day.year in self._years:  # the hot path: one set lookup
+            return day in self._dates
         return _as_date(day) in self._year(day.year)
 
     def name_of(self, day: dt.date) -> LocalizedText | None:

@@ -124,6 +124,8 @@ def to_hsds_schedules(
             byday = ",".join(day.value for day in days)
         valid_from = _later(rule.valid_from, calendar.valid_from)
         valid_to = _earlier(rule.valid_until, calendar.valid_until)
+        if valid_from is not None and valid_to is not None and valid_to < valid_from:
+            continue  # the rule never applies inside the reception period
         rows.append(
             row(
                 f"rule-{index}",
@@ -272,8 +274,12 @@ def _parse_row(row: Mapping[str, Any]) -> tuple[float | None, WeeklyHours | Spec
 
     opens = attempt(_parse_time, row.get("opens_at"), "opens_at")
     closes = attempt(_parse_time, row.get("closes_at"), "closes_at")
-    valid_from = attempt(_parse_date, row.get("valid_from") or row.get("dtstart"), "valid_from")
-    valid_to = attempt(_parse_date, row.get("valid_to") or row.get("until"), "valid_to")
+    valid_from = attempt(_parse_date, row.get("valid_from"), "valid_from")
+    valid_to = attempt(_parse_date, row.get("valid_to"), "valid_to")
+    if valid_from is None:
+        valid_from = attempt(_parse_date, row.get("dtstart"), "dtstart")
+    if valid_to is None:
+        valid_to = attempt(_parse_date, row.get("until"), "until")
     freq = str(row.get("freq") or "WEEKLY").upper()
     if freq not in ("WEEKLY", "MONTHLY"):
         problems.append(ErrorItem("freq", f"{freq!r} is not WEEKLY or MONTHLY"))
@@ -299,14 +305,15 @@ def _parse_row(row: Mapping[str, Any]) -> tuple[float | None, WeeklyHours | Spec
                 weeks.add(int(entry[:-2]))
             except ValueError:
                 problems.append(ErrorItem("byday", f"{entry!r} has no week number before the day"))
-    if not days:
+    if not byday.strip():
         problems.append(ErrorItem("byday", "name the days (MO,TU ...)"))
     if problems:
         raise ValidationError(problems)
     assert opens is not None  # problems is empty, so both times parsed
     assert closes is not None
-    if valid_from is not None and valid_from == valid_to and not weeks:
-        return offset, SpecialOpening(date=valid_from, opens=opens[0], closes=closes[0])
+    one_day = _parse_date(row.get("dtstart"), "dtstart")
+    if one_day is not None and one_day == _parse_date(row.get("until"), "until") and not weeks:
+        return offset, SpecialOpening(date=one_day, opens=opens[0], closes=closes[0])
     return offset, WeeklyHours(
         days=frozenset(days),
         opens=opens[0],

@@ -134,11 +134,11 @@ def from_era(era: str, year: int, month: int, day: int) -> dt.date:
 
 
 _ERA_DATE = re.compile(
-    r"^(?P<era>明治|大正|昭和|平成|令和)\s*(?P<year>元|\d{1,2})\s*年\s*(?P<month>\d{1,2})\s*月"
+    r"^(?P<era>明治|大正|昭和|平成|令和)\s*(?P<year>元|\d{1,3})\s*年\s*(?P<month>\d{1,2})\s*月"
     r"\s*(?P<day>\d{1,2})\s*日$"
 )
 _SHORT_ERA_DATE = re.compile(
-    r"^(?P<era>[MTSHR])(?P<year>\d{1,2})[./-](?P<month>\d{1,2})[./-](?P<day>\d{1,2})$"
+    r"^(?P<era>[MTSHR])(?P<year>\d{1,3})[./-](?P<month>\d{1,2})[./-](?P<day>\d{1,2})$"
 )
 _WESTERN_DATE = re.compile(
     r"^(?P<year>\d{4})(?:\s*年\s*|[./-])(?P<month>\d{1,2})(?:\s*月\s*|[./-])(?P<day>\d{1,2})\s*日?$"

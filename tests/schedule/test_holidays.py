@@ -1,0 +1,64 @@
+import datetime as dt
+
+import pytest
+
+from saihan.directory.text import LocalizedText
+from saihan.schedule import Holiday, UnsupportedDateError, japanese_holidays
+
+
+@pytest.mark.parametrize(
+    ("day", "name"),
+    [
+        (dt.date(2024, 2, 12), "振替休日"),  # substitute holiday
+        (dt.date(2015, 9, 22), "国民の休日"),  # citizens' holiday between two holidays
+        (dt.date(2019, 4, 30), "国民の休日"),
+        (dt.date(2019, 5, 1), "天皇の即位の日"),  # the 2019 enthronement
+        (dt.date(2019, 10, 22), "即位礼正殿の儀が行われる日"),
+        (dt.date(2020, 7, 23), "海の日"),  # 2020 Olympic moves
+        (dt.date(2020, 7, 24), "スポーツの日"),
+        (dt.date(2020, 8, 10), "山の日"),
+        (dt.date(2021, 7, 22), "海の日"),  # 2021 Olympic moves
+        (dt.date(2021, 8, 9), "振替休日"),
+        (dt.date(2025, 3, 20), "春分の日"),
+    ],
+)
+def test_special_holidays(day: dt.date, name: str) -> None:
+    holidays = japanese_holidays()
+    assert holidays.is_holiday(day)
+    assert holidays.name(day) == name
+
+
+def test_moved_days_are_not_holidays_any_more() -> None:
+    holidays = japanese_holidays()
+    assert not holidays.is_holiday(dt.date(2020, 7, 20))  # 海の日 moved to 23 July
+    assert not holidays.is_holiday(dt.date(2021, 10, 11))  # スポーツの日 moved to 23 July
+    assert holidays.name(dt.date(2024, 6, 3)) is None
+
+
+def test_english_names_and_counts() -> None:
+    holidays = japanese_holidays()
+    assert holidays.name(dt.date(2025, 3, 20), "en") == "Vernal Equinox Day"
+    assert len(holidays.in_year(2024)) == 21
+    assert [h.date for h in holidays.between(dt.date(2024, 5, 1), dt.date(2024, 5, 6))] == [
+        dt.date(2024, 5, 3),
+        dt.date(2024, 5, 4),
+        dt.date(2024, 5, 5),
+        dt.date(2024, 5, 6),
+    ]
+
+
+def test_outside_the_supported_years_is_an_error_not_a_guess() -> None:
+    holidays = japanese_holidays()
+    for day in (dt.date(1954, 1, 1), dt.date(2100, 1, 1)):
+        with pytest.raises(UnsupportedDateError, match="1955-2099"):
+            holidays.is_holiday(day)
+    assert holidays.supports(2099)
+    assert not holidays.supports(2100)
+
+
+def test_a_municipality_adds_its_own_days() -> None:
+    own = Holiday(dt.date(2024, 6, 3), LocalizedText(ja="区民の日", en="Ward day"))
+    extended = japanese_holidays().with_days([own], label="Ward calendar")
+    assert extended.name(dt.date(2024, 6, 3)) == "区民の日"
+    assert extended.name(dt.date(2024, 5, 3)) == "憲法記念日"
+    assert not japanese_holidays().is_holiday(dt.date(2024, 6, 3))
