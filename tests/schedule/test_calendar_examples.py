@@ -24,8 +24,10 @@ from saihan.serialization import from_json, to_json
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
-def at(*parts: int, zone: ZoneInfo = TOKYO) -> dt.datetime:
-    return dt.datetime(*parts, tzinfo=zone)  # type: ignore[misc]
+def at(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, zone: ZoneInfo = TOKYO
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=zone)
 
 
 def test_lunch_break() -> None:
@@ -180,7 +182,7 @@ def test_naive_datetimes_are_refused() -> None:
         calendar.openings(at(2024, 6, 3, 0, 0), dt.datetime(2024, 6, 4))
     assert caught.value.paths == ["end"]
     with pytest.raises(ValidationError):
-        calendar.is_business_day(dt.datetime(2024, 6, 3, 10, 0))  # type: ignore[arg-type]
+        calendar.is_business_day(dt.datetime(2024, 6, 3, 10, 0))
     with pytest.raises(ValidationError):
         calendar.add_business_days(dt.date(2024, 6, 3), 1.5)  # type: ignore[arg-type]
     with pytest.raises(ValidationError):

@@ -12,8 +12,8 @@ from saihan.schedule import BusinessCalendar, WeeklyHours
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
-def at(*parts: int) -> dt.datetime:
-    return dt.datetime(*parts, tzinfo=TOKYO)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=TOKYO)
 
 
 @pytest.fixture(scope="module")
