@@ -8,7 +8,9 @@ application can catch the whole family in one place::
     ├── NotFoundError     an id, code or name that is not there
     ├── ConflictError     a duplicate or a stale version
     ├── PluginError       a plugin that is missing or fails to load
-    └── ConsentError      sharing case data without the person's consent
+    ├── ConsentError      sharing case data without the person's consent
+    └── StorageError      the store itself cannot do what was asked
+        └── IncompatibleStoreError   written by a newer saihan; left untouched
 
 Public functions never let a bare ``KeyError``, ``TypeError`` or a cattrs or
 jsonschema exception escape on bad input: they translate it into one of these.
@@ -24,9 +26,11 @@ __all__ = [
     "ConflictError",
     "ConsentError",
     "ErrorItem",
+    "IncompatibleStoreError",
     "NotFoundError",
     "PluginError",
     "SaihanError",
+    "StorageError",
     "ValidationError",
     "join_path",
 ]
@@ -128,3 +132,16 @@ class PluginError(SaihanError):
 
 class ConsentError(SaihanError):
     """Case data would reach an agency the person has not consented to."""
+
+
+class StorageError(SaihanError):
+    """The store cannot do what was asked: it is unreachable, locked for too long,
+    closed, not a saihan store, or fails its integrity check.
+
+    Messages name the store and the operation, never the contents of a record.
+    """
+
+
+class IncompatibleStoreError(StorageError):
+    """The store was written by a newer saihan (its schema version is higher than
+    this saihan knows).  Nothing was changed: upgrade saihan to open it."""

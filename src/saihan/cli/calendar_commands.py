@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import calendar as month_calendar
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from saihan import plugins
-from saihan.cli.common import EXIT_OK, add_input, input_directory
+from saihan.cli.common import EXIT_OK, add_input, emit, input_directory
 from saihan.errors import ValidationError
 from saihan.schedule import BusinessCalendar, japanese_holidays
 from saihan.schedule.japan import WEEKDAYS_JA
@@ -152,16 +151,7 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
         options["start"] = start
     if end is not None:
         options["end"] = end
-    payload = exporter.export(calendar, **options)
-    if args.output is None:
-        out.write(payload.decode("utf-8"))
-        out.flush()
-        return EXIT_OK
-    try:
-        args.output.write_bytes(payload)
-    except OSError as error:
-        raise ValidationError(f"cannot write {str(args.output)!r}: {error.strerror}") from None
-    print(f"wrote {args.output}", file=sys.stderr)
+    emit(exporter.export(calendar, **options), args.output, out, f"the calendar of {args.service}")
     return EXIT_OK
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import TextIO
 
 from saihan.directory import Directory, load_directory, sample_directory
+from saihan.errors import ValidationError
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "add_input", "input_directory"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "add_input", "emit", "input_directory"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the input was bad or something was not found
@@ -28,3 +31,19 @@ def input_directory(args: argparse.Namespace) -> Directory:
     """The directory named by ``--input``, or the bundled sample."""
     path: Path | None = args.input
     return sample_directory() if path is None else load_directory(path)
+
+
+def emit(payload: bytes, output: Path | None, out: TextIO, what: str) -> None:
+    """Write an exporter's bytes to ``output``, or as text to ``out`` when there is none.
+
+    ``what`` names what was written, for the note on standard error.
+    """
+    if output is None:
+        out.write(payload.decode("utf-8"))
+        out.flush()
+        return
+    try:
+        output.write_bytes(payload)
+    except OSError as error:
+        raise ValidationError(f"cannot write {str(output)!r}: {error.strerror}") from None
+    print(f"wrote {what} to {output}", file=sys.stderr)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from saihan import plugins
-from saihan.cli.common import EXIT_OK, add_input, input_directory
+from saihan.cli.common import EXIT_OK, add_input, emit, input_directory
 from saihan.cli.table import render_table
 from saihan.directory import (
     AreaKind,
@@ -91,15 +90,7 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
     directory = input_directory(args)
     exporter = plugins.exporter(args.format, for_type=Directory)
     payload = exporter.export(directory, include_confidential=args.include_confidential)
-    if args.output is None:
-        out.write(payload.decode("utf-8"))
-        out.flush()
-    else:
-        try:
-            args.output.write_bytes(payload)
-        except OSError as error:
-            raise ValidationError(f"cannot write {str(args.output)!r}: {error.strerror}") from None
-        print(f"wrote {len(directory.services)} services to {args.output}", file=sys.stderr)
+    emit(payload, args.output, out, f"{len(directory.services)} services")
     return EXIT_OK
 
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from saihan._version import __version__
-from saihan.cli import directory_commands, schema_command
+from saihan.cli import calendar_commands, directory_commands, schema_command, store_commands
 from saihan.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from saihan.errors import SaihanError
 
@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"saihan {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     directory_commands.register(commands)
+    calendar_commands.register(commands)
     schema_command.register(commands)
+    store_commands.register(commands)
     return parser
 
 

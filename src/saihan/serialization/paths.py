@@ -27,7 +27,11 @@ def _resolve(schema: Any, root: dict[str, Any]) -> dict[str, Any]:
         if "$ref" in schema:
             schema = root.get("$defs", {}).get(schema["$ref"].rsplit("/", 1)[-1], {})
         elif "anyOf" in schema:
-            branches = [b for b in schema["anyOf"] if not (isinstance(b, dict) and b.get("type") == "null")]
+            branches = [
+                branch
+                for branch in schema["anyOf"]
+                if not (isinstance(branch, dict) and branch.get("type") == "null")
+            ]
             schema = branches[0] if branches else {}
         else:
             return schema

@@ -1,0 +1,640 @@
+"""PostgreSQL storage backend for saihan: ``postgresql://user@host:port/db?schema=name``.
+
+A separate distribution that registers itself in the ``saihan.storage``
+entry-point group, as any third-party backend would.  It uses psycopg 3 with a
+connection pool (one connection per transaction, so a store may be shared by
+threads), ``COPY`` for bulk import, and the same schema versions as saihan's
+built-in SQLite backend.
+
+Writers are serialised per store: every write first locks the store's
+revision row (``SELECT ... FOR UPDATE``), and the transaction runs at READ
+COMMITTED, so the checks a write makes (the agency exists, the version is
+still the expected one) read what the previous writer committed and stay true
+until this one commits.  Read-only work runs at REPEATABLE READ, READ ONLY, so
+``load_directory`` sees one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import attrs
+import psycopg
+from psycopg import errors, sql
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from saihan.errors import ConflictError, ErrorItem, NotFoundError, ValidationError
+from saihan.storage import (
+    Capabilities,
+    Condition,
+    Engine,
+    EngineTransaction,
+    Migration,
+    NewRecord,
+    RecordKeys,
+    StorageError,
+    StoredRecord,
+    StoreURL,
+)
+from saihan.storage.migrations import pending
+
+__all__ = ["MIGRATIONS", "PostgresBackend", "PostgresEngine"]
+
+__version__ = "0.1.0"
+
+BATCH = 5000  # records per COPY round during bulk import (and per progress call)
+_OPTIONS = {"schema", "pool_min", "pool_max", "timeout"}
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+# Identifiers and values compare byte-wise (COLLATE "C"), as in Python and SQLite.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "records, index entries, references and settings",
+        (
+            'CREATE TABLE saihan_settings (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL)',
+            """CREATE TABLE saihan_records (
+                kind TEXT COLLATE "C" NOT NULL,
+                id TEXT COLLATE "C" NOT NULL,
+                version BIGINT NOT NULL,
+                document TEXT NOT NULL,
+                PRIMARY KEY (kind, id)
+            )""",
+            """CREATE TABLE saihan_index (
+                kind TEXT COLLATE "C" NOT NULL,
+                name TEXT COLLATE "C" NOT NULL,
+                value TEXT COLLATE "C" NOT NULL,
+                id TEXT COLLATE "C" NOT NULL,
+                PRIMARY KEY (kind, name, value, id)
+            )""",
+            "CREATE INDEX saihan_index_record ON saihan_index (kind, id)",
+            """CREATE TABLE saihan_refs (
+                kind TEXT COLLATE "C" NOT NULL,
+                id TEXT COLLATE "C" NOT NULL,
+                target_kind TEXT COLLATE "C" NOT NULL,
+                target_id TEXT COLLATE "C" NOT NULL,
+                PRIMARY KEY (kind, id, target_kind, target_id),
+                FOREIGN KEY (kind, id) REFERENCES saihan_records (kind, id) ON DELETE CASCADE,
+                FOREIGN KEY (target_kind, target_id) REFERENCES saihan_records (kind, id)
+                    DEFERRABLE INITIALLY IMMEDIATE
+            )""",
+            "CREATE INDEX saihan_refs_target ON saihan_refs (target_kind, target_id)",
+            "INSERT INTO saihan_settings (key, value) VALUES ('revision', '0')",
+        ),
+    ),
+)
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _translate(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """psycopg errors as saihan's: constraints → ConflictError, the rest → StorageError.
+
+    Only the primary message is kept: PostgreSQL's DETAIL lines can quote row values.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except (errors.UniqueViolation, errors.ForeignKeyViolation) as error:
+            raise ConflictError(f"postgresql store: {_primary(error)}") from None
+        except (errors.LockNotAvailable, errors.QueryCanceled) as error:
+            raise StorageError(
+                f"postgresql store: gave up waiting for a lock ({_primary(error)})"
+            ) from None
+        except psycopg.Error as error:
+            raise StorageError(
+                f"postgresql store: {type(error).__name__}: {_primary(error)}"
+            ) from None
+
+    return wrapper
+
+
+def _primary(error: psycopg.Error) -> str:
+    diag = getattr(error, "diag", None)
+    message = getattr(diag, "message_primary", None) if diag is not None else None
+    return str(message or str(error).splitlines()[0] if str(error) else type(error).__name__)
+
+
+def _hits(kind: str, conditions: Sequence[Condition]) -> tuple[str, list[Any]]:
+    parts = []
+    params: list[Any] = []
+    for condition in conditions:
+        parts.append(
+            "SELECT id FROM saihan_index WHERE kind = %s AND name = %s AND value = ANY(%s)"
+        )
+        params.extend([kind, condition.name, sorted(condition.values)])
+    return " INTERSECT ".join(parts), params
+
+
+@attrs.frozen
+class _Savepoint:
+    name: str
+    revision: int | None
+    changed: bool
+
+
+class _PostgresTransaction(EngineTransaction):
+    def __init__(self, engine: PostgresEngine, connection: psycopg.Connection[Any], write: bool):
+        self._engine = engine
+        self._db = connection
+        self._write = write
+        self._revision: int | None = None
+        self._changed = False
+        self._savepoints = 0
+        self._open = True
+        if write:
+            self._db.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        else:
+            self._db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+    # -- reads ------------------------------------------------------------------
+    @_translate
+    def get(self, kind: str, id: str) -> StoredRecord | None:
+        row = self._db.execute(
+            "SELECT id, version, document FROM saihan_records WHERE kind = %s AND id = %s",
+            (kind, id),
+        ).fetchone()
+        return None if row is None else StoredRecord(row[0], int(row[1]), row[2])
+
+    @_translate
+    def get_many(self, kind: str, ids: Collection[str]) -> list[StoredRecord]:
+        rows = self._db.execute(
+            "SELECT id, version, document FROM saihan_records "
+            "WHERE kind = %s AND id = ANY(%s) ORDER BY id",
+            (kind, sorted(ids)),
+        ).fetchall()
+        return [StoredRecord(row[0], int(row[1]), row[2]) for row in rows]
+
+    def _select(
+        self,
+        columns: str,
+        kind: str,
+        conditions: Sequence[Condition],
+        after: str | None,
+        limit: int | None,
+    ) -> list[tuple[Any, ...]]:
+        query = f"SELECT {columns} FROM saihan_records WHERE kind = %s"
+        params: list[Any] = [kind]
+        if conditions:
+            hits, hit_params = _hits(kind, conditions)
+            query += f" AND id IN ({hits})"
+            params.extend(hit_params)
+        if after is not None:
+            query += " AND id > %s"
+            params.append(after)
+        query += " ORDER BY id"
+        if limit is not None:
+            query += " LIMIT %s"
+            params.append(limit)
+        return self._db.execute(query.encode(), params).fetchall()
+
+    @_translate
+    def scan(
+        self,
+        kind: str,
+        conditions: Sequence[Condition] = (),
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[StoredRecord]:
+        rows = self._select("id, version, document", kind, conditions, after, limit)
+        return [StoredRecord(row[0], int(row[1]), row[2]) for row in rows]
+
+    @_translate
+    def scan_ids(self, kind: str, conditions: Sequence[Condition] = ()) -> list[str]:
+        return [row[0] for row in self._select("id", kind, conditions, None, None)]
+
+    @_translate
+    def count(self, kind: str) -> int:
+        row = self._db.execute(
+            "SELECT count(*) FROM saihan_records WHERE kind = %s", (kind,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    @_translate
+    def referrers(self, kind: str, id: str) -> list[tuple[str, str]]:
+        rows = self._db.execute(
+            "SELECT kind, id FROM saihan_refs WHERE target_kind = %s AND target_id = %s "
+            "ORDER BY kind, id",
+            (kind, id),
+        ).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    # -- writes -----------------------------------------------------------------
+    @_translate
+    def prepare_write(self) -> None:
+        if not self._write:
+            raise StorageError("postgresql store: a read transaction cannot write")
+        if self._revision is None:
+            row = self._db.execute(
+                "SELECT value FROM saihan_settings WHERE key = 'revision' FOR UPDATE"
+            ).fetchone()
+            if row is None:
+                raise StorageError("postgresql store: the store has no revision")
+            self._revision = int(row[0])
+
+    def _next(self, count: int = 1) -> int:
+        if self._revision is None:
+            raise StorageError("postgresql store: write before prepare_write")
+        first = self._revision + 1
+        self._revision += count
+        self._changed = True
+        return first
+
+    def _insert_keys(self, kind: str, id: str, keys: RecordKeys) -> None:
+        with self._db.cursor() as cursor:
+            if keys.index:
+                cursor.executemany(
+                    "INSERT INTO saihan_index (kind, name, value, id) VALUES (%s, %s, %s, %s)",
+                    [(kind, name, value, id) for name, value in sorted(keys.index)],
+                )
+            if keys.refs:
+                cursor.executemany(
+                    "INSERT INTO saihan_refs (kind, id, target_kind, target_id) "
+                    "VALUES (%s, %s, %s, %s)",
+                    [(kind, id, target_kind, target_id) for target_kind, target_id in keys.refs],
+                )
+
+    @_translate
+    def write(
+        self, kind: str, id: str, document: str, keys: RecordKeys, *, previous: int | None
+    ) -> int:
+        version = self._next()
+        if previous is None:
+            cursor = self._db.execute(
+                "INSERT INTO saihan_records (kind, id, version, document) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (kind, id, version, document),
+            )
+            if cursor.rowcount != 1:
+                raise ConflictError(f"{kind} {id!r} already exists")
+        else:
+            cursor = self._db.execute(
+                "UPDATE saihan_records SET version = %s, document = %s "
+                "WHERE kind = %s AND id = %s AND version = %s",
+                (version, document, kind, id, previous),
+            )
+            if cursor.rowcount != 1:
+                raise ConflictError(f"{kind} {id!r} is no longer at version {previous}")
+            self._db.execute("DELETE FROM saihan_index WHERE kind = %s AND id = %s", (kind, id))
+            self._db.execute("DELETE FROM saihan_refs WHERE kind = %s AND id = %s", (kind, id))
+        self._insert_keys(kind, id, keys)
+        return version
+
+    @_translate
+    def delete(self, kind: str, id: str, *, previous: int) -> None:
+        self._db.execute("DELETE FROM saihan_index WHERE kind = %s AND id = %s", (kind, id))
+        self._db.execute("DELETE FROM saihan_refs WHERE kind = %s AND id = %s", (kind, id))
+        cursor = self._db.execute(
+            "DELETE FROM saihan_records WHERE kind = %s AND id = %s AND version = %s",
+            (kind, id, previous),
+        )
+        if cursor.rowcount != 1:
+            raise ConflictError(f"{kind} {id!r} is no longer at version {previous}")
+
+    @_translate
+    def replace_kinds(
+        self,
+        kinds: Sequence[str],
+        records: Iterable[NewRecord],
+        progress: Callable[[int], None],
+    ) -> None:
+        listed = list(kinds)
+        # References from other kinds are checked once the new records are in:
+        # a record that is replaced by one with the same id stays referable.
+        self._db.execute("SET CONSTRAINTS ALL DEFERRED")
+        self._db.execute("DELETE FROM saihan_index WHERE kind = ANY(%s)", (listed,))
+        self._db.execute("DELETE FROM saihan_refs WHERE kind = ANY(%s)", (listed,))
+        self._db.execute("DELETE FROM saihan_records WHERE kind = ANY(%s)", (listed,))
+        done = 0
+        batch: list[NewRecord] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= BATCH:
+                done += self._copy_batch(batch)
+                batch = []
+                progress(done)
+        done += self._copy_batch(batch)
+        try:
+            self._db.execute("SET CONSTRAINTS ALL IMMEDIATE")  # checks what was deferred
+        except errors.ForeignKeyViolation:
+            raise ConflictError(
+                "the records being replaced are still referred to by records of other kinds"
+            ) from None
+        # Fresh statistics, or the planner takes the new index entries for a handful
+        # and filters instead of using the index.
+        self._db.execute("ANALYZE saihan_records, saihan_index, saihan_refs")
+        progress(done)
+
+    def _copy_batch(self, batch: list[NewRecord]) -> int:
+        if not batch:
+            return 0
+        first = self._next(len(batch))
+        with self._db.cursor() as cursor:
+            with cursor.copy(
+                "COPY saihan_records (kind, id, version, document) FROM STDIN"
+            ) as copy:
+                for offset, record in enumerate(batch):
+                    copy.write_row((record.kind, record.id, first + offset, record.document))
+            with cursor.copy("COPY saihan_index (kind, name, value, id) FROM STDIN") as copy:
+                for record in batch:
+                    for name, value in record.keys.index:
+                        copy.write_row((record.kind, name, value, record.id))
+            with cursor.copy(
+                "COPY saihan_refs (kind, id, target_kind, target_id) FROM STDIN"
+            ) as copy:
+                for record in batch:
+                    for target_kind, target_id in record.keys.refs:
+                        copy.write_row((record.kind, record.id, target_kind, target_id))
+        return len(batch)
+
+    # -- control ----------------------------------------------------------------
+    @_translate
+    def savepoint(self) -> object:
+        self._savepoints += 1
+        name = f"saihan_{self._savepoints}"
+        self._db.execute(sql.SQL("SAVEPOINT {}").format(sql.Identifier(name)))
+        return _Savepoint(name, self._revision, self._changed)
+
+    @_translate
+    def rollback_to(self, token: object) -> None:
+        assert isinstance(token, _Savepoint)
+        self._db.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(sql.Identifier(token.name)))
+        self._revision, self._changed = token.revision, token.changed
+
+    @_translate
+    def release(self, token: object) -> None:
+        assert isinstance(token, _Savepoint)
+        self._db.execute(sql.SQL("RELEASE SAVEPOINT {}").format(sql.Identifier(token.name)))
+
+    @_translate
+    def commit(self) -> None:
+        if not self._open:
+            return
+        try:
+            if self._changed:
+                self._db.execute(
+                    "UPDATE saihan_settings SET value = %s WHERE key = 'revision'",
+                    (str(self._revision),),
+                )
+            self._db.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        self._finish()
+
+    @_translate
+    def rollback(self) -> None:
+        if not self._open:
+            return
+        try:
+            self._db.rollback()
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        if self._open:
+            self._open = False
+            self._engine._give_back(self._db)
+
+
+class PostgresEngine(Engine):
+    """An open PostgreSQL store: a connection pool and a schema."""
+
+    scheme = "postgresql"
+    capabilities = Capabilities(durable=True, multi_process=True, threads=True)
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        schema: str,
+        pool_min: int,
+        pool_max: int,
+        timeout: float,
+        create: bool,
+        label: str,
+        migrations: Sequence[Migration] = MIGRATIONS,
+    ) -> None:
+        self._schema = schema
+        self._timeout = timeout
+        self._label = label
+        self._closed = False
+        self._lock = threading.Lock()
+        self._schema_version = 0
+        if create:
+            self._create_schema(conninfo)
+        self._pool: ConnectionPool[Any] = ConnectionPool(
+            conninfo,
+            min_size=pool_min,
+            max_size=pool_max,
+            timeout=timeout,
+            configure=self._configure,
+            open=False,
+            name=f"saihan-{schema}",
+        )
+        try:
+            self._pool.open(wait=True, timeout=timeout)
+            self._schema_version = self._migrate(migrations, create)
+        except PoolTimeout:
+            self._pool.close()
+            raise StorageError(f"{label}: cannot connect within {timeout:g} s") from None
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def _create_schema(self, conninfo: str) -> None:
+        try:
+            with psycopg.connect(conninfo, connect_timeout=int(self._timeout)) as db:
+                db.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self._schema))
+                )
+        except errors.InsufficientPrivilege:
+            pass  # it may exist already; the migration step will tell
+        except psycopg.OperationalError as error:
+            raise StorageError(f"{self._label}: cannot connect: {_primary(error)}") from None
+        except psycopg.Error as error:
+            raise StorageError(f"{self._label}: {_primary(error)}") from None
+
+    def _configure(self, db: psycopg.Connection[Any]) -> None:
+        db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self._schema)))
+        db.execute(
+            "SELECT set_config('lock_timeout', %s, false)", (f"{int(self._timeout * 1000)}ms",)
+        )
+        db.commit()
+
+    @_translate
+    def _migrate(self, migrations: Sequence[Migration], create: bool) -> int:
+        with self._pool.connection() as db:
+            found = self._found_version(db)
+            db.rollback()
+            pending(found, migrations, store=self._label)  # a newer store: refused untouched
+            if found == 0 and not create:
+                raise NotFoundError(f"no saihan store in {self._label}")
+            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"saihan:{self._schema}",))
+            found = self._found_version(db)  # another process may have migrated meanwhile
+            steps = pending(found, migrations, store=self._label)
+            for step in steps:
+                for statement in step.statements:
+                    db.execute(statement.encode())
+            if steps:
+                db.execute(
+                    "INSERT INTO saihan_settings (key, value) VALUES ('schema_version', %s) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(steps[-1].version),),
+                )
+            db.commit()
+            return steps[-1].version if steps else found
+
+    def _found_version(self, db: psycopg.Connection[Any]) -> int:
+        tables = {
+            row[0]
+            for row in db.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (self._schema,)
+            )
+        }
+        if "saihan_settings" not in tables:
+            if "saihan_records" in tables:
+                raise StorageError(f"{self._label} has saihan tables but no settings")
+            return 0
+        row = db.execute(
+            "SELECT value FROM saihan_settings WHERE key = 'schema_version'"
+        ).fetchone()
+        if row is None:
+            raise StorageError(f"{self._label} has no schema version")
+        return int(row[0])
+
+    def _take(self) -> psycopg.Connection[Any]:
+        if self._closed:
+            raise StorageError(f"{self._label} is closed")
+        try:
+            db: psycopg.Connection[Any] = self._pool.getconn(timeout=self._timeout)
+            return db
+        except PoolTimeout:
+            raise StorageError(
+                f"{self._label}: no connection free within {self._timeout:g} s"
+            ) from None
+
+    def _give_back(self, db: psycopg.Connection[Any]) -> None:
+        self._pool.putconn(db)
+
+    def begin(self, *, write: bool) -> EngineTransaction:
+        db = self._take()
+        try:
+            return _PostgresTransaction(self, db, write)
+        except psycopg.Error as error:
+            self._pool.putconn(db)
+            raise StorageError(f"{self._label}: cannot begin: {_primary(error)}") from None
+
+    def schema_version(self) -> int:
+        return self._schema_version
+
+    @_translate
+    def integrity_check(self) -> list[str]:
+        problems = []
+        with self._pool.connection() as db:
+            checks = {
+                "index entries have no record": (
+                    "SELECT count(*) FROM saihan_index AS i WHERE NOT EXISTS (SELECT 1 FROM "
+                    "saihan_records AS r WHERE r.kind = i.kind AND r.id = i.id)"
+                ),
+                "references name a missing record": (
+                    "SELECT count(*) FROM saihan_refs AS f WHERE NOT EXISTS (SELECT 1 FROM "
+                    "saihan_records AS r WHERE r.kind = f.target_kind AND r.id = f.target_id)"
+                ),
+                "records have a version above the store's revision": (
+                    "SELECT count(*) FROM saihan_records WHERE version > (SELECT value::bigint "
+                    "FROM saihan_settings WHERE key = 'revision')"
+                ),
+            }
+            for problem, query in checks.items():
+                row = db.execute(query.encode()).fetchone()
+                if row and row[0]:
+                    problems.append(f"{row[0]} {problem}")
+            if self._found_version(db) != self._schema_version:
+                problems.append("the schema version changed while the store was open")
+            has_amcheck = db.execute(
+                "SELECT 1 FROM pg_extension WHERE extname = 'amcheck'"
+            ).fetchone()
+            if has_amcheck:
+                indexes = db.execute(
+                    "SELECT c.oid, c.relname FROM pg_index AS x JOIN pg_class AS c "
+                    "ON c.oid = x.indexrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = %s AND c.relname LIKE 'saihan%%'",
+                    (self._schema,),
+                ).fetchall()
+                for oid, name in indexes:
+                    try:
+                        db.execute("SELECT bt_index_check(%s)", (oid,))
+                    except psycopg.Error as error:
+                        db.rollback()
+                        problems.append(f"index {name}: {_primary(error)}")
+            db.rollback()
+        return problems
+
+    def describe(self) -> Mapping[str, str]:
+        with self._pool.connection() as db:
+            server = db.execute("SHOW server_version").fetchone()
+            database = db.execute("SELECT current_database()").fetchone()
+            db.rollback()
+        stats = self._pool.get_stats()
+        return {
+            "server": str(server[0] if server else "?"),
+            "database": str(database[0] if database else "?"),
+            "schema": self._schema,
+            "pool_size": str(stats.get("pool_size", "?")),
+            "pool_max": str(self._pool.max_size),
+        }
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._pool.close()
+
+
+def _conninfo(url: StoreURL) -> str:
+    """The URL without saihan's own options, for libpq."""
+    parts = urlsplit(url.text)
+    kept = [(key, value) for key, value in parse_qsl(parts.query) if key not in _OPTIONS]
+    return urlunsplit(parts._replace(scheme="postgresql", query=urlencode(kept)))
+
+
+class PostgresBackend:
+    """The ``postgresql`` (and ``postgres``) entry point."""
+
+    def open(self, url: StoreURL, *, create: bool) -> Engine:
+        schema = url.option("schema") or "public"
+        if not _SCHEMA_RE.match(schema):
+            raise ValidationError(
+                [
+                    ErrorItem(
+                        "url.schema",
+                        f"{schema!r} is not a plain schema name (lower-case letters, digits, _)",
+                    )
+                ]
+            )
+        pool_min = url.int_option("pool_min", 1, minimum=0)
+        pool_max = url.int_option("pool_max", 8, minimum=1)
+        if pool_max < pool_min:
+            raise ValidationError([ErrorItem("url.pool_max", "must be at least pool_min")])
+        timeout = float(url.int_option("timeout", 30, minimum=1))
+        label = f"postgresql store {url.redacted()}"
+        return PostgresEngine(
+            _conninfo(url),
+            schema=schema,
+            pool_min=pool_min,
+            pool_max=pool_max,
+            timeout=timeout,
+            create=create,
+            label=label,
+        )

@@ -1,0 +1,165 @@
+"""``saihan store ...``: create a store, import and export directories, inspect it.
+
+Every command takes ``--url`` (default: ``$SAIHAN_STORE_URL``, else the embedded
+SQLite file; see ``docs/storage.md``).  Record contents are never printed
+except by ``export``, which writes the directory the caller asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from saihan import plugins, storage
+from saihan.cli.common import EXIT_FAILED, EXIT_OK, emit
+from saihan.directory import Directory
+from saihan.errors import ValidationError
+from saihan.storage import ImportProgress
+
+__all__ = ["ProgressBar", "register"]
+
+
+def _add_url(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url",
+        metavar="URL",
+        help="store URL, e.g. sqlite:///saihan.db or postgresql://host/db "
+        "(default: $SAIHAN_STORE_URL, else the embedded store)",
+    )
+
+
+def register(commands: Any) -> None:
+    """Add the ``store`` command group to the top-level subparsers."""
+    store = commands.add_parser("store", help="keep a directory in a database (storage backends)")
+    store.set_defaults(group_parser=store)
+    sub = store.add_subparsers(dest="action", metavar="ACTION")
+
+    init = sub.add_parser("init", help="create the store (or migrate it) and say where it is")
+    _add_url(init)
+    init.set_defaults(handler=_init)
+
+    load = sub.add_parser("import", help="replace the stored directory with a file, atomically")
+    _add_url(load)
+    load.add_argument("file", type=Path, help="a directory document")
+    load.add_argument("--format", default="json", help="importer to read it with (json)")
+    load.add_argument(
+        "--progress",
+        choices=("auto", "bar", "none"),
+        default="auto",
+        help="progress bar on standard error: auto (when it is a terminal), bar, none",
+    )
+    load.set_defaults(handler=_import)
+
+    export = sub.add_parser("export", help="write the stored directory through an exporter")
+    _add_url(export)
+    export.add_argument("--format", default="json", help="exporter name (default: json)")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "--include-confidential",
+        action="store_true",
+        help="keep confidential addresses (for a private backup, never for publishing)",
+    )
+    export.set_defaults(handler=_export)
+
+    info = sub.add_parser("info", help="backend, schema version and record counts")
+    _add_url(info)
+    info.add_argument("--check", action="store_true", help="also run the integrity check")
+    info.set_defaults(handler=_info)
+
+
+class ProgressBar:
+    """A one-line progress bar: ``[#####-----]  50%  5000/10000 records``."""
+
+    def __init__(self, stream: TextIO, *, width: int = 30, every: float = 0.1) -> None:
+        self._stream = stream
+        self._width = width
+        self._every = every
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, progress: ImportProgress) -> None:
+        now = time.monotonic()
+        finished = progress.done >= progress.total
+        if not finished and now - self._last < self._every:
+            return
+        self._last = now
+        filled = int(self._width * progress.fraction)
+        bar = "#" * filled + "-" * (self._width - filled)
+        percent = int(100 * progress.fraction)
+        self._stream.write(f"\r[{bar}] {percent:3d}%  {progress.done}/{progress.total} records")
+        self._shown = not finished
+        if finished:
+            self._stream.write("\n")
+        self._stream.flush()
+
+    def close(self) -> None:
+        """End the line if the bar was left unfinished (an import that failed)."""
+        if self._shown:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._shown = False
+
+
+def _init(args: argparse.Namespace, out: TextIO) -> int:
+    with storage.open(args.url) as store:
+        print(f"ready: {store.url} ({store.scheme}, schema version "
+              f"{store.info().schema_version})", file=out)  # fmt: skip
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as error:
+        raise ValidationError(f"cannot read {str(args.file)!r}: {error.strerror}") from None
+    directory = plugins.importer(args.format).load(data)
+    show = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
+    bar = ProgressBar(sys.stderr) if show else None
+    with storage.open(args.url) as store:
+        try:
+            written = store.import_directory(directory, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        print(
+            f"imported {len(directory.agencies)} agencies and {len(directory.services)} "
+            f"services ({written} records) into {store.url}",
+            file=out,
+        )
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    with storage.open(args.url, create=False) as store:
+        directory = store.load_directory()
+    exporter = plugins.exporter(args.format, for_type=Directory)
+    payload = exporter.export(directory, include_confidential=args.include_confidential)
+    emit(payload, args.output, out, f"{len(directory.services)} services")
+    return EXIT_OK
+
+
+def _info(args: argparse.Namespace, out: TextIO) -> int:
+    with storage.open(args.url, create=False) as store:
+        info = store.info()
+        rows = [
+            ("url", info.url),
+            ("backend", info.scheme),
+            ("schema version", str(info.schema_version)),
+            *((f"{kind} records", str(count)) for kind, count in info.counts.items()),
+            *info.details.items(),
+        ]
+        width = max(len(name) for name, _ in rows)
+        for name, value in rows:
+            print(f"{name.ljust(width)}  {value}", file=out)
+        if not args.check:
+            return EXIT_OK
+        problems = store.integrity_check()
+    if problems:
+        for problem in problems:
+            print(f"problem: {problem}", file=out)
+        return EXIT_FAILED
+    print(f"{'integrity'.ljust(width)}  ok", file=out)
+    return EXIT_OK

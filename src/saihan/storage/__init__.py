@@ -1,0 +1,111 @@
+"""Storage: keep a directory (and later, case records) in a database.
+
+::
+
+    from saihan import storage
+
+    with storage.open("sqlite:///saihan.db") as store:      # or memory://, postgresql://...
+        store.import_directory(directory, progress=print)   # one transaction
+        found = store.services.search(need="housing", municipality="八王子市")
+        desk = store.services.get("tokyo-crime-worry-desk")  # Versioned(value, version)
+        store.services.put(changed, expected_version=desk.version)  # ConflictError if stale
+        with store.transaction():                            # all or nothing
+            ...
+
+``open()`` with no URL opens ``$SAIHAN_STORE_URL`` or the embedded SQLite file
+(:func:`default_path`).  Backends are plugins in the ``saihan.storage``
+entry-point group; ``memory`` and ``sqlite`` are built in, ``postgresql`` comes
+with the ``saihan-postgres`` distribution.  See ``docs/storage.md``.
+"""
+
+from __future__ import annotations
+
+from saihan.storage.directory_records import (
+    AGENCIES,
+    AGENCY_KINDS,
+    DIRECTORY_RECORD_TYPES,
+    META,
+    NEEDS,
+    SERVICES,
+)
+from saihan.storage.engine import (
+    ANY_VERSION,
+    AnyVersion,
+    Backend,
+    Capabilities,
+    Condition,
+    Engine,
+    EngineTransaction,
+    NewRecord,
+    RecordKeys,
+    StoredRecord,
+)
+from saihan.storage.errors import IncompatibleStoreError, StorageError
+from saihan.storage.migrations import SCHEMA_VERSION, Migration
+from saihan.storage.records import Reader, RecordType, Reference
+from saihan.storage.registry import available_backends, open_store
+from saihan.storage.store import (
+    AgencyRepository,
+    ImportProgress,
+    Repository,
+    ServiceRepository,
+    SingletonRepository,
+    Store,
+    StoreInfo,
+    Versioned,
+)
+from saihan.storage.url import ENVIRONMENT_VARIABLE, StoreURL, default_path, default_url, parse_url
+
+__all__ = [
+    "AGENCIES",
+    "AGENCY_KINDS",
+    "ANY_VERSION",
+    "DIRECTORY_RECORD_TYPES",
+    "ENVIRONMENT_VARIABLE",
+    "META",
+    "NEEDS",
+    "SCHEMA_VERSION",
+    "SERVICES",
+    "AgencyRepository",
+    "AnyVersion",
+    "Backend",
+    "Capabilities",
+    "Condition",
+    "Engine",
+    "EngineTransaction",
+    "ImportProgress",
+    "IncompatibleStoreError",
+    "Migration",
+    "NewRecord",
+    "Reader",
+    "RecordKeys",
+    "RecordType",
+    "Reference",
+    "Repository",
+    "ServiceRepository",
+    "SingletonRepository",
+    "StorageError",
+    "Store",
+    "StoreInfo",
+    "StoreURL",
+    "StoredRecord",
+    "Versioned",
+    "available_backends",
+    "default_path",
+    "default_url",
+    "open",
+    "parse_url",
+]
+
+
+def open(url: str | None = None, *, create: bool = True) -> Store:
+    """Open the store at ``url`` (its scheme picks the backend).
+
+    Without a URL: ``$SAIHAN_STORE_URL``, else the embedded SQLite store at
+    :func:`default_path`.  ``create=False`` raises NotFoundError instead of
+    creating a store that does not exist.  Migrations run forward on open; a
+    store written by a newer saihan raises :class:`IncompatibleStoreError`.
+    An unknown scheme raises :class:`~saihan.errors.PluginError` listing the
+    installed backends.
+    """
+    return open_store(url, create=create)

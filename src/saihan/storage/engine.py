@@ -1,0 +1,255 @@
+"""The backend interface: what a storage plugin implements.
+
+A plugin registers a **backend** (an object with ``open(url) -> Engine``) under
+the ``saihan.storage`` entry-point group, named by its URL scheme.  saihan's
+:class:`~saihan.storage.Store` does everything model-specific (validation,
+references, versions, queries by need and municipality) on top of a small set
+of generic operations on **records**:
+
+- a record is ``(kind, id)`` with a ``version`` and a ``document`` (JSON text);
+- its **index** is a set of ``(name, value)`` pairs the Store derives from the
+  document; :meth:`EngineTransaction.scan` finds records by them;
+- its **references** are the ``(kind, id)`` of the records it depends on; a
+  record that is referenced cannot be deleted.
+
+A backend therefore never learns about agencies or services, and a new model
+needs no backend change.  The conformance suite in :mod:`saihan.testing.storage`
+checks a backend against this contract; ``docs/writing-a-storage-plugin.md``
+walks through a complete one.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Final, Literal, Protocol, runtime_checkable
+
+import attrs
+
+from saihan.storage.url import StoreURL
+
+__all__ = [
+    "ANY_VERSION",
+    "AnyVersion",
+    "Backend",
+    "Capabilities",
+    "Condition",
+    "Engine",
+    "EngineTransaction",
+    "NewRecord",
+    "RecordKeys",
+    "StoredRecord",
+]
+
+
+class AnyVersion(enum.Enum):
+    """The type of :data:`ANY_VERSION`."""
+
+    ANY = "any"
+
+
+ANY_VERSION: Final = AnyVersion.ANY
+"""``expected_version=ANY_VERSION``: write or delete whatever version is there."""
+
+ExpectedVersion = int | None | Literal[AnyVersion.ANY]
+
+
+@attrs.frozen
+class Capabilities:
+    """What a backend can do.  The conformance suite skips, with a reason, the
+    tests of what a backend declares it cannot do.
+
+    ``durable``
+        Committed data survives the process ending (or being killed).
+    ``multi_process``
+        Several processes may open the same store and write at once.
+    ``threads``
+        One open store may be used from several threads.
+    ``max_record_bytes``
+        The largest document the backend stores (None: no limit below 100 MB).
+    """
+
+    durable: bool = True
+    multi_process: bool = True
+    threads: bool = True
+    max_record_bytes: int | None = None
+
+
+@attrs.frozen
+class StoredRecord:
+    """A record as a backend returns it."""
+
+    id: str
+    version: int
+    document: str
+
+
+@attrs.frozen
+class RecordKeys:
+    """What a record is found by (``index``) and what it depends on (``refs``)."""
+
+    index: frozenset[tuple[str, str]] = frozenset()
+    refs: frozenset[tuple[str, str]] = frozenset()
+
+
+@attrs.frozen
+class NewRecord:
+    """A record for :meth:`EngineTransaction.replace_kinds`."""
+
+    kind: str
+    id: str
+    document: str
+    keys: RecordKeys
+
+
+@attrs.frozen
+class Condition:
+    """Records having an index entry named ``name`` with one of ``values``."""
+
+    name: str
+    values: frozenset[str]
+
+
+class EngineTransaction(ABC):
+    """One unit of work on a backend, used from one thread.
+
+    Reads see the transaction's own writes.  Write operations are only called
+    after :meth:`prepare_write`.  Results that are lists are sorted by id.
+    Version numbers are the store's revision: each record written takes the
+    next one (1, 2, 3 ... for the store as a whole), so a version never comes
+    back after a delete; a rolled-back transaction uses none.
+    """
+
+    # -- reads ------------------------------------------------------------------
+    @abstractmethod
+    def get(self, kind: str, id: str) -> StoredRecord | None:
+        """The record, or None."""
+
+    @abstractmethod
+    def get_many(self, kind: str, ids: Collection[str]) -> list[StoredRecord]:
+        """The records among ``ids`` that exist, sorted by id."""
+
+    @abstractmethod
+    def scan(
+        self,
+        kind: str,
+        conditions: Sequence[Condition] = (),
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[StoredRecord]:
+        """Records of ``kind`` matching every condition, with id > ``after``, sorted by id,
+        at most ``limit`` of them."""
+
+    @abstractmethod
+    def scan_ids(self, kind: str, conditions: Sequence[Condition] = ()) -> list[str]:
+        """The ids :meth:`scan` would return, without documents."""
+
+    @abstractmethod
+    def count(self, kind: str) -> int:
+        """How many records of ``kind`` there are."""
+
+    @abstractmethod
+    def referrers(self, kind: str, id: str) -> list[tuple[str, str]]:
+        """The ``(kind, id)`` of every record that references ``(kind, id)``, sorted."""
+
+    # -- writes -----------------------------------------------------------------
+    @abstractmethod
+    def prepare_write(self) -> None:
+        """Called before the checks of every write.  A backend whose transactions
+        do not already exclude other writers takes its write lock here, so that
+        what the checks read stays true until commit."""
+
+    @abstractmethod
+    def write(
+        self, kind: str, id: str, document: str, keys: RecordKeys, *, previous: int | None
+    ) -> int:
+        """Insert (``previous`` None) or update (the record must be at ``previous``)
+        a record and replace its keys; returns its new version.
+
+        Raises :class:`~saihan.errors.ConflictError` when the record exists on
+        insert, or is missing or at another version on update.
+        """
+
+    @abstractmethod
+    def delete(self, kind: str, id: str, *, previous: int) -> None:
+        """Delete a record that is at version ``previous``, with its keys.
+
+        Raises :class:`~saihan.errors.ConflictError` when it is at another
+        version, missing, or still referenced.
+        """
+
+    @abstractmethod
+    def replace_kinds(
+        self,
+        kinds: Sequence[str],
+        records: Iterable[NewRecord],
+        progress: Callable[[int], None],
+    ) -> None:
+        """Delete every record of ``kinds`` and insert ``records`` (all of those kinds,
+        in the order given), giving them consecutive versions.  Call ``progress``
+        with the number of records written so far, now and then and at the end.
+
+        Raises :class:`~saihan.errors.ConflictError` when a deleted record is
+        still referenced by a record of another kind.
+        """
+
+    # -- control ----------------------------------------------------------------
+    @abstractmethod
+    def savepoint(self) -> object:
+        """Mark a point to roll back to; returns a token."""
+
+    @abstractmethod
+    def rollback_to(self, token: object) -> None:
+        """Undo everything since the savepoint (which stays usable until released)."""
+
+    @abstractmethod
+    def release(self, token: object) -> None:
+        """Forget a savepoint, keeping what was done since."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Make the transaction's writes permanent, all of them or none."""
+
+    @abstractmethod
+    def rollback(self) -> None:
+        """Undo the whole transaction."""
+
+
+class Engine(ABC):
+    """An open store on one backend."""
+
+    #: The backend's URL scheme (``sqlite``).
+    scheme: str
+    capabilities: Capabilities
+
+    @abstractmethod
+    def begin(self, *, write: bool) -> EngineTransaction:
+        """Start a transaction in the calling thread.  ``write`` says whether it may
+        write (a backend may take its write lock now or in ``prepare_write``)."""
+
+    @abstractmethod
+    def schema_version(self) -> int:
+        """The schema version of the store as opened (after migrations)."""
+
+    @abstractmethod
+    def integrity_check(self) -> list[str]:
+        """The backend's own integrity check: problems found, empty when sound."""
+
+    @abstractmethod
+    def describe(self) -> Mapping[str, str]:
+        """Facts about the store for ``saihan store info`` (no credentials)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and files; the engine is unusable afterwards."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What a ``saihan.storage`` entry point names (a class is instantiated first)."""
+
+    def open(self, url: StoreURL, *, create: bool) -> Engine:
+        """Open (and, when ``create``, create) the store at ``url``; run its migrations."""
+        ...

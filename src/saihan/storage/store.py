@@ -1,0 +1,920 @@
+"""The store: typed, versioned repositories over any backend.
+
+:class:`Store` does everything that depends on the models (validation,
+references, versions, queries that follow the need taxonomy and service
+areas) on top of a backend's :class:`~saihan.storage.engine.Engine`, which
+only knows generic records.  Every backend therefore behaves the same; the
+conformance suite (:mod:`saihan.testing.storage`) checks that it does.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import gc
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from saihan._validation import _ID_RE
+from saihan.directory.agency import Agency
+from saihan.directory.agency_kinds import AgencyKind, default_agency_kinds
+from saihan.directory.directory import Directory, DirectoryMeta
+from saihan.directory.municipalities import code_problem, municipality
+from saihan.directory.service import Service
+from saihan.directory.taxonomy import Need, NeedTaxonomy, default_taxonomy
+from saihan.errors import ConflictError, ErrorItem, NotFoundError, SaihanError, ValidationError
+from saihan.serialization import converter, structure, unstructure
+from saihan.storage.directory_records import (
+    AGENCIES,
+    AGENCY_KINDS,
+    DIRECTORY_RECORD_TYPES,
+    META,
+    META_ID,
+    NEEDS,
+    SERVICES,
+)
+from saihan.storage.engine import (
+    ANY_VERSION,
+    AnyVersion,
+    Capabilities,
+    Condition,
+    Engine,
+    EngineTransaction,
+    ExpectedVersion,
+    NewRecord,
+    StoredRecord,
+)
+from saihan.storage.errors import StorageError
+from saihan.storage.records import RecordType, Reference
+from saihan.storage.url import StoreURL
+
+__all__ = [
+    "AgencyRepository",
+    "ImportProgress",
+    "Repository",
+    "ServiceRepository",
+    "SingletonRepository",
+    "Store",
+    "StoreInfo",
+    "Versioned",
+]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+log = logging.getLogger("saihan.storage")
+
+DECODED_CACHE = 10_000
+"""How many decoded records a store keeps (see :meth:`Store._read`)."""
+
+_ID_HINT = "1-128 lower-case letters, digits, '.', '_' or '-'"
+
+
+@attrs.frozen
+class Versioned(Generic[T]):
+    """A stored value and its version.
+
+    Pass ``version`` back as ``expected_version`` when writing the value again:
+    if someone else wrote it in between, the write raises
+    :class:`~saihan.errors.ConflictError` instead of losing their change.
+    """
+
+    value: T
+    version: int
+
+
+@attrs.frozen
+class ImportProgress:
+    """How far a bulk import is: ``done`` of ``total`` records written."""
+
+    done: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if self.total == 0 else self.done / self.total
+
+
+@attrs.frozen
+class StoreInfo:
+    """What ``saihan store info`` prints."""
+
+    url: str
+    scheme: str
+    schema_version: int
+    capabilities: Capabilities
+    counts: Mapping[str, int]
+    details: Mapping[str, str]
+
+
+class _CallbackFailed(Exception):
+    """Carries an exception raised by a caller's callback through the storage layer."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__("callback failed")
+        self.original = original
+
+
+class _Local(threading.local):
+    def __init__(self) -> None:
+        self.tx: EngineTransaction | None = None
+
+
+def _document(item: object, label: str, limit: int | None) -> str:
+    data = unstructure(item)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        # Lone surrogates cannot be UTF-8: keep them as JSON escapes instead.
+        text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+        size = len(text)
+    if limit is not None and size > limit:
+        raise ValidationError(
+            [
+                ErrorItem(
+                    "", f"the {label} is {size} bytes as JSON; this store keeps at most {limit}"
+                )
+            ]
+        )
+    return text
+
+
+def _check_id(value: object, path: str = "id") -> str:
+    if not isinstance(value, str):
+        raise ValidationError([ErrorItem(path, f"expected a string, got {type(value).__name__}")])
+    if not _ID_RE.match(value):
+        raise ValidationError([ErrorItem(path, f"{value!r} is not a valid id: {_ID_HINT}")])
+    return value
+
+
+def _check_expected(value: object, *, allow_none: bool = True) -> None:
+    if value is ANY_VERSION or (value is None and allow_none):
+        return
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return
+    allowed = "a version (integer >= 1), None (create) or ANY_VERSION"
+    if not allow_none:
+        allowed = "a version (integer >= 1) or ANY_VERSION"
+    raise ValidationError([ErrorItem("expected_version", f"expected {allowed}, got {value!r}")])
+
+
+def _storable(text: str) -> bool:
+    """True for text a backend can hold as a key: UTF-8, without NUL."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def _check_page(after: object, limit: object) -> None:
+    if after is not None and not isinstance(after, str):
+        raise ValidationError([ErrorItem("after", f"expected a string id, got {after!r}")])
+    if after is not None and not _storable(after):
+        raise ValidationError([ErrorItem("after", "not an id: NUL or a lone surrogate")])
+    if limit is not None and not (
+        isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0
+    ):
+        raise ValidationError([ErrorItem("limit", f"expected an integer >= 0, got {limit!r}")])
+
+
+class Store:
+    """A saihan store: repositories of every stored model over one backend.
+
+    Open one with :func:`saihan.storage.open`.  Each operation runs in its own
+    transaction unless it is inside ``with store.transaction():``, which makes
+    everything in the block one all-or-nothing unit.  A store may be used from
+    several threads when its backend's capabilities say ``threads``; each
+    thread has its own transactions.
+    """
+
+    def __init__(self, engine: Engine, url: StoreURL) -> None:
+        self._engine = engine
+        self._url = url
+        self._local = _Local()
+        self._closed = False
+        self._lock = threading.Lock()
+        self._decoded: OrderedDict[tuple[str, str], tuple[int, str, Any]] = OrderedDict()
+        self._decoded_lock = threading.Lock()
+        self.agencies = AgencyRepository(self, AGENCIES)
+        """Agencies (:class:`~saihan.directory.Agency`), with their locations and contacts."""
+        self.services = ServiceRepository(self, SERVICES)
+        """Services, with queries by need, municipality, agency kind and agency."""
+        self.needs: Repository[Need] = Repository(self, NEEDS)
+        """Needs added to the bundled taxonomy (a municipality's own)."""
+        self.agency_kinds: Repository[AgencyKind] = Repository(self, AGENCY_KINDS)
+        """Agency kinds added to the bundled ones."""
+        self.meta: SingletonRepository[DirectoryMeta] = SingletonRepository(self, META, META_ID)
+        """The directory's :class:`~saihan.directory.DirectoryMeta`."""
+
+    # -- facts ------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """The store's URL, without any password."""
+        return self._url.redacted()
+
+    @property
+    def scheme(self) -> str:
+        return self._url.scheme
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._engine.capabilities
+
+    @property
+    def engine(self) -> Engine:
+        """The backend engine (for backend-specific tools and tests)."""
+        return self._engine
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<saihan Store {self.url} ({state})>"
+
+    def repository(self, record_type: RecordType[T]) -> Repository[T]:
+        """A repository for any record type (later models declare their own)."""
+        if not isinstance(record_type, RecordType):
+            raise ValidationError(
+                [ErrorItem("record_type", f"expected a RecordType, got {record_type!r}")]
+            )
+        return Repository(self, record_type)
+
+    # -- transactions -----------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All writes in the block happen together or not at all.
+
+        An exception leaving the block undoes every write made in it and goes
+        on; nothing of the block is visible to others until it ends.  Blocks
+        nest: an inner block that fails undoes only its own writes.
+        """
+        self._check_open()
+        outer = self._local.tx
+        if outer is not None:
+            token = self._engine_call("savepoint", outer.savepoint)
+            try:
+                yield self
+            except BaseException:
+                self._engine_call("rollback", lambda: outer.rollback_to(token))
+                self._engine_call("release", lambda: outer.release(token))
+                raise
+            self._engine_call("release", lambda: outer.release(token))
+            return
+        tx = self._engine_call("begin", lambda: self._engine.begin(write=True))
+        self._local.tx = tx
+        try:
+            try:
+                yield self
+            except BaseException:
+                self._engine_call("rollback", tx.rollback)
+                raise
+            try:
+                self._engine_call("commit", tx.commit)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    tx.rollback()
+                raise
+        finally:
+            self._local.tx = None
+
+    @contextlib.contextmanager
+    def _unit(self, *, write: bool) -> Iterator[EngineTransaction]:
+        """The transaction an operation runs in: the caller's (inside a savepoint
+        when writing) or one of its own."""
+        self._check_open()
+        outer = self._local.tx
+        try:
+            if outer is not None:
+                if not write:
+                    yield outer
+                    return
+                token = outer.savepoint()
+                try:
+                    yield outer
+                except BaseException:
+                    outer.rollback_to(token)
+                    outer.release(token)
+                    raise
+                outer.release(token)
+                return
+            tx = self._engine.begin(write=write)
+            self._local.tx = tx
+            try:
+                try:
+                    yield tx
+                except BaseException:
+                    tx.rollback()
+                    raise
+                tx.commit()
+            finally:
+                self._local.tx = None
+        except (SaihanError, _CallbackFailed):
+            raise
+        except Exception as error:
+            raise StorageError(
+                f"{self.scheme} store {self.url}: {type(error).__name__}: {error}"
+            ) from error
+
+    def _engine_call(self, what: str, call: Callable[[], U]) -> U:
+        try:
+            return call()
+        except SaihanError:
+            raise
+        except Exception as error:
+            raise StorageError(
+                f"{self.scheme} store {self.url}: {what} failed: {type(error).__name__}: {error}"
+            ) from error
+
+    def _read(self, record_type: RecordType[T], record: StoredRecord) -> T:
+        """A stored record as a model object, decoded once per version.
+
+        Objects are immutable and a (kind, id, version, document) always means the
+        same value, so decoded records are kept (the last ``DECODED_CACHE`` of
+        them); the document text is compared too, so a version number reused
+        after a rollback never serves another value.
+        """
+        key = (record_type.kind, record.id)
+        with self._decoded_lock:
+            cached = self._decoded.get(key)
+            if cached is not None and cached[0] == record.version and cached[1] == record.document:
+                self._decoded.move_to_end(key)
+                value: T = cached[2]
+                return value
+        value = _decode(record_type, record)
+        with self._decoded_lock:
+            self._decoded[key] = (record.version, record.document, value)
+            if len(self._decoded) > DECODED_CACHE:
+                self._decoded.popitem(last=False)
+        return value
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError(f"the store {self.url} is closed")
+
+    # -- whole directories ------------------------------------------------------
+    def import_directory(
+        self,
+        directory: Directory,
+        *,
+        progress: Callable[[ImportProgress], object] | None = None,
+    ) -> int:
+        """Replace the stored directory with ``directory``, in one transaction.
+
+        Agencies, services, extension needs and kinds, and the meta are all
+        replaced; an error (or an exception from ``progress``) leaves the store
+        as it was.  ``progress`` is called with an :class:`ImportProgress` now
+        and then, first with ``done=0`` and last with ``done=total``.  Returns
+        the number of records written.
+        """
+        if not isinstance(directory, Directory):
+            raise ValidationError(
+                [ErrorItem("directory", f"expected a Directory, got {type(directory).__name__}")]
+            )
+        if progress is not None and not callable(progress):
+            raise ValidationError([ErrorItem("progress", "expected a callable or None")])
+        limit = self.capabilities.max_record_bytes
+        items: list[tuple[RecordType[Any], Any]] = [(META, directory.meta)]
+        items += [(NEEDS, need) for need in _parents_first(directory.needs)]
+        items += [(AGENCY_KINDS, kind) for kind in directory.agency_kinds]
+        items += [(AGENCIES, agency) for agency in directory.agencies]
+        items += [(SERVICES, service) for service in directory.services]
+        total = len(items)
+        reported = [-1]
+
+        def report(done: int) -> None:
+            if progress is None or done == reported[0]:
+                return
+            reported[0] = done
+            try:
+                progress(ImportProgress(done=done, total=total))
+            except BaseException as error:
+                raise _CallbackFailed(error) from error
+
+        def records() -> Iterator[NewRecord]:
+            for position, (record_type, item) in enumerate(items):
+                try:
+                    document = _document(item, record_type.label, limit)
+                except ValidationError as error:
+                    raise error.under(_directory_path(record_type, position, directory)) from None
+                yield NewRecord(
+                    record_type.kind, record_type.id_of(item), document, record_type.keys(item)
+                )
+
+        kinds = [record_type.kind for record_type in DIRECTORY_RECORD_TYPES]
+        # A bulk import makes millions of short-lived objects that hold no cycles; the
+        # cyclic collector would walk the whole heap again and again meanwhile.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            report(0)
+            with self._unit(write=True) as tx:
+                tx.prepare_write()
+                tx.replace_kinds(kinds, records(), report)
+                report(total)
+        except _CallbackFailed as failed:
+            raise failed.original from None
+        finally:
+            if collecting:
+                gc.enable()
+        log.info("imported a directory of %d records into %s", total, self.url)
+        return total
+
+    def load_directory(self) -> Directory:
+        """The stored directory, validated as a whole (agencies and services by id)."""
+        with self._unit(write=False) as tx:
+            reader = _TxReader(self, tx)
+            meta = reader.load(META, META_ID)
+            needs = reader.load_all(NEEDS)
+            kinds = reader.load_all(AGENCY_KINDS)
+            agencies = reader.load_all(AGENCIES)
+            services = reader.load_all(SERVICES)
+        try:
+            return Directory(
+                agencies=agencies,
+                services=services,
+                meta=meta if meta is not None else Directory().meta,
+                needs=_parents_first(needs),
+                agency_kinds=kinds,
+            )
+        except ValidationError as error:
+            raise StorageError(
+                f"the directory in {self.url} is inconsistent at: {', '.join(error.paths[:10])}"
+            ) from None
+
+    # -- upkeep -----------------------------------------------------------------
+    def integrity_check(self) -> list[str]:
+        """Problems with the store: the backend's own check, then every record read
+        back and the directory validated as a whole.  Empty when sound."""
+        self._check_open()
+        problems = list(self._engine_call("integrity check", self._engine.integrity_check))
+        if self._engine.schema_version() <= 0:
+            problems.append("the store has no schema version")
+        with self._unit(write=False) as tx:
+            for record_type in DIRECTORY_RECORD_TYPES:
+                for record in tx.scan(record_type.kind):
+                    try:
+                        item = _decode(record_type, record)
+                    except StorageError as error:
+                        problems.append(str(error))
+                        continue
+                    if record_type.id_of(item) != record.id:
+                        problems.append(f"{record_type.label} {record.id!r} holds another id")
+        if not problems:
+            try:
+                self.load_directory()
+            except StorageError as error:
+                problems.append(str(error))
+        return problems
+
+    def info(self) -> StoreInfo:
+        """The backend, schema version, capabilities and how many records of each kind."""
+        with self._unit(write=False) as tx:
+            counts = {rt.kind: tx.count(rt.kind) for rt in DIRECTORY_RECORD_TYPES}
+        return StoreInfo(
+            url=self.url,
+            scheme=self.scheme,
+            schema_version=self._engine.schema_version(),
+            capabilities=self.capabilities,
+            counts=counts,
+            details=dict(self._engine_call("describe", self._engine.describe)),
+        )
+
+    def close(self) -> None:
+        """Close the store; closing twice is harmless."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._engine_call("close", self._engine.close)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _parents_first(needs: Iterable[Need]) -> list[Need]:
+    """Extension needs ordered so that a parent among them comes before its children."""
+    pending = {need.code: need for need in needs}
+    ordered: list[Need] = []
+    placed: set[str] = set()
+    while pending:
+        ready = [
+            need
+            for need in pending.values()
+            if need.parent is None or need.parent in placed or need.parent not in pending
+        ]
+        if not ready:  # a cycle: the Directory reports it; keep the rest as they are
+            ordered.extend(pending.values())
+            break
+        for need in ready:
+            ordered.append(need)
+            placed.add(need.code)
+            del pending[need.code]
+    return ordered
+
+
+def _directory_path(record_type: RecordType[Any], position: int, directory: Directory) -> str:
+    offsets = {
+        "directory_meta": ("meta", None),
+        "need": ("needs", 1),
+        "agency_kind": ("agency_kinds", 1 + len(directory.needs)),
+        "agency": ("agencies", 1 + len(directory.needs) + len(directory.agency_kinds)),
+        "service": (
+            "services",
+            1 + len(directory.needs) + len(directory.agency_kinds) + len(directory.agencies),
+        ),
+    }
+    name, start = offsets[record_type.kind]
+    return name if start is None else f"{name}[{position - start}]"
+
+
+def _decode(record_type: RecordType[T], record: StoredRecord) -> T:
+    """A stored document as a model object.  Documents were validated when they
+    were written, so this uses the converter directly; the models still check
+    themselves.  A document that fails is reported by field path only."""
+    try:
+        return converter.structure(json.loads(record.document), record_type.model)
+    except Exception:
+        try:
+            structure(json.loads(record.document), record_type.model)
+        except ValidationError as error:
+            where = ", ".join(error.paths[:5])
+        except Exception as error:
+            where = type(error).__name__
+        else:
+            where = "?"
+        raise StorageError(
+            f"stored {record_type.label} {record.id!r} cannot be read (at: {where})"
+        ) from None
+
+
+class _TxReader:
+    """What record types' checks may read: the store as this transaction sees it."""
+
+    def __init__(self, store: Store, tx: EngineTransaction) -> None:
+        self._store = store
+        self._tx = tx
+
+    def load(self, record_type: RecordType[U], id: str) -> U | None:
+        record = self._tx.get(record_type.kind, id)
+        return None if record is None else self._store._read(record_type, record)
+
+    def load_where(
+        self, record_type: RecordType[U], conditions: Sequence[tuple[str, Iterable[str]]]
+    ) -> list[U]:
+        found = self._tx.scan(
+            record_type.kind, [Condition(name, frozenset(values)) for name, values in conditions]
+        )
+        return [self._store._read(record_type, record) for record in found]
+
+    def load_all(self, record_type: RecordType[U]) -> list[U]:
+        found = self._tx.scan(record_type.kind)
+        return [self._store._read(record_type, record) for record in found]
+
+
+class Repository(Generic[T]):
+    """The stored records of one model: get, put, delete, list, with versions.
+
+    Writes check the record against the rest of the store (the agency a
+    service names must exist, and so on) and raise
+    :class:`~saihan.errors.ValidationError` with the path of each problem.
+    """
+
+    def __init__(self, store: Store, record_type: RecordType[T]) -> None:
+        self._store = store
+        self._type = record_type
+
+    @property
+    def record_type(self) -> RecordType[T]:
+        return self._type
+
+    def __repr__(self) -> str:
+        return f"<Repository {self._type.kind} of {self._store.url}>"
+
+    # -- reads ------------------------------------------------------------------
+    def get(self, id: str) -> Versioned[T]:
+        """The record with ``id``; :class:`~saihan.errors.NotFoundError` if there is none."""
+        found = self.find(id)
+        if found is None:
+            raise NotFoundError(f"no {self._type.label} has id {id!r}")
+        return found
+
+    def find(self, id: str) -> Versioned[T] | None:
+        """The record with ``id``, or None."""
+        _check_id(id)
+        with self._store._unit(write=False) as tx:
+            record = tx.get(self._type.kind, id)
+        return None if record is None else self._versioned(record)
+
+    def __contains__(self, id: object) -> bool:
+        """True when a record has ``id`` (never for something that is not an id)."""
+        return isinstance(id, str) and bool(_ID_RE.match(id)) and self.find(id) is not None
+
+    def list(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> builtins.list[Versioned[T]]:
+        """Records sorted by id: those with an id after ``after``, at most ``limit``."""
+        _check_page(after, limit)
+        with self._store._unit(write=False) as tx:
+            found = tx.scan(self._type.kind, after=after, limit=limit)
+        return [self._versioned(record) for record in found]
+
+    def ids(self) -> builtins.list[str]:
+        """Every id, sorted."""
+        with self._store._unit(write=False) as tx:
+            return tx.scan_ids(self._type.kind)
+
+    def count(self) -> int:
+        with self._store._unit(write=False) as tx:
+            return tx.count(self._type.kind)
+
+    def where(
+        self,
+        index: str,
+        values: str | Iterable[str],
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[Versioned[T]]:
+        """Records having an ``index`` entry with one of ``values`` (sorted by id).
+
+        The index entries are those the record type derives (a service's
+        ``need``, ``area``, ``agency``; an agency's ``kind``): the generic query a
+        new record type gets without code of its own.
+        """
+        if not isinstance(index, str) or not index:
+            raise ValidationError([ErrorItem("index", "expected an index name")])
+        wanted = [values] if isinstance(values, str) else builtins.list(values)
+        if not all(isinstance(value, str) for value in wanted):
+            raise ValidationError([ErrorItem("values", "expected strings")])
+        wanted = [value for value in wanted if _storable(value)]  # others match nothing
+        _check_page(after, limit)
+        with self._store._unit(write=False) as tx:
+            return self._scan(
+                [Condition(index, frozenset(wanted))], after=after, limit=limit, tx=tx
+            )
+
+    def _versioned(self, record: StoredRecord) -> Versioned[T]:
+        return Versioned(self._store._read(self._type, record), record.version)
+
+    def _scan(
+        self,
+        conditions: Sequence[Condition],
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        tx: EngineTransaction,
+    ) -> builtins.list[Versioned[T]]:
+        return [
+            self._versioned(record)
+            for record in tx.scan(self._type.kind, conditions, after=after, limit=limit)
+        ]
+
+    # -- writes -----------------------------------------------------------------
+    def put(self, item: T, *, expected_version: ExpectedVersion = None) -> Versioned[T]:
+        """Store ``item`` and return it with its new version.
+
+        ``expected_version``: None (the default) creates a record and raises
+        :class:`~saihan.errors.ConflictError` if the id is taken; a version
+        updates the record only if it is still at that version (else
+        ConflictError: someone else changed or deleted it); ``ANY_VERSION``
+        writes whatever is there.
+        """
+        record_type = self._type
+        if not isinstance(item, record_type.model):
+            raise ValidationError(
+                [
+                    ErrorItem(
+                        "",
+                        f"expected a {record_type.model.__name__}, got {type(item).__name__}",
+                    )
+                ]
+            )
+        _check_expected(expected_version)
+        document = _document(item, record_type.label, self._store.capabilities.max_record_bytes)
+        id = record_type.id_of(item)
+        keys = record_type.keys(item)
+        if any("\x00" in part for entry in keys.index for part in entry):
+            raise ValidationError([ErrorItem("", "index entries cannot contain NUL characters")])
+        with self._store._unit(write=True) as tx:
+            tx.prepare_write()
+            current = tx.get(record_type.kind, id)
+            previous = self._previous(id, current, expected_version)
+            problems = self._missing(tx, record_type.references(item))
+            problems += record_type.check(item, _TxReader(self._store, tx))
+            if problems:
+                raise ValidationError(problems)
+            version = tx.write(record_type.kind, id, document, keys, previous=previous)
+        return Versioned(item, version)
+
+    def delete(self, id: str, *, expected_version: int | AnyVersion) -> None:
+        """Delete the record ``id`` if it is at ``expected_version`` (or at any, with
+        ``ANY_VERSION``).
+
+        :class:`~saihan.errors.NotFoundError` if there is none;
+        :class:`~saihan.errors.ConflictError` if it is at another version or
+        other records still refer to it (a service to its agency).
+        """
+        _check_id(id)
+        _check_expected(expected_version, allow_none=False)
+        label = self._type.label
+        with self._store._unit(write=True) as tx:
+            tx.prepare_write()
+            current = tx.get(self._type.kind, id)
+            if current is None:
+                raise NotFoundError(f"no {label} has id {id!r}")
+            if expected_version is not ANY_VERSION and current.version != expected_version:
+                raise ConflictError(
+                    f"{label} {id!r} is at version {current.version}, not {expected_version}: "
+                    "someone else changed it; reload it before deleting"
+                )
+            referrers = tx.referrers(self._type.kind, id)
+            if referrers:
+                named = ", ".join(f"{kind} {ref!r}" for kind, ref in referrers[:5])
+                more = f" and {len(referrers) - 5} more" if len(referrers) > 5 else ""
+                raise ConflictError(f"{label} {id!r} is still referred to by {named}{more}")
+            tx.delete(self._type.kind, id, previous=current.version)
+
+    def _previous(
+        self, id: str, current: StoredRecord | None, expected: ExpectedVersion
+    ) -> int | None:
+        label = self._type.label
+        if expected is ANY_VERSION:
+            return None if current is None else current.version
+        if expected is None:
+            if current is not None:
+                raise ConflictError(
+                    f"{label} {id!r} already exists (version {current.version}); "
+                    "pass expected_version to update it"
+                )
+            return None
+        if current is None:
+            raise ConflictError(
+                f"{label} {id!r} was expected at version {expected} but does not exist: "
+                "someone else deleted it"
+            )
+        if current.version != expected:
+            raise ConflictError(
+                f"{label} {id!r} is at version {current.version}, not {expected}: "
+                "someone else changed it; reload it and apply your change again"
+            )
+        return expected
+
+    def _missing(
+        self, tx: EngineTransaction, references: Iterable[Reference]
+    ) -> builtins.list[ErrorItem]:
+        by_kind: dict[str, builtins.list[Reference]] = {}
+        for reference in references:
+            by_kind.setdefault(reference.kind, []).append(reference)
+        problems = []
+        for kind, wanted in by_kind.items():
+            present = {record.id for record in tx.get_many(kind, {ref.id for ref in wanted})}
+            for reference in wanted:
+                if reference.id not in present:
+                    label = kind.replace("_", " ")
+                    problems.append(
+                        ErrorItem(reference.path, f"no {label} {reference.id!r} in the store")
+                    )
+        return problems
+
+
+class AgencyRepository(Repository[Agency]):
+    """Agencies, with a query by agency kind."""
+
+    def by_kind(self, kind: str) -> builtins.list[Versioned[Agency]]:
+        """Agencies of ``kind`` (bundled or stored), sorted by id."""
+        _check_id(kind, "kind")
+        with self._store._unit(write=False) as tx:
+            _known_kind(tx, kind)
+            return self._scan([Condition("kind", frozenset({kind}))], tx=tx)
+
+
+def _known_kind(tx: EngineTransaction, kind: str) -> None:
+    bundled = {item.code for item in default_agency_kinds()}
+    if kind not in bundled and tx.get(AGENCY_KINDS.kind, kind) is None:
+        raise NotFoundError(f"unknown agency kind {kind!r}")
+
+
+def _municipality_code(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(
+            [ErrorItem("municipality", f"expected a string, got {type(value).__name__}")]
+        )
+    if value.isascii() and value.isdigit():
+        problem = code_problem(value)
+        if problem:
+            raise ValidationError([ErrorItem("municipality", problem)])
+        return value
+    return municipality(value).code
+
+
+class ServiceRepository(Repository[Service]):
+    """Services, with the directory's queries pushed down to the backend."""
+
+    def search(
+        self,
+        *,
+        need: str | None = None,
+        municipality: str | None = None,
+        kind: str | None = None,
+        agency_id: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[Versioned[Service]]:
+        """Services matching every criterion given, sorted by id (paged by
+        ``after`` and ``limit``).
+
+        - ``need``: a service for the need, a sub-need or a broader need matches,
+          as in :meth:`Directory.search <saihan.directory.Directory.search>`;
+        - ``municipality``: a code or name; the service area must cover it
+          (listed municipalities, the whole prefecture, or national);
+        - ``kind``: the agency kind of the service's agency;
+        - ``agency_id``: the services of one agency.
+
+        Unknown needs, kinds and agencies raise NotFoundError; a malformed
+        municipality code raises ValidationError.
+        """
+        _check_page(after, limit)
+        if need is not None:
+            _check_id(need, "need")
+        if kind is not None:
+            _check_id(kind, "kind")
+        if agency_id is not None:
+            _check_id(agency_id, "agency_id")
+        code = None if municipality is None else _municipality_code(municipality)
+        with self._store._unit(write=False) as tx:
+            conditions: builtins.list[Condition] = []
+            if need is not None:
+                conditions.append(Condition("need", _need_codes(tx, self._store, need)))
+            if code is not None:
+                values = {f"m:{code}", f"p:{code[:2]}", "national"}
+                conditions.append(Condition("area", frozenset(values)))
+            if agency_id is not None:
+                if tx.get(AGENCIES.kind, agency_id) is None:
+                    raise NotFoundError(f"no agency has id {agency_id!r}")
+                conditions.append(Condition("agency", frozenset({agency_id})))
+            if kind is not None:
+                _known_kind(tx, kind)
+                agencies = tx.scan_ids(AGENCIES.kind, [Condition("kind", frozenset({kind}))])
+                conditions.append(Condition("agency", frozenset(agencies)))
+            return self._scan(conditions, after=after, limit=limit, tx=tx)
+
+    def by_need(self, need: str) -> builtins.list[Versioned[Service]]:
+        """Services for ``need``, its sub-needs or its broader needs."""
+        return self.search(need=need)
+
+    def by_municipality(self, municipality: str) -> builtins.list[Versioned[Service]]:
+        """Services whose area covers the municipality (code or name)."""
+        return self.search(municipality=municipality)
+
+    def by_kind(self, kind: str) -> builtins.list[Versioned[Service]]:
+        """Services run by agencies of ``kind``."""
+        return self.search(kind=kind)
+
+    def by_agency(self, agency_id: str) -> builtins.list[Versioned[Service]]:
+        """The services of one agency."""
+        return self.search(agency_id=agency_id)
+
+
+def _need_codes(tx: EngineTransaction, store: Store, need: str) -> frozenset[str]:
+    taxonomy: NeedTaxonomy = default_taxonomy()
+    extension = _TxReader(store, tx).load_all(NEEDS)
+    if extension:
+        taxonomy = taxonomy.extended(_parents_first(extension))
+    if need not in taxonomy:
+        raise NotFoundError(f"unknown need code {need!r}")
+    return taxonomy.descendants(need) | frozenset(taxonomy.ancestors(need))
+
+
+class SingletonRepository(Generic[T]):
+    """A record of which a store holds at most one (the directory's meta)."""
+
+    def __init__(self, store: Store, record_type: RecordType[T], id: str) -> None:
+        self._repository = Repository(store, record_type)
+        self._id = id
+
+    def get(self) -> Versioned[T]:
+        """The record; :class:`~saihan.errors.NotFoundError` when it was never set."""
+        return self._repository.get(self._id)
+
+    def find(self) -> Versioned[T] | None:
+        return self._repository.find(self._id)
+
+    def put(self, item: T, *, expected_version: ExpectedVersion = None) -> Versioned[T]:
+        """Set the record (see :meth:`Repository.put` for ``expected_version``)."""
+        return self._repository.put(item, expected_version=expected_version)
+
+    def delete(self, *, expected_version: int | AnyVersion) -> None:
+        self._repository.delete(self._id, expected_version=expected_version)

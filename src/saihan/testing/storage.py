@@ -1,0 +1,1303 @@
+"""Conformance tests for storage backends, for plugin authors to run on their own.
+
+Subclass :class:`StoreConformance` in a test module and give it a
+``store_url`` fixture that names a fresh, empty store of your backend for each
+test (a file in ``tmp_path``, a database schema you create and drop)::
+
+    import pytest
+    from saihan.testing.storage import StoreConformance
+
+    class TestMyBackend(StoreConformance):
+        @pytest.fixture
+        def store_url(self, tmp_path):
+            return f"mybackend://{tmp_path}/store"
+
+Every test opens the store with :func:`saihan.storage.open`, so the backend
+must be installed (its entry point registered), as users will have it.  The
+suite covers every repository operation, versions and conflicts, references,
+queries by need, municipality and kind (against :meth:`Directory.search`),
+transactions and their rollback, bulk import and its atomicity, Japanese and
+hostile text, large records, a Hypothesis state machine that runs random
+operations on the backend and on the ``memory`` backend and demands the same
+answers, and, for backends that declare it, processes killed mid-write and
+processes writing at once.  Tests of what a backend's
+:class:`~saihan.storage.Capabilities` say it cannot do are skipped with that
+reason.  Class attributes tune the Hypothesis tests (``hypothesis_examples``,
+``stateful_steps``).
+
+This module requires pytest and Hypothesis (``saihan[test]``).  Run as
+``python -m saihan.testing.storage`` it is the worker the multi-process
+tests start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar, TypeVar
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from saihan import storage
+from saihan.directory import (
+    Address,
+    Agency,
+    AgencyKind,
+    Audience,
+    Channel,
+    ContactPoint,
+    Directory,
+    DirectoryMeta,
+    LocalizedText,
+    Location,
+    Need,
+    Service,
+    ServiceArea,
+    default_agency_kinds,
+    default_taxonomy,
+    tokyo_municipalities,
+)
+from saihan.errors import ConflictError, NotFoundError, SaihanError, ValidationError
+from saihan.storage import (
+    ANY_VERSION,
+    Capabilities,
+    ImportProgress,
+    RecordType,
+    Reference,
+    Store,
+    Versioned,
+)
+
+__all__ = [
+    "HOSTILE_STRINGS",
+    "StoreConformance",
+    "canonical",
+    "small_directory",
+    "synthetic_directory",
+]
+
+T = TypeVar("T")
+
+HACHIOJI = "132012"
+SHINJUKU = "131041"
+CHIYODA = "131016"
+OSAKA_CITY = "271004"
+
+HOSTILE_STRINGS: tuple[str, ...] = (
+    "'; DROP TABLE saihan_records; --",
+    'Robert"); DROP TABLE students;--',
+    "nul\x00inside",
+    "back\\slash \\N \\. \\\\",
+    "tab\tnew\nline\rreturn",
+    "%s %(name)s ? :name $1 {}",
+    "\u202eright-to-left override",
+    "zero\u200bwidth\ufeffbom",
+    "𠮷野家の🍚と髙橋さん",
+    "ﾊﾝｶｸｶﾀｶﾅ　と　全角ＡＢＣ",
+    "か\u3099 (combining dakuten)",
+    "lone surrogate \ud800 kept",
+    "\x01\x02\x7f control",
+)
+"""Strings that break naive storage code: quotes, SQL, NUL, escapes, odd Unicode."""
+
+
+def _text(ja: str, en: str | None = None) -> LocalizedText:
+    return LocalizedText(ja=ja, en=en)
+
+
+def small_directory(marker: str = "small") -> Directory:
+    """A small directory touching every feature the queries use.
+
+    Four agencies (one of an extension kind, one with a confidential
+    location), seven services with municipality, prefecture and national
+    areas, one extension need under ``housing`` and one agency kind.
+    ``marker`` becomes the meta name, to tell directories apart.
+    """
+    food = Need(
+        code="welfare.food-bank", label=_text("フードバンク", "Food bank"), parent="welfare"
+    )
+    pantry = AgencyKind(code="community-pantry", name=_text("地域の食品庫"), needs=frozenset())
+    agencies = [
+        Agency(
+            id="hachioji-welfare",
+            name=_text("八王子市福祉事務所", "Hachioji welfare office"),
+            kind="welfare_office",
+            contacts=(ContactPoint(Channel.PHONE, "042-000-0001"),),
+            locations=(Location(id="main", address=Address(municipality_code=HACHIOJI)),),
+        ),
+        Agency(
+            id="hw-shinjuku",
+            name=_text("ハローワーク新宿", "Hello Work Shinjuku"),
+            kind="hello_work",
+        ),
+        Agency(
+            id="halfway",
+            name=_text("更生保護施設サンプル寮"),
+            kind="rehabilitation_facility",
+            locations=(
+                Location(
+                    id="house",
+                    address=Address(municipality_code=SHINJUKU, street="秘密1-1"),
+                    confidential=True,
+                ),
+            ),
+        ),
+        Agency(id="pantry", name=_text("みんなの食品庫"), kind=pantry.code),
+    ]
+
+    def service(id: str, agency: str, needs: set[str], area: ServiceArea, **extra: Any) -> Service:
+        return Service(
+            id=id,
+            agency_id=agency,
+            name=_text(f"サービス {id}", f"Service {id}"),
+            area=area,
+            needs=frozenset(needs),
+            audiences=frozenset({Audience.PERSON}),
+            **extra,
+        )
+
+    services = [
+        service("welfare-assist", "hachioji-welfare", {"welfare.public_assistance"},
+                ServiceArea.of(HACHIOJI)),
+        service("welfare-housing", "hachioji-welfare", {"housing"}, ServiceArea.of(HACHIOJI),
+                contacts=(ContactPoint(Channel.VISIT, "main"),), location_ids=("main",)),
+        service("hw-job", "hw-shinjuku", {"employment.job_search"}, ServiceArea.tokyo()),
+        service("halfway-stay", "halfway", {"housing.transitional"}, ServiceArea.tokyo(),
+                location_ids=("house",)),
+        service("legal-line", "hw-shinjuku", {"legal"}, ServiceArea.national()),
+        service("debt", "hw-shinjuku", {"legal.debt_settlement"},
+                ServiceArea.of(CHIYODA, SHINJUKU)),
+        service("food-parcels", "pantry", {food.code}, ServiceArea.of(HACHIOJI, SHINJUKU)),
+    ]  # fmt: skip
+    return Directory(
+        agencies=agencies,
+        services=services,
+        meta=DirectoryMeta(name=_text(marker)),
+        needs=(food,),
+        agency_kinds=(pantry,),
+    )
+
+
+def synthetic_directory(
+    services: int, *, seed: int = 0, marker: str = "synthetic", per_agency: int = 20
+) -> Directory:
+    """A valid directory of ``services`` services (about ``per_agency`` per agency),
+    deterministic for a ``seed``: needs from the bundled taxonomy, areas of one
+    to three Tokyo municipalities, with some prefecture-wide and national ones."""
+    rng = random.Random(seed)
+    codes = sorted(need.code for need in default_taxonomy())
+    kinds = [kind.code for kind in default_agency_kinds()]
+    places = [item.code for item in tokyo_municipalities()]
+    agency_count = max(1, -(-services // per_agency))
+    agencies = [
+        Agency(
+            id=f"agency-{number:06d}",
+            name=_text(f"支援機関{number}号", f"Agency {number}"),
+            kind=rng.choice(kinds),
+            contacts=(ContactPoint(Channel.PHONE, f"03-{number % 10000:04d}-0000"),),
+            locations=(Location(id="main", address=Address(municipality_code=rng.choice(places))),),
+        )
+        for number in range(agency_count)
+    ]
+    made = []
+    for number in range(services):
+        roll = rng.random()
+        if roll < 0.05:
+            area = ServiceArea.national()
+        elif roll < 0.15:
+            area = ServiceArea.tokyo()
+        else:
+            area = ServiceArea.of(*rng.sample(places, rng.randint(1, 3)))
+        made.append(
+            Service(
+                id=f"service-{number:07d}",
+                agency_id=agencies[number % agency_count].id,
+                name=_text(f"相談窓口{number}", f"Desk {number}"),
+                description=_text("就労・住居・福祉の相談を受け付けます。" * 2),
+                area=area,
+                needs=frozenset(rng.sample(codes, rng.randint(1, 3))),
+                audiences=frozenset(rng.sample(list(Audience), rng.randint(1, 2))),
+                location_ids=("main",) if rng.random() < 0.5 else (),
+            )
+        )
+    return Directory(agencies=agencies, services=made, meta=DirectoryMeta(name=_text(marker)))
+
+
+def canonical(directory: Directory) -> Directory:
+    """``directory`` as a store gives it back: agencies, services and extension
+    kinds sorted by id (extension needs keep their order)."""
+    return Directory(
+        agencies=sorted(directory.agencies, key=lambda agency: agency.id),
+        services=sorted(directory.services, key=lambda service: service.id),
+        meta=directory.meta,
+        needs=directory.needs,
+        agency_kinds=sorted(directory.agency_kinds, key=lambda kind: kind.code),
+    )
+
+
+def _same_directory(left: Directory, right: Directory) -> bool:
+    def key(directory: Directory) -> tuple[Any, ...]:
+        ordered = canonical(directory)
+        return (
+            ordered.agencies,
+            ordered.services,
+            ordered.meta,
+            frozenset(ordered.needs),
+            ordered.agency_kinds,
+        )
+
+    return key(left) == key(right)
+
+
+def _values(found: Sequence[Versioned[T]]) -> list[T]:
+    return [item.value for item in found]
+
+
+def _ids(found: Sequence[Versioned[Service]]) -> list[str]:
+    return [item.value.id for item in found]
+
+
+def _require(store: Store, capability: str) -> None:
+    capabilities: Capabilities = store.capabilities
+    if not getattr(capabilities, capability):
+        pytest.skip(f"the {store.scheme} backend declares it cannot: {capability}")
+
+
+def _agency(id: str, *, kind: str = "hello_work", locations: Sequence[str] = ()) -> Agency:
+    return Agency(
+        id=id,
+        name=_text(f"機関 {id}", f"Agency {id}"),
+        kind=kind,
+        locations=tuple(
+            Location(id=location, address=Address(municipality_code=HACHIOJI))
+            for location in locations
+        ),
+    )
+
+
+def _service(
+    id: str,
+    agency: str,
+    *,
+    needs: Sequence[str] = ("housing",),
+    area: ServiceArea | None = None,
+    **extra: Any,
+) -> Service:
+    return Service(
+        id=id,
+        agency_id=agency,
+        name=_text(f"サービス {id}", f"Service {id}"),
+        area=area or ServiceArea.of(HACHIOJI),
+        needs=frozenset(needs),
+        audiences=frozenset({Audience.FAMILY}),
+        **extra,
+    )
+
+
+@attrs.frozen
+class Note:
+    """A record type that is not part of the directory (as case records will be)."""
+
+    id: str
+    agency_id: str
+    text: str = ""
+
+
+NOTES: RecordType[Note] = RecordType(
+    kind="conformance_note",
+    model=Note,
+    id_of=lambda note: note.id,
+    label="note",
+    index=lambda note: [("agency", note.agency_id)],
+    references=lambda note: [Reference("agency_id", "agency", note.agency_id)],
+)
+
+
+class _Cancel(Exception):
+    """Raised by a progress callback to abandon an import."""
+
+
+class StoreConformance:
+    """The storage conformance suite: subclass it and override :meth:`store_url`."""
+
+    #: Examples per Hypothesis property test (each imports a directory).
+    hypothesis_examples: ClassVar[int] = 12
+    #: Runs of the state machine, and steps in each.
+    stateful_examples: ClassVar[int] = 8
+    stateful_steps: ClassVar[int] = 25
+    #: Services in the directory the killed-import test writes.
+    crash_import_services: ClassVar[int] = 4000
+    #: Increments each of the two concurrent writer processes applies.
+    concurrent_increments: ClassVar[int] = 25
+
+    # -- fixtures ---------------------------------------------------------------
+    @pytest.fixture
+    def store_url(self) -> str:
+        """The URL of a fresh, empty store for one test: override this."""
+        raise NotImplementedError("override the store_url fixture in your subclass")
+
+    @pytest.fixture
+    def store(self, store_url: str) -> Iterator[Store]:
+        opened = storage.open(store_url)
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+    @pytest.fixture
+    def reopen(self, store_url: str) -> Iterator[Callable[[], Store]]:
+        """Opens the same store again (another handle); closed after the test."""
+        handles: list[Store] = []
+
+        def again() -> Store:
+            handles.append(storage.open(store_url))
+            return handles[-1]
+
+        yield again
+        for handle in handles:
+            handle.close()
+
+    # -- the empty store --------------------------------------------------------
+    def test_a_new_store_is_empty_and_sound(self, store: Store) -> None:
+        assert store.agencies.list() == []
+        assert store.services.count() == 0
+        assert store.meta.find() is None
+        assert store.load_directory() == Directory()
+        assert store.integrity_check() == []
+        info = store.info()
+        assert info.schema_version == storage.SCHEMA_VERSION
+        assert all(count == 0 for count in info.counts.values())
+
+    # -- repositories -----------------------------------------------------------
+    def test_put_get_find_and_contains(self, store: Store) -> None:
+        agency = _agency("agency-1", locations=["main"])
+        stored = store.agencies.put(agency)
+        assert stored.value == agency
+        assert stored.version >= 1
+        assert store.agencies.get("agency-1") == stored
+        assert store.agencies.find("agency-1") == stored
+        assert store.agencies.find("agency-2") is None
+        assert "agency-1" in store.agencies
+        assert "agency-2" not in store.agencies
+        assert "Not An Id" not in store.agencies
+        assert 42 not in store.agencies
+        with pytest.raises(NotFoundError, match="agency-2"):
+            store.agencies.get("agency-2")
+        service = _service("service-1", "agency-1", location_ids=("main",))
+        assert store.services.put(service).value == service
+        assert store.services.get("service-1").value == service
+
+    def test_list_ids_count_and_paging(self, store: Store) -> None:
+        for id in ["c", "a", "e", "b", "d"]:
+            store.agencies.put(_agency(id))
+        assert [agency.id for agency in _values(store.agencies.list())] == list("abcde")
+        assert store.agencies.ids() == list("abcde")
+        assert store.agencies.count() == 5
+        assert [a.id for a in _values(store.agencies.list(limit=2))] == ["a", "b"]
+        assert [a.id for a in _values(store.agencies.list(after="b", limit=2))] == ["c", "d"]
+        assert store.agencies.list(after="e") == []
+        assert store.agencies.list(limit=0) == []
+
+    def test_versions_increase_and_stale_writes_conflict(self, store: Store) -> None:
+        first = store.agencies.put(_agency("agency-1"))
+        with pytest.raises(ConflictError, match="already exists"):
+            store.agencies.put(_agency("agency-1"))
+        renamed = attrs.evolve(first.value, operator="東京都")
+        second = store.agencies.put(renamed, expected_version=first.version)
+        assert second.version > first.version
+        with pytest.raises(ConflictError, match="version"):
+            store.agencies.put(
+                attrs.evolve(renamed, operator="lost"), expected_version=first.version
+            )
+        assert store.agencies.get("agency-1") == second
+        forced = store.agencies.put(
+            attrs.evolve(renamed, operator="x"), expected_version=ANY_VERSION
+        )
+        assert forced.version > second.version
+        created = store.agencies.put(_agency("agency-2"), expected_version=ANY_VERSION)
+        assert created.version > forced.version
+
+    def test_update_of_a_missing_record_conflicts(self, store: Store) -> None:
+        with pytest.raises(ConflictError, match="does not exist"):
+            store.agencies.put(_agency("ghost"), expected_version=3)
+        assert store.agencies.count() == 0
+
+    def test_delete_checks_versions(self, store: Store) -> None:
+        first = store.agencies.put(_agency("agency-1"))
+        second = store.agencies.put(first.value, expected_version=first.version)
+        with pytest.raises(ConflictError):
+            store.agencies.delete("agency-1", expected_version=first.version)
+        assert "agency-1" in store.agencies
+        store.agencies.delete("agency-1", expected_version=second.version)
+        assert "agency-1" not in store.agencies
+        with pytest.raises(NotFoundError):
+            store.agencies.delete("agency-1", expected_version=ANY_VERSION)
+        again = store.agencies.put(_agency("agency-1"))
+        assert again.version > second.version  # a version never comes back
+        store.agencies.delete("agency-1", expected_version=ANY_VERSION)
+        assert store.agencies.count() == 0
+
+    def test_meta_is_a_single_record(self, store: Store) -> None:
+        with pytest.raises(NotFoundError):
+            store.meta.get()
+        meta = DirectoryMeta(name=_text("八王子市の支援機関", "Hachioji"), sample=True)
+        stored = store.meta.put(meta)
+        assert store.meta.get() == stored
+        with pytest.raises(ConflictError):
+            store.meta.put(meta)
+        updated = store.meta.put(attrs.evolve(meta, sample=False), expected_version=stored.version)
+        assert store.load_directory().meta == updated.value
+        store.meta.delete(expected_version=updated.version)
+        assert store.meta.find() is None
+
+    def test_bad_arguments_raise_validation_errors_with_paths(self, store: Store) -> None:
+        cases: list[tuple[Callable[[], object], str]] = [
+            (lambda: store.agencies.put("not an agency"), ""),  # type: ignore[arg-type]
+            (lambda: store.agencies.get(42), "id"),  # type: ignore[arg-type]
+            (lambda: store.agencies.get("Not An Id"), "id"),
+            (lambda: store.agencies.put(_agency("a"), expected_version=0), "expected_version"),
+            (lambda: store.agencies.put(_agency("a"), expected_version=True), "expected_version"),
+            (lambda: store.agencies.put(_agency("a"), expected_version="1"), "expected_version"),  # type: ignore[arg-type]
+            (lambda: store.agencies.delete("a", expected_version=None), "expected_version"),  # type: ignore[arg-type]
+            (lambda: store.agencies.list(limit=-1), "limit"),
+            (lambda: store.agencies.list(after=3), "after"),  # type: ignore[arg-type]
+            (lambda: store.services.search(municipality="132013"), "municipality"),
+            (lambda: store.services.search(municipality=132012), "municipality"),  # type: ignore[arg-type]
+            (lambda: store.services.search(need="Housing!"), "need"),
+            (lambda: store.services.search(kind="x'; DROP TABLE saihan_records; --"), "kind"),
+            (lambda: store.import_directory([]), "directory"),  # type: ignore[arg-type]
+            (lambda: store.import_directory(Directory(), progress=3), "progress"),  # type: ignore[arg-type]
+        ]
+        for call, path in cases:
+            with pytest.raises(ValidationError) as caught:
+                call()
+            assert path in caught.value.paths, (path, caught.value.paths)
+        assert store.agencies.count() == 0
+
+    def test_unknown_names_in_queries_are_not_found(self, store: Store) -> None:
+        with pytest.raises(NotFoundError, match="no-such-need"):
+            store.services.by_need("no-such-need")
+        with pytest.raises(NotFoundError, match="no-such-kind"):
+            store.services.by_kind("no-such-kind")
+        with pytest.raises(NotFoundError, match="no-such-kind"):
+            store.agencies.by_kind("no-such-kind")
+        with pytest.raises(NotFoundError, match="nobody"):
+            store.services.by_agency("nobody")
+        with pytest.raises(NotFoundError):
+            store.services.by_municipality("どこにもない市")
+
+    # -- references -------------------------------------------------------------
+    def test_a_service_needs_its_agency_and_known_needs(self, store: Store) -> None:
+        with pytest.raises(ValidationError) as caught:
+            store.services.put(_service("s", "missing-agency", needs=["housing", "no-such"]))
+        assert caught.value.paths == ["agency_id", "needs[1]"]
+        assert store.services.count() == 0
+
+    def test_service_locations_and_visits_must_be_the_agencys(self, store: Store) -> None:
+        store.agencies.put(_agency("a", locations=["main"]))
+        bad = _service(
+            "s",
+            "a",
+            location_ids=("main", "elsewhere"),
+            contacts=(ContactPoint(Channel.VISIT, "nowhere"),),
+        )
+        with pytest.raises(ValidationError) as caught:
+            store.services.put(bad)
+        assert caught.value.paths == ["location_ids[1]", "contacts[0].value"]
+        good = store.services.put(_service("s", "a", location_ids=("main",)))
+        agency = store.agencies.get("a")
+        with pytest.raises(ValidationError) as moved:
+            store.agencies.put(_agency("a", locations=["annex"]), expected_version=agency.version)
+        assert moved.value.paths == ["locations"]
+        assert "'s'" in str(moved.value)
+        assert store.agencies.get("a") == agency
+        assert store.services.get("s") == good
+
+    def test_an_agency_in_use_cannot_be_deleted(self, store: Store) -> None:
+        agency = store.agencies.put(_agency("a"))
+        store.services.put(_service("s1", "a"))
+        store.services.put(_service("s2", "a"))
+        with pytest.raises(ConflictError, match="s1"):
+            store.agencies.delete("a", expected_version=agency.version)
+        store.services.delete("s1", expected_version=ANY_VERSION)
+        store.services.delete("s2", expected_version=ANY_VERSION)
+        store.agencies.delete("a", expected_version=agency.version)
+        assert store.integrity_check() == []
+
+    def test_agency_kinds_must_be_known(self, store: Store) -> None:
+        with pytest.raises(ValidationError) as caught:
+            store.agencies.put(_agency("a", kind="pantry"))
+        assert caught.value.paths == ["kind"]
+        kind = store.agency_kinds.put(AgencyKind(code="pantry", name=_text("食品庫")))
+        store.agencies.put(_agency("a", kind="pantry"))
+        assert [a.id for a in _values(store.agencies.by_kind("pantry"))] == ["a"]
+        with pytest.raises(ConflictError, match="'a'"):
+            store.agency_kinds.delete("pantry", expected_version=kind.version)
+        with pytest.raises(ValidationError) as bundled:
+            store.agency_kinds.put(AgencyKind(code="hello_work", name=_text("重複")))
+        assert bundled.value.paths == ["code"]
+        with pytest.raises(ValidationError) as needs:
+            store.agency_kinds.put(
+                AgencyKind(code="other", name=_text("他"), needs=frozenset({"zzz", "housing"}))
+            )
+        assert needs.value.paths == ["needs[1]"]
+
+    def test_extension_needs_extend_the_taxonomy(self, store: Store) -> None:
+        store.agencies.put(_agency("a"))
+        with pytest.raises(ValidationError) as missing:
+            store.services.put(_service("s", "a", needs=["housing.pets"]))
+        assert missing.value.paths == ["needs[0]"]
+        pets = store.needs.put(Need(code="housing.pets", label=_text("ペット可"), parent="housing"))
+        small = store.needs.put(
+            Need(code="housing.pets.small", label=_text("小型"), parent="housing.pets")
+        )
+        store.services.put(_service("s", "a", needs=["housing.pets.small"]))
+        store.services.put(_service("t", "a", needs=["housing"]))
+        assert _ids(store.services.by_need("housing")) == ["s", "t"]
+        assert _ids(store.services.by_need("housing.pets")) == ["s", "t"]
+        with pytest.raises(ConflictError):
+            store.needs.delete("housing.pets", expected_version=pets.version)
+        with pytest.raises(ValidationError) as bundled:
+            store.needs.put(Need(code="housing", label=_text("住居"), priority_area=1))
+        assert bundled.value.paths == ["code"]
+        with pytest.raises(ValidationError) as unknown:
+            store.needs.put(Need(code="x", label=_text("x"), parent="nowhere"))
+        assert unknown.value.paths == ["parent"]
+        cycle = Need(code="housing.pets", label=_text("ペット可"), parent="housing.pets.small")
+        with pytest.raises(ValidationError) as looped:
+            store.needs.put(cycle, expected_version=pets.version)
+        assert looped.value.paths == ["parent"]
+        assert store.needs.get("housing.pets.small") == small
+        assert store.load_directory().taxonomy.ancestors("housing.pets.small")[-1] == "housing"
+
+    # -- queries ----------------------------------------------------------------
+    def test_queries_follow_the_taxonomy_and_service_areas(self, store: Store) -> None:
+        directory = small_directory()
+        store.import_directory(directory)
+
+        def same(**criteria: str) -> None:
+            expected = [service.id for service in directory.search(**criteria)]  # type: ignore[arg-type]
+            assert _ids(store.services.search(**criteria)) == expected, criteria  # type: ignore[arg-type]
+
+        for need in ["housing", "housing.emergency", "housing.transitional", "legal", "welfare"]:
+            same(need=need)
+        same(need="welfare.food-bank")
+        for place in [
+            HACHIOJI,
+            SHINJUKU,
+            CHIYODA,
+            OSAKA_CITY,
+            "八王子市",
+            "chiyoda",
+            "しんじゅくく",
+        ]:
+            same(municipality=place)
+        for kind in ["hello_work", "welfare_office", "community-pantry", "darc"]:
+            same(kind=kind)
+        same(need="housing", municipality=HACHIOJI)
+        same(need="legal", municipality=OSAKA_CITY, kind="hello_work")
+        assert _ids(store.services.by_need("housing.emergency")) == ["welfare-housing"]
+        assert _ids(store.services.by_municipality(OSAKA_CITY)) == ["legal-line"]
+        assert _ids(store.services.by_agency("hachioji-welfare")) == [
+            "welfare-assist",
+            "welfare-housing",
+        ]
+        assert _ids(store.services.search(municipality=SHINJUKU, after="debt", limit=2)) == [
+            "food-parcels",
+            "halfway-stay",
+        ]
+        assert [a.value.id for a in store.agencies.by_kind("hello_work")] == ["hw-shinjuku"]
+
+    def test_queries_agree_with_directory_search(self, store: Store) -> None:
+        from saihan.testing import directories
+
+        places = [HACHIOJI, SHINJUKU, OSAKA_CITY, "011002", "472018"]
+
+        @settings(
+            max_examples=self.hypothesis_examples,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
+        @given(directories(max_services=8, max_agencies=4))
+        def check(directory: Directory) -> None:
+            store.import_directory(directory)
+            assert _same_directory(store.load_directory(), directory)
+            needs = sorted({code for service in directory.services for code in service.needs})
+            for need in [*needs[:4], "housing", "employment.job_search"]:
+                expected = [s.id for s in directory.search(need=need)]
+                assert _ids(store.services.by_need(need)) == expected
+                for place in places[:2]:
+                    expected = [s.id for s in directory.search(need=need, municipality=place)]
+                    assert _ids(store.services.search(need=need, municipality=place)) == expected
+            for place in places:
+                expected = [s.id for s in directory.search(municipality=place)]
+                assert _ids(store.services.by_municipality(place)) == expected
+            for kind in sorted({agency.kind for agency in directory.agencies}):
+                expected = [s.id for s in directory.search(kind=kind)]
+                assert _ids(store.services.by_kind(kind)) == expected
+
+        check()
+
+    # -- transactions -----------------------------------------------------------
+    def test_a_transaction_commits_everything(
+        self, store: Store, reopen: Callable[[], Store]
+    ) -> None:
+        with store.transaction():
+            store.agencies.put(_agency("a"))
+            store.services.put(_service("s", "a"))
+            assert store.services.get("s").value.agency_id == "a"  # reads see own writes
+        other = reopen()
+        assert other.agencies.ids() == ["a"]
+        assert other.services.ids() == ["s"]
+
+    def test_an_exception_in_a_transaction_leaves_no_trace(self, store: Store) -> None:
+        before = store.agencies.put(_agency("before"))
+
+        def block() -> None:
+            with store.transaction():
+                store.agencies.put(_agency("a"))
+                store.services.put(_service("s", "a"))
+                changed = attrs.evolve(before.value, operator="changed")
+                store.agencies.put(changed, expected_version=before.version)
+                store.meta.put(DirectoryMeta(name=_text("途中")))
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            block()
+        assert store.agencies.list() == [before]
+        assert store.services.count() == 0
+        assert store.meta.find() is None
+        after = store.agencies.put(_agency("after"))
+        assert after.version == before.version + 1  # a rolled-back transaction used no versions
+        assert store.integrity_check() == []
+
+    def test_a_conflict_inside_a_transaction_undoes_the_whole_block(self, store: Store) -> None:
+        agency = store.agencies.put(_agency("a"))
+        store.agencies.put(agency.value, expected_version=agency.version)
+
+        def block() -> None:
+            with store.transaction():
+                store.agencies.put(_agency("b"))
+                store.agencies.put(agency.value, expected_version=agency.version)  # stale
+
+        with pytest.raises(ConflictError):
+            block()
+        assert store.agencies.ids() == ["a"]
+
+    def test_a_caught_error_inside_a_transaction_keeps_the_rest(self, store: Store) -> None:
+        with store.transaction():
+            store.agencies.put(_agency("a"))
+            with pytest.raises(ValidationError):
+                store.services.put(_service("s", "missing"))
+            store.services.put(_service("t", "a"))
+        assert store.services.ids() == ["t"]
+        assert store.integrity_check() == []
+
+    def test_nested_transactions_undo_only_the_inner_block(self, store: Store) -> None:
+        def inner() -> None:
+            with store.transaction():
+                store.agencies.put(_agency("inner"))
+                raise KeyError("inner")
+
+        with store.transaction():
+            store.agencies.put(_agency("outer"))
+            with pytest.raises(KeyError):
+                inner()
+            with store.transaction():
+                store.agencies.put(_agency("kept"))
+        assert store.agencies.ids() == ["kept", "outer"]
+
+    # -- bulk import ------------------------------------------------------------
+    def test_import_replaces_the_directory_and_reports_progress(self, store: Store) -> None:
+        store.agencies.put(_agency("old-agency"))
+        seen: list[ImportProgress] = []
+        directory = small_directory()
+        written = store.import_directory(directory, progress=seen.append)
+        assert written == 1 + 1 + 1 + 4 + 7
+        assert seen[0] == ImportProgress(0, written)
+        assert seen[-1] == ImportProgress(written, written)
+        assert [p.done for p in seen] == sorted(p.done for p in seen)
+        assert _same_directory(store.load_directory(), directory)
+        assert "old-agency" not in store.agencies
+        versions = [v.version for v in store.services.list()]
+        assert len(set(versions)) == len(versions)
+        store.import_directory(Directory())
+        assert store.load_directory() == Directory()
+        assert store.integrity_check() == []
+
+    def test_a_cancelled_import_leaves_the_store_as_it_was(self, store: Store) -> None:
+        store.import_directory(small_directory("before"))
+        before = (store.agencies.list(), store.services.list(), store.meta.get())
+        big = synthetic_directory(2500, marker="after")
+
+        def cancel(progress: ImportProgress) -> None:
+            if progress.done > 0:
+                raise _Cancel
+
+        with pytest.raises(_Cancel):
+            store.import_directory(big, progress=cancel)
+        assert (store.agencies.list(), store.services.list(), store.meta.get()) == before
+        assert store.integrity_check() == []
+        store.import_directory(big)
+        assert store.services.count() == 2500
+
+    def test_import_inside_a_failed_transaction_is_undone(self, store: Store) -> None:
+        store.import_directory(small_directory("before"))
+
+        def block() -> None:
+            with store.transaction():
+                store.import_directory(synthetic_directory(30))
+                raise RuntimeError("changed my mind")
+
+        with pytest.raises(RuntimeError):
+            block()
+        assert store.meta.get().value.name.ja == "before"
+
+    def test_import_checks_references_from_other_kinds_after_replacing(self, store: Store) -> None:
+        store.import_directory(small_directory("first"))
+        notes = store.repository(NOTES)
+        note = notes.put(Note(id="note-1", agency_id="halfway", text="電話で相談あり"))
+        store.import_directory(small_directory("again"))  # "halfway" is still there
+        assert notes.get("note-1") == note
+        smaller = small_directory("without halfway")
+        smaller = attrs.evolve(
+            smaller,
+            agencies=[a for a in smaller.agencies if a.id != "halfway"],
+            services=[s for s in smaller.services if s.agency_id != "halfway"],
+        )
+        with pytest.raises(ConflictError):
+            store.import_directory(smaller)
+        assert store.meta.get().value.name.ja == "again"
+        assert store.agencies.count() == 4
+        with pytest.raises(ConflictError, match="note 'note-1'"):
+            store.agencies.delete("halfway", expected_version=ANY_VERSION)
+        notes.delete("note-1", expected_version=note.version)
+        store.import_directory(smaller)
+        assert store.integrity_check() == []
+
+    def test_import_round_trips_generated_directories(self, store: Store) -> None:
+        from saihan.testing import directories
+
+        @settings(
+            max_examples=self.hypothesis_examples,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
+        @given(directories(max_services=10), st.booleans())
+        def check(directory: Directory, twice: bool) -> None:
+            if twice:
+                store.import_directory(directory)
+            store.import_directory(directory)
+            loaded = store.load_directory()
+            assert _same_directory(loaded, directory)
+            assert store.services.count() == len(directory.services)
+
+        check()
+
+    # -- text and size ----------------------------------------------------------
+    def test_japanese_and_hostile_text_is_kept_intact(
+        self, store: Store, reopen: Callable[[], Store]
+    ) -> None:
+        agencies = []
+        for number, text in enumerate(HOSTILE_STRINGS):
+            agency = Agency(
+                id=f"hostile-{number}",
+                name=LocalizedText(ja=text, kana="ほすたいる", en=text[::-1]),
+                kind="hello_work",
+                operator=text,
+                description=LocalizedText(ja=text * 3),
+            )
+            agencies.append(store.agencies.put(agency))
+        for stored in agencies:
+            assert store.agencies.get(stored.value.id) == stored
+        assert reopen().agencies.list() == sorted(agencies, key=lambda item: item.value.id)
+        assert store.integrity_check() == []
+
+    def test_hostile_strings_in_queries_are_only_data(self, store: Store) -> None:
+        store.import_directory(small_directory())
+        before = store.load_directory()
+        for text in HOSTILE_STRINGS:
+            assert store.services.where("need", [text, "housing"]) == store.services.where(
+                "need", "housing"
+            )
+            assert store.agencies.where("kind", text) == []
+            if "\x00" in text or "\ud800" in text:
+                with pytest.raises(ValidationError):
+                    store.services.list(after=text)
+            else:
+                assert [s.value.id for s in store.services.list(after=text)] == [
+                    s.id for s in sorted(before.services, key=lambda s: s.id) if s.id > text
+                ]
+        with pytest.raises(ValidationError):
+            store.services.where("need", [3])  # type: ignore[list-item]
+        assert store.load_directory() == before
+        assert store.integrity_check() == []
+
+    def test_very_long_text_and_large_records(self, store: Store) -> None:
+        size = 2_000_000
+        limit = store.capabilities.max_record_bytes
+        long_text = ("再犯防止推進計画" * (size // 24 + 1))[: size // 3]
+        agency = Agency(
+            id="big",
+            name=_text("大きな機関"),
+            kind="hello_work",
+            description=LocalizedText(ja=long_text),
+            locations=tuple(
+                Location(id=f"place-{n:04d}", address=Address(municipality_code=HACHIOJI))
+                for n in range(400)
+            ),
+        )
+        if limit is not None and limit < size:
+            with pytest.raises(ValidationError):
+                store.agencies.put(agency)
+            pytest.skip(f"the {store.scheme} backend keeps records of at most {limit} bytes")
+        stored = store.agencies.put(agency)
+        assert store.agencies.get("big") == stored
+        service = _service("wide", "big", location_ids=tuple(f"place-{n:04d}" for n in range(400)))
+        assert store.services.put(service).value == service
+        assert store.services.get("wide").value == service
+
+    # -- lifetime ---------------------------------------------------------------
+    def test_committed_data_survives_reopening(
+        self, store: Store, reopen: Callable[[], Store]
+    ) -> None:
+        store.import_directory(small_directory())
+        stored = store.services.get("debt")
+        store.close()
+        with pytest.raises(storage.StorageError, match="closed"):
+            store.services.get("debt")
+        store.close()  # harmless
+        again = reopen()
+        assert again.services.get("debt") == stored
+        assert again.integrity_check() == []
+
+    def test_several_threads_share_a_store(self, store: Store) -> None:
+        _require(store, "threads")
+        store.agencies.put(_agency("shared"))
+        failures: list[BaseException] = []
+
+        def work(number: int) -> None:
+            try:
+                for step in range(8):
+                    with store.transaction():
+                        store.services.put(_service(f"s-{number}-{step}", "shared"))
+            except BaseException as error:  # reported below
+                failures.append(error)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert failures == []
+        assert store.services.count() == 32
+
+    # -- the state machine ------------------------------------------------------
+    def test_random_operations_behave_as_on_the_memory_backend(self, store_url: str) -> None:
+        machine = _machine_class(store_url)
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=self.stateful_examples,
+                stateful_step_count=self.stateful_steps,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            ),
+        )
+
+    # -- processes --------------------------------------------------------------
+    def test_a_killed_bulk_import_leaves_the_old_directory(
+        self, store: Store, store_url: str
+    ) -> None:
+        _require(store, "durable")
+        store.import_directory(small_directory("old"))
+        before = store.load_directory()
+        with _worker(store_url, "import", str(self.crash_import_services), "new", "hold") as child:
+            _wait_for(child, lambda line: line.startswith("progress ") and line != "progress 0")
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=60)
+        with storage.open(store_url) as again:
+            assert again.integrity_check() == []
+            assert again.load_directory() == before
+
+    def test_killed_imports_are_all_or_nothing(self, store: Store, store_url: str) -> None:
+        _require(store, "durable")
+        store.import_directory(small_directory("old"))
+        rng = random.Random(4)
+        outcomes = set()
+        for _ in range(3):
+            with _worker(store_url, "import", "1500", "new", "go") as child:
+                _wait_for(child, lambda line: line == "started")
+                time.sleep(rng.uniform(0.0, 0.6))
+                child.send_signal(signal.SIGKILL)
+                child.wait(timeout=60)
+            with storage.open(store_url) as again:
+                assert again.integrity_check() == []
+                loaded = again.load_directory()
+                marker = loaded.meta.name.ja
+                assert marker in ("old", "new")
+                expected = (
+                    small_directory("old")
+                    if marker == "old"
+                    else synthetic_directory(1500, marker="new")
+                )
+                assert _same_directory(loaded, expected)
+                outcomes.add(marker)
+                again.import_directory(small_directory("old"))
+        assert outcomes  # each round ended in one of the two whole states
+
+    def test_a_killed_stream_of_writes_keeps_whole_transactions(
+        self, store: Store, store_url: str
+    ) -> None:
+        _require(store, "durable")
+        with _worker(store_url, "stream") as child:
+            _wait_for(child, lambda line: line == "committed 5")
+            time.sleep(random.Random(7).uniform(0.0, 0.2))
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=60)
+        with storage.open(store_url) as again:
+            assert again.integrity_check() == []
+            batches = sorted(int(id.removeprefix("batch-")) for id in again.agencies.ids())
+            assert batches == list(range(len(batches)))
+            assert len(batches) >= 6
+            for number in batches:
+                found = again.services.by_agency(f"batch-{number}")
+                assert len(found) == 3, number
+            assert again.services.count() == 3 * len(batches)
+
+    def test_concurrent_writers_lose_no_update(self, store: Store, store_url: str) -> None:
+        _require(store, "multi_process")
+        for id in ("counter-a", "counter-b"):
+            store.agencies.put(attrs.evolve(_agency(id), operator="0"))
+        count = str(self.concurrent_increments)
+        with contextlib.ExitStack() as stack:
+            children = [
+                stack.enter_context(_worker(store_url, "increment", count, mode))
+                for mode in ("single", "single", "transaction")
+            ]
+            for child in children:
+                _wait_for(child, lambda line: line == "ready")
+            for child in children:
+                assert child.stdin is not None
+                child.stdin.write("go\n")
+                child.stdin.flush()
+            reports = []
+            for child in children:
+                line = _wait_for(child, lambda line: line.startswith("{"))
+                reports.append(json.loads(line))
+                assert child.wait(timeout=120) == 0
+        applied = sum(report["applied"] for report in reports)
+        a = int(store.agencies.get("counter-a").value.operator or "0")
+        b = int(store.agencies.get("counter-b").value.operator or "0")
+        # Every write was either applied or reported as a conflict and retried: none lost.
+        assert a + b == applied == 4 * self.concurrent_increments
+        assert store.integrity_check() == []
+
+
+# -- worker processes -----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _worker(url: str, *args: str) -> Iterator[subprocess.Popen[str]]:
+    child = subprocess.Popen(
+        [sys.executable, "-m", "saihan.testing.storage", url, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait(timeout=60)
+        for stream in (child.stdin, child.stdout, child.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _wait_for(child: subprocess.Popen[str], wanted: Callable[[str], bool]) -> str:
+    assert child.stdout is not None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = child.stdout.readline()
+        if not line:
+            errors = child.stderr.read() if child.stderr is not None else ""
+            pytest.fail(f"worker ended (exit {child.wait()}) before the expected line:\n{errors}")
+        if wanted(line.strip()):
+            return line.strip()
+    pytest.fail("worker did not answer within 120 s")
+
+
+def _work(url: str, command: str, args: list[str]) -> None:
+    store = storage.open(url)
+    if command == "import":
+        services, marker, mode = int(args[0]), args[1], args[2]
+        directory = synthetic_directory(services, marker=marker)
+
+        def report(progress: ImportProgress) -> None:
+            print(f"progress {progress.done}", flush=True)
+            if mode == "hold" and progress.done > 0:
+                time.sleep(30)  # hold the transaction open until the parent kills us
+
+        print("started", flush=True)
+        store.import_directory(directory, progress=report)
+        print("imported", flush=True)
+    elif command == "stream":
+        for number in range(100_000):
+            with store.transaction():
+                store.agencies.put(_agency(f"batch-{number}"))
+                for part in range(3):
+                    store.services.put(_service(f"batch-{number}-{part}", f"batch-{number}"))
+            print(f"committed {number}", flush=True)
+    elif command == "increment":
+        _increment(store, int(args[0]), args[1])
+    store.close()
+
+
+def _bump(store: Store, stored: Versioned[Agency]) -> None:
+    value = str(int(stored.value.operator or "0") + 1)
+    store.agencies.put(attrs.evolve(stored.value, operator=value), expected_version=stored.version)
+
+
+def _increment(store: Store, count: int, mode: str) -> None:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    applied = conflicts = 0
+    for step in range(count):
+        while True:
+            try:
+                if mode == "transaction":  # both counters at once
+                    with store.transaction():
+                        _bump(store, store.agencies.get("counter-a"))
+                        _bump(store, store.agencies.get("counter-b"))
+                    applied += 2
+                else:
+                    _bump(store, store.agencies.get("counter-a" if step % 2 else "counter-b"))
+                    applied += 1
+                break
+            except ConflictError:
+                conflicts += 1
+    print(json.dumps({"applied": applied, "conflicts": conflicts}), flush=True)
+
+
+# -- the state machine ------------------------------------------------------------
+
+_AGENCY_IDS = ("a1", "a2", "a3")
+_SERVICE_IDS = ("s1", "s2", "s3", "s4")
+_NEED_CODES = ("ext-x", "ext-y")
+_KIND_CODES = ("ext-kind",)
+_NEEDS = ("housing", "housing.emergency", "employment", "legal.debt_settlement", "welfare")
+_KINDS = ("hello_work", "welfare_office", "ext-kind")
+_PLACES = (HACHIOJI, SHINJUKU, OSAKA_CITY)
+_NAMES = ("八王子の窓口", "'; DROP TABLE saihan_records; --", "nul\x00名", "ﾊﾛｰﾜｰｸ 🏠")
+_EXPECTATIONS = ("create", "any", "current", "stale")
+
+
+def _outcome(call: Callable[[], T]) -> tuple[str, Any]:
+    try:
+        return ("ok", call())
+    except SaihanError as error:
+        return ("error", type(error).__name__)
+
+
+def _list_all(store: Store, *, name: str) -> list[Versioned[Any]]:
+    found: list[Versioned[Any]] = getattr(store, name).list()
+    return found
+
+
+def _normal(outcome: tuple[str, Any], offset: int) -> tuple[str, Any]:
+    """An outcome with versions made comparable between two stores."""
+    kind, value = outcome
+    if kind == "ok" and isinstance(value, Versioned):
+        return kind, (value.value, value.version - offset)
+    if kind == "ok" and isinstance(value, list):
+        return kind, [(item.value, item.version - offset) for item in value]
+    return outcome
+
+
+def _machine_class(url: str) -> type[RuleBasedStateMachine]:
+    class SameAsMemory(RuleBasedStateMachine):
+        """The backend under test and a memory store get the same operations."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.real = storage.open(url)
+            self.model = storage.open("memory://")
+            base = Directory(meta=DirectoryMeta(name=_text("状態機械")))
+            self.real.import_directory(base)
+            self.model.import_directory(base)
+            self.offset = self.real.meta.get().version - self.model.meta.get().version
+
+        def teardown(self) -> None:
+            self.real.close()
+            self.model.close()
+
+        def both(self, action: Callable[[Store], T]) -> tuple[str, Any]:
+            expected = _outcome(lambda: action(self.model))
+            actual = _outcome(lambda: action(self.real))
+            assert _normal(actual, self.offset) == _normal(expected, 0), (actual, expected)
+            return expected
+
+        def version(self, store: Store, expectation: str, current: int | None) -> Any:
+            if expectation == "create":
+                return None
+            if expectation == "any":
+                return ANY_VERSION
+            offset = self.offset if store is self.real else 0
+            if expectation == "current" and current is not None:
+                return current + offset
+            return max(1, (current or 1) - 1 + offset)
+
+        def current(self, repository: str, id: str) -> int | None:
+            found = getattr(self.model, repository).find(id)
+            return None if found is None else int(found.version)
+
+        def put(self, repository: str, item: Any, id: str, expectation: str) -> None:
+            current = self.current(repository, id)
+            self.both(
+                lambda store: getattr(store, repository).put(
+                    item, expected_version=self.version(store, expectation, current)
+                )
+            )
+
+        @rule(
+            id=st.sampled_from(_AGENCY_IDS),
+            kind=st.sampled_from(_KINDS),
+            locations=st.lists(st.sampled_from(["main", "annex"]), unique=True),
+            name=st.sampled_from(_NAMES),
+            expectation=st.sampled_from(_EXPECTATIONS),
+        )
+        def put_agency(
+            self, id: str, kind: str, locations: list[str], name: str, expectation: str
+        ) -> None:
+            agency = attrs.evolve(_agency(id, kind=kind, locations=locations), operator=name)
+            self.put("agencies", agency, id, expectation)
+
+        @rule(
+            id=st.sampled_from(_SERVICE_IDS),
+            agency=st.sampled_from(_AGENCY_IDS),
+            needs=st.lists(st.sampled_from(_NEEDS + _NEED_CODES), min_size=1, max_size=2),
+            area=st.sampled_from(["tokyo", "national", *_PLACES]),
+            at_main=st.booleans(),
+            expectation=st.sampled_from(_EXPECTATIONS),
+        )
+        def put_service(
+            self,
+            id: str,
+            agency: str,
+            needs: list[str],
+            area: str,
+            at_main: bool,
+            expectation: str,
+        ) -> None:
+            where = (
+                ServiceArea.tokyo()
+                if area == "tokyo"
+                else ServiceArea.national()
+                if area == "national"
+                else ServiceArea.of(area)
+            )
+            service = _service(
+                id, agency, needs=needs, area=where, location_ids=("main",) if at_main else ()
+            )
+            self.put("services", service, id, expectation)
+
+        @rule(
+            code=st.sampled_from(_NEED_CODES),
+            parent=st.sampled_from(("housing", "welfare", *_NEED_CODES)),
+            expectation=st.sampled_from(_EXPECTATIONS),
+        )
+        def put_need(self, code: str, parent: str, expectation: str) -> None:
+            assume(parent != code)
+            need = Need(code=code, label=_text(f"拡張 {code}"), parent=parent)
+            self.put("needs", need, code, expectation)
+
+        @rule(code=st.sampled_from(_KIND_CODES), expectation=st.sampled_from(_EXPECTATIONS))
+        def put_kind(self, code: str, expectation: str) -> None:
+            self.put("agency_kinds", AgencyKind(code=code, name=_text("拡張")), code, expectation)
+
+        @rule(
+            repository=st.sampled_from(["agencies", "services", "needs", "agency_kinds"]),
+            id=st.sampled_from(_AGENCY_IDS + _SERVICE_IDS + _NEED_CODES + _KIND_CODES),
+            expectation=st.sampled_from(("any", "current", "stale")),
+        )
+        def delete(self, repository: str, id: str, expectation: str) -> None:
+            current = self.current(repository, id)
+            self.both(
+                lambda store: getattr(store, repository).delete(
+                    id, expected_version=self.version(store, expectation, current)
+                )
+            )
+
+        @rule(
+            agency=st.sampled_from(_AGENCY_IDS),
+            service=st.sampled_from(_SERVICE_IDS),
+            fail=st.booleans(),
+        )
+        def transaction(self, agency: str, service: str, fail: bool) -> None:
+            def action(store: Store) -> str:
+                with contextlib.suppress(RuntimeError), store.transaction():
+                    store.agencies.put(_agency(agency), expected_version=ANY_VERSION)
+                    store.services.put(_service(service, agency), expected_version=ANY_VERSION)
+                    if fail:
+                        raise RuntimeError("roll back")
+                return "done"
+
+            self.both(action)
+
+        @rule(need=st.sampled_from(_NEEDS + _NEED_CODES))
+        def query_need(self, need: str) -> None:
+            self.both(lambda store: store.services.by_need(need))
+
+        @rule(place=st.sampled_from(_PLACES), need=st.none() | st.sampled_from(_NEEDS))
+        def query_place(self, place: str, need: str | None) -> None:
+            self.both(lambda store: store.services.search(municipality=place, need=need))
+
+        @rule(kind=st.sampled_from(_KINDS))
+        def query_kind(self, kind: str) -> None:
+            self.both(lambda store: store.services.by_kind(kind))
+            self.both(lambda store: store.agencies.by_kind(kind))
+
+        @rule(agency=st.sampled_from(_AGENCY_IDS))
+        def query_agency(self, agency: str) -> None:
+            self.both(lambda store: store.services.by_agency(agency))
+
+        @invariant()
+        def same_records(self) -> None:
+            for name in ("agencies", "services", "needs", "agency_kinds"):
+                self.both(functools.partial(_list_all, name=name))
+
+    return SameAsMemory
+
+
+def _main(argv: list[str]) -> int:
+    if len(argv) < 2:
+        print("usage: python -m saihan.testing.storage URL COMMAND [ARGS...]", file=sys.stderr)
+        return 2
+    _work(argv[0], argv[1], argv[2:])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))

@@ -1,0 +1,220 @@
+"""What the SQLite backend adds to the contract: its file, pragmas, migrations and checks."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from saihan import storage
+from saihan.errors import ConflictError, NotFoundError, ValidationError
+from saihan.storage import Migration, StorageError
+from saihan.storage.sqlite import MIGRATIONS, SqliteEngine, sqlite_path
+from saihan.storage.url import parse_url
+from saihan.testing.storage import small_directory, synthetic_directory
+
+
+def _url(path: Path, query: str = "") -> str:
+    return f"sqlite:///{path}{query}"
+
+
+def test_url_forms_follow_sqlalchemy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert sqlite_path(parse_url("sqlite:///relative/x.db")) == Path("relative/x.db")
+    assert sqlite_path(parse_url("sqlite:////abs/x.db")) == Path("/abs/x.db")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert sqlite_path(parse_url("sqlite:///~/x.db")) == tmp_path / "x.db"
+    for bad in ("sqlite://host/x.db", "sqlite:///:memory:", "sqlite://"):
+        with pytest.raises(ValidationError) as caught:
+            sqlite_path(parse_url(bad))
+        assert caught.value.paths == ["url"]
+
+
+def test_bad_options_name_the_option(tmp_path: Path) -> None:
+    cases = {
+        "?colour=red": "url.colour",
+        "?timeout=soon": "url.timeout",
+        "?timeout=-1": "url.timeout",
+        "?synchronous=off": "url.synchronous",
+        "?timeout=1&timeout=2": "url.timeout",
+    }
+    for query, path in cases.items():
+        with pytest.raises(ValidationError) as caught:
+            storage.open(_url(tmp_path / "x.db", query))
+        assert caught.value.paths == [path]
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_new_store_is_private_and_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "store.db"
+    with storage.open(_url(path, "?synchronous=normal&timeout=7")) as store:
+        store.import_directory(small_directory())
+        details = store.info().details
+        assert details["journal_mode"] == "wal"
+        assert details["synchronous"] == "normal"
+        assert details["busy_timeout_s"] == "7"
+        engine = store.engine
+        assert isinstance(engine, SqliteEngine)
+        db = engine._connection()
+        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 7000
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_create_false_does_not_create(tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError):
+        storage.open(_url(tmp_path / "missing.db"), create=False)
+    assert not (tmp_path / "missing.db").exists()
+    with pytest.raises(ValidationError):
+        storage.open(_url(tmp_path))  # a directory
+
+
+def test_a_store_from_a_newer_saihan_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with storage.open(_url(path)) as store:
+        store.import_directory(small_directory())
+    db = sqlite3.connect(path)
+    db.execute("UPDATE saihan_settings SET value = '99' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(storage.IncompatibleStoreError, match=r"version 99.*newer saihan"):
+        storage.open(_url(path))
+    assert path.read_bytes() == before
+
+
+def test_other_files_are_refused_untouched(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE patients (name TEXT)")
+    db.commit()
+    db.close()
+    before = other.read_bytes()
+    with pytest.raises(StorageError, match="not a saihan store"):
+        storage.open(_url(other))
+    assert other.read_bytes() == before
+    text = tmp_path / "notes.db"
+    text.write_text("not a database at all " * 100)
+    with pytest.raises(StorageError, match="cannot be opened"):
+        storage.open(_url(text))
+
+
+def test_migrations_run_forward_and_keep_the_data(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with storage.open(_url(path)) as store:
+        store.import_directory(small_directory())
+        before = store.load_directory()
+    step = Migration(
+        2,
+        "index services by a new key (a test migration)",
+        ("CREATE INDEX saihan_records_version ON saihan_records (version)",),
+    )
+    engine = SqliteEngine(path, timeout=5, synchronous="full", migrations=[*MIGRATIONS, step])
+    assert engine.schema_version() == 2
+    engine.close()
+    db = sqlite3.connect(path)
+    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "saihan_records_version" in names
+    version = db.execute("SELECT value FROM saihan_settings WHERE key='schema_version'")
+    assert version.fetchone()[0] == "2"
+    db.close()
+    # This saihan (schema version 1) now refuses the migrated store, and it stays as it is.
+    with pytest.raises(storage.IncompatibleStoreError):
+        storage.open(_url(path))
+    engine = SqliteEngine(path, timeout=5, synchronous="full", migrations=[*MIGRATIONS, step])
+    store = storage.Store(engine, parse_url(_url(path)))
+    assert store.load_directory() == before
+    store.close()
+
+
+def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with storage.open(_url(path)) as store:
+        store.import_directory(small_directory())
+    broken = Migration(
+        2, "half good, half broken", ("CREATE TABLE saihan_extra (x)", "CREATE TABLE ???")
+    )
+    with pytest.raises(StorageError):
+        SqliteEngine(path, timeout=5, synchronous="full", migrations=[*MIGRATIONS, broken])
+    with storage.open(_url(path)) as store:
+        assert store.info().schema_version == 1
+        assert store.integrity_check() == []
+    db = sqlite3.connect(path)
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    db.close()
+    assert "saihan_extra" not in tables
+
+
+def test_queries_use_the_indexes(tmp_path: Path) -> None:
+    with storage.open(_url(tmp_path / "store.db")) as store:
+        store.import_directory(synthetic_directory(300))
+        engine = store.engine
+        assert isinstance(engine, SqliteEngine)
+        db = engine._connection()
+        plan = " / ".join(
+            row[3]
+            for row in db.execute(
+                "EXPLAIN QUERY PLAN SELECT id, version, document FROM saihan_records "
+                "WHERE kind = ? AND id IN (SELECT id FROM saihan_index WHERE kind = ? AND "
+                "name = ? AND value IN (SELECT value FROM json_each(?)) INTERSECT SELECT id "
+                "FROM saihan_index WHERE kind = ? AND name = ? AND value IN "
+                "(SELECT value FROM json_each(?))) ORDER BY id",
+                ("service", "service", "need", '["housing"]', "service", "area", '["national"]'),
+            )
+        )
+        assert "SCAN saihan_records" not in plan, plan
+        assert "saihan_index" in plan
+        expected = synthetic_directory(300).search(need="housing", municipality="132012")
+        found = store.services.search(need="housing", municipality="132012")
+        assert [s.value.id for s in found] == [s.id for s in expected]
+
+
+def test_a_writer_waits_for_another_then_gives_up(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with storage.open(_url(path, "?timeout=1")) as store:
+        store.import_directory(small_directory())
+        holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        with pytest.raises(StorageError, match="locked"):
+            store.agencies.delete("hw-shinjuku", expected_version=storage.ANY_VERSION)
+        assert 0.8 < time.monotonic() - started < 10
+        released = threading.Timer(0.3, lambda: holder.execute("ROLLBACK"))
+        released.start()
+        with pytest.raises(ConflictError):  # waited for the lock, then found the services
+            store.agencies.delete("hw-shinjuku", expected_version=storage.ANY_VERSION)
+        released.join()
+        holder.close()
+        assert reads_work_while_locked(path)
+
+
+def reads_work_while_locked(path: Path) -> bool:
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with storage.open(_url(path, "?timeout=1")) as store:
+            return store.services.count() == 7  # WAL: readers never wait for the writer
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_the_integrity_check_finds_damage(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with storage.open(_url(path)) as store:
+        store.import_directory(small_directory())
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM saihan_records WHERE kind = 'agency' AND id = 'hw-shinjuku'")
+    db.execute("UPDATE saihan_records SET document = '{\"id\": 3}' WHERE id = 'debt'")
+    db.commit()
+    db.close()
+    with storage.open(_url(path)) as store:
+        problems = store.integrity_check()
+    text = "\n".join(problems)
+    assert "foreign key" in text
+    assert "index entries have no record" in text
+    assert "'debt' cannot be read" in text
