@@ -21,7 +21,7 @@ from saihan.schedule.hsds import from_hsds_schedules, to_hsds_schedules
 from saihan.schedule.ical import from_ical
 from saihan.testing.calendar_strategies import calendars
 
-HSDS = Path(__file__).resolve().parents[3] / "shared" / "data" / "hsds-3.1"
+HSDS = Path(__file__).resolve().parents[1] / "data" / "hsds-3.1"  # the official files, copied
 
 
 def _schedule_validator() -> Draft202012Validator:
