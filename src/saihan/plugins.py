@@ -25,7 +25,7 @@ from __future__ import annotations
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from saihan.errors import PluginError
+from saihan.errors import ErrorItem, PluginError, ValidationError
 
 __all__ = [
     "EXPORTERS",
@@ -35,6 +35,7 @@ __all__ = [
     "Exporter",
     "Importer",
     "available",
+    "check_options",
     "exporter",
     "importer",
     "load_plugin",
@@ -68,6 +69,25 @@ class Importer(Protocol):
     imports: type
 
     def load(self, data: bytes, /, **options: Any) -> Any: ...
+
+
+def check_options(plugin: str, options: dict[str, Any], allowed: dict[str, type]) -> None:
+    """Refuse options a format plugin does not take, or of the wrong type.
+
+    ``allowed`` maps each option's name to the type its value must have.
+    Raises :class:`~saihan.errors.ValidationError` naming every bad option.
+    """
+    problems = [
+        ErrorItem(name, f"the {plugin} format takes no option {name!r}")
+        for name in sorted(set(options) - set(allowed))
+    ]
+    problems += [
+        ErrorItem(name, f"expected {allowed[name].__name__}, got {type(value).__name__}")
+        for name, value in sorted(options.items())
+        if name in allowed and not isinstance(value, allowed[name])
+    ]
+    if problems:
+        raise ValidationError(problems)
 
 
 def _entry_points(group: str) -> dict[str, list[EntryPoint]]:

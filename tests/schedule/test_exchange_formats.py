@@ -122,8 +122,11 @@ def test_ical_is_a_registered_plugin_for_calendars() -> None:
     assert plugins.importer("ical", for_type=BusinessCalendar).load(data) == calendar
     with pytest.raises(PluginError, match="writes BusinessCalendar, not Directory"):
         plugins.exporter("ical", for_type=Directory)
-    with pytest.raises(ValidationError, match="unknown option"):
+    with pytest.raises(ValidationError, match="takes no option"):
         plugins.exporter("ical").export(calendar, colour="red")
+    with pytest.raises(ValidationError) as caught:
+        plugins.exporter("ical").export(calendar, start="2024-04-01")
+    assert caught.value.paths == ["start"]
 
 
 def test_hsds_rows_validate_against_the_official_schema() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from saihan.directory.directory import Directory
 from saihan.errors import ValidationError
+from saihan.plugins import check_options
 
 __all__ = ["JsonDirectoryExporter", "JsonDirectoryImporter"]
 
@@ -29,18 +30,13 @@ class JsonDirectoryExporter:
     def export(self, directory: Directory, **options: Any) -> bytes:
         from saihan.serialization import to_json
 
-        include_confidential = options.pop("include_confidential", False)
-        indent = options.pop("indent", 2)
-        if options:
+        check_options("json", options, {"include_confidential": bool, "indent": int})
+        if not isinstance(directory, Directory):
             raise ValidationError(
-                f"unknown option(s) for the json exporter: {', '.join(sorted(options))}"
+                f"the json exporter writes a Directory, not {type(directory).__name__}"
             )
-        if not isinstance(include_confidential, bool):
-            raise ValidationError(
-                "include_confidential must be true or false", path="include_confidential"
-            )
-        shown = directory if include_confidential else directory.published()
-        return (to_json(shown, indent=indent) + "\n").encode("utf-8")
+        shown = directory if options.get("include_confidential", False) else directory.published()
+        return (to_json(shown, indent=options.get("indent", 2)) + "\n").encode("utf-8")
 
 
 class JsonDirectoryImporter:
@@ -54,8 +50,5 @@ class JsonDirectoryImporter:
     def load(self, data: bytes, **options: Any) -> Directory:
         from saihan.serialization import from_json
 
-        if options:
-            raise ValidationError(
-                f"unknown option(s) for the json importer: {', '.join(sorted(options))}"
-            )
+        check_options("json", options, {})
         return from_json(data, Directory)

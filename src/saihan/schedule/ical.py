@@ -20,6 +20,7 @@ from typing import Any
 import icalendar
 
 from saihan.errors import ErrorItem, ValidationError
+from saihan.plugins import check_options
 from saihan.schedule.calendar import BusinessCalendar
 from saihan.schedule.holiday_calendar import Holiday
 from saihan.schedule.rules import (
@@ -477,10 +478,7 @@ class IcalCalendarExporter:
     exports = BusinessCalendar
 
     def export(self, calendar: BusinessCalendar, **options: Any) -> bytes:
-        allowed = {"start", "end", "name", "uid"}
-        unknown = sorted(set(options) - allowed)
-        if unknown:
-            raise ValidationError(f"unknown option(s) for the ical exporter: {', '.join(unknown)}")
+        check_options("ical", options, {"start": dt.date, "end": dt.date, "name": str, "uid": str})
         if not isinstance(calendar, BusinessCalendar):
             raise ValidationError(
                 f"the ical exporter writes a BusinessCalendar, not {type(calendar).__name__}"
@@ -497,8 +495,5 @@ class IcalCalendarImporter:
     imports = BusinessCalendar
 
     def load(self, data: bytes, **options: Any) -> BusinessCalendar:
-        if options:
-            raise ValidationError(
-                f"unknown option(s) for the ical importer: {', '.join(sorted(options))}"
-            )
+        check_options("ical", options, {})
         return from_ical(data)
