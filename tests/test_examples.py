@@ -38,3 +38,24 @@ def test_municipal_extension_adds_needs_and_kinds() -> None:
     assert [s.id for s in directory.search(need="community")] == ["hachioji-food-parcels"]
     assert directory.taxonomy.priority_area("welfare.food") == 2
     assert directory.kinds["food_bank"].name.en == "Food bank"
+
+
+def test_when_is_it_open_example_runs() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(EXAMPLES / "when_is_it_open.py"),
+            "tokyo-crime-worry-desk",
+            "2024-12-28T17:00",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == "犯罪お悩みなんでも相談 / 'Any Worries about Crime' consultation desk"
+    assert "受付時間外です (次は1月4日(土) 09:00から)" in lines[1]
+    assert lines[2] == "  next open: 令和7年1月4日（土） 09:00"
+    assert (
+        lines[3] == "  five business days later (a follow-up deadline): 2025-01-16"
+    )  # Tue 7, Thu 9, Sat 11, Tue 14, Thu 16
