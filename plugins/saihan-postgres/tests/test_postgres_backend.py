@@ -131,3 +131,19 @@ def test_bulk_import_goes_in_copy_rounds_and_queries_agree(postgres_url: str) ->
             found = store.services.search(need=need, municipality=place)
             assert [s.value.id for s in found] == expected
         assert store.integrity_check() == []
+
+
+def test_connections_the_server_dropped_are_replaced(postgres_url: str, schema: str) -> None:
+    """After the server ends every session (as a restart does), the next call still works."""
+    with storage.open(postgres_url) as store:
+        store.import_directory(small_directory())
+        before = store.services.count()
+        with psycopg.connect(SERVER, autocommit=True) as admin:
+            ended = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'"
+            ).fetchone()
+        assert ended is not None
+        assert ended[0] >= 1  # the store's pooled connections were there to end
+        assert store.services.count() == before

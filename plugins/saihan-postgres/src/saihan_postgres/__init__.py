@@ -438,6 +438,8 @@ class PostgresEngine(Engine):
             max_size=pool_max,
             timeout=timeout,
             configure=self._configure,
+            # A connection the server dropped (a restart) is replaced, not handed out.
+            check=ConnectionPool.check_connection,
             open=False,
             name=f"saihan-{schema}",
         )
