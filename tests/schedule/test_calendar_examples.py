@@ -264,6 +264,15 @@ def test_bad_calendars_name_the_field(build, paths: list[str]) -> None:  # type:
     assert caught.value.paths == paths
 
 
+def test_midnight_is_written_00_00() -> None:
+    with pytest.raises(ValidationError, match="write midnight as 00:00"):
+        WeeklyHours.of("MO", "18:00", "24:00")
+    line = WeeklyHours.of("MO", "18:00", "00:00")
+    calendar = BusinessCalendar(weekly=[line], closed_on_national_holidays=False)
+    assert calendar.is_open(at(2024, 6, 3, 23, 59))
+    assert not calendar.is_open(at(2024, 6, 4, 0, 0))
+
+
 def test_weekday_text() -> None:
     assert Weekday.parse_days("MO-FR") == frozenset(list(Weekday)[:5])
     assert Weekday.parse_days("sa, su") == {Weekday.SA, Weekday.SU}

@@ -295,7 +295,10 @@ def _parse_time(check: Checker, path: str, text: str) -> dt.time | None:
     try:
         return dt.time.fromisoformat(text)
     except (TypeError, ValueError):
-        check.add(path, f"{text!r} is not a time like 09:00")
+        hint = ""
+        if isinstance(text, str) and text.strip().startswith("24:"):
+            hint = "; write midnight as 00:00 (a closing time not after opening ends next day)"
+        check.add(path, f"{text!r} is not a time like 09:00{hint}")
         return None
 
 
