@@ -10,7 +10,15 @@ from typing import TextIO
 from saihan.directory import Directory, load_directory, sample_directory
 from saihan.errors import ValidationError
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "add_input", "emit", "input_directory"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "add_directory_export_options",
+    "add_input",
+    "emit",
+    "input_directory",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the input was bad or something was not found
@@ -24,6 +32,17 @@ def add_input(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="FILE",
         help="directory document to use (default: the bundled sample)",
+    )
+
+
+def add_directory_export_options(parser: argparse.ArgumentParser) -> None:
+    """``--format``, ``-o`` and ``--include-confidential``, for every command that exports."""
+    parser.add_argument("--format", default="json", help="exporter name (default: json)")
+    parser.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    parser.add_argument(
+        "--include-confidential",
+        action="store_true",
+        help="keep confidential addresses (for a private backup, never for publishing)",
     )
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from saihan import plugins
-from saihan.cli.common import EXIT_OK, add_input, emit, input_directory
+from saihan.cli.common import (
+    EXIT_OK,
+    add_directory_export_options,
+    add_input,
+    emit,
+    input_directory,
+)
 from saihan.cli.table import render_table
 from saihan.directory import (
     AreaKind,
@@ -38,13 +44,7 @@ def register(commands: Any) -> None:
 
     export = sub.add_parser("export", help="write a directory through an exporter plugin")
     add_input(export)
-    export.add_argument("--format", default="json", help="exporter name (default: json)")
-    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
-    export.add_argument(
-        "--include-confidential",
-        action="store_true",
-        help="keep confidential addresses (for a private backup, never for publishing)",
-    )
+    add_directory_export_options(export)
     export.set_defaults(handler=_export)
 
     search = sub.add_parser("search", help="find services by need, place, kind or text")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from saihan import plugins, storage
-from saihan.cli.common import EXIT_FAILED, EXIT_OK, emit
+from saihan.cli.common import EXIT_FAILED, EXIT_OK, add_directory_export_options, emit
 from saihan.directory import Directory
 from saihan.errors import ValidationError
 from saihan.storage import ImportProgress
@@ -55,13 +55,7 @@ def register(commands: Any) -> None:
 
     export = sub.add_parser("export", help="write the stored directory through an exporter")
     _add_url(export)
-    export.add_argument("--format", default="json", help="exporter name (default: json)")
-    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
-    export.add_argument(
-        "--include-confidential",
-        action="store_true",
-        help="keep confidential addresses (for a private backup, never for publishing)",
-    )
+    add_directory_export_options(export)
     export.set_defaults(handler=_export)
 
     info = sub.add_parser("info", help="backend, schema version and record counts")
