@@ -9,7 +9,12 @@ Groups:
     ``export(obj, **options) -> bytes``.
 ``saihan.importers``
     Objects with ``name``, ``media_type``, ``suffix``, ``imports`` (the model
-    class they read) and ``load(data: bytes, **options)`` returning one.
+    class they read) and ``load(data: bytes, **options)`` returning one.  A
+    strict ``load`` refuses the whole input on any bad record.  An importer
+    may also offer ``load_with_report(data, *, lenient=False, **options)``
+    returning an :class:`ImportResult`: the value and an :class:`ImportReport`
+    of what was skipped (lenient mode) and what the format held that saihan
+    does not carry.  :func:`import_with_report` calls either kind.
 ``saihan.storage``
     Storage backends (see the storage documentation).
 
@@ -22,8 +27,12 @@ object.  A distribution registers one in its ``pyproject.toml``::
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+
+import attrs
 
 from saihan.errors import ErrorItem, PluginError, ValidationError
 
@@ -33,13 +42,19 @@ __all__ = [
     "IMPORTERS",
     "STORAGE",
     "Exporter",
+    "ImportReport",
+    "ImportResult",
     "Importer",
+    "SkippedRecord",
     "available",
     "check_options",
     "exporter",
+    "import_with_report",
     "importer",
     "load_plugin",
 ]
+
+T = TypeVar("T")
 
 EXPORTERS = "saihan.exporters"
 IMPORTERS = "saihan.importers"
@@ -69,6 +84,98 @@ class Importer(Protocol):
     imports: type
 
     def load(self, data: bytes, /, **options: Any) -> Any: ...
+
+
+@attrs.frozen
+class SkippedRecord:
+    """A record a lenient import left out, and every reason why.
+
+    ``record`` says which record in the source it was, as the source names
+    it (``services[3]``, ``service.csv row 12``, ``organization 1d2f…``);
+    ``errors`` carry field paths from the root of the source document.
+    """
+
+    record: str
+    errors: tuple[ErrorItem, ...]
+
+
+@attrs.frozen
+class ImportReport:
+    """What an import did: counts loaded, records skipped, source data not carried.
+
+    ``not_carried`` lists, as field paths or short sentences, what the
+    source held that saihan has no place for (so a user can see the loss).
+    """
+
+    format: str
+    loaded: Mapping[str, int] = attrs.field(factory=dict)
+    skipped: tuple[SkippedRecord, ...] = ()
+    not_carried: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """True when nothing was skipped and nothing was left behind."""
+        return not self.skipped and not self.not_carried
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "loaded": dict(sorted(self.loaded.items())),
+            "skipped": [
+                {
+                    "record": skipped.record,
+                    "errors": [{"path": e.path, "message": e.message} for e in skipped.errors],
+                }
+                for skipped in self.skipped
+            ],
+            "not_carried": list(self.not_carried),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+    def to_text(self) -> str:
+        loaded = ", ".join(f"{count} {kind}" for kind, count in sorted(self.loaded.items()))
+        lines = [f"{self.format}: loaded {loaded or 'nothing'}"]
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} record(s):")
+            for skipped in self.skipped:
+                lines.append(f"  {skipped.record}")
+                lines.extend(f"    {error}" for error in skipped.errors)
+        if self.not_carried:
+            lines.append("not carried:")
+            lines.extend(f"  {item}" for item in self.not_carried)
+        return "\n".join(lines) + "\n"
+
+
+@attrs.frozen
+class ImportResult(Generic[T]):
+    """The value an import built, with its report."""
+
+    value: T
+    report: ImportReport
+
+
+def import_with_report(
+    plugin: Importer, data: bytes, *, lenient: bool = False, **options: Any
+) -> ImportResult[Any]:
+    """Run ``plugin`` on ``data`` and always get a report back.
+
+    Importers that offer ``load_with_report`` are asked for theirs; for the
+    rest, a strict ``load`` stands in (``lenient`` is then refused, since such
+    an importer cannot skip records).
+    """
+    with_report = getattr(plugin, "load_with_report", None)
+    if with_report is not None:
+        result = with_report(data, lenient=lenient, **options)
+        if not isinstance(result, ImportResult):
+            raise PluginError(f"importer {plugin.name!r}: gave no ImportResult")
+        return result
+    if lenient:
+        raise ValidationError(
+            f"the {plugin.name} importer cannot skip records; it is strict only", path="lenient"
+        )
+    return ImportResult(plugin.load(data, **options), ImportReport(format=plugin.name))
 
 
 def check_options(plugin: str, options: dict[str, Any], allowed: dict[str, type]) -> None:
