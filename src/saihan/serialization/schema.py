@@ -122,6 +122,10 @@ def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     if origin is frozenset:
         return {"type": "array", "items": _type_schema(get_args(tp)[0], defs), "uniqueItems": True}
     if isinstance(tp, type):
+        custom = getattr(tp, "__json_schema__", None)
+        if custom is not None:  # a type that writes its own schema (recursive conditions)
+            defs.setdefault(tp.__name__, custom())
+            return {"$ref": f"#/$defs/{tp.__name__}"}
         if attrs.has(tp):
             return _ref(tp, defs)
         if issubclass(tp, enum.Enum):
@@ -185,6 +189,20 @@ def _items(violation: SchemaViolation) -> list[ErrorItem]:
         return [
             ErrorItem(_format_path([*where, key]), "required field is missing") for key in missing
         ]
+    tagged = violation.validator == "oneOf" and violation.context
+    if tagged and isinstance(violation.instance, dict):
+        # Tagged alternatives (conditions): report the branch whose required key is present.
+        branches = violation.validator_value if isinstance(violation.validator_value, list) else []
+        for number, branch in enumerate(branches):
+            required = set(branch.get("required", ())) if isinstance(branch, dict) else set()
+            if required and required <= set(violation.instance):
+                inner_errors = [e for e in violation.context if e.relative_schema_path[0] == number]
+                chosen: list[ErrorItem] = []
+                for inner in inner_errors:
+                    chosen.extend(_items(inner))
+                return chosen or [ErrorItem(_format_path(where), _message(violation))]
+        keys = [next(iter(b.get("required", ["?"]))) for b in branches if isinstance(b, dict)]
+        return [ErrorItem(_format_path(where), f"expected an object with one of the keys {keys}")]
     if violation.validator == "anyOf" and violation.context:
         # Optional[Model]: report why the non-null branch failed, not "not valid under any".
         not_null = [

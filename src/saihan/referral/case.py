@@ -1,0 +1,319 @@
+"""Consultation cases: who asked, about whom, for what, and with what consent.
+
+Case records are special care-required personal information (要配慮個人情報).
+Fields marked ``sensitive`` in their metadata (the summary, names, birth
+dates, notes) are left out of ``repr`` so that they never reach a log by
+accident; they are written only when the caller serialises the case itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import attrs
+
+from saihan._validation import ID_PATTERN, Checker
+from saihan.directory.location import MUNICIPALITY_CODE_PATTERN
+from saihan.directory.municipalities import code_problem
+from saihan.directory.service import LANGUAGE_PATTERN, MAX_AGE
+from saihan.directory.vocabulary import Audience, Channel, LegalSituation, PersonAttribute
+
+__all__ = [
+    "AgeRange",
+    "Consent",
+    "ConsultationCase",
+    "RaisedNeed",
+    "Subject",
+    "Urgency",
+]
+
+_SENSITIVE = {"sensitive": True}
+
+
+class Urgency(enum.StrEnum):
+    """How soon a need must be met; plans list needs most urgent first."""
+
+    URGENT = "urgent"  # today: no place to sleep tonight, no money for food
+    HIGH = "high"  # within days
+    NORMAL = "normal"
+    LOW = "low"
+
+    @property
+    def order(self) -> int:
+        return list(Urgency).index(self)
+
+
+@attrs.frozen
+class AgeRange:
+    """An age band when the exact age is not known (「60代」 is 60-69)."""
+
+    min: int = attrs.field(metadata={"schema": {"minimum": 0, "maximum": MAX_AGE}})
+    max: int = attrs.field(metadata={"schema": {"minimum": 0, "maximum": MAX_AGE}})
+
+    def __attrs_post_init__(self) -> None:
+        check = Checker()
+        for name in ("min", "max"):
+            value = getattr(self, name)
+            if not 0 <= value <= MAX_AGE:
+                check.add(name, f"{value} is outside 0..{MAX_AGE}")
+        if self.min > self.max:
+            check.add("max", f"max {self.max} is below min {self.min}")
+        check.done()
+
+
+def _full_years(start: dt.date, end: dt.date) -> int:
+    """Whole years from ``start`` to ``end`` (negative when end is earlier)."""
+    years = end.year - start.year
+    if (end.month, end.day) < (start.month, start.day):
+        years -= 1
+    return years
+
+
+@attrs.frozen
+class Subject:
+    """The person the consultation is about (本人), as far as the consulter said.
+
+    Give at most one of ``age``, ``age_range`` and ``birth_date``; with none,
+    the age is unknown and services limited by age are not proposed.
+    """
+
+    residence: str | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {"pattern": MUNICIPALITY_CODE_PATTERN},
+            "doc": "Municipality code of where they live; null when unknown or homeless.",
+        },
+    )
+    age: int | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {"minimum": 0, "maximum": MAX_AGE},
+            "doc": "Age on the day the case was received.",
+        },
+    )
+    age_range: AgeRange | None = attrs.field(
+        default=None, metadata={"doc": "Age band on the day received, when no exact age."}
+    )
+    birth_date: dt.date | None = attrs.field(
+        default=None, repr=False, metadata={**_SENSITIVE, "doc": "Date of birth (sensitive)."}
+    )
+    legal_situation: LegalSituation = attrs.field(
+        default=LegalSituation.UNKNOWN, metadata={"doc": "Where they are in the justice system."}
+    )
+    released_on: dt.date | None = attrs.field(
+        default=None,
+        metadata={"doc": "Release from prison or juvenile training school, or parole start."},
+    )
+    attributes: frozenset[PersonAttribute] = attrs.field(
+        factory=frozenset, metadata={"doc": "What else is true of them (elderly, homeless ...)."}
+    )
+    name: str | None = attrs.field(
+        default=None, repr=False, metadata={**_SENSITIVE, "doc": "Name (sensitive)."}
+    )
+
+    def __attrs_post_init__(self) -> None:
+        check = Checker()
+        given = [
+            name for name in ("age", "age_range", "birth_date") if getattr(self, name) is not None
+        ]
+        if len(given) > 1:
+            check.add(given[1], f"give only one of age, age_range and birth_date, not {given}")
+        if self.age is not None and not 0 <= self.age <= MAX_AGE:
+            check.add("age", f"{self.age} is outside 0..{MAX_AGE}")
+        if self.residence is not None:
+            problem = code_problem(self.residence)
+            if problem is not None:
+                check.add("residence", problem)
+        check.non_blank_optional("name", self.name)
+        check.done()
+
+    def age_bounds(self, on: dt.date, received: dt.date) -> tuple[int, int] | None:
+        """The youngest and oldest the subject can be on ``on``, or None when unknown.
+
+        An age given on the day received is carried forward (or back) by whole
+        years; without a birth date a birthday may fall in between, so the
+        bounds widen by one.
+        """
+        if self.birth_date is not None:
+            exact = _full_years(self.birth_date, on)
+            return (exact, exact)
+        if self.age is not None:
+            low, high = self.age, self.age
+        elif self.age_range is not None:
+            low, high = self.age_range.min, self.age_range.max
+        else:
+            return None
+        if on == received:
+            return (low, high)
+        shift = _full_years(received, on)
+        if on > received:
+            return (max(0, low + shift), high + shift + 1)
+        return (max(0, low + shift - 1), max(0, high + shift))
+
+
+@attrs.frozen
+class RaisedNeed:
+    """A need the consulter raised, and how urgent it is."""
+
+    code: str = attrs.field(metadata={"schema": {"pattern": ID_PATTERN}, "doc": "Need code."})
+    urgency: Urgency = attrs.field(default=Urgency.NORMAL, metadata={"doc": "How soon."})
+    note: str | None = attrs.field(
+        default=None, repr=False, metadata={**_SENSITIVE, "doc": "What was said (sensitive)."}
+    )
+
+    def __attrs_post_init__(self) -> None:
+        check = Checker()
+        check.identifier("code", self.code)
+        check.non_blank_optional("note", self.note)
+        check.done()
+
+
+@attrs.frozen
+class Consent:
+    """The person's agreement that their information may go to certain bodies.
+
+    It covers the agencies named in ``agency_ids`` and every agency of the
+    kinds in ``agency_kinds``, from ``given_on`` until ``until`` (inclusive;
+    open-ended when null), unless it was withdrawn.
+    """
+
+    given_on: dt.date = attrs.field(metadata={"doc": "The day consent was given."})
+    agency_ids: frozenset[str] = attrs.field(
+        factory=frozenset,
+        metadata={"schema": {"items": {"pattern": ID_PATTERN}}, "doc": "Agencies covered."},
+    )
+    agency_kinds: frozenset[str] = attrs.field(
+        factory=frozenset,
+        metadata={"schema": {"items": {"pattern": ID_PATTERN}}, "doc": "Agency kinds covered."},
+    )
+    until: dt.date | None = attrs.field(
+        default=None, metadata={"doc": "Last day covered; null for no end date."}
+    )
+    withdrawn_on: dt.date | None = attrs.field(
+        default=None, metadata={"doc": "The day it was withdrawn, if it was."}
+    )
+
+    def __attrs_post_init__(self) -> None:
+        check = Checker()
+        if not self.agency_ids and not self.agency_kinds:
+            check.add("agency_ids", "a consent must name at least one agency or agency kind")
+        check.each("agency_ids", self.agency_ids, _id_problem)
+        check.each("agency_kinds", self.agency_kinds, _id_problem)
+        if self.until is not None and self.until < self.given_on:
+            check.add("until", f"ends {self.until} before it was given on {self.given_on}")
+        if self.withdrawn_on is not None and self.withdrawn_on < self.given_on:
+            check.add("withdrawn_on", f"withdrawn {self.withdrawn_on} before given {self.given_on}")
+        check.done()
+
+    def in_force(self, on: dt.date) -> bool:
+        """True when the consent holds on ``on``."""
+        if on < self.given_on:
+            return False
+        if self.until is not None and on > self.until:
+            return False
+        return self.withdrawn_on is None or on < self.withdrawn_on
+
+    def covers(self, agency_id: str, agency_kind: str, on: dt.date) -> bool:
+        """True when information may go to this agency on ``on``."""
+        return self.in_force(on) and (
+            agency_id in self.agency_ids or agency_kind in self.agency_kinds
+        )
+
+
+def _id_problem(value: str) -> str | None:
+    check = Checker()
+    check.identifier("", value)
+    return check.errors[0].message if check.errors else None
+
+
+@attrs.frozen
+class ConsultationCase:
+    """One consultation: who consulted, about whom, what they need, and consent.
+
+    ``repr`` shows the id and the shape of the case, never the summary or
+    anything identifying.
+    """
+
+    id: str = attrs.field(metadata={"schema": {"pattern": ID_PATTERN}, "doc": "Case id."})
+    received_at: dt.datetime = attrs.field(
+        metadata={"doc": "When the consultation was received, with its UTC offset."}
+    )
+    consulter: Audience = attrs.field(
+        metadata={"doc": "Who consulted: the person, family, a supporter or a professional."}
+    )
+    received_via: Channel = attrs.field(metadata={"doc": "How it came in (phone, e-mail ...)."})
+    subject: Subject = attrs.field(metadata={"doc": "The person the consultation is about."})
+    needs: tuple[RaisedNeed, ...] = attrs.field(
+        metadata={"schema": {"minItems": 1}, "doc": "Needs raised, each with its urgency."}
+    )
+    preferred_channels: frozenset[Channel] = attrs.field(
+        factory=frozenset,
+        metadata={"doc": "Channels the person can use; empty means any."},
+    )
+    languages: tuple[str, ...] = attrs.field(
+        default=("ja",),
+        metadata={
+            "schema": {"minItems": 1, "items": {"pattern": LANGUAGE_PATTERN}},
+            "doc": "Languages the person can use, BCP 47, preferred first.",
+        },
+    )
+    consents: tuple[Consent, ...] = attrs.field(
+        default=(), metadata={"doc": "Consents to share information with agencies."}
+    )
+    municipality: str | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {"pattern": MUNICIPALITY_CODE_PATTERN},
+            "doc": "Code of the municipality handling the case (for follow-up and reports).",
+        },
+    )
+    worker: str | None = attrs.field(
+        default=None,
+        metadata={"schema": {"pattern": ID_PATTERN}, "doc": "Id of the worker in charge."},
+    )
+    summary: str | None = attrs.field(
+        default=None,
+        repr=False,
+        metadata={**_SENSITIVE, "doc": "What was said, in the worker's words (sensitive)."},
+    )
+
+    def __attrs_post_init__(self) -> None:
+        check = Checker()
+        check.identifier("id", self.id)
+        if self.received_at.utcoffset() is None:
+            check.add("received_at", "give the UTC offset (for Tokyo, +09:00)")
+        check.require(bool(self.needs), "needs", "raise at least one need")
+        seen: dict[str, int] = {}
+        for index, need in enumerate(self.needs):
+            if need.code in seen:
+                check.add(f"needs[{index}].code", f"need {need.code!r} is raised twice")
+            seen[need.code] = index
+        if len(set(self.languages)) != len(self.languages):
+            check.add("languages", "a language is listed twice")
+        if self.municipality is not None:
+            problem = code_problem(self.municipality)
+            if problem is not None:
+                check.add("municipality", problem)
+        check.non_blank_optional("summary", self.summary)
+        if self.subject.released_on is not None and self.subject.released_on > (
+            self.received_at.date()
+        ):
+            check.add("subject.released_on", "release date is after the case was received")
+        check.done()
+
+    @property
+    def received_on(self) -> dt.date:
+        """The day received, in the case's own UTC offset."""
+        return self.received_at.date()
+
+    @property
+    def need_codes(self) -> tuple[str, ...]:
+        return tuple(need.code for need in self.needs)
+
+    def consent_for(self, agency_id: str, agency_kind: str, on: dt.date) -> Consent | None:
+        """The first consent that lets information go to this agency on ``on``."""
+        for consent in self.consents:
+            if consent.covers(agency_id, agency_kind, on):
+                return consent
+        return None

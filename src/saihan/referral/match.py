@@ -1,0 +1,713 @@
+"""Matching a case to services: eligibility, rules, ranking, consent, reachability.
+
+The work is split so that most of it happens once:
+
+- :class:`MatchIndex` (one per directory, cached) holds each service's facts
+  and the services serving each need, by municipality;
+- a rule set compiles its conditions once (:attr:`RuleSet.compiled`);
+- each call evaluates the case side of every rule once, then only the
+  candidate services in the person's area against the rules that fired.
+
+:func:`reference_match` does the same with none of that: it checks every
+service against every rule by walking the condition trees.  It is the
+yardstick for the benchmark and, in the tests, the definition the fast path
+must agree with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from saihan.directory.agency import Agency
+from saihan.directory.directory import Directory
+from saihan.directory.service import AreaKind, Service
+from saihan.directory.taxonomy import NeedTaxonomy
+from saihan.directory.text import LocalizedText
+from saihan.directory.vocabulary import Channel
+from saihan.errors import ErrorItem, ValidationError
+from saihan.referral.case import ConsultationCase, Urgency
+from saihan.referral.conditions import evaluate
+from saihan.referral.plan import (
+    TRACE_VERSION,
+    Exclusion,
+    Fact,
+    MissingRequirement,
+    NeedPlan,
+    Reason,
+    Recommendation,
+    RecommendationStatus,
+    ReferralPlan,
+)
+from saihan.referral.rules import CompiledRule, Effect, RuleSet, default_rules
+from saihan.schedule.calendar import BusinessCalendar
+
+__all__ = ["DEFAULT_PER_NEED", "MatchIndex", "match", "reference_match"]
+
+DEFAULT_PER_NEED = 5
+
+# Points: how well the service's need fits, and how close to home it works.
+FIT_EXACT, FIT_NARROWER, FIT_BROADER = 30, 20, 10
+AREA_LOCAL, AREA_PREFECTURE, AREA_NATIONAL = 10, 5, 0
+
+Facts = Mapping[str, Any]
+
+
+@attrs.frozen(eq=False)
+class _Entry:
+    service: Service
+    agency: Agency
+    facts: dict[str, Any]
+    channels: frozenset[Channel]
+    hours: BusinessCalendar | None
+
+
+class MatchIndex:
+    """A directory prepared for matching: service facts, and candidates by need and place.
+
+    Built once per directory (``MatchIndex.of(directory)`` caches it) and
+    safe to share between threads.
+    """
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+        self.taxonomy: NeedTaxonomy = directory.taxonomy
+        calendars: dict[BusinessCalendar, BusinessCalendar] = {}
+        self.entries: dict[str, _Entry] = {}
+        for service in directory.services:
+            agency = directory.agency(service.agency_id)
+            # Equal calendars share one compiled form: compiled once, answered fast.
+            hours = service.hours
+            if hours is not None:
+                hours = calendars.setdefault(hours, hours)
+            self.entries[service.id] = _Entry(
+                service=service,
+                agency=agency,
+                facts=self._service_facts(service, agency, directory),
+                channels=directory.channels_of(service),
+                hours=hours,
+            )
+        self._candidates: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+
+    _cache: dict[int, tuple[weakref.ref[Directory], MatchIndex]] = {}  # noqa: RUF012
+    _cache_lock = threading.Lock()
+
+    @classmethod
+    def of(cls, directory: Directory) -> MatchIndex:
+        """The index of ``directory``, built on first use and kept while it lives."""
+        key = id(directory)
+        with cls._cache_lock:
+            found = cls._cache.get(key)
+            if found is not None and found[0]() is directory:
+                return found[1]
+        index = cls(directory)
+        with cls._cache_lock:
+            cls._cache[key] = (weakref.ref(directory, lambda _: cls._cache.pop(key, None)), index)
+        return index
+
+    def _with_ancestors(self, codes: Iterable[str]) -> frozenset[str]:
+        found: set[str] = set()
+        for code in codes:
+            found.add(code)
+            found.update(self.taxonomy.ancestors(code))
+        return frozenset(found)
+
+    def _service_facts(
+        self, service: Service, agency: Agency, directory: Directory
+    ) -> dict[str, Any]:
+        return {
+            "service.id": service.id,
+            "service.agency_id": agency.id,
+            "service.agency_kind": agency.kind,
+            "service.needs": self._with_ancestors(service.needs),
+            "service.audiences": frozenset(a.value for a in service.audiences),
+            "service.channels": frozenset(c.value for c in directory.channels_of(service)),
+            "service.languages": frozenset(service.languages),
+            "service.cost": service.cost.value,
+            "service.area": service.area.kind.value,
+        }
+
+    def candidates(self, need: str, place: str | None) -> tuple[str, ...]:
+        """Ids of services serving ``need`` whose area may cover ``place``, sorted."""
+        local, wide = self._serving(need)
+        found = list(wide)
+        if place is not None:
+            found.extend(local.get(place, ()))
+        return tuple(sorted(found))
+
+    def _serving(self, need: str) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+        cached = self._candidates.get(need)
+        if cached is not None:
+            return cached
+        # A service for a sub-need serves the need; one for a broader need does too.
+        related = self.taxonomy.descendants(need) | set(self.taxonomy.ancestors(need))
+        local: dict[str, list[str]] = {}
+        wide: list[str] = []
+        for service_id, entry in self.entries.items():
+            if entry.service.needs.isdisjoint(related):
+                continue
+            area = entry.service.area
+            if area.kind is AreaKind.MUNICIPALITIES:
+                for code in area.municipality_codes:
+                    local.setdefault(code, []).append(service_id)
+            else:
+                wide.append(service_id)
+        result = ({code: tuple(ids) for code, ids in local.items()}, tuple(wide))
+        with self._lock:
+            self._candidates[need] = result
+        return result
+
+
+# -- case facts ------------------------------------------------------------------------
+
+
+def _case_facts(
+    case: ConsultationCase,
+    needs: Iterable[str],
+    urgent: Iterable[str],
+    at: dt.datetime,
+    index: MatchIndex,
+) -> dict[str, Any]:
+    subject = case.subject
+    received = case.received_on
+    today = at.date()
+
+    def age(on: dt.date | None) -> tuple[int, int] | None:
+        return subject.age_bounds(on or today, received)
+
+    days = None if subject.released_on is None else (today - subject.released_on).days
+    return {
+        "case.consulter": case.consulter.value,
+        "case.received_via": case.received_via.value,
+        "case.legal_situation": subject.legal_situation.value,
+        "case.attributes": frozenset(a.value for a in subject.attributes),
+        "case.residence": subject.residence,
+        "case.municipality": case.municipality,
+        "case.needs": index._with_ancestors(needs),
+        "case.urgent_needs": index._with_ancestors(urgent),
+        "case.preferred_channels": frozenset(c.value for c in case.preferred_channels),
+        "case.languages": frozenset(case.languages),
+        "case.days_since_release": days,
+        "age": age,
+    }
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, frozenset):
+        return ", ".join(sorted(value)) or "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _facts_used(
+    fields: Iterable[str], case: Facts, service: Facts | None, on: dt.date
+) -> tuple[Fact, ...]:
+    found = []
+    for name in sorted(fields):
+        if name == "age":
+            bounds = case["age"](on)
+            shown = (
+                "unknown"
+                if bounds is None
+                else (str(bounds[0]) if bounds[0] == bounds[1] else f"{bounds[0]}-{bounds[1]}")
+            )
+            found.append(Fact("age", shown))
+        elif name.startswith("case."):
+            found.append(Fact(name, _show(case[name])))
+        elif service is not None:
+            found.append(Fact(name, _show(service[name])))
+    return tuple(found)
+
+
+def _text(ja: str, en: str) -> LocalizedText:
+    return LocalizedText(ja=ja, en=en)
+
+
+# -- eligibility -----------------------------------------------------------------------
+
+
+def _eligibility_reasons(
+    case: ConsultationCase, entry: _Entry, bounds: tuple[int, int] | None, place: str | None
+) -> list[Reason]:
+    """Why the case cannot use this service; empty when it can."""
+    service = entry.service
+    subject = case.subject
+    reasons: list[Reason] = []
+    if not service.accepting_referrals:
+        reasons.append(
+            Reason(
+                "not_accepting_referrals",
+                _text("現在、紹介を受け付けていない", "not taking referrals now"),
+            )
+        )
+    if (
+        service.area.kind is AreaKind.PREFECTURE
+        and place is not None
+        and not service.area.covers(place)
+    ):
+        reasons.append(
+            Reason(
+                "outside_area",
+                _text("対象地域外", "outside its area"),
+                facts=(Fact("case.residence", place),),
+            )
+        )
+    if service.area.kind is not AreaKind.NATIONAL and place is None:
+        reasons.append(
+            Reason(
+                "residence_unknown",
+                _text("住所地が不明", "residence unknown; the service has an area"),
+            )
+        )
+    if case.consulter not in service.audiences:
+        reasons.append(
+            Reason(
+                "audience",
+                _text("相談者の立場が対象外", "does not take consultations from this consulter"),
+                facts=(Fact("case.consulter", case.consulter.value),),
+            )
+        )
+    eligibility = service.eligibility
+    if eligibility.min_age is not None or eligibility.max_age is not None:
+        if bounds is None:
+            reasons.append(
+                Reason(
+                    "age_unknown",
+                    _text(
+                        "年齢が不明（年齢制限あり）", "age unknown; the service has an age limit"
+                    ),
+                )
+            )
+        elif not (eligibility.admits_age(bounds[0]) and eligibility.admits_age(bounds[1])):
+            shown = str(bounds[0]) if bounds[0] == bounds[1] else f"{bounds[0]}-{bounds[1]}"
+            low = "" if eligibility.min_age is None else eligibility.min_age
+            high = "" if eligibility.max_age is None else eligibility.max_age
+            limits = f"{low}-{high}"
+            reasons.append(
+                Reason(
+                    "age",
+                    _text(f"年齢が対象外（対象 {limits} 歳）", f"age outside {limits}"),
+                    facts=(Fact("age", shown),),
+                )
+            )
+    if eligibility.legal_situations and subject.legal_situation not in eligibility.legal_situations:
+        reasons.append(
+            Reason(
+                "legal_situation",
+                _text("法的な状況が対象外", "legal situation not served"),
+                facts=(Fact("case.legal_situation", subject.legal_situation.value),),
+            )
+        )
+    attributes = subject.attributes
+    required = eligibility.required_attributes
+    if required:
+        fits = (
+            (not required.isdisjoint(attributes))
+            if eligibility.any_required_attribute
+            else required <= attributes
+        )
+        if not fits:
+            reasons.append(
+                Reason(
+                    "attributes",
+                    _text("対象となる属性に当たらない", "does not have the attributes required"),
+                    facts=(Fact("case.attributes", _show(frozenset(a.value for a in attributes))),),
+                )
+            )
+    if not eligibility.excluded_attributes.isdisjoint(attributes):
+        reasons.append(
+            Reason(
+                "attributes",
+                _text("対象外の属性に当たる", "has an attribute the service excludes"),
+                facts=(Fact("case.attributes", _show(frozenset(a.value for a in attributes))),),
+            )
+        )
+    if case.preferred_channels and entry.channels.isdisjoint(case.preferred_channels):
+        reasons.append(
+            Reason(
+                "channel",
+                _text("本人が使える連絡手段がない", "no channel the person can use"),
+                facts=(
+                    Fact(
+                        "case.preferred_channels",
+                        _show(frozenset(c.value for c in case.preferred_channels)),
+                    ),
+                ),
+            )
+        )
+    if set(service.languages).isdisjoint(case.languages):
+        reasons.append(
+            Reason(
+                "language",
+                _text("対応言語が合わない", "no language in common"),
+                facts=(Fact("case.languages", _show(frozenset(case.languages))),),
+            )
+        )
+    return reasons
+
+
+# -- the plan --------------------------------------------------------------------------
+
+
+@attrs.define
+class _Scored:
+    entry: _Entry
+    fit: int
+    reasons: list[Reason]
+    score: int = 0
+    first: bool = False
+    required: bool = False
+
+
+def _in_scope(rule_needs: frozenset[str], need: str, taxonomy: NeedTaxonomy) -> bool:
+    if not rule_needs:
+        return True
+    return need in rule_needs or not rule_needs.isdisjoint(taxonomy.ancestors(need))
+
+
+Evaluator = Callable[[CompiledRule, str, Facts, Facts], bool]
+
+
+def _compiled_eval(rule: CompiledRule, part: str, case: Facts, service: Facts) -> bool:
+    return (rule.when if part == "when" else rule.target)(case, service)
+
+
+def _walking_eval(rule: CompiledRule, part: str, case: Facts, service: Facts) -> bool:
+    condition = rule.rule.when if part == "when" else rule.rule.target
+    return True if condition is None else evaluate(condition, case, service)
+
+
+def _check_arguments(case: Any, directory: Any, rules: Any, at: Any, per_need: Any) -> None:
+    problems = []
+    if not isinstance(case, ConsultationCase):
+        problems.append(
+            ErrorItem("case", f"expected a ConsultationCase, got {type(case).__name__}")
+        )
+    if not isinstance(directory, Directory):
+        problems.append(
+            ErrorItem("directory", f"expected a Directory, got {type(directory).__name__}")
+        )
+    if rules is not None and not isinstance(rules, RuleSet):
+        problems.append(ErrorItem("rules", f"expected a RuleSet, got {type(rules).__name__}"))
+    if at is not None and (not isinstance(at, dt.datetime) or at.utcoffset() is None):
+        problems.append(ErrorItem("at", "expected a datetime with its UTC offset"))
+    if per_need is not None and (
+        isinstance(per_need, bool) or not isinstance(per_need, int) or per_need < 1
+    ):
+        problems.append(ErrorItem("per_need", "expected a whole number of at least 1, or None"))
+    if problems:
+        raise ValidationError(problems)
+
+
+def match(
+    case: ConsultationCase,
+    directory: Directory,
+    rules: RuleSet | None = None,
+    at: dt.datetime | None = None,
+    *,
+    per_need: int | None = DEFAULT_PER_NEED,
+) -> ReferralPlan:
+    """Propose services for each of the case's needs, ranked, with reasons.
+
+    ``rules`` defaults to :func:`default_rules`; ``at`` (when the plan is for:
+    which rules apply, whose consent holds, what is open next) defaults to
+    when the case was received.  ``per_need`` caps the recommendations per
+    need (``None``: all); services a rule requires are kept past the cap.
+    Results are deterministic: ties are broken by service id.
+    """
+    _check_arguments(case, directory, rules, at, per_need)
+    return _plan(
+        case, directory, rules or default_rules(), at or case.received_at, per_need, fast=True
+    )
+
+
+def reference_match(
+    case: ConsultationCase,
+    directory: Directory,
+    rules: RuleSet | None = None,
+    at: dt.datetime | None = None,
+    *,
+    per_need: int | None = DEFAULT_PER_NEED,
+) -> ReferralPlan:
+    """:func:`match` the slow way: every service against every rule, trees walked.
+
+    Gives the same plan as :func:`match`; kept as the benchmark's yardstick
+    and the tests' reference.
+    """
+    _check_arguments(case, directory, rules, at, per_need)
+    return _plan(
+        case, directory, rules or default_rules(), at or case.received_at, per_need, fast=False
+    )
+
+
+def _plan(
+    case: ConsultationCase,
+    directory: Directory,
+    rules: RuleSet,
+    at: dt.datetime,
+    per_need: int | None,
+    *,
+    fast: bool,
+) -> ReferralPlan:
+    index = MatchIndex.of(directory) if fast else MatchIndex(directory)
+    taxonomy = index.taxonomy
+    extended_needs = {need.code for need in directory.needs}
+    extended_kinds = {kind.code for kind in directory.agency_kinds}
+    if extended_needs or extended_kinds:
+        rules.check_codes(needs=(n.code for n in taxonomy), kinds=directory.kinds)
+    unknown = [
+        ErrorItem(f"needs[{i}].code", f"unknown need {need.code!r}")
+        for i, need in enumerate(case.needs)
+        if need.code not in taxonomy
+    ]
+    if unknown:
+        raise ValidationError(unknown)
+    evaluate_part: Evaluator = _compiled_eval if fast else _walking_eval
+    today = at.date()
+    active = [compiled for compiled in rules.compiled if compiled.rule.applies_on(today)]
+
+    # 1. Needs: those raised, then those add_need rules imply, in rule order.
+    urgency = {need.code: need.urgency for need in case.needs}
+    added: dict[str, tuple[str, tuple[Fact, ...]]] = {}
+    applied: list[str] = []
+    facts = _case_facts(
+        case, urgency, [c for c, u in urgency.items() if u is Urgency.URGENT], at, index
+    )
+    for compiled in active:
+        rule = compiled.rule
+        if rule.effect is not Effect.ADD_NEED or rule.need is None:
+            continue
+        if not evaluate_part(compiled, "when", facts, {}):
+            continue
+        applied.append(rule.id)
+        if rule.need in urgency:
+            continue
+        if rule.need not in taxonomy:
+            raise ValidationError(f"rule {rule.id!r} adds unknown need {rule.need!r}", path="need")
+        urgency[rule.need] = rule.urgency
+        added[rule.need] = (rule.id, _facts_used(rule.when.fields(), facts, None, today))
+        facts = _case_facts(
+            case, urgency, [c for c, u in urgency.items() if u is Urgency.URGENT], at, index
+        )
+
+    # 2. The case side of every service rule, once.
+    fired = [
+        compiled
+        for compiled in active
+        if compiled.rule.effect.targets_services and evaluate_part(compiled, "when", facts, {})
+    ]
+    applied.extend(compiled.rule.id for compiled in fired)
+    place = case.subject.residence or case.municipality
+    bounds = case.subject.age_bounds(today, case.received_on)
+
+    need_plans: list[NeedPlan] = []
+    excluded: list[Exclusion] = []
+    missing: list[MissingRequirement] = []
+    unmet: list[str] = []
+    order = sorted(urgency, key=lambda code: (urgency[code].order, code))
+    for need in order:
+        related_down = taxonomy.descendants(need)
+        related_up = set(taxonomy.ancestors(need))
+        if fast:
+            candidate_ids: Iterable[str] = index.candidates(need, place)
+        else:
+            candidate_ids = [
+                sid
+                for sid in sorted(index.entries)
+                if not index.entries[sid].service.needs.isdisjoint(related_down | related_up)
+                and _may_cover(index.entries[sid].service, place)
+            ]
+        scored: list[_Scored] = []
+        for service_id in candidate_ids:
+            entry = index.entries[service_id]
+            service = entry.service
+            service_facts = dict(entry.facts)
+            service_facts["service.local"] = (
+                place is not None
+                and service.area.kind is AreaKind.MUNICIPALITIES
+                and place in service.area.municipality_codes
+            )
+            failures = _eligibility_reasons(case, entry, bounds, place)
+            fit = (
+                FIT_EXACT
+                if need in service.needs
+                else (FIT_NARROWER if not service.needs.isdisjoint(related_down) else FIT_BROADER)
+            )
+            reasons = [
+                Reason(
+                    "need_fit",
+                    _fit_text(fit),
+                    facts=(Fact("service.needs", _show(frozenset(service.needs))),),
+                    points=fit,
+                ),
+                _area_reason(service, service_facts["service.local"]),
+            ]
+            item = _Scored(entry, fit, reasons)
+            rule_exclusions = []
+            for compiled in fired:
+                rule = compiled.rule
+                if not _in_scope(rule.for_needs, need, taxonomy):
+                    continue
+                if not evaluate_part(compiled, "target", facts, service_facts):
+                    continue
+                used = _facts_used(
+                    rule.when.fields() | (rule.target.fields() if rule.target else frozenset()),
+                    facts,
+                    service_facts,
+                    today,
+                )
+                if rule.effect is Effect.EXCLUDE:
+                    rule_exclusions.append(Reason("rule", rule.description, rule.id, used))
+                    continue
+                points = (
+                    rule.weight
+                    if rule.effect is Effect.PREFER
+                    else -rule.weight
+                    if rule.effect is Effect.DEMOTE
+                    else 0
+                )
+                item.reasons.append(
+                    Reason(rule.effect.value, rule.description, rule.id, used, points)
+                )
+                if rule.effect is Effect.FIRST:
+                    item.first = True
+                elif rule.effect is Effect.REQUIRE:
+                    item.required = True
+            if failures or rule_exclusions:
+                excluded.append(Exclusion(service_id, need, tuple(failures + rule_exclusions)))
+                continue
+            item.score = sum(reason.points for reason in item.reasons)
+            scored.append(item)
+        # which required rules were met by an eligible service
+        met_required = {
+            reason.rule_id
+            for item in scored
+            for reason in item.reasons
+            if reason.code == Effect.REQUIRE.value
+        }
+        for compiled in fired:
+            rule = compiled.rule
+            if (
+                rule.effect is Effect.REQUIRE
+                and _in_scope(rule.for_needs, need, taxonomy)
+                and rule.id not in met_required
+            ):
+                missing.append(MissingRequirement(rule.id, need, rule.description))
+        scored.sort(key=lambda s: (not s.first, -s.score, s.entry.service.id))
+        kept = (
+            scored
+            if per_need is None
+            else [s for position, s in enumerate(scored) if position < per_need or s.required]
+        )
+        recommendations = tuple(_recommend(case, s, urgency, index, at) for s in kept)
+        if not recommendations:
+            unmet.append(need)
+        added_by, because = added.get(need, (None, ()))
+        need_plans.append(
+            NeedPlan(
+                need=need,
+                label=taxonomy.get(need).label,
+                urgency=urgency[need],
+                recommendations=recommendations,
+                added_by=added_by,
+                added_because=because,
+                more=len(scored) - len(kept),
+            )
+        )
+    return ReferralPlan(
+        trace_version=TRACE_VERSION,
+        case_id=case.id,
+        at=at,
+        rules_id=rules.id,
+        rules_version=rules.version,
+        applied_rules=tuple(dict.fromkeys(applied)),
+        needs=tuple(need_plans),
+        unmet_needs=tuple(unmet),
+        excluded=tuple(excluded),
+        missing=tuple(missing),
+        directory=directory.meta.name.ja,
+    )
+
+
+def _may_cover(service: Service, place: str | None) -> bool:
+    """The reference path's area filter: the same set the index answers."""
+    if service.area.kind is not AreaKind.MUNICIPALITIES:
+        return True
+    return place is not None and place in service.area.municipality_codes
+
+
+def _fit_text(fit: int) -> LocalizedText:
+    if fit == FIT_EXACT:
+        return _text("ニーズにそのまま対応", "meets the need itself")
+    if fit == FIT_NARROWER:
+        return _text(
+            "ニーズの一部（より具体的な支援）に対応", "meets part of the need (more specific)"
+        )
+    return _text("より広い分野の支援として対応", "meets a broader need that includes it")
+
+
+def _area_reason(service: Service, local: bool) -> Reason:
+    if service.area.kind is AreaKind.MUNICIPALITIES:
+        return Reason(
+            "area",
+            _text("住まいの区市町村の窓口", "a desk of the person's own municipality"),
+            points=AREA_LOCAL if local else 0,
+        )
+    if service.area.kind is AreaKind.PREFECTURE:
+        return Reason(
+            "area", _text("都全域が対象", "serves all of the prefecture"), points=AREA_PREFECTURE
+        )
+    return Reason("area", _text("全国が対象", "serves the whole country"), points=AREA_NATIONAL)
+
+
+def _recommend(
+    case: ConsultationCase,
+    scored: _Scored,
+    urgency: Mapping[str, Urgency],
+    index: MatchIndex,
+    at: dt.datetime,
+) -> Recommendation:
+    entry = scored.entry
+    service, agency = entry.service, entry.agency
+    consent = case.consent_for(agency.id, agency.kind, at.date())
+    usable = (
+        entry.channels if not case.preferred_channels else entry.channels & case.preferred_channels
+    )
+    next_open = open_now = None
+    if entry.hours is not None:
+        open_now = entry.hours.is_open(at)
+        next_open = at if open_now else entry.hours.next_open(at)
+    covered = frozenset(
+        code
+        for code in urgency
+        if code in service.needs
+        or not service.needs.isdisjoint(index.taxonomy.descendants(code))
+        or not service.needs.isdisjoint(index.taxonomy.ancestors(code))
+    )
+    return Recommendation(
+        service_id=service.id,
+        agency_id=agency.id,
+        agency_kind=agency.kind,
+        name=service.name,
+        agency_name=agency.name,
+        needs_covered=covered,
+        score=scored.score,
+        status=RecommendationStatus.READY
+        if consent is not None
+        else RecommendationStatus.NEEDS_CONSENT,
+        first=scored.first,
+        required=scored.required,
+        channels=usable,
+        next_open=next_open,
+        open_now=bool(open_now),
+        reasons=tuple(scored.reasons),
+    )

@@ -1,0 +1,178 @@
+"""The result of matching: a referral plan, with the trace that explains it.
+
+A plan holds facts from the case (its legal situation, attributes and so
+on, as the rules used them): store and show it with the same care as the
+case.  It never holds the case's summary, names or notes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import attrs
+
+from saihan.directory.text import LocalizedText
+from saihan.directory.vocabulary import Channel
+from saihan.referral.case import Urgency
+
+__all__ = [
+    "TRACE_VERSION",
+    "Exclusion",
+    "Fact",
+    "MissingRequirement",
+    "NeedPlan",
+    "Reason",
+    "Recommendation",
+    "RecommendationStatus",
+    "ReferralPlan",
+]
+
+TRACE_VERSION = 1
+"""Bumped whenever the plan's stored form changes meaning; readers check it."""
+
+
+class RecommendationStatus(enum.StrEnum):
+    """Whether the person's information may go to the service's agency now."""
+
+    READY = "ready"  # a consent covers the agency on the day of the match
+    NEEDS_CONSENT = "needs_consent"  # fits, but ask the person first
+
+
+@attrs.frozen
+class Fact:
+    """A value a rule or check used: ``case.legal_situation = on_parole``."""
+
+    field: str = attrs.field(metadata={"doc": "Field name, as rules name it."})
+    value: str = attrs.field(metadata={"doc": "Its value, as text."})
+
+
+@attrs.frozen
+class Reason:
+    """Why a service was ranked, moved or left out."""
+
+    code: str = attrs.field(
+        metadata={"doc": "need_fit, area, rule, or an exclusion code such as age."}
+    )
+    text: LocalizedText = attrs.field(metadata={"doc": "The reason in words."})
+    rule_id: str | None = attrs.field(default=None, metadata={"doc": "The rule, if one."})
+    facts: tuple[Fact, ...] = attrs.field(default=(), metadata={"doc": "Facts it used."})
+    points: int = attrs.field(default=0, metadata={"doc": "What it added to the score."})
+
+
+@attrs.frozen
+class Recommendation:
+    """One service proposed for a need."""
+
+    service_id: str = attrs.field(metadata={"doc": "The service."})
+    agency_id: str = attrs.field(metadata={"doc": "Its agency."})
+    agency_kind: str = attrs.field(metadata={"doc": "The agency's kind."})
+    name: LocalizedText = attrs.field(metadata={"doc": "Service name."})
+    agency_name: LocalizedText = attrs.field(metadata={"doc": "Agency name."})
+    needs_covered: frozenset[str] = attrs.field(
+        metadata={"doc": "The case's needs this service meets."}
+    )
+    score: int = attrs.field(metadata={"doc": "Sum of the reasons' points."})
+    status: RecommendationStatus = attrs.field(metadata={"doc": "ready or needs_consent."})
+    first: bool = attrs.field(default=False, metadata={"doc": "A rule put it first."})
+    required: bool = attrs.field(default=False, metadata={"doc": "A rule requires it."})
+    channels: frozenset[Channel] = attrs.field(
+        factory=frozenset, metadata={"doc": "Channels the person can use to reach it."}
+    )
+    next_open: dt.datetime | None = attrs.field(
+        default=None,
+        metadata={"doc": "Next time staff answer, from its calendar; null: hours unknown."},
+    )
+    open_now: bool = attrs.field(default=False, metadata={"doc": "Open at the match time."})
+    reasons: tuple[Reason, ...] = attrs.field(default=(), metadata={"doc": "Why, in order."})
+
+
+@attrs.frozen
+class NeedPlan:
+    """The ranked recommendations for one need."""
+
+    need: str = attrs.field(metadata={"doc": "Need code."})
+    label: LocalizedText = attrs.field(metadata={"doc": "The need's name."})
+    urgency: Urgency = attrs.field(metadata={"doc": "How urgent."})
+    recommendations: tuple[Recommendation, ...] = attrs.field(
+        default=(), metadata={"doc": "Best first."}
+    )
+    added_by: str | None = attrs.field(
+        default=None, metadata={"doc": "The add_need rule that added it; null if raised."}
+    )
+    added_because: tuple[Fact, ...] = attrs.field(
+        default=(), metadata={"doc": "Facts the add_need rule used."}
+    )
+    more: int = attrs.field(
+        default=0, metadata={"doc": "Fitting services left out by the per-need limit."}
+    )
+
+
+@attrs.frozen
+class Exclusion:
+    """A near miss: a service for the need in the person's area, left out, and why."""
+
+    service_id: str = attrs.field(metadata={"doc": "The service."})
+    need: str = attrs.field(metadata={"doc": "The need it was considered for."})
+    reasons: tuple[Reason, ...] = attrs.field(metadata={"doc": "Every reason it failed."})
+
+
+@attrs.frozen
+class MissingRequirement:
+    """A ``require`` rule that fired, but no eligible service meets it."""
+
+    rule_id: str = attrs.field(metadata={"doc": "The rule."})
+    need: str = attrs.field(metadata={"doc": "The need it was required for."})
+    text: LocalizedText = attrs.field(metadata={"doc": "The rule's description."})
+
+
+@attrs.frozen
+class ReferralPlan:
+    """What ``match`` proposes for a case, and the trace of why.
+
+    ``needs`` come most urgent first; within a need, recommendations are
+    ranked: those a ``first`` rule put first, then by score, ties by id.
+    """
+
+    trace_version: int = attrs.field(metadata={"doc": "Version of this stored form."})
+    case_id: str = attrs.field(metadata={"doc": "The case matched."})
+    at: dt.datetime = attrs.field(metadata={"doc": "The moment the plan is for."})
+    rules_id: str = attrs.field(metadata={"doc": "Rule set id."})
+    rules_version: str = attrs.field(metadata={"doc": "Rule set version."})
+    applied_rules: tuple[str, ...] = attrs.field(
+        default=(), metadata={"doc": "Ids of the rules that fired, in rule-set order."}
+    )
+    needs: tuple[NeedPlan, ...] = attrs.field(default=(), metadata={"doc": "Per need."})
+    unmet_needs: tuple[str, ...] = attrs.field(
+        default=(), metadata={"doc": "Needs nothing eligible meets."}
+    )
+    excluded: tuple[Exclusion, ...] = attrs.field(default=(), metadata={"doc": "Near misses."})
+    missing: tuple[MissingRequirement, ...] = attrs.field(
+        default=(), metadata={"doc": "Required services that are not available."}
+    )
+    directory: str | None = attrs.field(
+        default=None, metadata={"doc": "Name of the directory used."}
+    )
+
+    def recommendations(self, need: str | None = None) -> tuple[Recommendation, ...]:
+        """Every recommendation (for one need when given), in plan order."""
+        return tuple(
+            rec
+            for need_plan in self.needs
+            if need is None or need_plan.need == need
+            for rec in need_plan.recommendations
+        )
+
+    def recommended_ids(self) -> frozenset[str]:
+        """The ids of every recommended service."""
+        return frozenset(rec.service_id for rec in self.recommendations())
+
+    def to_json(self) -> str:
+        from saihan.serialization import to_json
+
+        return to_json(self)
+
+    def to_text(self, lang: str = "ja") -> str:
+        from saihan.referral.render import plan_text
+
+        return plan_text(self, lang)
