@@ -146,10 +146,9 @@ class Subject:
             return None
         if on == received:
             return (low, high)
+        # Whole years between the two days, rounded down; a birthday may fall in the rest.
         shift = _full_years(received, on)
-        if on > received:
-            return (max(0, low + shift), high + shift + 1)
-        return (max(0, low + shift - 1), max(0, high + shift))
+        return (max(0, low + shift), max(0, high + shift + 1))
 
 
 @attrs.frozen

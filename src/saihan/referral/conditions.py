@@ -255,6 +255,24 @@ class AgeTest(Condition):
 TRUE: Condition = AllOf(())
 
 
+@attrs.frozen
+class InvalidCondition(Condition):
+    """What the converter builds from a condition it cannot parse.
+
+    It carries the problems so that the rule holding it reports them
+    together with its own (dates, effect and target), rather than the first
+    bad condition hiding every other mistake in the rule.
+    """
+
+    problems: tuple[ErrorItem, ...]
+
+    def fields(self) -> frozenset[str]:
+        return frozenset()
+
+    def to_data(self) -> Any:
+        raise ValidationError(list(self.problems))
+
+
 # -- parsing ---------------------------------------------------------------------------
 
 
@@ -612,11 +630,18 @@ def condition_schema() -> dict[str, Any]:
     }
 
 
+def _structure(data: Any) -> Condition:
+    try:
+        return parse_condition(data)
+    except ValidationError as error:
+        return InvalidCondition(tuple(error.errors))
+
+
 def _register_with_converter() -> None:
     """Conditions are (un)structured by saihan's one converter, like every model."""
     from saihan.serialization.converter import converter
 
-    converter.register_structure_hook(Condition, lambda data, _: parse_condition(data))
+    converter.register_structure_hook(Condition, lambda data, _: _structure(data))
     converter.register_unstructure_hook(Condition, lambda condition: condition.to_data())
 
 

@@ -511,7 +511,9 @@ def _plan(
 
     need_plans: list[NeedPlan] = []
     excluded: list[Exclusion] = []
-    missing: list[MissingRequirement] = []
+    # A require rule is met when an eligible service it targets serves any need in its scope.
+    met_required: set[str | None] = set()
+    required_needs: dict[str, list[str]] = {}
     unmet: list[str] = []
     order = sorted(urgency, key=lambda code: (urgency[code].order, code))
     for need in order:
@@ -587,21 +589,13 @@ def _plan(
                 continue
             item.score = sum(reason.points for reason in item.reasons)
             scored.append(item)
-        # which required rules were met by an eligible service
-        met_required = {
-            reason.rule_id
-            for item in scored
-            for reason in item.reasons
-            if reason.code == Effect.REQUIRE.value
-        }
+        for item in scored:
+            met_required.update(r.rule_id for r in item.reasons if r.code == Effect.REQUIRE.value)
         for compiled in fired:
-            rule = compiled.rule
-            if (
-                rule.effect is Effect.REQUIRE
-                and _in_scope(rule.for_needs, need, taxonomy)
-                and rule.id not in met_required
+            if compiled.rule.effect is Effect.REQUIRE and _in_scope(
+                compiled.rule.for_needs, need, taxonomy
             ):
-                missing.append(MissingRequirement(rule.id, need, rule.description))
+                required_needs.setdefault(compiled.rule.id, []).append(need)
         scored.sort(key=lambda s: (not s.first, -s.score, s.entry.service.id))
         kept = (
             scored
@@ -623,6 +617,11 @@ def _plan(
                 more=len(scored) - len(kept),
             )
         )
+    missing = tuple(
+        MissingRequirement(rule.id, tuple(required_needs[rule.id]), rule.description)
+        for rule in (compiled.rule for compiled in fired)
+        if rule.id in required_needs and rule.id not in met_required
+    )
     return ReferralPlan(
         trace_version=TRACE_VERSION,
         case_id=case.id,
@@ -633,7 +632,7 @@ def _plan(
         needs=tuple(need_plans),
         unmet_needs=tuple(unmet),
         excluded=tuple(excluded),
-        missing=tuple(missing),
+        missing=missing,
         directory=directory.meta.name.ja,
     )
 

@@ -119,10 +119,11 @@ class Exclusion:
 
 @attrs.frozen
 class MissingRequirement:
-    """A ``require`` rule that fired, but no eligible service meets it."""
+    """A ``require`` rule that fired, but no eligible service it targets meets any of the
+    case's needs in its scope."""
 
     rule_id: str = attrs.field(metadata={"doc": "The rule."})
-    need: str = attrs.field(metadata={"doc": "The need it was required for."})
+    needs: tuple[str, ...] = attrs.field(metadata={"doc": "The case's needs in its scope."})
     text: LocalizedText = attrs.field(metadata={"doc": "The rule's description."})
 
 

@@ -116,7 +116,8 @@ def plan_text(plan: ReferralPlan, lang: str = "ja") -> str:
         lines.append("")
         lines.append(f"{words['missing']}:")
         lines.extend(
-            f"  - [{item.rule_id}] {item.need}: {_say(item.text, lang)}" for item in plan.missing
+            f"  - [{item.rule_id}] {', '.join(item.needs)}: {_say(item.text, lang)}"
+            for item in plan.missing
         )
     lines.append("")
     unmet = ", ".join(plan.unmet_needs) if plan.unmet_needs else words["none"]

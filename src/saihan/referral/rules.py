@@ -47,6 +47,7 @@ from saihan.referral.conditions import (
     SERVICE_FIELDS,
     TRUE,
     Condition,
+    InvalidCondition,
     Predicate,
     compile_condition,
     condition_problems,
@@ -154,6 +155,9 @@ class Rule:
                 "valid_to",
                 f"the rule ends on {self.valid_to}, before it starts on {self.valid_from}",
             )
+        for name, condition in (("when", self.when), ("target", self.target)):
+            if isinstance(condition, InvalidCondition):
+                check.extend(name, condition.problems)
         for name in sorted(self.when.fields() - {"age"} - set(CASE_FIELDS)):
             check.add("when", f"{name} is a service field: test services in 'target'")
         if self.effect.targets_services:

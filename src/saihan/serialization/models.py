@@ -12,7 +12,7 @@ __all__ = ["public_models", "published_schemas"]
 def public_models() -> tuple[type, ...]:
     """Every model class with a published JSON Schema."""
     # Imported here: saihan.directory's loaders use this package.
-    from saihan import directory, schedule
+    from saihan import directory, referral, schedule
 
     return (
         directory.LocalizedText,
@@ -34,6 +34,21 @@ def public_models() -> tuple[type, ...]:
         schedule.SpecialOpening,
         schedule.Holiday,
         schedule.BusinessCalendar,
+        referral.AgeRange,
+        referral.Subject,
+        referral.RaisedNeed,
+        referral.Consent,
+        referral.ConsultationCase,
+        referral.Source,
+        referral.Rule,
+        referral.RuleSet,
+        referral.Fact,
+        referral.Reason,
+        referral.Recommendation,
+        referral.NeedPlan,
+        referral.Exclusion,
+        referral.MissingRequirement,
+        referral.ReferralPlan,
     )
 
 

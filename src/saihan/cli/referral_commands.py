@@ -1,0 +1,187 @@
+"""``saihan match``, ``saihan gaps`` and ``saihan rules check|show``: referral from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from saihan.cli.common import EXIT_FAILED, EXIT_OK, add_input, input_directory
+from saihan.directory import Directory
+from saihan.errors import ValidationError
+from saihan.referral import RuleSet, default_rules, gap_report, load_case, load_rules, match
+from saihan.referral.render import LANGUAGES
+
+__all__ = ["register"]
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def _add_sources(parser: argparse.ArgumentParser) -> None:
+    add_input(parser)
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="read the directory from this store (sqlite:///saihan.db, postgresql://...)",
+    )
+    parser.add_argument(
+        "--rules", type=Path, metavar="FILE", help="rule file, YAML or JSON (default: Tokyo's)"
+    )
+    parser.add_argument(
+        "--at", help="ISO date-time the plan is for (default: when the case was received)"
+    )
+
+
+def register(commands: Any) -> None:
+    """Add ``match``, ``gaps`` and the ``rules`` group to the top-level subparsers."""
+    matching = commands.add_parser(
+        "match", help="propose services for a consultation case, with reasons"
+    )
+    matching.add_argument("case", type=Path, help="a case document (JSON)")
+    _add_sources(matching)
+    matching.add_argument("--lang", choices=LANGUAGES, default="ja")
+    matching.add_argument("--format", choices=("text", "json"), default="text")
+    matching.add_argument(
+        "--per-need", type=int, default=5, metavar="N", help="recommendations per need (0: all)"
+    )
+    matching.set_defaults(handler=_match)
+
+    gaps = commands.add_parser(
+        "gaps", help="unmet and poorly met needs over many cases, by municipality"
+    )
+    gaps.add_argument("cases", type=Path, nargs="+", help="case documents, or folders of them")
+    _add_sources(gaps)
+    gaps.add_argument("--format", choices=("text", "csv"), default="text")
+    gaps.set_defaults(handler=_gaps)
+
+    group = commands.add_parser("rules", help="check or show referral rule files")
+    group.set_defaults(group_parser=group)
+    sub = group.add_subparsers(dest="action", metavar="ACTION")
+    check = sub.add_parser(
+        "check", help="validate a rule file and run saihan's properties on it (needs hypothesis)"
+    )
+    check.add_argument("rules_file", type=Path, metavar="RULES", help="YAML or JSON rule file")
+    add_input(check)
+    check.add_argument("--examples", type=int, default=100, help="cases per property")
+    check.add_argument("--seed", type=int, help="seed, to repeat a run exactly")
+    check.set_defaults(handler=_check)
+    show = sub.add_parser("show", help="list the rules of a file (default: Tokyo's)")
+    show.add_argument("rules_file", type=Path, nargs="?", metavar="RULES")
+    show.add_argument("--on", help="only the rules that apply on this date (YYYY-MM-DD)")
+    show.add_argument("--lang", choices=LANGUAGES, default="ja")
+    show.set_defaults(handler=_show)
+
+
+def _directory(args: argparse.Namespace) -> Directory:
+    if args.store is not None and args.input is not None:
+        raise ValidationError("give --input or --store, not both", path="store")
+    if args.store is None:
+        return input_directory(args)
+    from saihan import storage
+
+    with storage.open(args.store, create=False) as store:
+        return store.load_directory()
+
+
+def _rules(path: Path | None) -> RuleSet:
+    return default_rules() if path is None else load_rules(path)
+
+
+def _at(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"{text!r} is not an ISO date-time like 2024-11-05T10:30", path="at"
+        ) from None
+    return moment.replace(tzinfo=TOKYO) if moment.tzinfo is None else moment
+
+
+def _match(args: argparse.Namespace, out: TextIO) -> int:
+    if args.per_need < 0:
+        raise ValidationError("--per-need is 0 (all) or more", path="per_need")
+    case = load_case(args.case)
+    directory = _directory(args)
+    plan = match(case, directory, _rules(args.rules), _at(args.at), per_need=args.per_need or None)
+    if directory.meta.sample:
+        print(
+            "note: the bundled directory is SAMPLE data; do not use it for real referrals",
+            file=sys.stderr,
+        )
+    out.write(plan.to_json() + "\n" if args.format == "json" else plan.to_text(args.lang))
+    return EXIT_OK
+
+
+def _case_files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        found.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
+    return found
+
+
+def _gaps(args: argparse.Namespace, out: TextIO) -> int:
+    from saihan.referral import load_cases
+
+    cases = load_cases(_case_files(args.cases))
+    report = gap_report(cases, _directory(args), _rules(args.rules), _at(args.at))
+    if args.format == "csv":
+        out.write(report.to_csv())
+        return EXIT_OK
+    out.write(f"{report.cases} cases, rules {report.rules_id} {report.rules_version}\n")
+    out.write(f"{'municipality':<13}{'need':<42}{'cases':>6}{'unmet':>6}{'poor':>6}\n")
+    for row in report.rows:
+        out.write(
+            f"{row.municipality:<13}{row.need:<42}{row.cases:>6}{row.unmet:>6}{row.poorly_met:>6}\n"
+        )
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    rules = load_rules(args.rules_file)
+    out.write(f"{args.rules_file}: valid; {len(rules.rules)} rules in {rules.id} {rules.version}\n")
+    try:
+        from saihan.testing.referral_properties import check_rule_set
+    except ImportError:
+        print(
+            "error: running the properties needs Hypothesis: pip install 'saihan[test]'",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    directory = input_directory(args)
+    failures = check_rule_set(rules, directory, max_examples=args.examples, seed=args.seed)
+    if not failures:
+        out.write("every property holds\n")
+        return EXIT_OK
+    for failure in failures:
+        out.write(f"FAILED {failure.name}: {failure.message}\n")
+        if failure.example:
+            out.write(f"  falsifying case: {failure.example}\n")
+    return EXIT_FAILED
+
+
+def _show(args: argparse.Namespace, out: TextIO) -> int:
+    rules = _rules(args.rules_file)
+    on = None
+    if args.on is not None:
+        try:
+            on = dt.date.fromisoformat(args.on)
+        except ValueError:
+            raise ValidationError(f"{args.on!r} is not a date like 2024-04-01", path="on") from None
+    shown = rules.rules if on is None else rules.active(on)
+    out.write(f"{rules.id} {rules.version}: {len(shown)} rules\n")
+    for rule in shown:
+        until = rule.valid_to.isoformat() if rule.valid_to else "…"
+        text = (
+            rule.description.en
+            if args.lang == "en" and rule.description.en
+            else (rule.description.ja)
+        )
+        out.write(f"{rule.id} [{rule.effect.value}] {rule.valid_from}..{until}\n  {text}\n")
+        where = rule.source.document + (f" {rule.source.section}" if rule.source.section else "")
+        out.write(f"  source: {where}\n")
+    return EXIT_OK
