@@ -59,3 +59,30 @@ def test_when_is_it_open_example_runs() -> None:
     assert (
         lines[3] == "  five business days later (a follow-up deadline): 2025-01-16"
     )  # Tue 7, Thu 9, Sat 11, Tue 14, Thu 16
+
+
+def test_refer_a_case_example_runs() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(EXAMPLES / "refer_a_case.py"),
+            str(EXAMPLES / "cases" / "elderly-man-hachioji.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "housing: 東京都地域生活定着支援センター / 特別調整（コーディネート業務） "
+        "(consent given; reachable now)"
+    )
+    assert "unmet: none" in lines
+    failed = subprocess.run(
+        [sys.executable, str(EXAMPLES / "refer_a_case.py"), "missing.json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert failed.returncode == 1
+    assert "cannot read" in failed.stderr
