@@ -1,12 +1,14 @@
-"""Pieces every command module shares: exit codes and the --input option."""
+"""Pieces every command module shares: exit codes, --input, and writing through exporters."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+from saihan import plugins
 from saihan.directory import Directory, load_directory, sample_directory
 from saihan.errors import ValidationError
 
@@ -17,6 +19,8 @@ __all__ = [
     "add_directory_export_options",
     "add_input",
     "emit",
+    "export_directory",
+    "format_options",
     "input_directory",
 ]
 
@@ -46,6 +50,35 @@ def add_directory_export_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def format_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``--option NAME=VALUE`` pairs for a format plugin; VALUE is JSON when it parses.
+
+    ``bom=true`` gives True, ``indent=4`` gives 4, ``default_code=130001`` stays text
+    only when quoted as JSON (``'default_code="130001"'``) or not a JSON number.
+    """
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise ValidationError(f"{pair!r} is not NAME=VALUE", path="option")
+        try:
+            options[name] = json.loads(text)
+        except ValueError:
+            options[name] = text
+    return options
+
+
+def export_directory(directory: Directory, args: argparse.Namespace, out: TextIO) -> int:
+    """Write ``directory`` through ``--format`` with ``--include-confidential`` and options."""
+    exporter = plugins.exporter(args.format, for_type=Directory)
+    options = format_options(getattr(args, "option", None))
+    if args.include_confidential:
+        options["include_confidential"] = True
+    payload = exporter.export(directory, **options)
+    emit(payload, args.output, out, f"{len(directory.services)} services")
+    return EXIT_OK
+
+
 def input_directory(args: argparse.Namespace) -> Directory:
     """The directory named by ``--input``, or the bundled sample."""
     path: Path | None = args.input
@@ -58,7 +91,11 @@ def emit(payload: bytes, output: Path | None, out: TextIO, what: str) -> None:
     ``what`` names what was written, for the note on standard error.
     """
     if output is None:
-        out.write(payload.decode("utf-8"))
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError(f"the {what} are not text (a ZIP?); give -o FILE") from None
+        out.write(text)
         out.flush()
         return
     try:

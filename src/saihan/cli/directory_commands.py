@@ -12,7 +12,7 @@ from saihan.cli.common import (
     EXIT_OK,
     add_directory_export_options,
     add_input,
-    emit,
+    export_directory,
     input_directory,
 )
 from saihan.cli.table import render_table
@@ -87,11 +87,7 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
-    directory = input_directory(args)
-    exporter = plugins.exporter(args.format, for_type=Directory)
-    payload = exporter.export(directory, include_confidential=args.include_confidential)
-    emit(payload, args.output, out, f"{len(directory.services)} services")
-    return EXIT_OK
+    return export_directory(input_directory(args), args, out)
 
 
 def _search(args: argparse.Namespace, out: TextIO) -> int:

@@ -12,7 +12,14 @@ import sys
 from collections.abc import Sequence
 
 from saihan._version import __version__
-from saihan.cli import calendar_commands, directory_commands, schema_command, store_commands
+from saihan.cli import (
+    calendar_commands,
+    directory_commands,
+    interop_commands,
+    referral_commands,
+    schema_command,
+    store_commands,
+)
 from saihan.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from saihan.errors import SaihanError
 
@@ -28,8 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     directory_commands.register(commands)
     calendar_commands.register(commands)
+    referral_commands.register(commands)
     schema_command.register(commands)
     store_commands.register(commands)
+    interop_commands.register(commands)
     return parser
 
 

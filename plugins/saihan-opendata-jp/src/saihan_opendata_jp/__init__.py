@@ -1,0 +1,28 @@
+"""The Japanese municipal open-data facility list (公共施設一覧) for saihan directories.
+
+Registered through the ``saihan.exporters`` and ``saihan.importers`` entry points
+under the name ``opendata-csv``, exactly as any third-party format is::
+
+    from saihan import plugins
+    from saihan.directory import Directory, sample_directory
+
+    data = plugins.exporter("opendata-csv", for_type=Directory).export(
+        sample_directory(), bom=True
+    )
+    result = plugins.import_with_report(plugins.importer("opendata-csv"), data, lenient=True)
+
+See the README for the columns, their source, and what the format cannot carry.
+"""
+
+from saihan_opendata_jp.columns import COLUMNS
+from saihan_opendata_jp.exporter import DEFAULT_CODE, OpendataCsvExporter
+from saihan_opendata_jp.importer import DEFAULTS, UNCLASSIFIED_KIND, OpendataCsvImporter
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULTS",
+    "DEFAULT_CODE",
+    "UNCLASSIFIED_KIND",
+    "OpendataCsvExporter",
+    "OpendataCsvImporter",
+]

@@ -1,0 +1,139 @@
+"""Opening days and hours: a business calendar as the facility list writes it.
+
+The list has one line of hours per facility: 利用可能曜日 (days, ``月,火,水``, with
+``祝`` when open on national holidays), 開始時間 and 終了時間 (``09:00``).  A calendar
+whose weekly rules share one opening time and one closing time, with no week-of-month
+or dated rules, in Asia/Tokyo, fits those columns exactly ("simple"); any other is
+written out in words in 利用可能日時特記事項 instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from saihan.schedule import BusinessCalendar, Weekday
+
+__all__ = [
+    "DAY_NAMES",
+    "HOLIDAY",
+    "SimpleHours",
+    "describe",
+    "format_days",
+    "format_time",
+    "parse_days",
+    "parse_time",
+    "simple_hours",
+]
+
+DAY_NAMES: dict[Weekday, str] = {
+    Weekday.MO: "月",
+    Weekday.TU: "火",
+    Weekday.WE: "水",
+    Weekday.TH: "木",
+    Weekday.FR: "金",
+    Weekday.SA: "土",
+    Weekday.SU: "日",
+}
+HOLIDAY = "祝"
+_BY_NAME = {name: day for day, name in DAY_NAMES.items()}
+_ORDER = tuple(Weekday)
+_SEPARATORS = re.compile(r"[\s,、・/;；]+")
+_RANGE = re.compile(r"^(.)[~〜～\-ー－](.)$")
+_TIME_RE = re.compile(r"^([01]?[0-9]|2[0-4]):([0-5][0-9])(?::([0-5][0-9]))?$")
+TOKYO = "Asia/Tokyo"
+
+SimpleHours = tuple[frozenset[Weekday], bool, dt.time, dt.time]
+"""Days, open on national holidays, opening time, closing time."""
+
+
+def simple_hours(calendar: BusinessCalendar) -> SimpleHours | None:
+    """The calendar's days and hours when they fit the list's columns exactly, else None."""
+    rules = calendar.weekly
+    if not rules or calendar.timezone != TOKYO:
+        return None
+    times = {(rule.opens, rule.closes) for rule in rules}
+    if len(times) != 1 or any(rule.weeks or rule.valid_from or rule.valid_until for rule in rules):
+        return None
+    ((opens, closes),) = times
+    days = frozenset(day for rule in rules for day in rule.days)
+    return days, not calendar.closed_on_national_holidays, opens, closes
+
+
+def format_days(days: frozenset[Weekday], holidays_open: bool) -> str:
+    names = [DAY_NAMES[day] for day in _ORDER if day in days]
+    return ",".join([*names, HOLIDAY] if holidays_open else names)
+
+
+def parse_days(text: str) -> tuple[frozenset[Weekday], bool]:
+    """``月,火,祝``, ``月～金``, ``月曜日・水曜日`` as days and whether holidays are open.
+
+    Raises ValueError naming what is not a day.
+    """
+    days: set[Weekday] = set()
+    holidays_open = False
+    for raw in _SEPARATORS.split(unicodedata.normalize("NFKC", text).strip()):
+        token = raw.removesuffix("曜日").removesuffix("曜")
+        if not token:
+            continue
+        if token in (HOLIDAY, "祝日", "祝祭日"):
+            holidays_open = True
+            continue
+        span = _RANGE.match(token)
+        if span and span.group(1) in _BY_NAME and span.group(2) in _BY_NAME:
+            first, last = _BY_NAME[span.group(1)].number, _BY_NAME[span.group(2)].number
+            indices = (
+                range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
+            )
+            days.update(_ORDER[i] for i in indices)
+        elif token in _BY_NAME:
+            days.add(_BY_NAME[token])
+        else:
+            raise ValueError(
+                f"{raw!r} is not a day of the week; write days like 月,火,水 (祝 for holidays)"
+            )
+    if not days:
+        raise ValueError(f"{text!r} names no day of the week; write days like 月,火,水")
+    return frozenset(days), holidays_open
+
+
+def format_time(value: dt.time) -> str:
+    return value.strftime("%H:%M" if value.second == 0 else "%H:%M:%S")
+
+
+def parse_time(text: str) -> dt.time:
+    """``9:00``, ``09:00``, ``17:15:30``; ``24:00`` is midnight at the end of the day."""
+    found = _TIME_RE.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    if found is None:
+        raise ValueError(f"{text!r} is not a time like 09:00")
+    hour, minute, second = int(found.group(1)), int(found.group(2)), int(found.group(3) or 0)
+    if hour == 24:
+        if minute or second:
+            raise ValueError(f"{text!r} is not a time like 09:00 (24:00 is the latest)")
+        hour = 0
+    return dt.time(hour, minute, second)
+
+
+def describe(calendar: BusinessCalendar) -> str:
+    """A calendar that does not fit the columns, in words (for 利用可能日時特記事項)."""
+    parts = []
+    for rule in calendar.weekly:
+        text = (
+            format_days(rule.days, False) + f" {format_time(rule.opens)}-{format_time(rule.closes)}"
+        )
+        if rule.weeks:
+            weeks = ",".join("最終" if week == -1 else str(week) for week in sorted(rule.weeks))
+            text += f"（第{weeks}週）"
+        if rule.valid_from or rule.valid_until:
+            text += f"（{rule.valid_from or ''}〜{rule.valid_until or ''}）"
+        parts.append(text)
+    if not parts:
+        parts.append("定期の受付時間なし")
+    if calendar.closed_on_national_holidays:
+        parts.append("祝日休み")
+    if calendar.valid_from or calendar.valid_until:
+        parts.append(f"受付期間 {calendar.valid_from or ''}〜{calendar.valid_until or ''}")
+    if calendar.timezone != TOKYO:
+        parts.append(f"時刻は {calendar.timezone}")
+    return "; ".join(parts)

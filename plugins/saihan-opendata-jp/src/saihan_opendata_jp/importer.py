@@ -1,0 +1,618 @@
+"""Reading the facility list back into a directory, strictly or leniently.
+
+Row paths name the spreadsheet row (the header is row 1) and the column:
+``row 12.緯度``; in a ZIP of per-municipality files the file comes first:
+``131016.csv row 3.緯度``.  File-level problems (encoding, quoting, columns) have
+the path ``header`` or the file's name and always refuse the whole input.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import attrs
+
+from saihan.directory import (
+    Address,
+    Agency,
+    AgencyKind,
+    Audience,
+    Channel,
+    ContactPoint,
+    Directory,
+    Eligibility,
+    GeoPoint,
+    LocalizedText,
+    Location,
+    Service,
+    ServiceArea,
+    code_problem,
+    default_agency_kinds,
+)
+from saihan.errors import ErrorItem, ValidationError
+from saihan.plugins import ImportReport, ImportResult, SkippedRecord, check_options
+from saihan.schedule import BusinessCalendar, WeeklyHours
+from saihan_opendata_jp import columns as col
+from saihan_opendata_jp.hours import parse_days, parse_time
+
+__all__ = ["DEFAULTS", "UNCLASSIFIED_KIND", "OpendataCsvImporter"]
+
+T = TypeVar("T")
+
+UNCLASSIFIED_KIND = AgencyKind(
+    code="opendata-unclassified",
+    name=LocalizedText(
+        ja="種別未分類（オープンデータから取込）", en="Unclassified (loaded from open data)"
+    ),
+)
+"""The agency kind given to imported agencies unless ``agency_kind`` names another."""
+
+DEFAULT_NEEDS = frozenset({"general"})
+DEFAULT_AUDIENCES = frozenset(Audience)
+
+DEFAULTS: tuple[str, ...] = (
+    "needs: not in the format; every service gets 'general'",
+    "audiences: not in the format; every service gets person, family, supporter, professional",
+    "area: not in the format; a service covers the municipalities of its rows",
+    "agency kind: not in the format; agencies get 'opendata-unclassified' "
+    "(an extension kind added to the directory) unless the agency_kind option names one",
+    "eligibility other than its note (備考), languages, cost, referrals: not in the format; "
+    "saihan's defaults apply",
+    "contacts other than one phone number (e-mail, web forms, fax, visits): not in the format",
+    "kana and English of agency names and descriptions; agency descriptions and websites: "
+    "not in the format",
+    "hours beyond one line of days and times (week-of-month rules, dated rules, closures, "
+    "reception periods, own holidays): in words in 利用可能日時特記事項 only; "
+    "loaded calendars get the Asia/Tokyo zone and the year-end break",
+    "postal codes, location names and directions, confidential flags: not in the format",
+    "directory meta, extension needs and kinds: not in the format",
+)
+"""What the importer fills in because the facility list does not carry it."""
+
+_UNUSED = (col.POI, col.CORPORATE_NUMBER, col.BARRIER_FREE)
+_SERVICE_COLUMNS = (
+    col.NAME, col.NAME_KANA, col.NAME_EN, col.PHONE, col.EXTENSION, col.DAYS, col.START,
+    col.END, col.HOURS_NOTE, col.DESCRIPTION, col.URL, col.NOTE,
+)  # fmt: skip
+_LOCATION_COLUMNS = (col.CODE, col.ADDRESS, col.ADDRESS_DETAIL, col.LAT, col.LON)
+_URL_RE = re.compile(r"^https?://\S+$")  # the pattern Service.url keeps
+
+
+def decode(data: bytes, where: str) -> str:
+    """UTF-8 text (a BOM is dropped); other encodings get a message that says what to do."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValidationError(
+            "this looks like UTF-16; save it as UTF-8 (CSV UTF-8 in Excel)", path=where
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        try:
+            data.decode("cp932")
+        except UnicodeDecodeError:
+            hint = "save it as UTF-8"
+        else:
+            hint = "this looks like Shift_JIS; save it as UTF-8 (CSV UTF-8 in Excel)"
+        raise ValidationError(
+            f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}): {hint}",
+            path=where,
+        ) from None
+
+
+def _records(text: str, where: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the data records with their spreadsheet row numbers."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ValidationError(
+                f"the file is empty; the first row must name the columns: {', '.join(col.COLUMNS)}",
+                path=where,
+            )
+        for cells in reader:
+            if any(cell for cell in cells):  # blank lines are not records
+                records.append((len(records) + 2, cells))
+    except csv.Error as error:
+        row = len(records) + 2
+        raise ValidationError(
+            f"broken quoting near line {reader.line_num} (row {row}): {error}; "
+            'a quoted cell must end with " and quotes inside it are doubled ("")',
+            path=f"{where}row {row}",
+        ) from None
+    return header, records
+
+
+def _check_header(header: list[str], where: str) -> list[str]:
+    names = [unicodedata.normalize("NFKC", name).strip() for name in header]
+    wanted = {unicodedata.normalize("NFKC", name): name for name in col.COLUMNS}
+    names = [wanted.get(name, name) for name in names]
+    missing = [name for name in col.COLUMNS if name not in names]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    problems = []
+    if missing:
+        problems.append(
+            ErrorItem(
+                f"{where}header",
+                f"missing column(s) {', '.join(missing)}; the facility list has these "
+                f"columns: {', '.join(col.COLUMNS)}",
+            )
+        )
+    if repeated:
+        problems.append(
+            ErrorItem(f"{where}header", f"column(s) named twice: {', '.join(repeated)}")
+        )
+    if problems:
+        raise ValidationError(problems)
+    return names
+
+
+@attrs.frozen
+class _Row:
+    """One good row, as saihan values."""
+
+    number: str
+    agency_id: str
+    service_id: str
+    location_id: str | None
+    code: str
+    cells: dict[str, str]
+    agency_name: LocalizedText
+    name: LocalizedText
+    description: LocalizedText | None
+    url: str | None
+    phone: ContactPoint | None
+    hours: BusinessCalendar | None
+    note: LocalizedText | None
+    street: str | None
+    geo: GeoPoint | None
+
+
+def _blank(cell: str) -> bool:
+    return not cell.strip()
+
+
+class _RowReader:
+    """Turns one record's cells into a :class:`_Row`, gathering every problem."""
+
+    def __init__(self, where: str, cells: dict[str, str]) -> None:
+        self.where = where
+        self.cells = cells
+        self.errors: list[ErrorItem] = []
+        self.notes: list[str] = []
+
+    def error(self, column: str, message: str) -> None:
+        self.errors.append(ErrorItem(f"{self.where}.{column}", message))
+
+    def attempt(self, build: Callable[[], T], paths: dict[str, str], column: str) -> T | None:
+        """``build()``, with its ValidationError paths turned into this row's columns."""
+        try:
+            return build()
+        except ValidationError as error:
+            for item in error.errors:
+                self.error(paths.get(item.path.split(".")[0], column), item.message)
+            return None
+
+    def text(self, column: str) -> str | None:
+        cell = self.cells[column]
+        return None if _blank(cell) else cell
+
+    def localized(
+        self, ja: str, kana: str | None = None, en: str | None = None
+    ) -> LocalizedText | None:
+        main = self.text(ja)
+        if main is None:
+            return None
+        return self.attempt(
+            lambda: LocalizedText(
+                ja=main,
+                kana=self.text(kana) if kana else None,
+                en=self.text(en) if en else None,
+            ),
+            {"ja": ja, "kana": kana or ja, "en": en or ja},
+            ja,
+        )
+
+
+def _ids(reader: _RowReader) -> tuple[str, str, str | None] | None:
+    raw = reader.cells[col.ID].strip()
+    if not raw:
+        reader.error(col.ID, "every row needs an ID")
+        return None
+    parts = raw.split(":")
+    if len(parts) == 1:  # a third party's facility id: one facility, its own agency
+        ident = unicodedata.normalize("NFKC", raw).lower()
+        if not col.ID_RE.fullmatch(ident):
+            reader.error(col.ID, f"{raw!r} is not an id (letters, digits, '.', '_', '-')")
+            return None
+        return ident, ident, "main" if reader.text(col.ADDRESS) or reader.text(col.LAT) else None
+    if len(parts) > 3 or not all(col.ID_RE.fullmatch(part) for part in parts):
+        reader.error(
+            col.ID,
+            f"{raw!r} is not AGENCY:SERVICE or AGENCY:SERVICE:LOCATION with saihan ids "
+            "(a-z, 0-9, '.', '_', '-')",
+        )
+        return None
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
+def _code(reader: _RowReader) -> str | None:
+    raw = unicodedata.normalize("NFKC", reader.cells[col.CODE]).strip()
+    if not raw:
+        reader.error(col.CODE, "every row needs its local government code (6 digits)")
+        return None
+    if raw.isdigit() and len(raw) == 5:
+        reader.error(
+            col.CODE,
+            f"{raw!r} has 5 digits; the code has 6 with its check digit (a spreadsheet may "
+            "have dropped a leading zero or the check digit)",
+        )
+        return None
+    problem = code_problem(raw)
+    if problem:
+        reader.error(col.CODE, problem)
+        return None
+    return raw
+
+
+def _number(reader: _RowReader, column: str, limit: float) -> float | None:
+    raw = unicodedata.normalize("NFKC", reader.cells[column]).strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        reader.error(column, f"{raw!r} is not a number of degrees like 35.6895")
+        return None
+    if not math.isfinite(value) or not -limit <= value <= limit:
+        reader.error(column, f"{raw!r} is outside -{limit:g}..{limit:g}")
+        return None
+    return value
+
+
+def _geo(reader: _RowReader) -> GeoPoint | None:
+    lat_blank, lon_blank = _blank(reader.cells[col.LAT]), _blank(reader.cells[col.LON])
+    if lat_blank and lon_blank:
+        return None
+    if lat_blank or lon_blank:
+        missing, given = (col.LAT, col.LON) if lat_blank else (col.LON, col.LAT)
+        reader.error(missing, f"{given} is given, so {missing} is needed too")
+        return None
+    lat, lon = _number(reader, col.LAT, 90), _number(reader, col.LON, 180)
+    if lat is None or lon is None:
+        return None
+    return GeoPoint(lat=lat, lon=lon)
+
+
+def _phone(reader: _RowReader) -> ContactPoint | None:
+    cell = reader.cells[col.PHONE]
+    if _blank(cell):
+        if not _blank(reader.cells[col.EXTENSION]):
+            reader.error(col.EXTENSION, f"an extension needs a {col.PHONE}")
+        return None
+    number = unicodedata.normalize("NFKC", cell).strip()
+    extension = reader.text(col.EXTENSION)
+    label = LocalizedText(ja=f"内線 {extension.strip()}") if extension else None
+    return reader.attempt(
+        lambda: ContactPoint(channel=Channel.PHONE, value=number, label=label),
+        {"value": col.PHONE},
+        col.PHONE,
+    )
+
+
+def _hours(reader: _RowReader) -> BusinessCalendar | None:
+    days_text = reader.text(col.DAYS)
+    start, end = reader.text(col.START), reader.text(col.END)
+    note = reader.text(col.HOURS_NOTE)
+    if days_text is None:
+        if start or end or note:
+            reader.notes.append("hours without 利用可能曜日 (kept in words only)")
+        return None
+    ok = True
+    try:
+        days, holidays_open = parse_days(days_text)
+    except ValueError as error:
+        reader.error(col.DAYS, str(error))
+        ok = False
+    times = []
+    for column, cell in ((col.START, start), (col.END, end)):
+        if cell is None:
+            reader.error(column, f"{col.DAYS} is given, so {column} is needed too")
+            ok = False
+            continue
+        try:
+            times.append(parse_time(cell))
+        except ValueError as error:
+            reader.error(column, str(error))
+            ok = False
+    if not ok:
+        return None
+    return reader.attempt(
+        lambda: BusinessCalendar(
+            weekly=(WeeklyHours(days=days, opens=times[0], closes=times[1]),),
+            closed_on_national_holidays=not holidays_open,
+            note=LocalizedText(ja=note) if note else None,
+        ),
+        {"note": col.HOURS_NOTE},
+        col.DAYS,
+    )
+
+
+def _street(reader: _RowReader, code: str | None) -> str | None:
+    address = reader.cells[col.ADDRESS]
+    if code is not None:
+        address = address.removeprefix(col.prefecture_name(code))
+        address = address.removeprefix(col.place_name(code) or "")
+    detail = reader.text(col.ADDRESS_DETAIL)
+    if detail:
+        address = f"{address} {detail}" if not _blank(address) else detail
+    return None if _blank(address) else address
+
+
+def _read_row(where: str, cells: dict[str, str]) -> tuple[_Row | None, list[ErrorItem], list[str]]:
+    reader = _RowReader(where, cells)
+    ids = _ids(reader)
+    code = _code(reader)
+    name = reader.localized(col.NAME, col.NAME_KANA, col.NAME_EN)
+    if reader.text(col.NAME) is None:
+        reader.error(col.NAME, "every row needs a 名称 (the service's name)")
+    agency_name = reader.localized(col.AGENCY_NAME) or name
+    description = reader.localized(col.DESCRIPTION)
+    note = reader.localized(col.NOTE)
+    url = reader.text(col.URL)
+    if url is not None:
+        url = url.strip()
+        if not _URL_RE.fullmatch(url):
+            reader.error(col.URL, f"{url!r} is not an http(s) URL")
+    phone = _phone(reader)
+    hours = _hours(reader)
+    geo = _geo(reader)
+    street = _street(reader, code)
+    if ids is not None and ids[2] is None and (street or geo):
+        reader.notes.append("住所 or 緯度/経度 of a row whose ID names no location")
+    if reader.errors or ids is None or code is None or name is None or agency_name is None:
+        return None, reader.errors, reader.notes
+    return (
+        _Row(
+            number=where,
+            agency_id=ids[0],
+            service_id=ids[1],
+            location_id=ids[2],
+            code=code,
+            cells=cells,
+            agency_name=agency_name,
+            name=name,
+            description=description,
+            url=url,
+            phone=phone,
+            hours=hours,
+            note=note,
+            street=street,
+            geo=geo,
+        ),
+        [],
+        reader.notes,
+    )
+
+
+def _files(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """(prefix for paths, bytes) of each CSV: the one file, or each in a ZIP by name."""
+    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        yield "", data
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = sorted(n for n in archive.namelist() if n.lower().endswith(".csv"))
+            if archive.namelist() and not names:  # an empty ZIP is an empty directory
+                raise ValidationError("the ZIP file holds no .csv file")
+            for name in names:
+                yield f"{name} ", archive.read(name)
+    except zipfile.BadZipFile as error:
+        raise ValidationError(f"a broken ZIP file: {error}") from None
+
+
+def _group(records: list[_Row], key: Callable[[_Row], object], fields: tuple[str, ...],
+           what: Callable[[_Row], str]) -> dict[int, list[ErrorItem]]:  # fmt: skip
+    """Rows that describe an already described thing differently: errors by row index."""
+    first: dict[object, _Row] = {}
+    found: dict[int, list[ErrorItem]] = {}
+    for index, row in enumerate(records):
+        seen = first.setdefault(key(row), row)
+        if seen is row:
+            continue
+        for column in fields:
+            if row.cells[column] != seen.cells[column]:
+                found.setdefault(index, []).append(
+                    ErrorItem(
+                        f"{row.number}.{column}",
+                        f"differs from {seen.number}, which describes the same {what(row)}",
+                    )
+                )
+    return found
+
+
+class OpendataCsvImporter:
+    """Reads the 公共施設一覧 CSV (UTF-8, a BOM allowed), or a ZIP of such files.
+
+    Strict by default: any bad row refuses the whole input with one
+    ValidationError listing every bad row and column.  ``load_with_report(...,
+    lenient=True)`` loads the good rows and reports each skipped one.  Option:
+    ``agency_kind`` (a bundled agency kind code for every imported agency).
+    """
+
+    name = "opendata-csv"
+    media_type = "text/csv"
+    suffix = ".csv"
+    imports: type = Directory
+
+    def load(self, data: bytes, /, **options: Any) -> Directory:
+        result: ImportResult[Directory] = self.load_with_report(data, **options)
+        return result.value
+
+    def load_with_report(
+        self, data: bytes, *, lenient: bool = False, **options: Any
+    ) -> ImportResult[Directory]:
+        check_options(self.name, options, {"agency_kind": str})
+        kind = options.get("agency_kind")
+        if kind is not None and kind not in {k.code for k in default_agency_kinds()}:
+            raise ValidationError(f"{kind!r} is not a bundled agency kind", path="agency_kind")
+        if not isinstance(data, bytes | bytearray):
+            raise ValidationError(f"expected bytes, got {type(data).__name__}")
+
+        good: list[_Row] = []
+        bad: dict[str, list[ErrorItem]] = {}
+        notes: dict[str, list[str]] = {}
+        unused: dict[str, list[str]] = {}
+        for prefix, content in _files(bytes(data)):
+            header, records = _records(decode(content, prefix.strip()), prefix)
+            names = _check_header(header, prefix)
+            extra = [name for name in names if name not in col.COLUMNS]
+            for number, cells in records:
+                where = f"{prefix}row {number}"
+                if len(cells) != len(names):
+                    bad[where] = [
+                        ErrorItem(
+                            where,
+                            f"has {len(cells)} cells, the header has {len(names)} columns",
+                        )
+                    ]
+                    continue
+                by_name = dict(zip(names, cells, strict=True))
+                for column in (*_UNUSED, *extra):
+                    if not _blank(by_name[column]):
+                        unused.setdefault(column, []).append(where)
+                row, errors, row_notes = _read_row(where, by_name)
+                for text in row_notes:
+                    notes.setdefault(text, []).append(where)
+                if row is None:
+                    bad[where] = errors
+                else:
+                    good.append(row)
+
+        conflicts: dict[int, list[ErrorItem]] = {}
+        seen_ids: dict[tuple[str, str, str | None], str] = {}
+        for index, row in enumerate(good):
+            key = (row.agency_id, row.service_id, row.location_id)
+            if key in seen_ids:
+                conflicts.setdefault(index, []).append(
+                    ErrorItem(f"{row.number}.{col.ID}", f"duplicate ID, first in {seen_ids[key]}")
+                )
+            else:
+                seen_ids[key] = row.number
+        checks = (
+            _group(good, lambda r: (r.agency_id, r.service_id), _SERVICE_COLUMNS,
+                   lambda r: f"service {r.service_id!r}"),
+            _group(good, lambda r: r.agency_id, (col.AGENCY_NAME,),
+                   lambda r: f"agency {r.agency_id!r}"),
+            _group([r for r in good if r.location_id is not None],
+                   lambda r: (r.agency_id, r.location_id), _LOCATION_COLUMNS,
+                   lambda r: f"location {r.location_id!r} of agency {r.agency_id!r}"),
+        )  # fmt: skip
+        located = [i for i, r in enumerate(good) if r.location_id is not None]
+        for found in checks:
+            for index, errors in found.items():
+                # the location check numbers rows among located ones only
+                actual = located[index] if found is checks[2] else index
+                conflicts.setdefault(actual, []).extend(errors)
+        services_of: dict[str, str] = {}
+        for index, row in enumerate(good):
+            owner = services_of.setdefault(row.service_id, row.agency_id)
+            if owner != row.agency_id:
+                conflicts.setdefault(index, []).append(
+                    ErrorItem(
+                        f"{row.number}.{col.ID}",
+                        f"service {row.service_id!r} belongs to agency {owner!r} in an earlier row",
+                    )
+                )
+        for index, errors in conflicts.items():
+            bad[good[index].number] = errors
+        kept = [row for index, row in enumerate(good) if index not in conflicts]
+
+        if bad and not lenient:
+            raise ValidationError([item for errors in bad.values() for item in errors])
+        directory = _build(kept, kind)
+        not_carried = list(DEFAULTS)
+        for column, places in unused.items():
+            not_carried.append(f"{column} (not carried): {_rows_list(places)}")
+        for text, places in notes.items():
+            not_carried.append(f"{text}: {_rows_list(places)}")
+        report = ImportReport(
+            format=self.name,
+            loaded={
+                "agencies": len(directory.agencies),
+                "services": len(directory.services),
+                "rows": len(kept),
+            },
+            skipped=tuple(
+                SkippedRecord(record=where, errors=tuple(errors)) for where, errors in bad.items()
+            ),
+            not_carried=tuple(not_carried),
+        )
+        return ImportResult(directory, report)
+
+
+def _rows_list(where: list[str], limit: int = 10) -> str:
+    shown = ", ".join(where[:limit])
+    return shown + (f" and {len(where) - limit} more" if len(where) > limit else "")
+
+
+def _build(rows: list[_Row], kind: str | None) -> Directory:
+    agencies: dict[str, dict[str, Any]] = {}
+    services: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        agency = agencies.setdefault(row.agency_id, {"name": row.agency_name, "locations": {}})
+        if row.location_id is not None and row.location_id not in agency["locations"]:
+            agency["locations"][row.location_id] = Location(
+                id=row.location_id,
+                address=Address(
+                    municipality_code=row.code,
+                    prefecture=col.prefecture_name(row.code),
+                    street=row.street,
+                ),
+                geo=row.geo,
+            )
+        service = services.setdefault(row.service_id, {"row": row, "locations": [], "codes": []})
+        if row.location_id is not None:
+            service["locations"].append(row.location_id)
+        if row.code not in service["codes"]:
+            service["codes"].append(row.code)
+    kind_code = kind or UNCLASSIFIED_KIND.code
+    built_agencies = [
+        Agency(
+            id=agency_id,
+            name=value["name"],
+            kind=kind_code,
+            locations=tuple(value["locations"].values()),
+        )
+        for agency_id, value in agencies.items()
+    ]
+    built_services = []
+    for service_id, value in services.items():
+        first: _Row = value["row"]
+        built_services.append(
+            Service(
+                id=service_id,
+                agency_id=first.agency_id,
+                name=first.name,
+                area=ServiceArea.of(*value["codes"]),
+                needs=DEFAULT_NEEDS,
+                audiences=DEFAULT_AUDIENCES,
+                description=first.description,
+                eligibility=Eligibility(note=first.note),
+                contacts=(first.phone,) if first.phone is not None else (),
+                hours=first.hours,
+                location_ids=tuple(value["locations"]),
+                url=first.url,
+            )
+        )
+    unclassified = kind is None and bool(built_agencies)
+    return Directory(
+        agencies=built_agencies,
+        services=built_services,
+        agency_kinds=(UNCLASSIFIED_KIND,) if unclassified else (),
+    )
