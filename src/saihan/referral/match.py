@@ -65,6 +65,7 @@ class _Entry:
     facts: dict[str, Any]
     channels: frozenset[Channel]
     hours: BusinessCalendar | None
+    needs_fact: Fact  # service.needs as the need_fit reason shows it
 
 
 class MatchIndex:
@@ -91,6 +92,7 @@ class MatchIndex:
                 facts=self._service_facts(service, agency, directory),
                 channels=directory.channels_of(service),
                 hours=hours,
+                needs_fact=Fact("service.needs", _show(frozenset(service.needs))),
             )
         self._candidates: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {}
         self._lock = threading.Lock()
@@ -234,59 +236,108 @@ def _text(ja: str, en: str) -> LocalizedText:
 
 # -- eligibility -----------------------------------------------------------------------
 
+# Texts and reasons that never change are made once (they are immutable, and equal
+# to what making them again would give).
+_NOT_ACCEPTING = Reason(
+    "not_accepting_referrals", _text("現在、紹介を受け付けていない", "not taking referrals now")
+)
+_RESIDENCE_UNKNOWN = Reason(
+    "residence_unknown", _text("住所地が不明", "residence unknown; the service has an area")
+)
+_AGE_UNKNOWN = Reason(
+    "age_unknown", _text("年齢が不明（年齢制限あり）", "age unknown; the service has an age limit")
+)
+
+
+@attrs.frozen
+class _CaseReasons:
+    """The exclusion reasons that depend only on the case, made once per match."""
+
+    outside_area: Reason | None
+    audience: Reason
+    legal_situation: Reason
+    required_attributes: Reason
+    excluded_attributes: Reason
+    channel: Reason
+    language: Reason
+    languages: frozenset[str]
+
+    @classmethod
+    def of(cls, case: ConsultationCase, place: str | None) -> _CaseReasons:
+        subject = case.subject
+        attributes = Fact("case.attributes", _show(frozenset(a.value for a in subject.attributes)))
+        return cls(
+            outside_area=None
+            if place is None
+            else Reason(
+                "outside_area",
+                _text("対象地域外", "outside its area"),
+                facts=(Fact("case.residence", place),),
+            ),
+            audience=Reason(
+                "audience",
+                _text("相談者の立場が対象外", "does not take consultations from this consulter"),
+                facts=(Fact("case.consulter", case.consulter.value),),
+            ),
+            legal_situation=Reason(
+                "legal_situation",
+                _text("法的な状況が対象外", "legal situation not served"),
+                facts=(Fact("case.legal_situation", subject.legal_situation.value),),
+            ),
+            required_attributes=Reason(
+                "attributes",
+                _text("対象となる属性に当たらない", "does not have the attributes required"),
+                facts=(attributes,),
+            ),
+            excluded_attributes=Reason(
+                "attributes",
+                _text("対象外の属性に当たる", "has an attribute the service excludes"),
+                facts=(attributes,),
+            ),
+            channel=Reason(
+                "channel",
+                _text("本人が使える連絡手段がない", "no channel the person can use"),
+                facts=(
+                    Fact(
+                        "case.preferred_channels",
+                        _show(frozenset(c.value for c in case.preferred_channels)),
+                    ),
+                ),
+            ),
+            language=Reason(
+                "language",
+                _text("対応言語が合わない", "no language in common"),
+                facts=(Fact("case.languages", _show(frozenset(case.languages))),),
+            ),
+            languages=frozenset(case.languages),
+        )
+
 
 def _eligibility_reasons(
-    case: ConsultationCase, entry: _Entry, bounds: tuple[int, int] | None, place: str | None
+    case: ConsultationCase,
+    entry: _Entry,
+    bounds: tuple[int, int] | None,
+    place: str | None,
+    prepared: _CaseReasons,
 ) -> list[Reason]:
     """Why the case cannot use this service; empty when it can."""
     service = entry.service
     subject = case.subject
     reasons: list[Reason] = []
     if not service.accepting_referrals:
-        reasons.append(
-            Reason(
-                "not_accepting_referrals",
-                _text("現在、紹介を受け付けていない", "not taking referrals now"),
-            )
-        )
-    if (
-        service.area.kind is AreaKind.PREFECTURE
-        and place is not None
-        and not service.area.covers(place)
-    ):
-        reasons.append(
-            Reason(
-                "outside_area",
-                _text("対象地域外", "outside its area"),
-                facts=(Fact("case.residence", place),),
-            )
-        )
-    if service.area.kind is not AreaKind.NATIONAL and place is None:
-        reasons.append(
-            Reason(
-                "residence_unknown",
-                _text("住所地が不明", "residence unknown; the service has an area"),
-            )
-        )
+        reasons.append(_NOT_ACCEPTING)
+    area_kind = service.area.kind
+    if area_kind is AreaKind.PREFECTURE and place is not None and not service.area.covers(place):
+        assert prepared.outside_area is not None
+        reasons.append(prepared.outside_area)
+    if area_kind is not AreaKind.NATIONAL and place is None:
+        reasons.append(_RESIDENCE_UNKNOWN)
     if case.consulter not in service.audiences:
-        reasons.append(
-            Reason(
-                "audience",
-                _text("相談者の立場が対象外", "does not take consultations from this consulter"),
-                facts=(Fact("case.consulter", case.consulter.value),),
-            )
-        )
+        reasons.append(prepared.audience)
     eligibility = service.eligibility
     if eligibility.min_age is not None or eligibility.max_age is not None:
         if bounds is None:
-            reasons.append(
-                Reason(
-                    "age_unknown",
-                    _text(
-                        "年齢が不明（年齢制限あり）", "age unknown; the service has an age limit"
-                    ),
-                )
-            )
+            reasons.append(_AGE_UNKNOWN)
         elif not (eligibility.admits_age(bounds[0]) and eligibility.admits_age(bounds[1])):
             shown = str(bounds[0]) if bounds[0] == bounds[1] else f"{bounds[0]}-{bounds[1]}"
             low = "" if eligibility.min_age is None else eligibility.min_age
@@ -300,13 +351,7 @@ def _eligibility_reasons(
                 )
             )
     if eligibility.legal_situations and subject.legal_situation not in eligibility.legal_situations:
-        reasons.append(
-            Reason(
-                "legal_situation",
-                _text("法的な状況が対象外", "legal situation not served"),
-                facts=(Fact("case.legal_situation", subject.legal_situation.value),),
-            )
-        )
+        reasons.append(prepared.legal_situation)
     attributes = subject.attributes
     required = eligibility.required_attributes
     if required:
@@ -316,42 +361,13 @@ def _eligibility_reasons(
             else required <= attributes
         )
         if not fits:
-            reasons.append(
-                Reason(
-                    "attributes",
-                    _text("対象となる属性に当たらない", "does not have the attributes required"),
-                    facts=(Fact("case.attributes", _show(frozenset(a.value for a in attributes))),),
-                )
-            )
+            reasons.append(prepared.required_attributes)
     if not eligibility.excluded_attributes.isdisjoint(attributes):
-        reasons.append(
-            Reason(
-                "attributes",
-                _text("対象外の属性に当たる", "has an attribute the service excludes"),
-                facts=(Fact("case.attributes", _show(frozenset(a.value for a in attributes))),),
-            )
-        )
+        reasons.append(prepared.excluded_attributes)
     if case.preferred_channels and entry.channels.isdisjoint(case.preferred_channels):
-        reasons.append(
-            Reason(
-                "channel",
-                _text("本人が使える連絡手段がない", "no channel the person can use"),
-                facts=(
-                    Fact(
-                        "case.preferred_channels",
-                        _show(frozenset(c.value for c in case.preferred_channels)),
-                    ),
-                ),
-            )
-        )
-    if set(service.languages).isdisjoint(case.languages):
-        reasons.append(
-            Reason(
-                "language",
-                _text("対応言語が合わない", "no language in common"),
-                facts=(Fact("case.languages", _show(frozenset(case.languages))),),
-            )
-        )
+        reasons.append(prepared.channel)
+    if entry.facts["service.languages"].isdisjoint(prepared.languages):
+        reasons.append(prepared.language)
     return reasons
 
 
@@ -508,6 +524,7 @@ def _plan(
     applied.extend(compiled.rule.id for compiled in fired)
     place = case.subject.residence or case.municipality
     bounds = case.subject.age_bounds(today, case.received_on)
+    prepared = _CaseReasons.of(case, place)
 
     need_plans: list[NeedPlan] = []
     excluded: list[Exclusion] = []
@@ -528,66 +545,66 @@ def _plan(
                 if not index.entries[sid].service.needs.isdisjoint(related_down | related_up)
                 and _may_cover(index.entries[sid].service, place)
             ]
+        # The fired rules that concern this need, in rule order.
+        in_scope = [c for c in fired if _in_scope(c.rule.for_needs, need, taxonomy)]
         scored: list[_Scored] = []
         for service_id in candidate_ids:
             entry = index.entries[service_id]
             service = entry.service
-            service_facts = dict(entry.facts)
-            service_facts["service.local"] = (
+            local = (
                 place is not None
                 and service.area.kind is AreaKind.MUNICIPALITIES
                 and place in service.area.municipality_codes
             )
-            failures = _eligibility_reasons(case, entry, bounds, place)
+            failures = _eligibility_reasons(case, entry, bounds, place, prepared)
+            rule_reasons: list[Reason] = []
+            rule_exclusions: list[Reason] = []
+            first = required = False
+            if in_scope:
+                service_facts = dict(entry.facts)
+                service_facts["service.local"] = local
+                for compiled in in_scope:
+                    rule = compiled.rule
+                    if not evaluate_part(compiled, "target", facts, service_facts):
+                        continue
+                    used = _facts_used(
+                        rule.when.fields() | (rule.target.fields() if rule.target else frozenset()),
+                        facts,
+                        service_facts,
+                        today,
+                    )
+                    if rule.effect is Effect.EXCLUDE:
+                        rule_exclusions.append(Reason("rule", rule.description, rule.id, used))
+                        continue
+                    points = (
+                        rule.weight
+                        if rule.effect is Effect.PREFER
+                        else -rule.weight
+                        if rule.effect is Effect.DEMOTE
+                        else 0
+                    )
+                    rule_reasons.append(
+                        Reason(rule.effect.value, rule.description, rule.id, used, points)
+                    )
+                    if rule.effect is Effect.FIRST:
+                        first = True
+                    elif rule.effect is Effect.REQUIRE:
+                        required = True
+            if failures or rule_exclusions:
+                excluded.append(Exclusion(service_id, need, tuple(failures + rule_exclusions)))
+                continue
             fit = (
                 FIT_EXACT
                 if need in service.needs
                 else (FIT_NARROWER if not service.needs.isdisjoint(related_down) else FIT_BROADER)
             )
             reasons = [
-                Reason(
-                    "need_fit",
-                    _fit_text(fit),
-                    facts=(Fact("service.needs", _show(frozenset(service.needs))),),
-                    points=fit,
-                ),
-                _area_reason(service, service_facts["service.local"]),
+                Reason("need_fit", _fit_text(fit), facts=(entry.needs_fact,), points=fit),
+                _area_reason(service, local),
+                *rule_reasons,
             ]
-            item = _Scored(entry, fit, reasons)
-            rule_exclusions = []
-            for compiled in fired:
-                rule = compiled.rule
-                if not _in_scope(rule.for_needs, need, taxonomy):
-                    continue
-                if not evaluate_part(compiled, "target", facts, service_facts):
-                    continue
-                used = _facts_used(
-                    rule.when.fields() | (rule.target.fields() if rule.target else frozenset()),
-                    facts,
-                    service_facts,
-                    today,
-                )
-                if rule.effect is Effect.EXCLUDE:
-                    rule_exclusions.append(Reason("rule", rule.description, rule.id, used))
-                    continue
-                points = (
-                    rule.weight
-                    if rule.effect is Effect.PREFER
-                    else -rule.weight
-                    if rule.effect is Effect.DEMOTE
-                    else 0
-                )
-                item.reasons.append(
-                    Reason(rule.effect.value, rule.description, rule.id, used, points)
-                )
-                if rule.effect is Effect.FIRST:
-                    item.first = True
-                elif rule.effect is Effect.REQUIRE:
-                    item.required = True
-            if failures or rule_exclusions:
-                excluded.append(Exclusion(service_id, need, tuple(failures + rule_exclusions)))
-                continue
-            item.score = sum(reason.points for reason in item.reasons)
+            item = _Scored(entry, fit, reasons, first=first, required=required)
+            item.score = sum(reason.points for reason in reasons)
             scored.append(item)
         for item in scored:
             met_required.update(r.rule_id for r in item.reasons if r.code == Effect.REQUIRE.value)
@@ -644,28 +661,35 @@ def _may_cover(service: Service, place: str | None) -> bool:
     return place is not None and place in service.area.municipality_codes
 
 
+_FIT_TEXTS = {
+    FIT_EXACT: _text("ニーズにそのまま対応", "meets the need itself"),
+    FIT_NARROWER: _text(
+        "ニーズの一部（より具体的な支援）に対応", "meets part of the need (more specific)"
+    ),
+    FIT_BROADER: _text("より広い分野の支援として対応", "meets a broader need that includes it"),
+}
+
+
 def _fit_text(fit: int) -> LocalizedText:
-    if fit == FIT_EXACT:
-        return _text("ニーズにそのまま対応", "meets the need itself")
-    if fit == FIT_NARROWER:
-        return _text(
-            "ニーズの一部（より具体的な支援）に対応", "meets part of the need (more specific)"
-        )
-    return _text("より広い分野の支援として対応", "meets a broader need that includes it")
+    return _FIT_TEXTS[fit] if fit in (FIT_EXACT, FIT_NARROWER) else _FIT_TEXTS[FIT_BROADER]
+
+
+_LOCAL_TEXT = _text("住まいの区市町村の窓口", "a desk of the person's own municipality")
+_AREA_REASONS = {
+    (AreaKind.MUNICIPALITIES, True): Reason("area", _LOCAL_TEXT, points=AREA_LOCAL),
+    (AreaKind.MUNICIPALITIES, False): Reason("area", _LOCAL_TEXT, points=0),
+    (AreaKind.PREFECTURE, True): Reason(
+        "area", _text("都全域が対象", "serves all of the prefecture"), points=AREA_PREFECTURE
+    ),
+    (AreaKind.NATIONAL, True): Reason(
+        "area", _text("全国が対象", "serves the whole country"), points=AREA_NATIONAL
+    ),
+}
 
 
 def _area_reason(service: Service, local: bool) -> Reason:
-    if service.area.kind is AreaKind.MUNICIPALITIES:
-        return Reason(
-            "area",
-            _text("住まいの区市町村の窓口", "a desk of the person's own municipality"),
-            points=AREA_LOCAL if local else 0,
-        )
-    if service.area.kind is AreaKind.PREFECTURE:
-        return Reason(
-            "area", _text("都全域が対象", "serves all of the prefecture"), points=AREA_PREFECTURE
-        )
-    return Reason("area", _text("全国が対象", "serves the whole country"), points=AREA_NATIONAL)
+    kind = service.area.kind
+    return _AREA_REASONS[kind, local if kind is AreaKind.MUNICIPALITIES else True]
 
 
 def _recommend(
