@@ -44,7 +44,7 @@ from saihan.referral.plan import (
     RecommendationStatus,
     ReferralPlan,
 )
-from saihan.referral.rules import CompiledRule, Effect, RuleSet, default_rules
+from saihan.referral.rules import CompiledRule, Effect, Rule, RuleSet, default_rules
 from saihan.schedule.calendar import BusinessCalendar
 
 __all__ = ["DEFAULT_PER_NEED", "MatchIndex", "match", "reference_match"]
@@ -66,6 +66,8 @@ class _Entry:
     channels: frozenset[Channel]
     hours: BusinessCalendar | None
     needs_fact: Fact  # service.needs as the need_fit reason shows it
+    # Services with the same signature get the same eligibility verdict for a case.
+    signature: int = 0
 
 
 class MatchIndex:
@@ -79,6 +81,7 @@ class MatchIndex:
         self.directory = directory
         self.taxonomy: NeedTaxonomy = directory.taxonomy
         calendars: dict[BusinessCalendar, BusinessCalendar] = {}
+        signatures: dict[tuple[Any, ...], int] = {}
         self.entries: dict[str, _Entry] = {}
         for service in directory.services:
             agency = directory.agency(service.agency_id)
@@ -86,15 +89,33 @@ class MatchIndex:
             hours = service.hours
             if hours is not None:
                 hours = calendars.setdefault(hours, hours)
+            channels = directory.channels_of(service)
+            rules = service.eligibility
+            signature = (
+                service.accepting_referrals,
+                service.area.kind,
+                service.area.prefecture_code,
+                service.audiences,
+                rules.min_age,
+                rules.max_age,
+                rules.legal_situations,
+                rules.required_attributes,
+                rules.any_required_attribute,
+                rules.excluded_attributes,
+                channels,
+                frozenset(service.languages),
+            )
             self.entries[service.id] = _Entry(
                 service=service,
                 agency=agency,
                 facts=self._service_facts(service, agency, directory),
-                channels=directory.channels_of(service),
+                channels=channels,
                 hours=hours,
                 needs_fact=Fact("service.needs", _show(frozenset(service.needs))),
+                signature=signatures.setdefault(signature, len(signatures)),
             )
         self._candidates: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {}
+        self._sorted: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self._lock = threading.Lock()
 
     _cache: dict[int, tuple[weakref.ref[Directory], MatchIndex]] = {}  # noqa: RUF012
@@ -137,11 +158,17 @@ class MatchIndex:
 
     def candidates(self, need: str, place: str | None) -> tuple[str, ...]:
         """Ids of services serving ``need`` whose area may cover ``place``, sorted."""
+        cached = self._sorted.get((need, place))
+        if cached is not None:
+            return cached
         local, wide = self._serving(need)
         found = list(wide)
         if place is not None:
             found.extend(local.get(place, ()))
-        return tuple(sorted(found))
+        result = tuple(sorted(found))
+        with self._lock:
+            self._sorted[need, place] = result
+        return result
 
     def _serving(self, need: str) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
         cached = self._candidates.get(need)
@@ -378,10 +405,38 @@ def _eligibility_reasons(
 class _Scored:
     entry: _Entry
     fit: int
-    reasons: list[Reason]
-    score: int = 0
+    local: bool
+    hits: list[CompiledRule]  # the rules (not exclude) whose target it is, in rule order
+    score: int
     first: bool = False
     required: bool = False
+
+
+def _points(rule: Rule) -> int:
+    if rule.effect is Effect.PREFER:
+        return rule.weight
+    if rule.effect is Effect.DEMOTE:
+        return -rule.weight
+    return 0
+
+
+def _explain(
+    item: _Scored,
+    facts: Facts,
+    rule_facts: Callable[[CompiledRule, Facts], tuple[Fact, ...]],
+) -> tuple[Reason, ...]:
+    """The reasons behind a kept recommendation: need fit, area, then each rule."""
+    entry = item.entry
+    service_facts = {**entry.facts, "service.local": item.local}
+    reasons = [
+        Reason("need_fit", _fit_text(item.fit), facts=(entry.needs_fact,), points=item.fit),
+        _area_reason(entry.service, item.local),
+    ]
+    for compiled in item.hits:
+        rule = compiled.rule
+        used = rule_facts(compiled, service_facts)
+        reasons.append(Reason(rule.effect.value, rule.description, rule.id, used, _points(rule)))
+    return tuple(reasons)
 
 
 def _in_scope(rule_needs: frozenset[str], need: str, taxonomy: NeedTaxonomy) -> bool:
@@ -533,6 +588,20 @@ def _plan(
     required_needs: dict[str, list[str]] = {}
     unmet: list[str] = []
     order = sorted(urgency, key=lambda code: (urgency[code].order, code))
+    # Per match: eligibility verdicts by service signature, and rule facts by what they read.
+    verdicts: dict[int, tuple[Reason, ...]] = {}
+    explained: dict[tuple[int, tuple[Any, ...]], tuple[Fact, ...]] = {}
+
+    def rule_facts(compiled: CompiledRule, service_facts: Facts) -> tuple[Fact, ...]:
+        rule = compiled.rule
+        target_fields = rule.target.fields() if rule.target else frozenset()
+        key = (id(compiled), tuple(service_facts.get(name) for name in sorted(target_fields)))
+        found = explained.get(key)
+        if found is None:
+            found = _facts_used(rule.when.fields() | target_fields, facts, service_facts, today)
+            explained[key] = found
+        return found
+
     for need in order:
         related_down = taxonomy.descendants(need)
         related_up = set(taxonomy.ancestors(need))
@@ -547,6 +616,10 @@ def _plan(
             ]
         # The fired rules that concern this need, in rule order.
         in_scope = [c for c in fired if _in_scope(c.rule.for_needs, need, taxonomy)]
+        reads_local = any(
+            c.rule.target is not None and "service.local" in c.rule.target.fields()
+            for c in in_scope
+        )
         scored: list[_Scored] = []
         for service_id in candidate_ids:
             entry = index.entries[service_id]
@@ -556,62 +629,48 @@ def _plan(
                 and service.area.kind is AreaKind.MUNICIPALITIES
                 and place in service.area.municipality_codes
             )
-            failures = _eligibility_reasons(case, entry, bounds, place, prepared)
-            rule_reasons: list[Reason] = []
+            if fast:
+                failures = verdicts.get(entry.signature)
+                if failures is None:
+                    failures = tuple(_eligibility_reasons(case, entry, bounds, place, prepared))
+                    verdicts[entry.signature] = failures
+            else:
+                failures = tuple(_eligibility_reasons(case, entry, bounds, place, prepared))
+            hits: list[CompiledRule] = []
             rule_exclusions: list[Reason] = []
-            first = required = False
             if in_scope:
-                service_facts = dict(entry.facts)
-                service_facts["service.local"] = local
+                service_facts: Facts = entry.facts
+                if reads_local or not fast:
+                    service_facts = {**entry.facts, "service.local": local}
                 for compiled in in_scope:
-                    rule = compiled.rule
                     if not evaluate_part(compiled, "target", facts, service_facts):
                         continue
-                    used = _facts_used(
-                        rule.when.fields() | (rule.target.fields() if rule.target else frozenset()),
-                        facts,
-                        service_facts,
-                        today,
-                    )
-                    if rule.effect is Effect.EXCLUDE:
+                    if compiled.rule.effect is Effect.EXCLUDE:
+                        rule = compiled.rule
+                        used = rule_facts(compiled, service_facts)
                         rule_exclusions.append(Reason("rule", rule.description, rule.id, used))
-                        continue
-                    points = (
-                        rule.weight
-                        if rule.effect is Effect.PREFER
-                        else -rule.weight
-                        if rule.effect is Effect.DEMOTE
-                        else 0
-                    )
-                    rule_reasons.append(
-                        Reason(rule.effect.value, rule.description, rule.id, used, points)
-                    )
-                    if rule.effect is Effect.FIRST:
-                        first = True
-                    elif rule.effect is Effect.REQUIRE:
-                        required = True
+                    else:
+                        hits.append(compiled)
             if failures or rule_exclusions:
-                excluded.append(Exclusion(service_id, need, tuple(failures + rule_exclusions)))
+                excluded.append(Exclusion(service_id, need, (*failures, *rule_exclusions)))
                 continue
             fit = (
                 FIT_EXACT
                 if need in service.needs
                 else (FIT_NARROWER if not service.needs.isdisjoint(related_down) else FIT_BROADER)
             )
-            reasons = [
-                Reason("need_fit", _fit_text(fit), facts=(entry.needs_fact,), points=fit),
-                _area_reason(service, local),
-                *rule_reasons,
-            ]
-            item = _Scored(entry, fit, reasons, first=first, required=required)
-            item.score = sum(reason.points for reason in reasons)
+            area = _area_reason(service, local)
+            score = fit + area.points + sum(_points(c.rule) for c in hits)
+            item = _Scored(entry, fit, local, hits, score)
+            for compiled in hits:
+                if compiled.rule.effect is Effect.FIRST:
+                    item.first = True
+                elif compiled.rule.effect is Effect.REQUIRE:
+                    item.required = True
+                    met_required.add(compiled.rule.id)
             scored.append(item)
-        for item in scored:
-            met_required.update(r.rule_id for r in item.reasons if r.code == Effect.REQUIRE.value)
-        for compiled in fired:
-            if compiled.rule.effect is Effect.REQUIRE and _in_scope(
-                compiled.rule.for_needs, need, taxonomy
-            ):
+        for compiled in in_scope:
+            if compiled.rule.effect is Effect.REQUIRE:
                 required_needs.setdefault(compiled.rule.id, []).append(need)
         scored.sort(key=lambda s: (not s.first, -s.score, s.entry.service.id))
         kept = (
@@ -619,7 +678,11 @@ def _plan(
             if per_need is None
             else [s for position, s in enumerate(scored) if position < per_need or s.required]
         )
-        recommendations = tuple(_recommend(case, s, urgency, index, at) for s in kept)
+        # Rank first, explain after: reasons are built only for what the plan shows.
+        recommendations = tuple(
+            _recommend(case, item, _explain(item, facts, rule_facts), urgency, index, at)
+            for item in kept
+        )
         if not recommendations:
             unmet.append(need)
         added_by, because = added.get(need, (None, ()))
@@ -695,6 +758,7 @@ def _area_reason(service: Service, local: bool) -> Reason:
 def _recommend(
     case: ConsultationCase,
     scored: _Scored,
+    reasons: tuple[Reason, ...],
     urgency: Mapping[str, Urgency],
     index: MatchIndex,
     at: dt.datetime,
@@ -732,5 +796,5 @@ def _recommend(
         channels=usable,
         next_open=next_open,
         open_now=bool(open_now),
-        reasons=tuple(scored.reasons),
+        reasons=reasons,
     )
