@@ -17,6 +17,7 @@ must agree with.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
@@ -54,6 +55,12 @@ DEFAULT_PER_NEED = 5
 # Points: how well the service's need fits, and how close to home it works.
 FIT_EXACT, FIT_NARROWER, FIT_BROADER = 30, 20, 10
 AREA_LOCAL, AREA_PREFECTURE, AREA_NATIONAL = 10, 5, 0
+# A candidate with a municipal area covers the person's own municipality.
+_AREA_POINTS = {
+    AreaKind.MUNICIPALITIES: AREA_LOCAL,
+    AreaKind.PREFECTURE: AREA_PREFECTURE,
+    AreaKind.NATIONAL: AREA_NATIONAL,
+}
 
 Facts = Mapping[str, Any]
 
@@ -66,8 +73,10 @@ class _Entry:
     channels: frozenset[Channel]
     hours: BusinessCalendar | None
     needs_fact: Fact  # service.needs as the need_fit reason shows it
-    # Services with the same signature get the same eligibility verdict for a case.
-    signature: int = 0
+    area_points: int  # as a candidate: its area covers the place (own municipality, or wider)
+    parts: tuple[Part, ...]  # the service's side of each eligibility check
+    part_ids: tuple[int, ...]  # the same, numbered by the index (equal parts, equal numbers)
+    signature: int  # services with equal parts share it, and their verdict for a case
 
 
 class MatchIndex:
@@ -81,7 +90,8 @@ class MatchIndex:
         self.directory = directory
         self.taxonomy: NeedTaxonomy = directory.taxonomy
         calendars: dict[BusinessCalendar, BusinessCalendar] = {}
-        signatures: dict[tuple[Any, ...], int] = {}
+        signatures: dict[tuple[Part, ...], int] = {}
+        part_ids: dict[Part, int] = {}
         self.entries: dict[str, _Entry] = {}
         for service in directory.services:
             agency = directory.agency(service.agency_id)
@@ -90,21 +100,7 @@ class MatchIndex:
             if hours is not None:
                 hours = calendars.setdefault(hours, hours)
             channels = directory.channels_of(service)
-            rules = service.eligibility
-            signature = (
-                service.accepting_referrals,
-                service.area.kind,
-                service.area.prefecture_code,
-                service.audiences,
-                rules.min_age,
-                rules.max_age,
-                rules.legal_situations,
-                rules.required_attributes,
-                rules.any_required_attribute,
-                rules.excluded_attributes,
-                channels,
-                frozenset(service.languages),
-            )
+            parts = _parts(service, channels)
             self.entries[service.id] = _Entry(
                 service=service,
                 agency=agency,
@@ -112,10 +108,19 @@ class MatchIndex:
                 channels=channels,
                 hours=hours,
                 needs_fact=Fact("service.needs", _show(frozenset(service.needs))),
-                signature=signatures.setdefault(signature, len(signatures)),
+                area_points=_AREA_POINTS[service.area.kind],
+                parts=parts,
+                part_ids=tuple(part_ids.setdefault(part, len(part_ids)) for part in parts),
+                signature=signatures.setdefault(parts, len(signatures)),
             )
+        self.part_count = len(part_ids)
         self._candidates: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {}
-        self._sorted: dict[tuple[str, str | None], tuple[str, ...]] = {}
+        self._pools: dict[tuple[str, str | None], tuple[_Entry, ...]] = {}
+        self._targets: dict[int, tuple[CompiledRule, frozenset[str]]] = {}
+        self._unions: dict[
+            tuple[int, ...],
+            tuple[tuple[tuple[CompiledRule, frozenset[str] | None], ...], frozenset[str]],
+        ] = {}
         self._lock = threading.Lock()
 
     _cache: dict[int, tuple[weakref.ref[Directory], MatchIndex]] = {}  # noqa: RUF012
@@ -158,17 +163,57 @@ class MatchIndex:
 
     def candidates(self, need: str, place: str | None) -> tuple[str, ...]:
         """Ids of services serving ``need`` whose area may cover ``place``, sorted."""
-        cached = self._sorted.get((need, place))
+        return tuple(entry.service.id for entry in self.pool(need, place))
+
+    def pool(self, need: str, place: str | None) -> tuple[_Entry, ...]:
+        """The entries :meth:`candidates` names, in id order (kept per need and place)."""
+        cached = self._pools.get((need, place))
         if cached is not None:
             return cached
         local, wide = self._serving(need)
-        found = list(wide)
+        ids = list(wide)
         if place is not None:
-            found.extend(local.get(place, ()))
-        result = tuple(sorted(found))
+            ids.extend(local.get(place, ()))
+        result = tuple(self.entries[service_id] for service_id in sorted(ids))
         with self._lock:
-            self._sorted[need, place] = result
+            self._pools[need, place] = result
         return result
+
+    def union(
+        self, rules: list[tuple[CompiledRule, frozenset[str] | None]]
+    ) -> frozenset[str] | None:
+        """Every id the rules target; None when one of them must be evaluated per service."""
+        if any(ids is None for _, ids in rules):
+            return None
+        key = tuple(id(compiled) for compiled, _ in rules)
+        cached = self._unions.get(key)
+        if cached is not None:  # the entry holds the rules, so their ids are not reused
+            return cached[1]
+        union = frozenset().union(*(ids for _, ids in rules if ids is not None))
+        with self._lock:
+            self._unions[key] = (tuple(rules), union)
+        return union
+
+    def targets(self, compiled: CompiledRule) -> frozenset[str] | None:
+        """Ids of the services a rule's target selects; None when it reads ``service.local``.
+
+        A target reads only service fields, so the answer holds for every case:
+        it is worked out once per rule over the whole directory.
+        """
+        target = compiled.rule.target
+        if target is None or "service.local" in target.fields():
+            return None
+        cached = self._targets.get(id(compiled))
+        if cached is not None and cached[0] is compiled:
+            return cached[1]
+        chosen = frozenset(
+            service_id
+            for service_id, entry in self.entries.items()
+            if compiled.target({}, entry.facts)
+        )
+        with self._lock:
+            self._targets[id(compiled)] = (compiled, chosen)  # holds compiled: ids stay unique
+        return chosen
 
     def _serving(self, need: str) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
         cached = self._candidates.get(need)
@@ -340,62 +385,127 @@ class _CaseReasons:
         )
 
 
-def _eligibility_reasons(
-    case: ConsultationCase,
-    entry: _Entry,
-    bounds: tuple[int, int] | None,
-    place: str | None,
-    prepared: _CaseReasons,
-) -> list[Reason]:
+# Eligibility is checked part by part; each part depends on a few service fields (its
+# key) and on the case.  The index keeps each service's parts; a match caches the verdict
+# per part and per whole signature, since many services share them.
+Part = tuple[str, Any]
+
+
+def _parts(service: Service, channels: frozenset[Channel]) -> tuple[Part, ...]:
+    """The service's side of every eligibility check, in the order reasons are given."""
+    rules = service.eligibility
+    parts: list[Part | None] = [
+        None if service.accepting_referrals else ("accepting", False),
+        # National services cover everyone; municipal ones are candidates only at home.
+        None
+        if service.area.kind is AreaKind.NATIONAL
+        else ("area", (service.area.kind, service.area.prefecture_code)),
+        ("audience", service.audiences),
+        None
+        if rules.min_age is None and rules.max_age is None
+        else ("age", (rules.min_age, rules.max_age)),
+        ("legal", rules.legal_situations) if rules.legal_situations else None,
+        ("required", (rules.required_attributes, rules.any_required_attribute))
+        if rules.required_attributes
+        else None,
+        ("excluded", rules.excluded_attributes) if rules.excluded_attributes else None,
+        ("channel", channels),
+        ("language", frozenset(service.languages)),
+    ]
+    # A part that no case can fail is left out: checking it would only cost time.
+    return tuple(part for part in parts if part is not None)
+
+
+def _part_reason(part: Part, context: _Context) -> Reason | None:
+    """Why the case fails one part of a service's eligibility, or None if it passes."""
+    kind, key = part
+    case, place, prepared = context.case, context.place, context.prepared
+    if kind == "accepting":
+        return None if key else _NOT_ACCEPTING
+    if kind == "area":
+        area_kind, prefecture = key
+        if area_kind is AreaKind.PREFECTURE and place is not None and place[:2] != prefecture:
+            return prepared.outside_area
+        if area_kind is not AreaKind.NATIONAL and place is None:
+            return _RESIDENCE_UNKNOWN
+        return None
+    if kind == "audience":
+        return None if case.consulter in key else prepared.audience
+    if kind == "age":
+        return _age_reason(key, context.bounds)
+    if kind == "legal":
+        return None if not key or case.subject.legal_situation in key else prepared.legal_situation
+    attributes = case.subject.attributes
+    if kind == "required":
+        required, any_one = key
+        if not required:
+            return None
+        fits = (not required.isdisjoint(attributes)) if any_one else required <= attributes
+        return None if fits else prepared.required_attributes
+    if kind == "excluded":
+        return None if key.isdisjoint(attributes) else prepared.excluded_attributes
+    if kind == "channel":
+        if case.preferred_channels and key.isdisjoint(case.preferred_channels):
+            return prepared.channel
+        return None
+    return None if not key.isdisjoint(prepared.languages) else prepared.language
+
+
+def _age_reason(
+    limits: tuple[int | None, int | None], bounds: tuple[int, int] | None
+) -> Reason | None:
+    low, high = limits
+    if low is None and high is None:
+        return None
+    if bounds is None:
+        return _AGE_UNKNOWN
+    if all((low is None or age >= low) and (high is None or age <= high) for age in bounds):
+        return None
+    shown = str(bounds[0]) if bounds[0] == bounds[1] else f"{bounds[0]}-{bounds[1]}"
+    span = f"{'' if low is None else low}-{'' if high is None else high}"
+    return Reason(
+        "age",
+        _text(f"年齢が対象外（対象 {span} 歳）", f"age outside {span}"),
+        facts=(Fact("age", shown),),
+    )
+
+
+def _eligibility_reasons(entry: _Entry, context: _Context) -> tuple[Reason, ...]:
     """Why the case cannot use this service; empty when it can."""
-    service = entry.service
-    subject = case.subject
-    reasons: list[Reason] = []
-    if not service.accepting_referrals:
-        reasons.append(_NOT_ACCEPTING)
-    area_kind = service.area.kind
-    if area_kind is AreaKind.PREFECTURE and place is not None and not service.area.covers(place):
-        assert prepared.outside_area is not None
-        reasons.append(prepared.outside_area)
-    if area_kind is not AreaKind.NATIONAL and place is None:
-        reasons.append(_RESIDENCE_UNKNOWN)
-    if case.consulter not in service.audiences:
-        reasons.append(prepared.audience)
-    eligibility = service.eligibility
-    if eligibility.min_age is not None or eligibility.max_age is not None:
-        if bounds is None:
-            reasons.append(_AGE_UNKNOWN)
-        elif not (eligibility.admits_age(bounds[0]) and eligibility.admits_age(bounds[1])):
-            shown = str(bounds[0]) if bounds[0] == bounds[1] else f"{bounds[0]}-{bounds[1]}"
-            low = "" if eligibility.min_age is None else eligibility.min_age
-            high = "" if eligibility.max_age is None else eligibility.max_age
-            limits = f"{low}-{high}"
-            reasons.append(
-                Reason(
-                    "age",
-                    _text(f"年齢が対象外（対象 {limits} 歳）", f"age outside {limits}"),
-                    facts=(Fact("age", shown),),
-                )
-            )
-    if eligibility.legal_situations and subject.legal_situation not in eligibility.legal_situations:
-        reasons.append(prepared.legal_situation)
-    attributes = subject.attributes
-    required = eligibility.required_attributes
-    if required:
-        fits = (
-            (not required.isdisjoint(attributes))
-            if eligibility.any_required_attribute
-            else required <= attributes
-        )
-        if not fits:
-            reasons.append(prepared.required_attributes)
-    if not eligibility.excluded_attributes.isdisjoint(attributes):
-        reasons.append(prepared.excluded_attributes)
-    if case.preferred_channels and entry.channels.isdisjoint(case.preferred_channels):
-        reasons.append(prepared.channel)
-    if entry.facts["service.languages"].isdisjoint(prepared.languages):
-        reasons.append(prepared.language)
-    return reasons
+    return tuple(
+        reason for part in entry.parts if (reason := _part_reason(part, context)) is not None
+    )
+
+
+class _Unknown(enum.Enum):
+    UNKNOWN = "unknown"
+
+
+_UNKNOWN = _Unknown.UNKNOWN
+
+
+class _Verdicts:
+    """:func:`_eligibility_reasons`, remembered per part and per signature for one match."""
+
+    def __init__(self, context: _Context, part_count: int) -> None:
+        self.context = context
+        self.by_signature: dict[int, tuple[Reason, ...]] = {}
+        self.by_part: list[Reason | _Unknown | None] = [_UNKNOWN] * part_count
+
+    def of(self, entry: _Entry) -> tuple[Reason, ...]:
+        found = self.by_signature.get(entry.signature)
+        if found is not None:
+            return found
+        reasons = []
+        by_part = self.by_part
+        for part, number in zip(entry.parts, entry.part_ids, strict=True):
+            reason = by_part[number]
+            if reason is _UNKNOWN:
+                reason = by_part[number] = _part_reason(part, self.context)
+            if reason is not None:
+                reasons.append(reason)
+        found = self.by_signature[entry.signature] = tuple(reasons)
+        return found
 
 
 # -- the plan --------------------------------------------------------------------------
@@ -588,8 +698,7 @@ def _plan(
     required_needs: dict[str, list[str]] = {}
     unmet: list[str] = []
     order = sorted(urgency, key=lambda code: (urgency[code].order, code))
-    # Per match: eligibility verdicts by service signature, and rule facts by what they read.
-    verdicts: dict[int, tuple[Reason, ...]] = {}
+    # Rule facts by what they read, made once per match.
     explained: dict[tuple[int, tuple[Any, ...]], tuple[Fact, ...]] = {}
 
     def rule_facts(compiled: CompiledRule, service_facts: Facts) -> tuple[Fact, ...]:
@@ -602,82 +711,28 @@ def _plan(
             explained[key] = found
         return found
 
+    context = _Context(case, facts, bounds, place, prepared, rule_facts)
+    verdicts = _Verdicts(context, index.part_count)
     for need in order:
-        related_down = taxonomy.descendants(need)
-        related_up = set(taxonomy.ancestors(need))
-        if fast:
-            candidate_ids: Iterable[str] = index.candidates(need, place)
-        else:
-            candidate_ids = [
-                sid
-                for sid in sorted(index.entries)
-                if not index.entries[sid].service.needs.isdisjoint(related_down | related_up)
-                and _may_cover(index.entries[sid].service, place)
-            ]
         # The fired rules that concern this need, in rule order.
         in_scope = [c for c in fired if _in_scope(c.rule.for_needs, need, taxonomy)]
-        reads_local = any(
-            c.rule.target is not None and "service.local" in c.rule.target.fields()
-            for c in in_scope
-        )
-        scored: list[_Scored] = []
-        for service_id in candidate_ids:
-            entry = index.entries[service_id]
-            service = entry.service
-            local = (
-                place is not None
-                and service.area.kind is AreaKind.MUNICIPALITIES
-                and place in service.area.municipality_codes
-            )
-            if fast:
-                failures = verdicts.get(entry.signature)
-                if failures is None:
-                    failures = tuple(_eligibility_reasons(case, entry, bounds, place, prepared))
-                    verdicts[entry.signature] = failures
-            else:
-                failures = tuple(_eligibility_reasons(case, entry, bounds, place, prepared))
-            hits: list[CompiledRule] = []
-            rule_exclusions: list[Reason] = []
-            if in_scope:
-                service_facts: Facts = entry.facts
-                if reads_local or not fast:
-                    service_facts = {**entry.facts, "service.local": local}
-                for compiled in in_scope:
-                    if not evaluate_part(compiled, "target", facts, service_facts):
-                        continue
-                    if compiled.rule.effect is Effect.EXCLUDE:
-                        rule = compiled.rule
-                        used = rule_facts(compiled, service_facts)
-                        rule_exclusions.append(Reason("rule", rule.description, rule.id, used))
-                    else:
-                        hits.append(compiled)
-            if failures or rule_exclusions:
-                excluded.append(Exclusion(service_id, need, (*failures, *rule_exclusions)))
-                continue
-            fit = (
-                FIT_EXACT
-                if need in service.needs
-                else (FIT_NARROWER if not service.needs.isdisjoint(related_down) else FIT_BROADER)
-            )
-            area = _area_reason(service, local)
-            score = fit + area.points + sum(_points(c.rule) for c in hits)
-            item = _Scored(entry, fit, local, hits, score)
-            for compiled in hits:
-                if compiled.rule.effect is Effect.FIRST:
-                    item.first = True
-                elif compiled.rule.effect is Effect.REQUIRE:
-                    item.required = True
-                    met_required.add(compiled.rule.id)
-            scored.append(item)
+        if fast:
+            ranked, near_misses = _rank_fast(context, index, need, in_scope, verdicts)
+        else:
+            ranked, near_misses = _rank_reference(context, index, need, in_scope)
+        excluded.extend(near_misses)
+        for row in ranked:
+            if row[6]:
+                met_required.update(c.rule.id for c in row[5] if c.rule.effect is Effect.REQUIRE)
         for compiled in in_scope:
             if compiled.rule.effect is Effect.REQUIRE:
                 required_needs.setdefault(compiled.rule.id, []).append(need)
-        scored.sort(key=lambda s: (not s.first, -s.score, s.entry.service.id))
-        kept = (
-            scored
-            if per_need is None
-            else [s for position, s in enumerate(scored) if position < per_need or s.required]
-        )
+        ranked.sort()
+        kept = [
+            _Scored(entry, fit, _is_local(entry), list(hits), -negative, not later, required)
+            for position, (later, negative, _, entry, fit, hits, required) in enumerate(ranked)
+            if per_need is None or position < per_need or required
+        ]
         # Rank first, explain after: reasons are built only for what the plan shows.
         recommendations = tuple(
             _recommend(case, item, _explain(item, facts, rule_facts), urgency, index, at)
@@ -694,7 +749,7 @@ def _plan(
                 recommendations=recommendations,
                 added_by=added_by,
                 added_because=because,
-                more=len(scored) - len(kept),
+                more=len(ranked) - len(kept),
             )
         )
     missing = tuple(
@@ -715,6 +770,139 @@ def _plan(
         missing=missing,
         directory=directory.meta.name.ja,
     )
+
+
+@attrs.frozen(eq=False)
+class _Context:
+    """What every need of one match shares."""
+
+    case: ConsultationCase
+    facts: Facts
+    bounds: tuple[int, int] | None
+    place: str | None
+    prepared: _CaseReasons
+    rule_facts: Callable[[CompiledRule, Facts], tuple[Fact, ...]]
+
+
+def _fit(service: Service, need: str, below: frozenset[str]) -> int:
+    if need in service.needs:
+        return FIT_EXACT
+    return FIT_NARROWER if not service.needs.isdisjoint(below) else FIT_BROADER
+
+
+# A candidate that passed, as a tuple that sorts into plan order: (not first, -score,
+# service id, entry, fit, hits, required).  Ids are unique, so entries are never compared.
+Ranked = tuple[bool, int, str, _Entry, int, tuple[CompiledRule, ...], bool]
+
+
+def _ranked(entry: _Entry, fit: int, hits: tuple[CompiledRule, ...]) -> Ranked:
+    score = fit + entry.area_points + sum(_points(c.rule) for c in hits)
+    first = any(c.rule.effect is Effect.FIRST for c in hits)
+    required = any(c.rule.effect is Effect.REQUIRE for c in hits)
+    return (not first, -score, entry.service.id, entry, fit, hits, required)
+
+
+def _rule_exclusion(compiled: CompiledRule, reasons: tuple[Fact, ...]) -> Reason:
+    rule = compiled.rule
+    return Reason("rule", rule.description, rule.id, reasons)
+
+
+def _rank_reference(
+    context: _Context, index: MatchIndex, need: str, in_scope: list[CompiledRule]
+) -> tuple[list[Ranked], list[Exclusion]]:
+    """Every service in the directory, every rule, trees walked: the yardstick."""
+    taxonomy = index.taxonomy
+    below = taxonomy.descendants(need)
+    related = below | set(taxonomy.ancestors(need))
+    ranked: list[Ranked] = []
+    excluded: list[Exclusion] = []
+    for service_id in sorted(index.entries):
+        entry = index.entries[service_id]
+        service = entry.service
+        if service.needs.isdisjoint(related) or not _may_cover(service, context.place):
+            continue
+        local = service.area.kind is AreaKind.MUNICIPALITIES
+        failures = list(_eligibility_reasons(entry, context))
+        service_facts = {**entry.facts, "service.local": local}
+        hits: list[CompiledRule] = []
+        for compiled in in_scope:
+            target = compiled.rule.target
+            if target is not None and not evaluate(target, context.facts, service_facts):
+                continue
+            if compiled.rule.effect is Effect.EXCLUDE:
+                used = context.rule_facts(compiled, service_facts)
+                failures.append(_rule_exclusion(compiled, used))
+            else:
+                hits.append(compiled)
+        if failures:
+            excluded.append(Exclusion(service_id, need, tuple(failures)))
+        else:
+            ranked.append(_ranked(entry, _fit(service, need, below), tuple(hits)))
+    return ranked, excluded
+
+
+def _rank_fast(
+    context: _Context,
+    index: MatchIndex,
+    need: str,
+    in_scope: list[CompiledRule],
+    verdicts: _Verdicts,
+) -> tuple[list[Ranked], list[Exclusion]]:
+    """The same answer from the index: candidates by need and place, verdicts by
+    signature, rule targets as precomputed sets of service ids."""
+    below = index.taxonomy.descendants(need)
+    # (rule, ids it targets or None to evaluate per service), split by what they do;
+    # the union of the sets answers "no rule targets this one" with one lookup.
+    excluding = [(c, index.targets(c)) for c in in_scope if c.rule.effect is Effect.EXCLUDE]
+    others = [(c, index.targets(c)) for c in in_scope if c.rule.effect is not Effect.EXCLUDE]
+    excluding_any = index.union(excluding)
+    others_any = index.union(others)
+    ranked: list[Ranked] = []
+    excluded: list[Exclusion] = []
+    for entry in index.pool(need, context.place):
+        service = entry.service
+        service_id = service.id
+        failures = verdicts.of(entry)
+        if excluding and (excluding_any is None or service_id in excluding_any):
+            ruled_out = [c for c, ids in excluding if _targets(c, ids, entry, context)]
+            if ruled_out:
+                service_facts = {**entry.facts, "service.local": _is_local(entry)}
+                failures = (
+                    *failures,
+                    *(_rule_exclusion(c, context.rule_facts(c, service_facts)) for c in ruled_out),
+                )
+        if failures:
+            excluded.append(Exclusion(service_id, need, failures))
+            continue
+        fit = (
+            FIT_EXACT
+            if need in service.needs
+            else (FIT_NARROWER if not service.needs.isdisjoint(below) else FIT_BROADER)
+        )
+        if others and (others_any is None or service_id in others_any):
+            hits = tuple(c for c, ids in others if _targets(c, ids, entry, context))
+            if hits:
+                ranked.append(_ranked(entry, fit, hits))
+                continue
+        ranked.append((True, -(fit + entry.area_points), service_id, entry, fit, (), False))
+    return ranked, excluded
+
+
+def _is_local(entry: _Entry) -> bool:
+    return entry.service.area.kind is AreaKind.MUNICIPALITIES
+
+
+def _targets(
+    compiled: CompiledRule, ids: frozenset[str] | None, entry: _Entry, context: _Context
+) -> bool:
+    if ids is not None:
+        return entry.service.id in ids
+    return _hits(compiled, context, entry, _is_local(entry))
+
+
+def _hits(compiled: CompiledRule, context: _Context, entry: _Entry, local: bool) -> bool:
+    """A target that reads ``service.local``, evaluated for one service."""
+    return compiled.target(context.facts, {**entry.facts, "service.local": local})
 
 
 def _may_cover(service: Service, place: str | None) -> bool:
