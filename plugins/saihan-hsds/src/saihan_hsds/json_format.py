@@ -1,0 +1,147 @@
+"""The ``hsds`` format: one HSDS 3.1 JSON document."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from saihan.directory import Directory
+from saihan.errors import ErrorItem, ValidationError
+from saihan.plugins import ImportResult, check_options
+from saihan_hsds.export import to_document
+from saihan_hsds.importer import read_document
+from saihan_hsds.schemas import errors_of, official_validator, profile_validator
+
+__all__ = ["HsdsExporter", "HsdsImporter", "decode_json", "document_errors", "published_document"]
+
+
+def document_errors(document: dict[str, Any]) -> list[ErrorItem]:
+    """Every violation of the official HSDS 3.1 schemas in a saihan HSDS document.
+
+    Each organization is checked against ``organization.json``, each of its
+    services against ``service.json``, each taxonomy and term against theirs,
+    and the page around them against the Japan profile's ``Directory``.
+    """
+    problems: list[ErrorItem] = []
+    for index, organization in enumerate(document.get("contents", [])):
+        path = f"contents[{index}]"
+        problems += errors_of(official_validator("organization"), organization, path)
+        for position, service in enumerate(organization.get("services", [])):
+            problems += errors_of(
+                official_validator("service"), service, f"{path}.services[{position}]"
+            )
+    for field, name in (("taxonomies", "taxonomy"), ("taxonomy_terms", "taxonomy_term")):
+        for index, item in enumerate(document.get(field, [])):
+            problems += errors_of(official_validator(name), item, f"{field}[{index}]")
+    # The page itself under the profile (its records were checked one by one above).
+    page = {**document, "contents": [], "taxonomies": [], "taxonomy_terms": []}
+    problems += errors_of(profile_validator("directory"), page)
+    return problems
+
+
+def _check_directory(plugin: str, value: object) -> Directory:
+    if not isinstance(value, Directory):
+        raise ValidationError(
+            f"the {plugin} exporter writes a Directory, not {type(value).__name__}"
+        )
+    return value
+
+
+def published_document(directory: Directory, *, validate: bool) -> dict[str, Any]:
+    """The HSDS document of ``directory.published()``, validated when asked."""
+    document = to_document(directory.published())
+    if validate:
+        problems = document_errors(document)
+        if problems:  # a bug in this plugin, never the caller's data
+            raise ValidationError(
+                [
+                    ErrorItem(item.path, f"exported HSDS does not validate: {item.message}")
+                    for item in problems
+                ]
+            )
+    return document
+
+
+class HsdsExporter:
+    """Writes a directory as one HSDS 3.1 JSON document (UTF-8) under the Japan profile.
+
+    Confidential locations keep only their municipality, always: HSDS is a
+    publication format, so there is no ``include_confidential``.  Options:
+    ``validate`` (default True) checks the document against the official
+    schemas before returning it; ``indent`` (default 2; 0 for compact).
+    """
+
+    name = "hsds"
+    media_type = "application/json"
+    suffix = ".json"
+    exports: type = Directory
+
+    def export(self, directory: Directory, /, **options: Any) -> bytes:
+        check_options("hsds", options, {"validate": bool, "indent": int})
+        document = published_document(
+            _check_directory("hsds", directory), validate=options.get("validate", True)
+        )
+        indent = options.get("indent", 2)
+        text = json.dumps(document, ensure_ascii=False, indent=indent or None)
+        return (text + "\n").encode("utf-8")
+
+
+def decode_json(data: bytes, what: str = "") -> Any:
+    """Parse UTF-8 JSON bytes; anything else is a ValidationError naming the problem."""
+    if not isinstance(data, bytes | bytearray):
+        raise ValidationError(f"expected bytes, got {type(data).__name__}", path=what)
+    try:
+        text = bytes(data).decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            f"not UTF-8 text: byte 0x{data[error.start]:02x} at offset {error.start} cannot be "
+            "decoded; HSDS is UTF-8 (was the file saved as Shift_JIS?)",
+            path=what,
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValidationError(
+            f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}", path=what
+        ) from None
+    except RecursionError:
+        raise ValidationError("the document is nested too deeply", path=what) from None
+
+
+class HsdsImporter:
+    """Reads an HSDS 3.1 JSON document: saihan's own, or a third party's.
+
+    Accepted shapes: a page (``contents``: organizations or services), one
+    fully nested organization or service, or a list of them.
+    ``load_with_report(data, lenient=True)`` leaves bad records out and says why.
+    """
+
+    name = "hsds"
+    media_type = "application/json"
+    suffix = ".json"
+    imports: type = Directory
+
+    def load(self, data: bytes, /, **options: Any) -> Directory:
+        return self.load_with_report(data, **options).value
+
+    def load_with_report(
+        self, data: bytes, *, lenient: bool = False, **options: Any
+    ) -> ImportResult[Directory]:
+        check_options("hsds", options, {})
+        parsed = decode_json(data)
+        if isinstance(parsed, dict) and parsed and all(str(key).endswith(".csv") for key in parsed):
+            from saihan_hsds.tabular import from_json_tables  # the tables as JSON
+
+            nested = from_json_tables(parsed)
+            directory, report = read_document(
+                nested.document,
+                lenient=lenient,
+                origins=nested.origins,
+                fmt=self.name,
+                orphans=nested.orphans,
+                notes=nested.notes,
+                dropped_locations=nested.dropped_locations,
+            )
+        else:
+            directory, report = read_document(parsed, lenient=lenient, fmt=self.name)
+        return ImportResult(directory, report)
