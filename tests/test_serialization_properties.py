@@ -39,6 +39,7 @@ from saihan.directory import (
     default_taxonomy,
 )
 from saihan.errors import ValidationError
+from saihan.referral import Consent, ConsultationCase, ReferralPlan, Rule, RuleSet
 from saihan.schedule import (
     AnnualClosure,
     BusinessCalendar,
@@ -52,6 +53,8 @@ from saihan.testing import (
     addresses,
     agencies,
     agency_kinds,
+    cases,
+    consents,
     contact_points,
     directories,
     directory_metas,
@@ -62,6 +65,9 @@ from saihan.testing import (
     localized_texts,
     locations,
     municipality_codes,
+    plans,
+    rule_sets,
+    rules,
     service_areas,
     services,
 )
@@ -102,6 +108,11 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     SpecialOpening: special_openings(),
     Holiday: own_holidays(),
     BusinessCalendar: calendars(),
+    Consent: consents(),
+    ConsultationCase: cases(),
+    Rule: rules(),
+    RuleSet: rule_sets(),
+    ReferralPlan: plans(),  # matched on the sample directory: slower, but real plans
 }
 MODELS = list(MODEL_STRATEGIES)
 SLOW = [HealthCheck.too_slow]

@@ -179,3 +179,14 @@ def test_subject_attributes_and_needs_validate() -> None:
             needs=(),
         )
     assert set(caught.value.paths) == {"id", "needs"}
+
+
+def test_errors_about_sensitive_fields_never_echo_their_value() -> None:
+    data = json.loads(to_json(case()))
+    data["summary"] = {"said": SECRET}
+    data["subject"]["name"] = [SECRET]
+    with pytest.raises(ValidationError) as caught:
+        from_json(json.dumps(data), ConsultationCase)
+    assert set(caught.value.paths) == {"summary", "subject.name"}
+    assert SECRET not in str(caught.value)
+    assert "expected string or null, got object" in str(caught.value)

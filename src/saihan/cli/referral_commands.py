@@ -160,7 +160,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     for failure in failures:
         out.write(f"FAILED {failure.name}: {failure.message}\n")
         if failure.example:
-            out.write(f"  falsifying case: {failure.example}\n")
+            out.write(f"  falsifying example: {failure.example}\n")
     return EXIT_FAILED
 
 

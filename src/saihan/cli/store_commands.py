@@ -2,7 +2,8 @@
 
 Every command takes ``--url`` (default: ``$SAIHAN_STORE_URL``, else the embedded
 SQLite file; see ``docs/storage.md``).  Record contents are never printed
-except by ``export``, which writes the directory the caller asked for.
+except by ``export``, which writes the directory the caller asked for; ``cases``
+shows a case's id, municipality and day received, nothing sensitive.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any, TextIO
 
 from saihan import plugins, storage
 from saihan.cli.common import EXIT_FAILED, EXIT_OK, add_directory_export_options, emit
+from saihan.cli.table import render_table
 from saihan.directory import Directory
+from saihan.directory.municipalities import find_municipality
 from saihan.errors import ValidationError
 from saihan.storage import ImportProgress
 
@@ -62,6 +65,16 @@ def register(commands: Any) -> None:
     _add_url(info)
     info.add_argument("--check", action="store_true", help="also run the integrity check")
     info.set_defaults(handler=_info)
+
+    cases = sub.add_parser(
+        "cases", help="list stored cases: id, municipality, day received (never their contents)"
+    )
+    _add_url(cases)
+    cases.add_argument("--municipality", help="handling municipality (code or name)")
+    cases.add_argument("--worker", help="worker id")
+    cases.add_argument("--need", help="need code (sub-needs included)")
+    cases.add_argument("--limit", type=int, help="at most this many cases")
+    cases.set_defaults(handler=_cases)
 
 
 class ProgressBar:
@@ -132,6 +145,28 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
     exporter = plugins.exporter(args.format, for_type=Directory)
     payload = exporter.export(directory, include_confidential=args.include_confidential)
     emit(payload, args.output, out, f"{len(directory.services)} services")
+    return EXIT_OK
+
+
+def _place(code: str | None) -> str:
+    if code is None:
+        return "-"
+    found = find_municipality(code)
+    return f"{code} {found[0].name_ja}" if len(found) == 1 else code
+
+
+def _cases(args: argparse.Namespace, out: TextIO) -> int:
+    with storage.open(args.url, create=False) as store:
+        found = store.cases.search(
+            municipality=args.municipality, worker=args.worker, need=args.need, limit=args.limit
+        )
+    # Only the id, municipality and day: a case's other fields are sensitive.
+    rows = [
+        [item.value.id, _place(item.value.municipality), item.value.received_on.isoformat()]
+        for item in found
+    ]
+    print(render_table(["case", "municipality", "received"], rows, max_width=60), file=out)
+    print(f"{len(rows)} case{'' if len(rows) == 1 else 's'}", file=out)
     return EXIT_OK
 
 

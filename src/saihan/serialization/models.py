@@ -34,20 +34,11 @@ def public_models() -> tuple[type, ...]:
         schedule.SpecialOpening,
         schedule.Holiday,
         schedule.BusinessCalendar,
-        referral.AgeRange,
-        referral.Subject,
-        referral.RaisedNeed,
+        # Referral: the documents systems exchange and store; their parts are in $defs.
         referral.Consent,
         referral.ConsultationCase,
-        referral.Source,
         referral.Rule,
         referral.RuleSet,
-        referral.Fact,
-        referral.Reason,
-        referral.Recommendation,
-        referral.NeedPlan,
-        referral.Exclusion,
-        referral.MissingRequirement,
         referral.ReferralPlan,
     )
 

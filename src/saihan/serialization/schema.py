@@ -26,6 +26,7 @@ from saihan.errors import ErrorItem, ValidationError
 __all__ = ["json_schema", "schema_errors"]
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
+SENSITIVE = "x-saihan-sensitive"
 _DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
@@ -67,6 +68,9 @@ def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
         _merge(prop, extra)
         if "doc" in field.metadata:
             prop = {"description": field.metadata["doc"], **prop}
+        if field.metadata.get("sensitive"):
+            # Special care-required personal information: error messages never echo it.
+            prop[SENSITIVE] = True
         if field.default is attrs.NOTHING:
             required.append(field.name)
         else:
@@ -219,6 +223,13 @@ def _items(violation: SchemaViolation) -> list[ErrorItem]:
 
 
 def _message(violation: SchemaViolation) -> str:
+    if isinstance(violation.schema, dict) and violation.schema.get(SENSITIVE):
+        withheld = "(value withheld: sensitive field)"
+        if violation.validator == "type":
+            expected = violation.validator_value
+            expected_text = " or ".join(expected) if isinstance(expected, list) else expected
+            return f"expected {expected_text}, got {_json_type(violation.instance)} {withheld}"
+        return f"fails the {violation.validator} check {withheld}"
     if violation.validator == "type":
         expected = violation.validator_value
         expected_text = " or ".join(expected) if isinstance(expected, list) else expected

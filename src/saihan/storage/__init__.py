@@ -1,4 +1,4 @@
-"""Storage: keep a directory (and later, case records) in a database.
+"""Storage: keep a directory and referral records (cases, rule sets, plans) in a database.
 
 ::
 
@@ -43,11 +43,22 @@ from saihan.storage.engine import (
 from saihan.storage.errors import IncompatibleStoreError, StorageError
 from saihan.storage.migrations import SCHEMA_VERSION, Migration
 from saihan.storage.records import Reader, RecordType, Reference
+from saihan.storage.referral_records import (
+    CASES,
+    PLANS,
+    REFERRAL_RECORD_TYPES,
+    RULE_SETS,
+    plan_record_id,
+    rule_set_record_id,
+)
 from saihan.storage.registry import available_backends, open_store
 from saihan.storage.store import (
     AgencyRepository,
+    CaseRepository,
     ImportProgress,
+    PlanRepository,
     Repository,
+    RuleSetRepository,
     ServiceRepository,
     SingletonRepository,
     Store,
@@ -60,16 +71,21 @@ __all__ = [
     "AGENCIES",
     "AGENCY_KINDS",
     "ANY_VERSION",
+    "CASES",
     "DIRECTORY_RECORD_TYPES",
     "ENVIRONMENT_VARIABLE",
     "META",
     "NEEDS",
+    "PLANS",
+    "REFERRAL_RECORD_TYPES",
+    "RULE_SETS",
     "SCHEMA_VERSION",
     "SERVICES",
     "AgencyRepository",
     "AnyVersion",
     "Backend",
     "Capabilities",
+    "CaseRepository",
     "Condition",
     "Engine",
     "EngineTransaction",
@@ -77,11 +93,13 @@ __all__ = [
     "IncompatibleStoreError",
     "Migration",
     "NewRecord",
+    "PlanRepository",
     "Reader",
     "RecordKeys",
     "RecordType",
     "Reference",
     "Repository",
+    "RuleSetRepository",
     "ServiceRepository",
     "SingletonRepository",
     "StorageError",
@@ -95,6 +113,8 @@ __all__ = [
     "default_url",
     "open",
     "parse_url",
+    "plan_record_id",
+    "rule_set_record_id",
 ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import datetime as dt
 import gc
 import json
 import logging
@@ -28,7 +29,11 @@ from saihan.directory.directory import Directory, DirectoryMeta
 from saihan.directory.municipalities import code_problem, municipality
 from saihan.directory.service import Service
 from saihan.directory.taxonomy import Need, NeedTaxonomy, default_taxonomy
+from saihan.directory.vocabulary import LegalSituation
 from saihan.errors import ConflictError, ErrorItem, NotFoundError, SaihanError, ValidationError
+from saihan.referral.case import ConsultationCase
+from saihan.referral.plan import ReferralPlan
+from saihan.referral.rules import RuleSet
 from saihan.serialization import converter, structure, unstructure
 from saihan.storage.directory_records import (
     AGENCIES,
@@ -52,12 +57,24 @@ from saihan.storage.engine import (
 )
 from saihan.storage.errors import StorageError
 from saihan.storage.records import RecordType, Reference
+from saihan.storage.referral_records import (
+    CASES,
+    PLANS,
+    REFERRAL_RECORD_TYPES,
+    RULE_SETS,
+    plan_record_id,
+    received_cover,
+    rule_set_record_id,
+)
 from saihan.storage.url import StoreURL
 
 __all__ = [
     "AgencyRepository",
+    "CaseRepository",
     "ImportProgress",
+    "PlanRepository",
     "Repository",
+    "RuleSetRepository",
     "ServiceRepository",
     "SingletonRepository",
     "Store",
@@ -213,6 +230,13 @@ class Store:
         """Agency kinds added to the bundled ones."""
         self.meta: SingletonRepository[DirectoryMeta] = SingletonRepository(self, META, META_ID)
         """The directory's :class:`~saihan.directory.DirectoryMeta`."""
+        self.cases = CaseRepository(self, CASES)
+        """Consultation cases (special care-required personal information), with queries
+        by municipality, residence, worker, need, legal situation and day received."""
+        self.rule_sets = RuleSetRepository(self, RULE_SETS)
+        """Referral rule sets, one record per version (a stored version never changes)."""
+        self.plans = PlanRepository(self, PLANS)
+        """Referral plans, one per case and moment (append-only in spirit)."""
 
     # -- facts ------------------------------------------------------------------
     @property
@@ -460,7 +484,7 @@ class Store:
         if self._engine.schema_version() <= 0:
             problems.append("the store has no schema version")
         with self._unit(write=False) as tx:
-            for record_type in DIRECTORY_RECORD_TYPES:
+            for record_type in (*DIRECTORY_RECORD_TYPES, *REFERRAL_RECORD_TYPES):
                 for record in tx.scan(record_type.kind):
                     try:
                         item = _decode(record_type, record)
@@ -479,7 +503,8 @@ class Store:
     def info(self) -> StoreInfo:
         """The backend, schema version, capabilities and how many records of each kind."""
         with self._unit(write=False) as tx:
-            counts = {rt.kind: tx.count(rt.kind) for rt in DIRECTORY_RECORD_TYPES}
+            kinds = (*DIRECTORY_RECORD_TYPES, *REFERRAL_RECORD_TYPES)
+            counts = {rt.kind: tx.count(rt.kind) for rt in kinds}
         return StoreInfo(
             url=self.url,
             scheme=self.scheme,
@@ -807,15 +832,13 @@ def _known_kind(tx: EngineTransaction, kind: str) -> None:
         raise NotFoundError(f"unknown agency kind {kind!r}")
 
 
-def _municipality_code(value: object) -> str:
+def _municipality_code(value: object, path: str = "municipality") -> str:
     if not isinstance(value, str):
-        raise ValidationError(
-            [ErrorItem("municipality", f"expected a string, got {type(value).__name__}")]
-        )
+        raise ValidationError([ErrorItem(path, f"expected a string, got {type(value).__name__}")])
     if value.isascii() and value.isdigit():
         problem = code_problem(value)
         if problem:
-            raise ValidationError([ErrorItem("municipality", problem)])
+            raise ValidationError([ErrorItem(path, problem)])
         return value
     return municipality(value).code
 
@@ -896,6 +919,165 @@ def _need_codes(tx: EngineTransaction, store: Store, need: str) -> frozenset[str
     if need not in taxonomy:
         raise NotFoundError(f"unknown need code {need!r}")
     return taxonomy.descendants(need) | frozenset(taxonomy.ancestors(need))
+
+
+def _legal_situation(value: object) -> str:
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return LegalSituation(value).value
+    except ValueError:
+        known = ", ".join(item.value for item in LegalSituation)
+        raise ValidationError(
+            [ErrorItem("legal_situation", f"expected one of {known}, got {value!r}")]
+        ) from None
+
+
+def _day(value: object, path: str) -> dt.date:
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise ValidationError([ErrorItem(path, f"expected a date, got {type(value).__name__}")])
+    return value
+
+
+class CaseRepository(Repository[ConsultationCase]):
+    """Consultation cases, with queries pushed down to the backend.
+
+    Cases are special care-required personal information: nothing here logs
+    them, and errors name a case's id and field paths, never its values.
+    """
+
+    def search(
+        self,
+        *,
+        municipality: str | None = None,
+        residence: str | None = None,
+        worker: str | None = None,
+        need: str | None = None,
+        legal_situation: str | None = None,
+        received_from: dt.date | None = None,
+        received_to: dt.date | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[Versioned[ConsultationCase]]:
+        """Cases matching every criterion given, sorted by id (paged by ``after``
+        and ``limit``).
+
+        - ``municipality``: the municipality handling the case, and ``residence``:
+          where the subject lives (codes or names);
+        - ``worker``: the worker in charge; ``legal_situation``: its value;
+        - ``need``: cases raising the need or one of its sub-needs (bundled or
+          stored); a code the taxonomy does not know matches itself only;
+        - ``received_from``, ``received_to``: days received (inclusive; either
+          may be left out), in each case's own UTC offset.
+        """
+        _check_page(after, limit)
+        conditions: builtins.list[Condition] = []
+        if municipality is not None:
+            code = _municipality_code(municipality)
+            conditions.append(Condition("municipality", frozenset({code})))
+        if residence is not None:
+            code = _municipality_code(residence, "residence")
+            conditions.append(Condition("residence", frozenset({code})))
+        if worker is not None:
+            conditions.append(Condition("worker", frozenset({_check_id(worker, "worker")})))
+        if legal_situation is not None:
+            situation = _legal_situation(legal_situation)
+            conditions.append(Condition("legal_situation", frozenset({situation})))
+        if received_from is not None or received_to is not None:
+            first = dt.date.min if received_from is None else _day(received_from, "received_from")
+            last = dt.date.max if received_to is None else _day(received_to, "received_to")
+            conditions.append(Condition("received", received_cover(first, last)))
+        if need is not None:
+            _check_id(need, "need")
+        with self._store._unit(write=False) as tx:
+            if need is not None:
+                conditions.append(Condition("need", _case_need_codes(tx, self._store, need)))
+            return self._scan(conditions, after=after, limit=limit, tx=tx)
+
+    def by_municipality(self, municipality: str) -> builtins.list[Versioned[ConsultationCase]]:
+        """Cases handled by the municipality (code or name)."""
+        return self.search(municipality=municipality)
+
+    def by_worker(self, worker: str) -> builtins.list[Versioned[ConsultationCase]]:
+        """Cases of one worker."""
+        return self.search(worker=worker)
+
+    def by_need(self, need: str) -> builtins.list[Versioned[ConsultationCase]]:
+        """Cases raising ``need`` or one of its sub-needs."""
+        return self.search(need=need)
+
+
+def _case_need_codes(tx: EngineTransaction, store: Store, need: str) -> frozenset[str]:
+    taxonomy: NeedTaxonomy = default_taxonomy()
+    extension = _TxReader(store, tx).load_all(NEEDS)
+    if extension:
+        taxonomy = taxonomy.extended(_parents_first(extension))
+    return taxonomy.descendants(need) if need in taxonomy else frozenset({need})
+
+
+class RuleSetRepository(Repository[RuleSet]):
+    """Referral rule sets, one record per version (see :func:`rule_set_record_id`).
+
+    A stored version never changes: plans name the rule set id and version
+    they were made with.  Writing other rules under a stored version raises
+    :class:`~saihan.errors.ValidationError` (``version``).
+    """
+
+    def find_version(self, rule_set_id: str, version: str) -> Versioned[RuleSet] | None:
+        """One version of a rule set, or None."""
+        _check_id(rule_set_id, "rule_set_id")
+        if not isinstance(version, str) or not version:
+            raise ValidationError([ErrorItem("version", "expected a non-empty string")])
+        return self.find(rule_set_record_id(rule_set_id, version))
+
+    def get_version(self, rule_set_id: str, version: str) -> Versioned[RuleSet]:
+        """One version of a rule set; :class:`~saihan.errors.NotFoundError` if not stored."""
+        found = self.find_version(rule_set_id, version)
+        if found is None:
+            raise NotFoundError(f"no rule set {rule_set_id!r} version {version!r} is stored")
+        return found
+
+    def versions(self, rule_set_id: str) -> builtins.list[Versioned[RuleSet]]:
+        """Every stored version of a rule set, in the order they were last written."""
+        _check_id(rule_set_id, "rule_set_id")
+        found = self.where("rule_set", rule_set_id)
+        return sorted(found, key=lambda item: item.version)
+
+    def latest(self, rule_set_id: str) -> Versioned[RuleSet]:
+        """The version of a rule set written last (rewriting an unchanged version
+        counts as writing it); NotFoundError when none is stored."""
+        found = self.versions(rule_set_id)
+        if not found:
+            raise NotFoundError(f"no version of rule set {rule_set_id!r} is stored")
+        return found[-1]
+
+    def for_plan(self, plan: ReferralPlan) -> Versioned[RuleSet]:
+        """The rule set version a plan was made with; NotFoundError if not stored."""
+        return self.get_version(plan.rules_id, plan.rules_version)
+
+
+class PlanRepository(Repository[ReferralPlan]):
+    """Referral plans, one per case and moment (see :func:`plan_record_id`).
+
+    Plans are append-only in spirit: each records what was proposed at its
+    ``at``; match again to make a new one rather than updating an old one.
+    """
+
+    def find_plan(self, case_id: str, at: dt.datetime) -> Versioned[ReferralPlan] | None:
+        """The plan for ``case_id`` at ``at``, or None."""
+        return self.find(plan_record_id(case_id, at))
+
+    def for_case(
+        self, case_id: str, *, after: str | None = None, limit: int | None = None
+    ) -> builtins.list[Versioned[ReferralPlan]]:
+        """A case's plans, oldest first (their ids sort by time)."""
+        _check_id(case_id, "case_id")
+        return self.where("case", case_id, after=after, limit=limit)
+
+    def latest_for_case(self, case_id: str) -> Versioned[ReferralPlan] | None:
+        """A case's most recent plan (latest ``at``), or None."""
+        found = self.for_case(case_id)
+        return found[-1] if found else None
 
 
 class SingletonRepository(Generic[T]):

@@ -1,73 +1,157 @@
 """Helpers for testing code that uses saihan: Hypothesis strategies for every model.
 
-Importing this package requires `Hypothesis <https://hypothesis.readthedocs.io>`_,
+Using this package requires `Hypothesis <https://hypothesis.readthedocs.io>`_,
 which saihan itself does not depend on: install ``saihan[test]`` (or
-``hypothesis``) first.  See :mod:`saihan.testing.strategies` and, for
-business calendars, :mod:`saihan.testing.calendar_strategies`.
+``hypothesis``) first; its names are imported on first use, so importing the
+package itself (as the entry point below does) needs nothing more.  See
+:mod:`saihan.testing.strategies` and, for
+business calendars, :mod:`saihan.testing.calendar_strategies`; for referral
+(cases, consents, conditions, rules, plans), :mod:`saihan.testing.referral_strategies`,
+and the ready-made properties of plans to check your own rules with,
+:mod:`saihan.testing.referral_properties`.  The strategies are also registered
+for ``st.from_type`` (``st.from_type(ConsultationCase)``) through the
+``hypothesis`` entry point.
 """
 
-from saihan.testing.calendar_strategies import (
-    annual_closures,
-    calendar_closures,
-    calendars,
-    own_holidays,
-    special_openings,
-    wall_times,
-    weekly_hours,
-)
-from saihan.testing.strategies import (
-    PREFECTURES,
-    addresses,
-    agencies,
-    agency_kinds,
-    contact_points,
-    directories,
-    directory_metas,
-    eligibilities,
-    extension_needs,
-    geo_points,
-    identifiers,
-    language_tags,
-    localized_texts,
-    locations,
-    municipality_codes,
-    need_codes,
-    phone_numbers,
-    postal_codes,
-    service_areas,
-    services,
-    texts,
-    urls,
-)
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from saihan.testing.calendar_strategies import (
+        annual_closures,
+        calendar_closures,
+        calendars,
+        own_holidays,
+        special_openings,
+        wall_times,
+        weekly_hours,
+    )
+    from saihan.testing.referral_properties import (
+        PROPERTIES,
+        PropertyFailure,
+        RuleSetProperties,
+        assert_consent_respected,
+        assert_deterministic,
+        assert_eligibility_respected,
+        assert_fast_path_agrees,
+        assert_monotonic,
+        assert_no_unrequested_needs,
+        assert_service_area_respected,
+        check_rule_set,
+    )
+    from saihan.testing.referral_strategies import (
+        age_ranges,
+        cases,
+        conditions,
+        consents,
+        exclusions,
+        facts,
+        missing_requirements,
+        need_plans,
+        plans,
+        raised_needs,
+        reasons,
+        recommendations,
+        rule_sets,
+        rules,
+        sources,
+        subjects,
+    )
+    from saihan.testing.strategies import (
+        PREFECTURES,
+        addresses,
+        agencies,
+        agency_kinds,
+        contact_points,
+        directories,
+        directory_metas,
+        eligibilities,
+        extension_needs,
+        geo_points,
+        identifiers,
+        language_tags,
+        localized_texts,
+        locations,
+        municipality_codes,
+        need_codes,
+        phone_numbers,
+        postal_codes,
+        service_areas,
+        services,
+        texts,
+        urls,
+    )
 
 __all__ = [
     "PREFECTURES",
+    "PROPERTIES",
+    "PropertyFailure",
+    "RuleSetProperties",
     "addresses",
+    "age_ranges",
     "agencies",
     "agency_kinds",
     "annual_closures",
+    "assert_consent_respected",
+    "assert_deterministic",
+    "assert_eligibility_respected",
+    "assert_fast_path_agrees",
+    "assert_monotonic",
+    "assert_no_unrequested_needs",
+    "assert_service_area_respected",
     "calendar_closures",
     "calendars",
+    "cases",
+    "check_rule_set",
+    "conditions",
+    "consents",
     "contact_points",
     "directories",
     "directory_metas",
     "eligibilities",
+    "exclusions",
     "extension_needs",
+    "facts",
     "geo_points",
     "identifiers",
     "language_tags",
     "localized_texts",
     "locations",
+    "missing_requirements",
     "municipality_codes",
     "need_codes",
+    "need_plans",
     "own_holidays",
     "phone_numbers",
+    "plans",
     "postal_codes",
+    "raised_needs",
+    "reasons",
+    "recommendations",
+    "rule_sets",
+    "rules",
     "service_areas",
     "services",
+    "sources",
     "special_openings",
+    "subjects",
     "texts",
     "urls",
     "wall_times",
     "weekly_hours",
 ]
+
+
+_MODULES = ("strategies", "calendar_strategies", "referral_strategies", "referral_properties")
+
+
+def __getattr__(name: str) -> object:
+    """Import the strategies when one is first asked for (they need Hypothesis)."""
+    if name in __all__:
+        for module in _MODULES:
+            loaded = importlib.import_module(f"saihan.testing.{module}")
+            if name in getattr(loaded, "__all__", ()):
+                value = getattr(loaded, name)
+                globals()[name] = value
+                return value
+    raise AttributeError(f"module 'saihan.testing' has no attribute {name!r}")

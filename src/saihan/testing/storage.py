@@ -33,6 +33,7 @@ tests start.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import json
 import os
@@ -75,7 +76,19 @@ from saihan.directory import (
     default_taxonomy,
     tokyo_municipalities,
 )
+from saihan.directory.vocabulary import LegalSituation, PersonAttribute
 from saihan.errors import ConflictError, NotFoundError, SaihanError, ValidationError
+from saihan.referral import (
+    Consent,
+    ConsultationCase,
+    RaisedNeed,
+    ReferralPlan,
+    RuleSet,
+    Subject,
+    Urgency,
+    default_rules,
+    match,
+)
 from saihan.storage import (
     ANY_VERSION,
     Capabilities,
@@ -85,6 +98,7 @@ from saihan.storage import (
     Store,
     Versioned,
 )
+from saihan.storage.referral_records import plan_record_id, rule_set_record_id
 
 __all__ = [
     "HOSTILE_STRINGS",
@@ -117,6 +131,8 @@ HOSTILE_STRINGS: tuple[str, ...] = (
     "\x01\x02\x7f control",
 )
 """Strings that break naive storage code: quotes, SQL, NUL, escapes, odd Unicode."""
+
+_HOSTILE_SECRETS = tuple(text for text in HOSTILE_STRINGS if text.strip())
 
 
 def _text(ja: str, en: str | None = None) -> LocalizedText:
@@ -331,6 +347,125 @@ NOTES: RecordType[Note] = RecordType(
 )
 
 
+_TOKYO = dt.timezone(dt.timedelta(hours=9))
+
+#: What the sensitive fields of the suite's cases hold: no message or log may show it.
+_SECRET = "極秘: 山田花子さん (secret-marker-7f3a)"
+
+
+def _case(
+    id: str,
+    *,
+    municipality: str | None = HACHIOJI,
+    residence: str | None = HACHIOJI,
+    worker: str | None = "worker-1",
+    needs: Sequence[str] = ("housing",),
+    legal: LegalSituation = LegalSituation.RELEASED_FROM_PRISON,
+    received: dt.datetime = dt.datetime(2024, 11, 5, 10, 30, tzinfo=_TOKYO),
+    secret: str | None = _SECRET,
+) -> ConsultationCase:
+    """A consultation case whose summary, name and notes hold ``secret``."""
+    return ConsultationCase(
+        id=id,
+        received_at=received,
+        consulter=Audience.SUPPORTER,
+        received_via=Channel.PHONE,
+        subject=Subject(
+            residence=residence,
+            age=72,
+            legal_situation=legal,
+            attributes=frozenset({PersonAttribute.ELDERLY}),
+            name=secret,
+        ),
+        needs=tuple(
+            RaisedNeed(code, urgency=Urgency.URGENT if n == 0 else Urgency.NORMAL, note=secret)
+            for n, code in enumerate(needs)
+        ),
+        consents=(
+            Consent(
+                given_on=received.date(),
+                agency_ids=frozenset({"halfway", "an-agency-not-in-the-store"}),
+                agency_kinds=frozenset({"welfare_office"}),
+            ),
+        ),
+        municipality=municipality,
+        worker=worker,
+        summary=secret,
+    )
+
+
+def _plan(case_id: str, at: dt.datetime, *, rules: RuleSet | None = None) -> ReferralPlan:
+    rule_set = rules or default_rules()
+    return ReferralPlan(
+        trace_version=1,
+        case_id=case_id,
+        at=at,
+        rules_id=rule_set.id,
+        rules_version=rule_set.version,
+        unmet_needs=("housing",),
+    )
+
+
+def _rule_set(version: str, *, rules: int = 3) -> RuleSet:
+    base = default_rules()
+    return attrs.evolve(base, version=version, rules=base.rules[:rules])
+
+
+_CASE_PLACES = (HACHIOJI, SHINJUKU, CHIYODA)
+_CASE_NEEDS = ("housing", "housing.emergency", "employment", "welfare", "no-such-need")
+_WORKERS = ("worker-1", "worker-2")
+_SITUATIONS = (LegalSituation.ON_PAROLE, LegalSituation.ON_PROBATION, LegalSituation.UNKNOWN)
+_DAYS = tuple(
+    dt.datetime(2024, 12, 30, 12, tzinfo=_TOKYO) + dt.timedelta(days=n, hours=n * 7)
+    for n in range(-35, 40, 5)
+)
+
+
+@st.composite
+def _case_records(draw: st.DrawFn, ids: Sequence[str] = ("case-1", "case-2", "case-3")) -> Any:
+    """Cases from :func:`saihan.testing.cases` drawn from small pools (ids,
+    municipalities, needs, workers, days around a new year), so that the suite's
+    queries find some and miss others."""
+    from saihan.testing import cases
+
+    case = draw(
+        cases(
+            id=draw(st.sampled_from(ids)),
+            municipalities=_CASE_PLACES,
+            needs=_CASE_NEEDS,
+            legal_situations=_SITUATIONS,
+            first=dt.date(2024, 11, 20),
+            last=dt.date(2025, 2, 10),
+        )
+    )
+    return attrs.evolve(case, worker=draw(st.none() | st.sampled_from(_WORKERS)))
+
+
+def _expected_cases(
+    cases: Sequence[ConsultationCase],
+    *,
+    municipality: str | None = None,
+    need: str | None = None,
+    worker: str | None = None,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+) -> list[str]:
+    """What a case query should find, computed from the cases themselves."""
+    taxonomy = default_taxonomy()
+    wanted = None
+    if need is not None:
+        wanted = taxonomy.descendants(need) if need in taxonomy else frozenset({need})
+    return sorted(
+        case.id
+        for case in cases
+        if (municipality is None or case.municipality == municipality)
+        and (worker is None or case.worker == worker)
+        and (wanted is None or wanted & set(case.need_codes))
+        and (first is None or case.received_on >= first)
+        and (last is None or case.received_on <= last)
+    )
+
+
 class _Cancel(Exception):
     """Raised by a progress callback to abandon an import."""
 
@@ -378,6 +513,8 @@ class StoreConformance:
     # -- the empty store --------------------------------------------------------
     def test_a_new_store_is_empty_and_sound(self, store: Store) -> None:
         assert store.agencies.list() == []
+        assert store.cases.list() == []
+        assert store.rule_sets.count() == store.plans.count() == 0
         assert store.services.count() == 0
         assert store.meta.find() is None
         assert store.load_directory() == Directory()
@@ -910,6 +1047,280 @@ class StoreConformance:
         assert failures == []
         assert store.services.count() == 32
 
+    # -- referral records: cases, rule sets, plans --------------------------------
+    def test_cases_are_stored_listed_and_versioned(self, store: Store) -> None:
+        first = store.cases.put(_case("case-b"))
+        assert store.cases.get("case-b") == first
+        assert store.cases.find("case-x") is None
+        assert "case-b" in store.cases
+        assert "case-x" not in store.cases
+        for id in ("case-c", "case-a"):
+            store.cases.put(_case(id))
+        assert store.cases.ids() == ["case-a", "case-b", "case-c"]
+        assert store.cases.count() == 3
+        assert [c.value.id for c in store.cases.list(after="case-a", limit=1)] == ["case-b"]
+        with pytest.raises(ConflictError, match="already exists"):
+            store.cases.put(_case("case-b"))
+        changed = attrs.evolve(first.value, worker="worker-2")
+        second = store.cases.put(changed, expected_version=first.version)
+        assert second.version > first.version
+        assert store.cases.by_worker("worker-2") == [second]
+        with pytest.raises(ConflictError, match="version"):
+            store.cases.put(first.value, expected_version=first.version)
+        with pytest.raises(ConflictError):
+            store.cases.delete("case-b", expected_version=first.version)
+        store.cases.delete("case-b", expected_version=second.version)
+        with pytest.raises(NotFoundError, match="case-b"):
+            store.cases.get("case-b")
+        again = store.cases.put(_case("case-b"), expected_version=ANY_VERSION)
+        assert again.version > second.version  # a version never comes back
+        assert store.info().counts["case"] == 3
+        assert store.integrity_check() == []
+
+    def test_cases_are_found_by_their_index_entries(self, store: Store) -> None:
+        store.needs.put(Need(code="housing.pets", label=_text("ペット可"), parent="housing"))
+        late = dt.datetime(2024, 12, 31, 23, 30, tzinfo=_TOKYO)  # 2024-12-31 14:30 UTC
+        cases = [
+            _case("a", needs=["housing.emergency"], worker="worker-2"),
+            _case("b", municipality=SHINJUKU, residence=None, needs=["housing"], received=late),
+            _case("c", municipality=None, residence=SHINJUKU, needs=["employment", "no-such"]),
+            _case("d", needs=["housing.pets"], legal=LegalSituation.ON_PAROLE, worker=None,
+                  received=dt.datetime(2025, 1, 1, 0, 10, tzinfo=_TOKYO)),
+            _case("e", needs=["welfare"], received=dt.datetime(2024, 2, 29, 9, tzinfo=_TOKYO)),
+        ]  # fmt: skip
+        for case in cases:
+            store.cases.put(case)
+
+        def ids(found: Sequence[Versioned[ConsultationCase]]) -> list[str]:
+            return [item.value.id for item in found]
+
+        assert ids(store.cases.by_municipality(HACHIOJI)) == ["a", "d", "e"]
+        assert ids(store.cases.by_municipality("八王子市")) == ["a", "d", "e"]
+        assert ids(store.cases.search(residence="新宿区")) == ["c"]
+        assert ids(store.cases.by_worker("worker-1")) == ["b", "c", "e"]
+        assert ids(store.cases.by_need("housing")) == ["a", "b", "d"]  # and its sub-needs
+        assert ids(store.cases.by_need("housing.emergency")) == ["a"]
+        assert ids(store.cases.by_need("no-such")) == ["c"]  # unknown codes match themselves
+        assert ids(store.cases.where("need", "housing")) == ["b"]  # the raw index entry
+        assert ids(store.cases.search(legal_situation="on_parole")) == ["d"]
+        assert ids(store.cases.search(legal_situation=LegalSituation.ON_PAROLE)) == ["d"]
+        day = dt.date(2024, 12, 31)
+        assert ids(store.cases.search(received_from=day, received_to=day)) == ["b"]
+        assert ids(store.cases.search(received_from=day)) == ["b", "d"]
+        assert ids(store.cases.search(received_to=dt.date(2024, 11, 5))) == ["a", "c", "e"]
+        assert ids(store.cases.search(received_from=dt.date(2024, 3, 1))) == ["a", "b", "c", "d"]
+        assert ids(store.cases.where("received", "2024-02")) == ["e"]
+        assert store.cases.search(received_from=dt.date(2025, 1, 2), received_to=day) == []
+        assert ids(
+            store.cases.search(municipality=HACHIOJI, need="housing", worker="worker-2")
+        ) == ["a"]
+        assert ids(store.cases.search(municipality=HACHIOJI, after="a", limit=1)) == ["d"]
+        bad: list[tuple[Callable[[], object], str]] = [
+            (lambda: store.cases.search(municipality="132013"), "municipality"),
+            (lambda: store.cases.search(residence="132013"), "residence"),
+            (lambda: store.cases.search(worker="Worker 1"), "worker"),
+            (lambda: store.cases.search(need="Housing!"), "need"),
+            (lambda: store.cases.search(legal_situation="jailed"), "legal_situation"),
+            (lambda: store.cases.search(received_from="2024-01-01"), "received_from"),  # type: ignore[arg-type]
+            (lambda: store.cases.search(received_to=late), "received_to"),
+            (lambda: store.cases.search(limit=-1), "limit"),
+        ]
+        for call, path in bad:
+            with pytest.raises(ValidationError) as caught:
+                call()
+            assert caught.value.paths == [path], (path, caught.value.paths)
+
+    def test_case_queries_agree_with_the_cases(self, store: Store) -> None:
+        ids = tuple(f"case-{n}" for n in range(8))
+
+        @settings(
+            max_examples=self.hypothesis_examples,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
+        @given(
+            st.lists(_case_records(ids), max_size=8, unique_by=lambda case: case.id),
+            st.sampled_from([day.date() for day in _DAYS]),
+            st.sampled_from([day.date() for day in _DAYS]),
+        )
+        def check(cases: list[ConsultationCase], first: dt.date, last: dt.date) -> None:
+            for id in store.cases.ids():
+                store.cases.delete(id, expected_version=ANY_VERSION)
+            with store.transaction():
+                for case in cases:
+                    store.cases.put(case)
+            assert [item.value for item in store.cases.list()] == sorted(cases, key=lambda c: c.id)
+
+            def found(items: Sequence[Versioned[ConsultationCase]]) -> list[str]:
+                return [item.value.id for item in items]
+
+            for place in _CASE_PLACES:
+                assert found(store.cases.by_municipality(place)) == _expected_cases(
+                    cases, municipality=place
+                )
+            for need in _CASE_NEEDS:
+                assert found(store.cases.by_need(need)) == _expected_cases(cases, need=need)
+            for worker in _WORKERS:
+                assert found(store.cases.by_worker(worker)) == _expected_cases(cases, worker=worker)
+            between = store.cases.search(received_from=first, received_to=last, need="housing")
+            assert found(between) == _expected_cases(cases, first=first, last=last, need="housing")
+            assert found(store.cases.search(received_from=first)) == _expected_cases(
+                cases, first=first
+            )
+
+        check()
+
+    def test_cases_do_not_tie_the_directory(self, store: Store) -> None:
+        store.import_directory(small_directory("first"))
+        case = store.cases.put(_case("case-1"))  # its consent names "halfway" and a stranger
+        halfway = store.agencies.get("halfway")
+        for service in store.services.by_agency("halfway"):
+            store.services.delete(service.value.id, expected_version=service.version)
+        store.agencies.delete("halfway", expected_version=halfway.version)
+        store.import_directory(Directory())
+        assert store.cases.get("case-1") == case  # imports replace directory records only
+        assert store.integrity_check() == []
+
+    def test_sensitive_case_text_is_kept_intact(
+        self, store: Store, reopen: Callable[[], Store]
+    ) -> None:
+        stored = [
+            store.cases.put(_case(f"hostile-{n}", secret=text))
+            for n, text in enumerate(_HOSTILE_SECRETS)
+        ]
+        assert reopen().cases.list() == sorted(stored, key=lambda item: item.value.id)
+        assert store.integrity_check() == []
+
+    def test_case_errors_and_logs_never_show_sensitive_values(
+        self, store: Store, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level("DEBUG")
+        birth = attrs.evolve(
+            _case("case-1"),
+            subject=attrs.evolve(
+                _case("case-1").subject, age=None, birth_date=dt.date(1952, 3, 14)
+            ),
+        )
+        stored = store.cases.put(birth)
+        newer = store.cases.put(birth, expected_version=stored.version)
+        failures: list[Callable[[], object]] = [
+            lambda: store.cases.put(birth),
+            lambda: store.cases.put(birth, expected_version=stored.version),
+            lambda: store.cases.put(attrs.evolve(birth, id="case-2"), expected_version=7),
+            lambda: store.cases.delete("case-1", expected_version=stored.version),
+            lambda: store.cases.get("case-3"),
+        ]
+        limit = store.capabilities.max_record_bytes
+        if limit is not None:
+            big = _SECRET * (limit // len(_SECRET.encode("utf-8")) + 1)
+            failures.append(lambda: store.cases.put(attrs.evolve(birth, id="case-4", summary=big)))
+        messages = []
+        for call in failures:
+            with pytest.raises(SaihanError) as caught:
+                call()
+            messages.append(str(caught.value))
+        shown = [*messages, caplog.text, repr(newer), repr(store.cases.list())]
+        for text in shown:
+            for secret in (_SECRET, "1952-03-14", "山田"):
+                assert secret not in text
+        assert any("case-1" in message for message in messages)
+        assert store.integrity_check() == []
+        assert store.cases.get("case-1") == newer
+
+    def test_rule_sets_keep_every_version(self, store: Store) -> None:
+        rules = default_rules()
+        first = store.rule_sets.put(rules)
+        assert store.rule_sets.get_version(rules.id, rules.version) == first
+        assert store.rule_sets.get(rule_set_record_id(rules.id, rules.version)) == first
+        assert first.value.active(dt.date(2025, 1, 1)) == rules.active(dt.date(2025, 1, 1))
+        later = store.rule_sets.put(_rule_set("2025.1 改訂"))
+        slashed = store.rule_sets.put(_rule_set("2025/1 改訂"))  # the same readable part
+        assert store.rule_sets.versions(rules.id) == [first, later, slashed]
+        assert store.rule_sets.latest(rules.id) == slashed
+        assert store.rule_sets.count() == 3
+        assert store.rule_sets.where("rule_set", rules.id) == sorted(
+            [first, later, slashed],
+            key=lambda item: rule_set_record_id(item.value.id, item.value.version),
+        )
+        with pytest.raises(ConflictError, match="already exists"):
+            store.rule_sets.put(rules)
+        same = store.rule_sets.put(rules, expected_version=first.version)  # unchanged: allowed
+        assert same.version > slashed.version
+        with pytest.raises(ConflictError, match="version"):
+            store.rule_sets.put(rules, expected_version=first.version)
+        with pytest.raises(ValidationError) as changed:  # a stored version never changes
+            store.rule_sets.put(_rule_set(rules.version, rules=1), expected_version=ANY_VERSION)
+        assert changed.value.paths == ["version"]
+        assert store.rule_sets.get_version(rules.id, rules.version) == same
+        later_id = rule_set_record_id(rules.id, "2025.1 改訂")
+        store.rule_sets.delete(later_id, expected_version=later.version)
+        assert store.rule_sets.find_version(rules.id, "2025.1 改訂") is None
+        assert store.rule_sets.latest(rules.id) == same
+        with pytest.raises(NotFoundError, match="9999"):
+            store.rule_sets.get_version(rules.id, "9999")
+        with pytest.raises(NotFoundError):
+            store.rule_sets.latest("no-such-rules")
+        with pytest.raises(ValidationError) as bad:
+            store.rule_sets.find_version("Bad Id", "")
+        assert bad.value.paths == ["rule_set_id"]
+        assert store.integrity_check() == []
+
+    def test_plans_are_kept_per_case_and_moment(self, store: Store) -> None:
+        directory = small_directory()
+        store.import_directory(directory)
+        case = store.cases.put(_case("case-1")).value
+        at = dt.datetime(2024, 11, 5, 10, 30, tzinfo=_TOKYO)
+        plan = match(case, directory, at=at)
+        stored = store.plans.put(plan)
+        assert stored.value == plan
+        assert store.plans.ids() == ["case-1.20241105t013000"]
+        assert store.plans.find_plan("case-1", at.astimezone(dt.UTC)) == stored
+        with pytest.raises(ConflictError, match="already exists"):  # append-only in spirit
+            store.plans.put(plan)
+        rules = store.rule_sets.put(default_rules())
+        assert store.rule_sets.for_plan(plan) == rules
+        moments = [at + dt.timedelta(microseconds=n) for n in (1, 10**6, 5)] + [
+            at - dt.timedelta(days=1)
+        ]
+        for moment in moments:
+            store.plans.put(_plan("case-1", moment))
+        store.plans.put(_plan("case-10", at))
+        for_case = store.plans.for_case("case-1")
+        assert [item.value.at for item in for_case] == sorted([at, *moments])
+        latest = store.plans.latest_for_case("case-1")
+        assert latest is not None
+        assert latest.value.at == at + dt.timedelta(seconds=1)
+        assert store.plans.latest_for_case("case-2") is None
+        assert [p.value.case_id for p in store.plans.where("rule_set", "tokyo-default")].count(
+            "case-1"
+        ) == 5
+        long_id = "c" * 128
+        long_plan = store.plans.put(_plan(long_id, at))
+        assert store.plans.for_case(long_id) == [long_plan]
+        assert len(plan_record_id(long_id, at)) <= 128
+        with pytest.raises(ValidationError) as naive:
+            store.plans.put(_plan("case-1", dt.datetime(2024, 11, 5, 10, 30)))
+        assert naive.value.paths == ["at"]
+        with pytest.raises(ValidationError) as bad_case:
+            store.plans.put(_plan("Case One", at))
+        assert bad_case.value.paths == ["case_id"]
+        store.plans.delete(plan_record_id("case-1", at), expected_version=stored.version)
+        assert store.plans.find_plan("case-1", at) is None
+        assert store.info().counts["referral_plan"] == 6
+        assert store.integrity_check() == []
+
+    def test_referral_records_roll_back_with_their_transaction(self, store: Store) -> None:
+        def block() -> None:
+            with store.transaction():
+                store.cases.put(_case("case-1"))
+                store.rule_sets.put(default_rules())
+                store.plans.put(_plan("case-1", dt.datetime(2024, 11, 5, tzinfo=_TOKYO)))
+                raise RuntimeError("undo")
+
+        with pytest.raises(RuntimeError):
+            block()
+        assert (store.cases.count(), store.rule_sets.count(), store.plans.count()) == (0, 0, 0)
+
     # -- the state machine ------------------------------------------------------
     def test_random_operations_behave_as_on_the_memory_backend(self, store_url: str) -> None:
         machine = _machine_class(store_url)
@@ -1112,6 +1523,7 @@ _KINDS = ("hello_work", "welfare_office", "ext-kind")
 _PLACES = (HACHIOJI, SHINJUKU, OSAKA_CITY)
 _NAMES = ("八王子の窓口", "'; DROP TABLE saihan_records; --", "nul\x00名", "ﾊﾛｰﾜｰｸ 🏠")
 _EXPECTATIONS = ("create", "any", "current", "stale")
+_CASE_IDS = ("c1", "c2", "c3")
 
 
 def _outcome(call: Callable[[], T]) -> tuple[str, Any]:
@@ -1145,6 +1557,8 @@ def _machine_class(url: str) -> type[RuleBasedStateMachine]:
             self.real = storage.open(url)
             self.model = storage.open("memory://")
             base = Directory(meta=DirectoryMeta(name=_text("状態機械")))
+            for id in self.real.cases.ids():  # an import replaces only the directory
+                self.real.cases.delete(id, expected_version=ANY_VERSION)
             self.real.import_directory(base)
             self.model.import_directory(base)
             self.offset = self.real.meta.get().version - self.model.meta.get().version
@@ -1237,9 +1651,13 @@ def _machine_class(url: str) -> type[RuleBasedStateMachine]:
         def put_kind(self, code: str, expectation: str) -> None:
             self.put("agency_kinds", AgencyKind(code=code, name=_text("拡張")), code, expectation)
 
+        @rule(case=_case_records(_CASE_IDS), expectation=st.sampled_from(_EXPECTATIONS))
+        def put_case(self, case: ConsultationCase, expectation: str) -> None:
+            self.put("cases", case, case.id, expectation)
+
         @rule(
-            repository=st.sampled_from(["agencies", "services", "needs", "agency_kinds"]),
-            id=st.sampled_from(_AGENCY_IDS + _SERVICE_IDS + _NEED_CODES + _KIND_CODES),
+            repository=st.sampled_from(["agencies", "services", "needs", "agency_kinds", "cases"]),
+            id=st.sampled_from(_AGENCY_IDS + _SERVICE_IDS + _NEED_CODES + _KIND_CODES + _CASE_IDS),
             expectation=st.sampled_from(("any", "current", "stale")),
         )
         def delete(self, repository: str, id: str, expectation: str) -> None:
@@ -1283,9 +1701,34 @@ def _machine_class(url: str) -> type[RuleBasedStateMachine]:
         def query_agency(self, agency: str) -> None:
             self.both(lambda store: store.services.by_agency(agency))
 
+        @rule(
+            place=st.none() | st.sampled_from(_CASE_PLACES),
+            need=st.none() | st.sampled_from(_CASE_NEEDS + _NEED_CODES),
+            worker=st.none() | st.sampled_from(_WORKERS),
+            first=st.none() | st.sampled_from([day.date() for day in _DAYS]),
+            last=st.none() | st.sampled_from([day.date() for day in _DAYS]),
+        )
+        def query_cases(
+            self,
+            place: str | None,
+            need: str | None,
+            worker: str | None,
+            first: dt.date | None,
+            last: dt.date | None,
+        ) -> None:
+            self.both(
+                lambda store: store.cases.search(
+                    municipality=place,
+                    need=need,
+                    worker=worker,
+                    received_from=first,
+                    received_to=last,
+                )
+            )
+
         @invariant()
         def same_records(self) -> None:
-            for name in ("agencies", "services", "needs", "agency_kinds"):
+            for name in ("agencies", "services", "needs", "agency_kinds", "cases"):
                 self.both(functools.partial(_list_all, name=name))
 
     return SameAsMemory
