@@ -99,3 +99,33 @@ def test_rules_check_refuses_a_broken_file(
     assert code == 1
     assert "rules[0]" in err
     assert "rule 'r'" in err
+
+
+def test_rules_check_runs_the_properties_on_a_good_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rules_file = Path(__file__).resolve().parents[2] / "src/saihan/referral/data/tokyo_rules.yaml"
+    code, out, _ = run(capsys, "rules", "check", str(rules_file), "--examples", "5")
+    assert code == 0
+    assert out.splitlines() == [
+        f"{rules_file}: valid; 21 rules in tokyo-default 2024.1",
+        "every property holds",
+    ]
+
+
+def test_rules_check_prints_each_failure_and_exits_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With saihan's own matcher no rule file breaks the properties, so stand in a runner
+    # that reports one, to check what the command does with it.
+    from saihan.testing import referral_properties
+
+    failure = referral_properties.PropertyFailure(
+        name="eligibility", message="service x admits no one", example='{"case": {}}'
+    )
+    monkeypatch.setattr(referral_properties, "check_rule_set", lambda *a, **k: [failure])
+    rules_file = Path(__file__).resolve().parents[2] / "src/saihan/referral/data/tokyo_rules.yaml"
+    code, out, _ = run(capsys, "rules", "check", str(rules_file))
+    assert code == 1
+    assert "FAILED eligibility: service x admits no one" in out
+    assert 'falsifying example: {"case": {}}' in out

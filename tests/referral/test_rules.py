@@ -256,3 +256,42 @@ def test_when_conditions_read_the_case() -> None:
     )
     free = case("welfare", consulter=Audience.FAMILY)
     assert office in match(free, sample_directory(), rules, per_need=None).recommended_ids()
+
+
+def test_rules_may_name_a_directorys_own_needs_and_kinds() -> None:
+    from saihan.directory import load_directory
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    extended = load_directory(examples / "municipal_extension.json")
+    data = {
+        "id": "hachioji",
+        "version": "1",
+        "description": {"ja": "八王子市"},
+        "rules": [
+            rule(
+                "food-banks",
+                "prefer",
+                target={"field": "service.agency_kind", "equals": "food_bank"},
+                for_needs=["welfare.food"],
+            )
+        ],
+    }
+    with pytest.raises(ValidationError) as caught:
+        rules_from_data(data)  # against the bundled codes only
+    assert set(caught.value.paths) == {"rules[0].target.equals", "rules[0].for_needs[0]"}
+    rules = rules_from_data(data, directory=extended)
+    assert rules.rules[0].for_needs == frozenset({"welfare.food"})
+
+
+def test_a_plan_from_a_newer_saihan_is_refused() -> None:
+    import json
+
+    from saihan.referral import ReferralPlan
+    from saihan.serialization import from_json
+
+    plan = match(case("welfare"), sample_directory())
+    data = json.loads(plan.to_json())
+    data["trace_version"] = 2
+    with pytest.raises(ValidationError, match="newer saihan") as caught:
+        from_json(json.dumps(data), ReferralPlan)
+    assert caught.value.paths == ["trace_version"]

@@ -86,8 +86,9 @@ def _directory(args: argparse.Namespace) -> Directory:
         return store.load_directory()
 
 
-def _rules(path: Path | None) -> RuleSet:
-    return default_rules() if path is None else load_rules(path)
+def _rules(path: Path | None, directory: Directory | None = None) -> RuleSet:
+    """The rule file (which may name the directory's own needs and kinds), or Tokyo's."""
+    return default_rules() if path is None else load_rules(path, directory=directory)
 
 
 def _at(text: str | None) -> dt.datetime | None:
@@ -128,7 +129,8 @@ def _gaps(args: argparse.Namespace, out: TextIO) -> int:
     from saihan.referral import load_cases
 
     cases = load_cases(_case_files(args.cases))
-    report = gap_report(cases, _directory(args), _rules(args.rules), _at(args.at))
+    directory = _directory(args)
+    report = gap_report(cases, directory, _rules(args.rules, directory), _at(args.at))
     if args.format == "csv":
         out.write(report.to_csv())
         return EXIT_OK
@@ -142,7 +144,8 @@ def _gaps(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
-    rules = load_rules(args.rules_file)
+    directory = input_directory(args)
+    rules = load_rules(args.rules_file, directory=directory)
     out.write(f"{args.rules_file}: valid; {len(rules.rules)} rules in {rules.id} {rules.version}\n")
     try:
         from saihan.testing.referral_properties import check_rule_set
@@ -152,7 +155,6 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    directory = input_directory(args)
     failures = check_rule_set(rules, directory, max_examples=args.examples, seed=args.seed)
     if not failures:
         out.write("every property holds\n")

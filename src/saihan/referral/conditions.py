@@ -26,8 +26,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import operator
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import attrs
@@ -94,6 +97,8 @@ class FieldSpec:
             return SET_OPS
         if self.kind is ValueKind.INTEGER:
             return (*SCALAR_OPS, *COMPARISONS)
+        if self.kind is ValueKind.BOOLEAN:
+            return ("equals", "exists")
         return SCALAR_OPS
 
 
@@ -101,13 +106,42 @@ def _values(cls: type[enum.StrEnum]) -> Callable[[], frozenset[str]]:
     return lambda: frozenset(member.value for member in cls)
 
 
+# The need and agency-kind codes rules may name: the bundled ones, or a directory's own
+# (see :func:`codes_of`) while a rule file written for that directory is loaded.
+_KNOWN_CODES: ContextVar[tuple[frozenset[str], frozenset[str]] | None] = ContextVar(
+    "saihan_known_codes", default=None
+)
+
+
+@functools.cache
+def _bundled_codes() -> tuple[frozenset[str], frozenset[str]]:
+    return (
+        frozenset(need.code for need in default_taxonomy()),
+        frozenset(kind.code for kind in default_agency_kinds()),
+    )
+
+
+def known_codes() -> tuple[frozenset[str], frozenset[str]]:
+    """(need codes, agency-kind codes) that rules being loaded may name."""
+    return _KNOWN_CODES.get() or _bundled_codes()
+
+
+@contextmanager
+def codes_of(needs: Iterable[str], kinds: Iterable[str]) -> Iterator[None]:
+    """Within this block, rules may name these needs and kinds (a directory's own)."""
+    token = _KNOWN_CODES.set((frozenset(needs), frozenset(kinds)))
+    try:
+        yield
+    finally:
+        _KNOWN_CODES.reset(token)
+
+
 def _need_problem(code: str) -> str | None:
-    return None if code in default_taxonomy() else f"unknown need {code!r}"
+    return None if code in known_codes()[0] else f"unknown need {code!r}"
 
 
 def _kind_problem(code: str) -> str | None:
-    known = {kind.code for kind in default_agency_kinds()}
-    return None if code in known else f"unknown agency kind {code!r}"
+    return None if code in known_codes()[1] else f"unknown agency kind {code!r}"
 
 
 def _id_problem(value: str) -> str | None:

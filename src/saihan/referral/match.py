@@ -20,8 +20,9 @@ import datetime as dt
 import enum
 import threading
 import weakref
+from array import array
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -63,6 +64,7 @@ _AREA_POINTS = {
 }
 
 Facts = Mapping[str, Any]
+_T = TypeVar("_T")
 
 
 @attrs.frozen(eq=False)
@@ -79,6 +81,17 @@ class _Entry:
     signature: int  # services with equal parts share it, and their verdict for a case
 
 
+@attrs.frozen(eq=False)
+class _Pool:
+    """The candidates for one need in one place, as parallel columns (compact, quick to scan)."""
+
+    ids: tuple[str, ...]
+    entries: tuple[_Entry, ...]
+    signatures: array[int]
+    fits: array[int]  # FIT_* for this need
+    scores: array[int]  # fit + area points: the score before rules
+
+
 class MatchIndex:
     """A directory prepared for matching: service facts, and candidates by need and place.
 
@@ -92,6 +105,9 @@ class MatchIndex:
         calendars: dict[BusinessCalendar, BusinessCalendar] = {}
         signatures: dict[tuple[Part, ...], int] = {}
         part_ids: dict[Part, int] = {}
+        part_numbers: dict[tuple[Part, ...], tuple[int, ...]] = {}
+        self._shared: dict[Any, Any] = {}
+        shared = self._share
         self.entries: dict[str, _Entry] = {}
         for service in directory.services:
             agency = directory.agency(service.agency_id)
@@ -99,23 +115,28 @@ class MatchIndex:
             hours = service.hours
             if hours is not None:
                 hours = calendars.setdefault(hours, hours)
-            channels = directory.channels_of(service)
-            parts = _parts(service, channels)
+            channels = shared(directory.channels_of(service))
+            # Equal parts are one object: a big directory repeats a few shapes many times.
+            parts = shared(_parts(service, channels))
+            if parts not in part_numbers:
+                part_numbers[parts] = tuple(
+                    part_ids.setdefault(part, len(part_ids)) for part in parts
+                )
             self.entries[service.id] = _Entry(
                 service=service,
                 agency=agency,
                 facts=self._service_facts(service, agency, directory),
                 channels=channels,
                 hours=hours,
-                needs_fact=Fact("service.needs", _show(frozenset(service.needs))),
+                needs_fact=shared(Fact("service.needs", _show(frozenset(service.needs)))),
                 area_points=_AREA_POINTS[service.area.kind],
                 parts=parts,
-                part_ids=tuple(part_ids.setdefault(part, len(part_ids)) for part in parts),
+                part_ids=part_numbers[parts],
                 signature=signatures.setdefault(parts, len(signatures)),
             )
         self.part_count = len(part_ids)
         self._candidates: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {}
-        self._pools: dict[tuple[str, str | None], tuple[_Entry, ...]] = {}
+        self._pools: dict[tuple[str, str | None], _Pool] = {}
         self._targets: dict[int, tuple[CompiledRule, frozenset[str]]] = {}
         self._unions: dict[
             tuple[int, ...],
@@ -139,6 +160,10 @@ class MatchIndex:
             cls._cache[key] = (weakref.ref(directory, lambda _: cls._cache.pop(key, None)), index)
         return index
 
+    def _share(self, value: _T) -> _T:
+        """One object for equal immutable values (sets of needs, channels, languages)."""
+        return self._shared.setdefault(value, value)  # type: ignore[no-any-return]
+
     def _with_ancestors(self, codes: Iterable[str]) -> frozenset[str]:
         found: set[str] = set()
         for code in codes:
@@ -153,20 +178,23 @@ class MatchIndex:
             "service.id": service.id,
             "service.agency_id": agency.id,
             "service.agency_kind": agency.kind,
-            "service.needs": self._with_ancestors(service.needs),
-            "service.audiences": frozenset(a.value for a in service.audiences),
-            "service.channels": frozenset(c.value for c in directory.channels_of(service)),
-            "service.languages": frozenset(service.languages),
+            "service.needs": self._share(self._with_ancestors(service.needs)),
+            "service.audiences": self._share(frozenset(a.value for a in service.audiences)),
+            "service.channels": self._share(
+                frozenset(c.value for c in directory.channels_of(service))
+            ),
+            "service.languages": self._share(frozenset(service.languages)),
             "service.cost": service.cost.value,
             "service.area": service.area.kind.value,
         }
 
     def candidates(self, need: str, place: str | None) -> tuple[str, ...]:
         """Ids of services serving ``need`` whose area may cover ``place``, sorted."""
-        return tuple(entry.service.id for entry in self.pool(need, place))
+        return self.pool(need, place).ids
 
-    def pool(self, need: str, place: str | None) -> tuple[_Entry, ...]:
-        """The entries :meth:`candidates` names, in id order (kept per need and place)."""
+    def pool(self, need: str, place: str | None) -> _Pool:
+        """The candidates :meth:`candidates` names, in id order, with what ranking needs
+        of each (kept per need and place)."""
         cached = self._pools.get((need, place))
         if cached is not None:
             return cached
@@ -174,7 +202,18 @@ class MatchIndex:
         ids = list(wide)
         if place is not None:
             ids.extend(local.get(place, ()))
-        result = tuple(self.entries[service_id] for service_id in sorted(ids))
+        entries = tuple(self.entries[service_id] for service_id in sorted(ids))
+        below = self.taxonomy.descendants(need)
+        fits = array("b", (_fit(entry.service, need, below) for entry in entries))
+        result = _Pool(
+            ids=tuple(entry.service.id for entry in entries),
+            entries=entries,
+            signatures=array("l", (entry.signature for entry in entries)),
+            fits=fits,
+            scores=array(
+                "b", (fit + entry.area_points for fit, entry in zip(fits, entries, strict=True))
+            ),
+        )
         with self._lock:
             self._pools[need, place] = result
         return result
@@ -850,7 +889,6 @@ def _rank_fast(
 ) -> tuple[list[Ranked], list[Exclusion]]:
     """The same answer from the index: candidates by need and place, verdicts by
     signature, rule targets as precomputed sets of service ids."""
-    below = index.taxonomy.descendants(need)
     # (rule, ids it targets or None to evaluate per service), split by what they do;
     # the union of the sets answers "no rule targets this one" with one lookup.
     excluding = [(c, index.targets(c)) for c in in_scope if c.rule.effect is Effect.EXCLUDE]
@@ -859,10 +897,13 @@ def _rank_fast(
     others_any = index.union(others)
     ranked: list[Ranked] = []
     excluded: list[Exclusion] = []
-    for entry in index.pool(need, context.place):
-        service = entry.service
-        service_id = service.id
-        failures = verdicts.of(entry)
+    by_signature = verdicts.by_signature
+    pool = index.pool(need, context.place)
+    rows = zip(pool.ids, pool.entries, pool.signatures, pool.fits, pool.scores, strict=True)
+    for service_id, entry, signature, fit, score in rows:
+        failures = by_signature.get(signature)
+        if failures is None:
+            failures = verdicts.of(entry)
         if excluding and (excluding_any is None or service_id in excluding_any):
             ruled_out = [c for c, ids in excluding if _targets(c, ids, entry, context)]
             if ruled_out:
@@ -874,17 +915,12 @@ def _rank_fast(
         if failures:
             excluded.append(Exclusion(service_id, need, failures))
             continue
-        fit = (
-            FIT_EXACT
-            if need in service.needs
-            else (FIT_NARROWER if not service.needs.isdisjoint(below) else FIT_BROADER)
-        )
         if others and (others_any is None or service_id in others_any):
             hits = tuple(c for c, ids in others if _targets(c, ids, entry, context))
             if hits:
                 ranked.append(_ranked(entry, fit, hits))
                 continue
-        ranked.append((True, -(fit + entry.area_points), service_id, entry, fit, (), False))
+        ranked.append((True, -score, service_id, entry, fit, (), False))
     return ranked, excluded
 
 

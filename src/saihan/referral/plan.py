@@ -12,6 +12,7 @@ import enum
 
 import attrs
 
+from saihan._validation import Checker
 from saihan.directory.text import LocalizedText
 from saihan.directory.vocabulary import Channel
 from saihan.referral.case import Urgency
@@ -154,6 +155,21 @@ class ReferralPlan:
     directory: str | None = attrs.field(
         default=None, metadata={"doc": "Name of the directory used."}
     )
+
+    def __attrs_post_init__(self) -> None:
+        check = Checker()
+        if self.trace_version > TRACE_VERSION:
+            check.add(
+                "trace_version",
+                f"trace version {self.trace_version} was written by a newer saihan "
+                f"(this one reads up to {TRACE_VERSION})",
+            )
+        elif self.trace_version < 1:
+            check.add("trace_version", "trace versions start at 1")
+        check.identifier("case_id", self.case_id)
+        if self.at.utcoffset() is None:
+            check.add("at", "give the UTC offset (for Tokyo, +09:00)")
+        check.done()
 
     def recommendations(self, need: str | None = None) -> tuple[Recommendation, ...]:
         """Every recommendation (for one need when given), in plan order."""

@@ -24,6 +24,7 @@ periods must not overlap.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import functools
@@ -37,8 +38,7 @@ from typing import Any
 import attrs
 
 from saihan._validation import ID_PATTERN, Checker
-from saihan.directory.agency_kinds import default_agency_kinds
-from saihan.directory.taxonomy import default_taxonomy
+from saihan.directory.directory import Directory
 from saihan.directory.text import LocalizedText
 from saihan.errors import ErrorItem, ValidationError
 from saihan.referral.case import Urgency
@@ -49,8 +49,10 @@ from saihan.referral.conditions import (
     Condition,
     InvalidCondition,
     Predicate,
+    codes_of,
     compile_condition,
     condition_problems,
+    known_codes,
 )
 
 __all__ = [
@@ -104,7 +106,7 @@ class Source:
 
 
 def _scope_problem(code: str) -> str | None:
-    return None if code in default_taxonomy() else f"unknown need {code!r}"
+    return None if code in known_codes()[0] else f"unknown need {code!r}"
 
 
 @attrs.frozen
@@ -173,11 +175,10 @@ class Rule:
                 check.add("target", "an add_need rule has no target")
             if self.need is None:
                 check.add("need", "an add_need rule names the need it adds")
-            elif self.need not in default_taxonomy():
+            elif self.need not in known_codes()[0]:
                 check.add("need", f"unknown need {self.need!r}")
         check.each("for_needs", self.for_needs, _scope_problem)
-        kinds = frozenset(kind.code for kind in default_agency_kinds())
-        needs = frozenset(need.code for need in default_taxonomy())
+        needs, kinds = known_codes()
         check.extend("when", condition_problems(self.when, needs=needs, kinds=kinds))
         if self.target is not None:
             check.extend("target", condition_problems(self.target, needs=needs, kinds=kinds))
@@ -295,16 +296,28 @@ def _rule_ids(data: Any) -> dict[int, str]:
     }
 
 
-def rules_from_data(data: Any) -> RuleSet:
+def rules_from_data(data: Any, *, directory: Directory | None = None) -> RuleSet:
     """Build a :class:`RuleSet` from parsed JSON or YAML, validating it completely.
 
     Every error names its path (``rules[3].when.any[0].field``) and, for
-    errors inside a rule, the rule's id.
+    errors inside a rule, the rule's id.  Need and agency-kind codes must be
+    bundled ones, or with ``directory`` that directory's (its own needs and
+    kinds added to the bundled ones).
     """
     from saihan.serialization import structure
 
+    if directory is not None and not isinstance(directory, Directory):
+        raise ValidationError(
+            f"expected a Directory, got {type(directory).__name__}", path="directory"
+        )
+    codes = (
+        codes_of((need.code for need in directory.taxonomy), directory.kinds)
+        if directory is not None
+        else contextlib.nullcontext()
+    )
     try:
-        return structure(_plain(data), RuleSet)
+        with codes:
+            return structure(_plain(data), RuleSet)
     except ValidationError as error:
         ids = _rule_ids(data)
         items = []
@@ -334,12 +347,13 @@ def _plain(data: Any) -> Any:
     return data
 
 
-def load_rules(source: str | Path | bytes) -> RuleSet:
+def load_rules(source: str | Path | bytes, *, directory: Directory | None = None) -> RuleSet:
     """Load a rule set from a YAML or JSON file (a path) or text.
 
     YAML is a superset of JSON, so one parser reads both.  Raises
     :class:`ValidationError` for unreadable files, bad YAML and every
-    problem in the rules.
+    problem in the rules.  Pass ``directory`` when the rules name that
+    directory's own needs or agency kinds.
     """
     import yaml
 
@@ -363,7 +377,7 @@ def load_rules(source: str | Path | bytes) -> RuleSet:
         ) from None
     except UnicodeDecodeError as error:
         raise ValidationError(f"not UTF-8 text: {error.reason}") from None
-    return rules_from_data(data)
+    return rules_from_data(data, directory=directory)
 
 
 @functools.cache
