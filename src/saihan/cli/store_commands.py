@@ -15,9 +15,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from saihan import plugins, storage
-from saihan.cli.common import EXIT_FAILED, EXIT_OK, add_directory_export_options, emit
+from saihan.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_directory_export_options,
+    export_directory,
+)
 from saihan.cli.table import render_table
-from saihan.directory import Directory
 from saihan.directory.municipalities import find_municipality
 from saihan.errors import ValidationError
 from saihan.storage import ImportProgress
@@ -142,10 +146,7 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
 def _export(args: argparse.Namespace, out: TextIO) -> int:
     with storage.open(args.url, create=False) as store:
         directory = store.load_directory()
-    exporter = plugins.exporter(args.format, for_type=Directory)
-    payload = exporter.export(directory, include_confidential=args.include_confidential)
-    emit(payload, args.output, out, f"{len(directory.services)} services")
-    return EXIT_OK
+    return export_directory(directory, args, out)
 
 
 def _place(code: str | None) -> str:
