@@ -15,7 +15,7 @@ from saihan.directory import Directory, sample_directory
 from saihan.errors import StorageError, ValidationError
 from saihan.testing import directories
 
-FORMATS = ["json", "opendata-csv"]
+FORMATS = ["json", "opendata-csv", "hsds", "hsds-tabular"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
