@@ -272,3 +272,35 @@ def test_damaged_documents_raise_validation_errors_only() -> None:
             except ValidationError:
                 refused += 1
     assert refused > 0
+
+
+def test_the_fast_validity_check_agrees_with_jsonschema() -> None:
+    """jsonschema-rs may only say "valid" where jsonschema does (damaged documents too)."""
+    import random
+
+    from saihan_hsds.schemas import is_valid, official_validator, profile_validator
+
+    document = _our_document()
+    paths = [path for path in _leaf_paths(document) if path]
+    rng = random.Random(11)
+    organizations = [official_validator("organization"), profile_validator("organization")]
+    whole = profile_validator("directory")
+    disagreements = []
+    for round_ in range(25):
+        damaged = json.loads(json.dumps(document))
+        if round_:  # the first round checks the undamaged document
+            path = rng.choice(paths)
+            target = damaged
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = rng.choice([None, 1, "x", [], {}, True, -5.5, "", "not-a-uuid"])
+        pairs = [(v, org) for v in organizations for org in damaged["contents"]]
+        for validator, part in [*pairs, (whole, damaged)]:
+            if is_valid(validator, part) != validator.is_valid(part):
+                disagreements.append(round_)
+    assert disagreements == []
+    # and the fast check is really in use, for every validator above
+    from saihan_hsds import schemas
+
+    for validator in [*organizations, whole]:
+        assert schemas._fast_validator(*schemas._TARGETS[id(validator)]) is not None

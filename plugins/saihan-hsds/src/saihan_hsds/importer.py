@@ -35,7 +35,7 @@ from saihan.plugins import ImportReport, SkippedRecord
 from saihan.schedule import BusinessCalendar
 from saihan.schedule.hsds import from_hsds_schedules
 from saihan.serialization import structure
-from saihan_hsds.schemas import profile_validator
+from saihan_hsds.schemas import is_valid, profile_validator
 from saihan_hsds.vocab import LINK_TYPES, TAXONOMIES, taxonomy_by_id, term_id
 
 __all__ = ["OTHER_KIND", "read_document"]
@@ -134,7 +134,7 @@ class _Reader:
 
     def schema_check(self, rec: _Record, name: str, obj: dict[str, Any], path: str) -> bool:
         validator = profile_validator(name)
-        if validator.is_valid(obj):
+        if is_valid(validator, obj):
             return True
         for error in validator.iter_errors(obj):
             leaf = error
