@@ -230,3 +230,12 @@ def test_the_gap_report_counts_unmet_and_poorly_met_needs() -> None:
     assert report.rows[0].unmet == 1  # most unmet first
     assert report.to_csv().splitlines()[0] == "municipality,need,cases,unmet,poorly_met"
     assert report.by_need()["welfare.public_assistance"] == (2, 0, 0)
+
+
+def test_a_match_index_is_built_only_from_a_directory() -> None:
+    from saihan.referral import MatchIndex
+
+    with pytest.raises(ValidationError) as caught:
+        MatchIndex({"services": []})  # type: ignore[arg-type]
+    assert caught.value.paths == ["directory"]
+    assert MatchIndex.of(sample_directory()) is MatchIndex.of(sample_directory())

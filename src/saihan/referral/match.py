@@ -100,6 +100,10 @@ class MatchIndex:
     """
 
     def __init__(self, directory: Directory) -> None:
+        if not isinstance(directory, Directory):
+            raise ValidationError(
+                f"expected a Directory, got {type(directory).__name__}", path="directory"
+            )
         self.directory = directory
         self.taxonomy: NeedTaxonomy = directory.taxonomy
         calendars: dict[BusinessCalendar, BusinessCalendar] = {}
