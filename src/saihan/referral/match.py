@@ -56,12 +56,6 @@ DEFAULT_PER_NEED = 5
 # Points: how well the service's need fits, and how close to home it works.
 FIT_EXACT, FIT_NARROWER, FIT_BROADER = 30, 20, 10
 AREA_LOCAL, AREA_PREFECTURE, AREA_NATIONAL = 10, 5, 0
-# A candidate with a municipal area covers the person's own municipality.
-_AREA_POINTS = {
-    AreaKind.MUNICIPALITIES: AREA_LOCAL,
-    AreaKind.PREFECTURE: AREA_PREFECTURE,
-    AreaKind.NATIONAL: AREA_NATIONAL,
-}
 
 Facts = Mapping[str, Any]
 _T = TypeVar("_T")
@@ -133,7 +127,7 @@ class MatchIndex:
                 channels=channels,
                 hours=hours,
                 needs_fact=shared(Fact("service.needs", _show(frozenset(service.needs)))),
-                area_points=_AREA_POINTS[service.area.kind],
+                area_points=_area_reason(service).points,
                 parts=parts,
                 part_ids=part_numbers[parts],
                 signature=signatures.setdefault(parts, len(signatures)),
@@ -583,7 +577,7 @@ def _explain(
     service_facts = {**entry.facts, "service.local": item.local}
     reasons = [
         Reason("need_fit", _fit_text(item.fit), facts=(entry.needs_fact,), points=item.fit),
-        _area_reason(entry.service, item.local),
+        _area_reason(entry.service),
     ]
     for compiled in item.hits:
         rule = compiled.rule
@@ -598,16 +592,12 @@ def _in_scope(rule_needs: frozenset[str], need: str, taxonomy: NeedTaxonomy) -> 
     return need in rule_needs or not rule_needs.isdisjoint(taxonomy.ancestors(need))
 
 
-Evaluator = Callable[[CompiledRule, str, Facts, Facts], bool]
+def _when_compiled(rule: CompiledRule, case: Facts) -> bool:
+    return rule.when(case, {})
 
 
-def _compiled_eval(rule: CompiledRule, part: str, case: Facts, service: Facts) -> bool:
-    return (rule.when if part == "when" else rule.target)(case, service)
-
-
-def _walking_eval(rule: CompiledRule, part: str, case: Facts, service: Facts) -> bool:
-    condition = rule.rule.when if part == "when" else rule.rule.target
-    return True if condition is None else evaluate(condition, case, service)
+def _when_walked(rule: CompiledRule, case: Facts) -> bool:
+    return evaluate(rule.rule.when, case, {})
 
 
 def _check_arguments(case: Any, directory: Any, rules: Any, at: Any, per_need: Any) -> None:
@@ -695,7 +685,7 @@ def _plan(
     ]
     if unknown:
         raise ValidationError(unknown)
-    evaluate_part: Evaluator = _compiled_eval if fast else _walking_eval
+    when_holds = _when_compiled if fast else _when_walked
     today = at.date()
     active = [compiled for compiled in rules.compiled if compiled.rule.applies_on(today)]
 
@@ -710,7 +700,7 @@ def _plan(
         rule = compiled.rule
         if rule.effect is not Effect.ADD_NEED or rule.need is None:
             continue
-        if not evaluate_part(compiled, "when", facts, {}):
+        if not when_holds(compiled, facts):
             continue
         applied.append(rule.id)
         if rule.need in urgency:
@@ -727,7 +717,7 @@ def _plan(
     fired = [
         compiled
         for compiled in active
-        if compiled.rule.effect.targets_services and evaluate_part(compiled, "when", facts, {})
+        if compiled.rule.effect.targets_services and when_holds(compiled, facts)
     ]
     applied.extend(compiled.rule.id for compiled in fired)
     place = case.subject.residence or case.municipality
@@ -962,25 +952,24 @@ _FIT_TEXTS = {
 
 
 def _fit_text(fit: int) -> LocalizedText:
-    return _FIT_TEXTS[fit] if fit in (FIT_EXACT, FIT_NARROWER) else _FIT_TEXTS[FIT_BROADER]
+    return _FIT_TEXTS[fit]
 
 
 _LOCAL_TEXT = _text("住まいの区市町村の窓口", "a desk of the person's own municipality")
+# A candidate with a municipal area always covers the person's own municipality.
 _AREA_REASONS = {
-    (AreaKind.MUNICIPALITIES, True): Reason("area", _LOCAL_TEXT, points=AREA_LOCAL),
-    (AreaKind.MUNICIPALITIES, False): Reason("area", _LOCAL_TEXT, points=0),
-    (AreaKind.PREFECTURE, True): Reason(
+    AreaKind.MUNICIPALITIES: Reason("area", _LOCAL_TEXT, points=AREA_LOCAL),
+    AreaKind.PREFECTURE: Reason(
         "area", _text("都全域が対象", "serves all of the prefecture"), points=AREA_PREFECTURE
     ),
-    (AreaKind.NATIONAL, True): Reason(
+    AreaKind.NATIONAL: Reason(
         "area", _text("全国が対象", "serves the whole country"), points=AREA_NATIONAL
     ),
 }
 
 
-def _area_reason(service: Service, local: bool) -> Reason:
-    kind = service.area.kind
-    return _AREA_REASONS[kind, local if kind is AreaKind.MUNICIPALITIES else True]
+def _area_reason(service: Service) -> Reason:
+    return _AREA_REASONS[service.area.kind]
 
 
 def _recommend(
