@@ -96,11 +96,27 @@ def test_the_nineteen_year_old_leaving_juvenile_training_school() -> None:
     )
 
 
-@pytest.mark.parametrize("path", sorted(CASES.glob("*.json")), ids=lambda p: p.stem)
+def _adult_cases() -> list[Path]:
+    adults = []
+    for path in sorted(CASES.glob("*.json")):
+        case = load_case(path)
+        bounds = case.subject.age_bounds(case.received_on, case.received_on)
+        if bounds is not None and bounds[0] >= 20:
+            adults.append(path)
+    return adults
+
+
+def test_four_example_cases_are_about_adults() -> None:
+    assert [path.stem for path in _adult_cases()] == [
+        "elderly-man-hachioji",
+        "man-parole-work",
+        "prisoner-wife-finances",
+        "woman-probation-stimulants",
+    ]
+
+
+@pytest.mark.parametrize("path", _adult_cases(), ids=lambda p: p.stem)
 def test_no_adult_is_sent_to_a_body_for_juveniles(path: Path) -> None:
-    case = load_case(path)
-    bounds = case.subject.age_bounds(case.received_on, case.received_on)
-    plan = match(case, sample_directory(), per_need=None)
-    if bounds is not None and bounds[0] >= 20:
-        kinds = {rec.agency_kind for rec in plan.recommendations()}
-        assert not kinds & {"child_guidance_center", "bbs"}
+    plan = match(load_case(path), sample_directory(), per_need=None)
+    kinds = {rec.agency_kind for rec in plan.recommendations()}
+    assert not kinds & {"child_guidance_center", "bbs"}
