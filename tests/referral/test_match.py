@@ -20,6 +20,7 @@ from saihan.directory import (
     sample_directory,
 )
 from saihan.referral import (
+    TRACE_VERSION,
     Consent,
     RecommendationStatus,
     ReferralPlan,
@@ -202,7 +203,7 @@ def test_a_plan_round_trips_through_json_and_never_holds_the_summary() -> None:
     assert secret not in text
     assert secret not in plan.to_text("ja")
     assert from_json(text, ReferralPlan) == plan
-    assert json.loads(text)["trace_version"] == 1
+    assert json.loads(text)["trace_version"] == TRACE_VERSION
 
 
 def test_a_plan_reads_in_japanese_and_english() -> None:

@@ -291,7 +291,7 @@ def test_a_plan_from_a_newer_saihan_is_refused() -> None:
 
     plan = match(case("welfare"), sample_directory())
     data = json.loads(plan.to_json())
-    data["trace_version"] = 2
+    data["trace_version"] = 3
     with pytest.raises(ValidationError, match="newer saihan") as caught:
         from_json(json.dumps(data), ReferralPlan)
     assert caught.value.paths == ["trace_version"]

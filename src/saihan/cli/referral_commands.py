@@ -47,6 +47,9 @@ def register(commands: Any) -> None:
     matching.add_argument(
         "--per-need", type=int, default=5, metavar="N", help="recommendations per need (0: all)"
     )
+    matching.add_argument(
+        "--flow", metavar="FLOW", help="follow a support flow first: a bundled flow id or a file"
+    )
     matching.set_defaults(handler=_match)
 
     gaps = commands.add_parser(
@@ -108,7 +111,19 @@ def _match(args: argparse.Namespace, out: TextIO) -> int:
         raise ValidationError("--per-need is 0 (all) or more", path="per_need")
     case = load_case(args.case)
     directory = _directory(args)
-    plan = match(case, directory, _rules(args.rules), _at(args.at), per_need=args.per_need or None)
+    flow = None
+    if args.flow is not None:
+        from saihan.cli.flow_commands import flow_argument
+
+        flow = flow_argument(args.flow)
+    plan = match(
+        case,
+        directory,
+        _rules(args.rules),
+        _at(args.at),
+        per_need=args.per_need or None,
+        flow=flow,
+    )
     if directory.meta.sample:
         print(
             "note: the bundled directory is SAMPLE data; do not use it for real referrals",

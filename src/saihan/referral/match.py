@@ -22,7 +22,7 @@ import threading
 import weakref
 from array import array
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -48,6 +48,9 @@ from saihan.referral.plan import (
 )
 from saihan.referral.rules import CompiledRule, Effect, Rule, RuleSet, default_rules
 from saihan.schedule.calendar import BusinessCalendar
+
+if TYPE_CHECKING:
+    from saihan.referral.flows.model import Flow, FlowRun
 
 __all__ = ["DEFAULT_PER_NEED", "MatchIndex", "match", "reference_match"]
 
@@ -283,8 +286,11 @@ def _case_facts(
     needs: Iterable[str],
     urgent: Iterable[str],
     at: dt.datetime,
-    index: MatchIndex,
+    index: MatchIndex | Callable[[Iterable[str]], frozenset[str]],
 ) -> dict[str, Any]:
+    """What rules (and flows) read of a case; ``index`` (or a function in its place, for
+    a flow run without a directory) adds each need's broader needs."""
+    ancestors = index._with_ancestors if isinstance(index, MatchIndex) else index
     subject = case.subject
     received = case.received_on
     today = at.date()
@@ -300,8 +306,8 @@ def _case_facts(
         "case.attributes": frozenset(a.value for a in subject.attributes),
         "case.residence": subject.residence,
         "case.municipality": case.municipality,
-        "case.needs": index._with_ancestors(needs),
-        "case.urgent_needs": index._with_ancestors(urgent),
+        "case.needs": ancestors(needs),
+        "case.urgent_needs": ancestors(urgent),
         "case.preferred_channels": frozenset(c.value for c in case.preferred_channels),
         "case.languages": frozenset(case.languages),
         "case.days_since_release": days,
@@ -582,7 +588,9 @@ def _explain(
     for compiled in item.hits:
         rule = compiled.rule
         used = rule_facts(compiled, service_facts)
-        reasons.append(Reason(rule.effect.value, rule.description, rule.id, used, _points(rule)))
+        reasons.append(
+            Reason(rule.effect.value, rule.description, compiled.id, used, _points(rule))
+        )
     return tuple(reasons)
 
 
@@ -600,8 +608,15 @@ def _when_walked(rule: CompiledRule, case: Facts) -> bool:
     return evaluate(rule.rule.when, case, {})
 
 
-def _check_arguments(case: Any, directory: Any, rules: Any, at: Any, per_need: Any) -> None:
+def _check_arguments(
+    case: Any, directory: Any, rules: Any, at: Any, per_need: Any, flow: Any = None
+) -> None:
     problems = []
+    if flow is not None:
+        from saihan.referral.flows.model import Flow
+
+        if not isinstance(flow, Flow):
+            problems.append(ErrorItem("flow", f"expected a Flow, got {type(flow).__name__}"))
     if not isinstance(case, ConsultationCase):
         problems.append(
             ErrorItem("case", f"expected a ConsultationCase, got {type(case).__name__}")
@@ -629,6 +644,7 @@ def match(
     at: dt.datetime | None = None,
     *,
     per_need: int | None = DEFAULT_PER_NEED,
+    flow: Flow | None = None,
 ) -> ReferralPlan:
     """Propose services for each of the case's needs, ranked, with reasons.
 
@@ -637,10 +653,21 @@ def match(
     when the case was received.  ``per_need`` caps the recommendations per
     need (``None``: all); services a rule requires are kept past the cap.
     Results are deterministic: ties are broken by service id.
+
+    ``flow`` (a :class:`~saihan.referral.flows.Flow`) is run on the case
+    first: the needs it adds are added (as ``add_need`` rules add them), its
+    ``connect`` actions prefer an agency kind or put a service first, with
+    reasons naming ``flow:<flow>/<node>``, and ``plan.flow`` shows its path.
     """
-    _check_arguments(case, directory, rules, at, per_need)
+    _check_arguments(case, directory, rules, at, per_need, flow)
     return _plan(
-        case, directory, rules or default_rules(), at or case.received_at, per_need, fast=True
+        case,
+        directory,
+        rules or default_rules(),
+        at or case.received_at,
+        per_need,
+        fast=True,
+        flow=flow,
     )
 
 
@@ -651,15 +678,22 @@ def reference_match(
     at: dt.datetime | None = None,
     *,
     per_need: int | None = DEFAULT_PER_NEED,
+    flow: Flow | None = None,
 ) -> ReferralPlan:
     """:func:`match` the slow way: every service against every rule, trees walked.
 
     Gives the same plan as :func:`match`; kept as the benchmark's yardstick
     and the tests' reference.
     """
-    _check_arguments(case, directory, rules, at, per_need)
+    _check_arguments(case, directory, rules, at, per_need, flow)
     return _plan(
-        case, directory, rules or default_rules(), at or case.received_at, per_need, fast=False
+        case,
+        directory,
+        rules or default_rules(),
+        at or case.received_at,
+        per_need,
+        fast=False,
+        flow=flow,
     )
 
 
@@ -671,6 +705,7 @@ def _plan(
     per_need: int | None,
     *,
     fast: bool,
+    flow: Flow | None = None,
 ) -> ReferralPlan:
     index = MatchIndex.of(directory) if fast else MatchIndex(directory)
     taxonomy = index.taxonomy
@@ -694,8 +729,25 @@ def _plan(
     added: dict[str, tuple[str, tuple[Fact, ...]]] = {}
     applied: list[str] = []
     facts = _case_facts(
-        case, urgency, [c for c, u in urgency.items() if u is Urgency.URGENT], at, index
+        case,
+        urgency,
+        [c for c, u in urgency.items() if u is Urgency.URGENT],
+        at,
+        index._with_ancestors,
     )
+    # A support flow runs first, on the needs as raised: the worker follows the
+    # flowchart, then the rules see what it added.  Only paid for when one is given.
+    trace: FlowRun | None = None
+    flow_rules: list[CompiledRule] = []
+    if flow is not None:
+        trace, flow_rules = _follow(flow, directory, facts, urgency, added, applied, today, fast)
+        facts = _case_facts(
+            case,
+            urgency,
+            [c for c, u in urgency.items() if u is Urgency.URGENT],
+            at,
+            index._with_ancestors,
+        )
     for compiled in active:
         rule = compiled.rule
         if rule.effect is not Effect.ADD_NEED or rule.need is None:
@@ -710,7 +762,11 @@ def _plan(
         urgency[rule.need] = rule.urgency
         added[rule.need] = (rule.id, _facts_used(rule.when.fields(), facts, None, today))
         facts = _case_facts(
-            case, urgency, [c for c, u in urgency.items() if u is Urgency.URGENT], at, index
+            case,
+            urgency,
+            [c for c, u in urgency.items() if u is Urgency.URGENT],
+            at,
+            index._with_ancestors,
         )
 
     # 2. The case side of every service rule, once.
@@ -720,6 +776,7 @@ def _plan(
         if compiled.rule.effect.targets_services and when_holds(compiled, facts)
     ]
     applied.extend(compiled.rule.id for compiled in fired)
+    fired += flow_rules  # the flow decided them: they always fire, after the rule set's
     place = case.subject.residence or case.municipality
     bounds = case.subject.age_bounds(today, case.received_on)
     prepared = _CaseReasons.of(case, place)
@@ -802,7 +859,39 @@ def _plan(
         excluded=tuple(excluded),
         missing=missing,
         directory=directory.meta.name.ja,
+        flow=trace,
     )
+
+
+def _follow(
+    flow: Flow,
+    directory: Directory,
+    facts: Facts,
+    urgency: dict[str, Urgency],
+    added: dict[str, tuple[str, tuple[Fact, ...]]],
+    applied: list[str],
+    today: dt.date,
+    fast: bool,
+) -> tuple[FlowRun, list[CompiledRule]]:
+    """Run the flow on the case's facts; add the needs it adds (as add_need rules do:
+    a need already raised keeps its urgency); return the trace and its connect rules."""
+    from saihan.referral.flows.model import flow_rule_id
+    from saihan.referral.flows.run import check, connect_rules, fields_read, walk
+
+    check(flow, directory)
+    trace = walk(flow, facts, compiled=fast)
+    for taken in trace.actions:
+        code = taken.action.add_need
+        if code is None:
+            continue
+        label = flow_rule_id(flow.id, taken.node)
+        applied.append(label)
+        if code in urgency:
+            continue
+        urgency[code] = taken.action.urgency or Urgency.NORMAL
+        used = fields_read(flow, trace, until=taken.node)
+        added[code] = (label, _facts_used(used, facts, None, today))
+    return trace, connect_rules(flow, trace)
 
 
 @attrs.frozen(eq=False)

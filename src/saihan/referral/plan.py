@@ -16,6 +16,7 @@ from saihan._validation import Checker
 from saihan.directory.text import LocalizedText
 from saihan.directory.vocabulary import Channel
 from saihan.referral.case import Urgency
+from saihan.referral.flows.model import FlowRun
 
 __all__ = [
     "TRACE_VERSION",
@@ -29,8 +30,11 @@ __all__ = [
     "ReferralPlan",
 ]
 
-TRACE_VERSION = 1
-"""Bumped whenever the plan's stored form changes meaning; readers check it."""
+TRACE_VERSION = 2
+"""Bumped whenever the plan's stored form changes meaning; readers check it.
+
+2: ``flow``, the support flow the plan followed (version-1 plans have none and are read).
+"""
 
 
 class RecommendationStatus(enum.StrEnum):
@@ -154,6 +158,10 @@ class ReferralPlan:
     )
     directory: str | None = attrs.field(
         default=None, metadata={"doc": "Name of the directory used."}
+    )
+    flow: FlowRun | None = attrs.field(
+        default=None,
+        metadata={"doc": "The support flow followed: its path, actions and end; null: none."},
     )
 
     def __attrs_post_init__(self) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 from saihan.directory.text import LocalizedText
 from saihan.errors import ValidationError
 from saihan.referral.case import Urgency
+from saihan.referral.flows.model import FlowRun
 from saihan.referral.plan import Reason, Recommendation, ReferralPlan
 
 __all__ = ["plan_text"]
@@ -31,6 +32,11 @@ _WORDS = {
     "added": ("規則により追加", "added by rule"),
     "more": ("ほか", "more"),
     "first": ("最初に", "first"),
+    "added_flow": ("支援フローにより追加", "added by flow"),
+    "flow": ("支援フロー", "Support flow"),
+    "outcome": ("結果", "outcome"),
+    "yes": ("はい", "yes"),
+    "no": ("いいえ", "no"),
 }
 
 _URGENCY = {
@@ -88,6 +94,27 @@ def _recommendation(rank: int, rec: Recommendation, lang: str) -> list[str]:
     return lines
 
 
+def _flow_lines(run: FlowRun, words: dict[str, str], lang: str) -> list[str]:
+    """The path the plan's support flow took: each node, with the answer given there."""
+    steps = []
+    for step in run.path:
+        if step.answer is None:
+            steps.append(step.node)
+        else:
+            answer = (
+                words.get(step.answer, step.answer) if step.answer in ("yes", "no") else step.answer
+            )
+            steps.append(f"{step.node} [{answer}]")
+    lines = [
+        "",
+        f"{words['flow']}: {run.flow_id} {run.flow_version} — {_say(run.title, lang)}",
+        "  " + " → ".join(steps),
+    ]
+    if run.outcome is not None:
+        lines.append(f"  {words['outcome']}: {_say(run.outcome, lang)}")
+    return lines
+
+
 def plan_text(plan: ReferralPlan, lang: str = "ja") -> str:
     """The plan as a page a worker reads: needs, ranked services, and why."""
     if lang not in LANGUAGES:
@@ -99,12 +126,15 @@ def plan_text(plan: ReferralPlan, lang: str = "ja") -> str:
         f"{words['title']}: {words['case']} {plan.case_id} "
         f"({_time(plan.at)} {words['at']}; {words['rules']} {plan.rules_id} {plan.rules_version})"
     ]
+    if plan.flow is not None:
+        lines += _flow_lines(plan.flow, words, lang)
     for need_plan in plan.needs:
         lines.append("")
         urgency = _pick(_URGENCY[need_plan.urgency], lang)
         head = f"■ {_say(need_plan.label, lang)} ({need_plan.need}) [{urgency}]"
         if need_plan.added_by:
-            head += f" — {words['added']} {need_plan.added_by}"
+            added = "added_flow" if need_plan.added_by.startswith("flow:") else "added"
+            head += f" — {words[added]} {need_plan.added_by}"
         lines.append(head)
         if not need_plan.recommendations:
             lines.append(f"  {words['none']}")

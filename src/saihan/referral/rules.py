@@ -269,11 +269,19 @@ class CompiledRule:
     rule: Rule
     when: Predicate
     target: Predicate
+    # What plans call it when it is not a rule of the rule set: a support flow's connect
+    # action is run as a rule, and named ``flow:<flow>/<node>`` in reasons.
+    label: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The id plans show: the rule's, or the label of a flow's action."""
+        return self.label if self.label is not None else self.rule.id
 
     @classmethod
-    def of(cls, rule: Rule) -> CompiledRule:
+    def of(cls, rule: Rule, *, label: str | None = None) -> CompiledRule:
         target = compile_condition(rule.target) if rule.target is not None else _always
-        return cls(rule, compile_condition(rule.when), target)
+        return cls(rule, compile_condition(rule.when), target, label)
 
 
 def _always(case: Any, service: Any) -> bool:
@@ -355,6 +363,14 @@ def load_rules(source: str | Path | bytes, *, directory: Directory | None = None
     problem in the rules.  Pass ``directory`` when the rules name that
     directory's own needs or agency kinds.
     """
+    return rules_from_data(read_document(source), directory=directory)
+
+
+def read_document(source: str | Path | bytes) -> Any:
+    """Parse a YAML or JSON file (a path) or text, as rule and flow files are read.
+
+    Raises :class:`ValidationError` for unreadable files and bad YAML.
+    """
     import yaml
 
     if isinstance(source, Path) or (
@@ -368,7 +384,7 @@ def load_rules(source: str | Path | bytes, *, directory: Directory | None = None
     else:
         text = source
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
@@ -377,7 +393,6 @@ def load_rules(source: str | Path | bytes, *, directory: Directory | None = None
         ) from None
     except UnicodeDecodeError as error:
         raise ValidationError(f"not UTF-8 text: {error.reason}") from None
-    return rules_from_data(data, directory=directory)
 
 
 @functools.cache

@@ -67,6 +67,7 @@ from saihan.directory.municipalities import tokyo_municipalities
 from saihan.directory.service import AreaKind, Eligibility, Service, ServiceArea
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
 from saihan.referral.case import Consent, ConsultationCase
+from saihan.referral.flows.model import Flow
 from saihan.referral.match import DEFAULT_PER_NEED, match, reference_match
 from saihan.referral.plan import NeedPlan, Recommendation, RecommendationStatus, ReferralPlan
 from saihan.referral.rules import Effect, RuleSet, default_rules
@@ -504,11 +505,13 @@ def assert_fast_path_agrees(
     rules: RuleSet | None = None,
     *,
     per_need: int | None = DEFAULT_PER_NEED,
+    flow: Flow | None = None,
 ) -> None:
     """:func:`~saihan.referral.reference_match` (every service, every rule, trees walked)
-    gives the same plan as the one given, which :func:`~saihan.referral.match` made."""
+    gives the same plan as the one given, which :func:`~saihan.referral.match` made
+    (with ``flow`` when the plan followed one)."""
     used = _rules_for(plan, rules)
-    slow = reference_match(case, directory, used, plan.at, per_need=per_need)
+    slow = reference_match(case, directory, used, plan.at, per_need=per_need, flow=flow)
     if slow != plan:
         _fail(
             f"case {case.id!r}: match and reference_match disagree (rule set {used.id!r}): "
