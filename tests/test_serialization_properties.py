@@ -39,7 +39,17 @@ from saihan.directory import (
     default_taxonomy,
 )
 from saihan.errors import ValidationError
-from saihan.referral import Consent, ConsultationCase, ReferralPlan, Rule, RuleSet
+from saihan.referral import (
+    AuditEvent,
+    Consent,
+    ConsultationCase,
+    Flow,
+    FollowUpPolicy,
+    Referral,
+    ReferralPlan,
+    Rule,
+    RuleSet,
+)
 from saihan.schedule import (
     AnnualClosure,
     BusinessCalendar,
@@ -79,6 +89,8 @@ from saihan.testing.calendar_strategies import (
     special_openings,
     weekly_hours,
 )
+from saihan.testing.flow_strategies import flows
+from saihan.testing.lifecycle_strategies import audit_events, followup_policies, referrals
 
 Path = tuple[str | int, ...]
 
@@ -109,10 +121,14 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     Holiday: own_holidays(),
     BusinessCalendar: calendars(),
     Consent: consents(),
-    ConsultationCase: cases(),
+    ConsultationCase: cases(closed=None),
     Rule: rules(),
     RuleSet: rule_sets(),
     ReferralPlan: plans(),  # matched on the sample directory: slower, but real plans
+    Flow: flows(),
+    Referral: referrals(),
+    AuditEvent: audit_events(),
+    FollowUpPolicy: followup_policies(),
 }
 MODELS = list(MODEL_STRATEGIES)
 SLOW = [HealthCheck.too_slow]

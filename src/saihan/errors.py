@@ -7,6 +7,7 @@ application can catch the whole family in one place::
     ├── ValidationError   bad input; ``.errors`` lists every bad field path
     ├── NotFoundError     an id, code or name that is not there
     ├── ConflictError     a duplicate or a stale version
+    │   └── IllegalTransitionError   a referral status change the table forbids
     ├── PluginError       a plugin that is missing or fails to load
     ├── ConsentError      sharing case data without the person's consent
     └── StorageError      the store itself cannot do what was asked
@@ -26,6 +27,7 @@ __all__ = [
     "ConflictError",
     "ConsentError",
     "ErrorItem",
+    "IllegalTransitionError",
     "IncompatibleStoreError",
     "NotFoundError",
     "PluginError",
@@ -120,6 +122,22 @@ class NotFoundError(SaihanError, LookupError):
 
 class ConflictError(SaihanError):
     """A write conflicts with what is there: a duplicate id or a stale version."""
+
+
+class IllegalTransitionError(ConflictError):
+    """A referral status change that the transition table does not allow
+    (:data:`saihan.referral.lifecycle.TRANSITIONS`).  The message names the
+    referral and both statuses; ``current`` and ``wanted`` hold them."""
+
+    def __init__(self, referral_id: str, current: str, wanted: str, allowed: Sequence[str]) -> None:
+        if allowed:
+            hint = "allowed from there: " + ", ".join(allowed)
+        else:
+            hint = f"{current} is an ended status: nothing follows it"
+        super().__init__(f"referral {referral_id!r} cannot go from {current} to {wanted} ({hint})")
+        self.referral_id = referral_id
+        self.current = current
+        self.wanted = wanted
 
 
 class PluginError(SaihanError):

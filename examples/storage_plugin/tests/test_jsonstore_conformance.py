@@ -12,8 +12,9 @@ from saihan.testing.storage import StoreConformance
 
 
 class TestJsonFileBackend(StoreConformance):
-    # Every commit rewrites and fsyncs the file: run the state machine a little less.
+    # Every commit rewrites and fsyncs the file: run the state machines a little less.
     stateful_examples = 4
+    lifecycle_examples = 3
 
     @pytest.fixture
     def store_url(self, tmp_path: Path) -> str:

@@ -271,6 +271,10 @@ class ConsultationCase:
         default=None,
         metadata={"schema": {"pattern": ID_PATTERN}, "doc": "Id of the worker in charge."},
     )
+    closed_at: dt.datetime | None = attrs.field(
+        default=None,
+        metadata={"doc": "When the case was closed (every referral had ended); null while open."},
+    )
     summary: str | None = attrs.field(
         default=None,
         repr=False,
@@ -295,6 +299,11 @@ class ConsultationCase:
             if problem is not None:
                 check.add("municipality", problem)
         check.non_blank_optional("summary", self.summary)
+        if self.closed_at is not None:
+            if self.closed_at.utcoffset() is None:
+                check.add("closed_at", "give the UTC offset (for Tokyo, +09:00)")
+            elif self.received_at.utcoffset() is not None and self.closed_at < self.received_at:
+                check.add("closed_at", "closed before it was received")
         if self.subject.released_on is not None and self.subject.released_on > (
             self.received_at.date()
         ):
@@ -309,6 +318,11 @@ class ConsultationCase:
     @property
     def need_codes(self) -> tuple[str, ...]:
         return tuple(need.code for need in self.needs)
+
+    def local_day(self, moment: dt.datetime) -> dt.date:
+        """The day ``moment`` falls on in the case's own UTC offset (that of
+        ``received_at``): consents' days are read in it."""
+        return moment.astimezone(self.received_at.tzinfo).date()
 
     def consent_for(self, agency_id: str, agency_kind: str, on: dt.date) -> Consent | None:
         """The first consent that lets information go to this agency on ``on``."""

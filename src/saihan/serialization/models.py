@@ -40,6 +40,11 @@ def public_models() -> tuple[type, ...]:
         referral.Rule,
         referral.RuleSet,
         referral.ReferralPlan,
+        referral.Flow,
+        # The life of a referral: stored, and exchanged with other case systems.
+        referral.Referral,
+        referral.AuditEvent,
+        referral.FollowUpPolicy,
     )
 
 

@@ -18,7 +18,7 @@ import attrs
 from saihan.errors import ErrorItem
 from saihan.storage.engine import RecordKeys
 
-__all__ = ["Reader", "RecordType", "Reference"]
+__all__ = ["AuditChange", "Reader", "RecordType", "Reference"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -31,6 +31,17 @@ class Reference:
     path: str
     kind: str
     id: str
+
+
+@attrs.frozen
+class AuditChange:
+    """What a write did, as a record type's ``audit`` describes it (field paths and
+    statuses only: never a value of the record)."""
+
+    action: str
+    changed: tuple[str, ...] = ()
+    status_from: str | None = None
+    status_to: str | None = None
 
 
 class Reader(Protocol):
@@ -77,6 +88,13 @@ class RecordType(Generic[T]):
         the taxonomy...); problems as ErrorItems with paths into the record.
     ``label``
         What to call a record in messages (``service``).
+    ``audit``
+        When set, every write and deletion of such a record also writes an
+        audit event, in the same transaction; called with the record before
+        (None when created) and after (None when deleted).
+    ``internal``
+        Records only the store itself writes (audit events): repositories
+        refuse to put or delete them.
     """
 
     kind: str
@@ -86,6 +104,8 @@ class RecordType(Generic[T]):
     index: Callable[[T], Iterable[tuple[str, str]]] = _no_keys
     references: Callable[[T], Iterable[Reference]] = _no_refs
     check: Callable[[T, Reader], list[ErrorItem]] = _no_checks
+    audit: Callable[[T | None, T | None], AuditChange] | None = None
+    internal: bool = False
 
     def keys(self, item: T) -> RecordKeys:
         return RecordKeys(

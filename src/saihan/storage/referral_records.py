@@ -4,7 +4,7 @@ Like the directory's record types these are plain :class:`RecordType`
 declarations: every backend stores them without change (no new tables, no
 schema version; see ``docs/storage.md``).
 
-Cases (kind ``case``, id: the case id)
+Cases (kind ``case``, id: the case id; audited)
     Index entries: ``municipality`` (code of the municipality handling the
     case), ``residence`` (the subject's residence code), ``worker`` (the worker
     in charge), ``legal_situation``, ``need`` (each raised need code) and
@@ -17,6 +17,25 @@ Cases (kind ``case``, id: the case id)
     were raised.  Case documents are special care-required personal
     information: nothing here logs them, and messages about a case name its
     id and field paths only, never the summary, names or notes.
+    Checks: a case is closed (``closed_at``) only when every referral of it
+    has ended; a change to its consents may not leave a referral that holds
+    the person's information (requested, accepted, in progress, on hold)
+    without a consent covering it: withdraw consent with
+    :func:`saihan.referral.workflow.withdraw_consent`, which cancels them first.
+
+Referrals (kind ``referral``, id: the referral id; audited)
+    References its case (a case with referrals cannot be deleted).  Index
+    entries: ``case``, ``service``, ``agency``, ``status`` and ``open``
+    (``yes`` until it ends, for follow-up).  Checks: the history extends the
+    stored one (append-only: no event is changed or dropped, and the case,
+    service and agency never change); every event that enters a status
+    needing consent is covered by a consent of the stored case on its day;
+    a closed case takes no new referral.
+
+Audit events (kind ``audit_event``, id: ``e<revision>``; internal)
+    Written by the store with every change to an audited record; never
+    through a repository.  Index entries: ``record`` (``case:<id>``),
+    ``actor``, ``action`` and ``day`` (UTC day of ``at``).
 
 Rule sets (kind ``rule_set``, id: :func:`rule_set_record_id`)
     One record per *version* of a rule set: a plan names the ``rules_id`` and
@@ -52,16 +71,23 @@ from typing import Any
 
 from saihan._validation import _ID_RE
 from saihan.errors import ErrorItem, ValidationError
+from saihan.referral.audit import AuditAction, AuditEvent, changed_paths
 from saihan.referral.case import ConsultationCase
+from saihan.referral.lifecycle import EventKind, Referral
 from saihan.referral.plan import ReferralPlan
 from saihan.referral.rules import RuleSet
-from saihan.storage.records import Reader, RecordType
+from saihan.serialization import unstructure
+from saihan.storage.records import AuditChange, Reader, RecordType, Reference
 
 __all__ = [
+    "AUDITED_RECORD_TYPES",
+    "AUDIT_EVENTS",
     "CASES",
     "PLANS",
+    "REFERRALS",
     "REFERRAL_RECORD_TYPES",
     "RULE_SETS",
+    "audit_event_id",
     "plan_record_id",
     "received_cover",
     "received_keys",
@@ -131,12 +157,189 @@ def _case_index(case: ConsultationCase) -> Iterable[tuple[str, str]]:
         yield ("received", value)
 
 
+def _lost_coverage(
+    old: ConsultationCase, new: ConsultationCase, referral: Referral
+) -> dt.date | None:
+    """The first day from the referral's last consent check on which ``old``
+    covered it and ``new`` does not (None if there is none).  Coverage only
+    changes on the days consents start, end or are withdrawn, so those days
+    (and the start) are the only ones to look at."""
+    start = new.local_day(referral.updated_at)
+    days = {start}
+    for consent in (*old.consents, *new.consents):
+        days.add(consent.given_on)
+        if consent.until is not None and consent.until < dt.date.max:
+            days.add(consent.until + dt.timedelta(days=1))
+        if consent.withdrawn_on is not None:
+            days.add(consent.withdrawn_on)
+    for day in sorted(day for day in days if day >= start):
+        agency, kind = referral.agency_id, referral.agency_kind
+        if old.consent_for(agency, kind, day) and not new.consent_for(agency, kind, day):
+            return day
+    return None
+
+
+def _check_case(case: ConsultationCase, reader: Reader) -> list[ErrorItem]:
+    referrals = reader.load_where(REFERRALS, [("case", [case.id])])
+    problems = []
+    if case.closed_at is not None:
+        still_open = [referral.id for referral in referrals if not referral.ended]
+        if still_open:
+            named = ", ".join(repr(id) for id in still_open[:5])
+            problems.append(
+                ErrorItem(
+                    "closed_at",
+                    f"case {case.id!r} cannot be closed while referrals are open: {named}",
+                )
+            )
+    stored = reader.load(CASES, case.id)
+    if stored is not None:
+        for referral in referrals:
+            if not referral.status.needs_consent:
+                continue
+            day = _lost_coverage(stored, case, referral)
+            if day is not None:
+                problems.append(
+                    ErrorItem(
+                        "consents",
+                        f"would leave referral {referral.id!r} ({referral.status}) without "
+                        f"consent from {day}: withdraw consent with withdraw_consent(), which "
+                        "cancels the referrals it covered",
+                    )
+                )
+    return problems
+
+
+def _audit_case(old: ConsultationCase | None, new: ConsultationCase | None) -> AuditChange:
+    if old is None:
+        return AuditChange(AuditAction.CREATED)
+    if new is None:
+        return AuditChange(AuditAction.DELETED)
+    changed = changed_paths(unstructure(old), unstructure(new))
+    action = AuditAction.UPDATED
+    if old.closed_at is None and new.closed_at is not None:
+        action = AuditAction.CLOSED
+    elif old.closed_at is not None and new.closed_at is None:
+        action = AuditAction.REOPENED
+    elif any(path.startswith("consents[") and path.endswith("].withdrawn_on") for path in changed):
+        action = AuditAction.CONSENT_WITHDRAWN
+    elif len(new.consents) > len(old.consents):
+        action = AuditAction.CONSENT_GIVEN
+    return AuditChange(action, changed)
+
+
 CASES: RecordType[ConsultationCase] = RecordType(
     kind="case",
     model=ConsultationCase,
     id_of=lambda case: case.id,
     label="case",
     index=_case_index,
+    check=_check_case,
+    audit=_audit_case,
+)
+
+# -- referrals --------------------------------------------------------------------
+
+
+def _referral_index(referral: Referral) -> Iterable[tuple[str, str]]:
+    yield ("case", referral.case_id)
+    yield ("service", referral.service_id)
+    yield ("agency", referral.agency_id)
+    yield ("status", referral.status.value)
+    if not referral.ended:
+        yield ("open", "yes")
+
+
+def _check_referral(referral: Referral, reader: Reader) -> list[ErrorItem]:
+    problems: list[ErrorItem] = []
+    stored = reader.load(REFERRALS, referral.id)
+    known = 0
+    if stored is not None:
+        for name in ("case_id", "service_id", "agency_id", "agency_kind"):
+            if getattr(stored, name) != getattr(referral, name):
+                problems.append(ErrorItem(name, "cannot change: make a new referral instead"))
+        known = len(stored.history)
+        if referral.history[:known] != stored.history:
+            problems.append(
+                ErrorItem(
+                    "history",
+                    f"the history is append-only: its first {known} events must stay as stored",
+                )
+            )
+    case = reader.load(CASES, referral.case_id)
+    if case is None:
+        return problems  # the reference check reports the missing case
+    if stored is None and case.closed_at is not None:
+        problems.append(ErrorItem("case_id", f"case {case.id!r} is closed"))
+    for index in range(known, len(referral.history)):
+        event = referral.history[index]
+        if event.kind is not EventKind.TRANSITION or not event.status.needs_consent:
+            continue
+        day = case.local_day(event.at)
+        if case.consent_for(referral.agency_id, referral.agency_kind, day) is None:
+            problems.append(
+                ErrorItem(
+                    f"history[{index}].status",
+                    f"case {case.id!r} has no consent in force on {day} that covers agency "
+                    f"{referral.agency_id!r}",
+                )
+            )
+    return problems
+
+
+def _audit_referral(old: Referral | None, new: Referral | None) -> AuditChange:
+    if new is None:
+        assert old is not None
+        return AuditChange(AuditAction.DELETED, status_from=old.status.value)
+    if old is None:
+        return AuditChange(AuditAction.CREATED, status_to=new.status.value)
+    changed = tuple(f"history[{index}]" for index in range(len(old.history), len(new.history)))
+    if new.status is not old.status:
+        action = AuditAction.STATUS_CHANGED
+    elif changed:
+        action = AuditAction.FOLLOWED_UP
+    else:
+        action = AuditAction.UPDATED
+        changed = changed_paths(unstructure(old), unstructure(new))
+    return AuditChange(action, changed, old.status.value, new.status.value)
+
+
+REFERRALS: RecordType[Referral] = RecordType(
+    kind="referral",
+    model=Referral,
+    id_of=lambda referral: referral.id,
+    label="referral",
+    index=_referral_index,
+    references=lambda referral: [Reference("case_id", "case", referral.case_id)],
+    check=_check_referral,
+    audit=_audit_referral,
+)
+
+# -- audit events -------------------------------------------------------------------
+
+
+def audit_event_id(revision: int, *, deleted: bool = False) -> str:
+    """The id of the audit event of the write that took store revision ``revision``
+    (with ``deleted``: of a deletion; the store rewrites the record to take a fresh
+    revision just before deleting it, so that its event sorts in commit order)."""
+    return f"e{revision:015d}" + ("-deleted" if deleted else "")
+
+
+def _audit_index(event: AuditEvent) -> Iterable[tuple[str, str]]:
+    yield ("record", f"{event.record_kind}:{event.record_id}")
+    yield ("action", event.action.value)
+    yield ("day", event.at.astimezone(dt.UTC).date().isoformat())
+    if event.actor is not None:
+        yield ("actor", event.actor)
+
+
+AUDIT_EVENTS: RecordType[AuditEvent] = RecordType(
+    kind="audit_event",
+    model=AuditEvent,
+    id_of=lambda event: event.id,
+    label="audit event",
+    index=_audit_index,
+    internal=True,
 )
 
 # -- rule sets --------------------------------------------------------------------
@@ -247,5 +450,14 @@ PLANS: RecordType[ReferralPlan] = RecordType(
     check=_check_plan,
 )
 
-REFERRAL_RECORD_TYPES: tuple[RecordType[Any], ...] = (CASES, RULE_SETS, PLANS)
-"""The referral package's record types (none refers to another record)."""
+REFERRAL_RECORD_TYPES: tuple[RecordType[Any], ...] = (
+    CASES,
+    RULE_SETS,
+    PLANS,
+    REFERRALS,
+    AUDIT_EVENTS,
+)
+"""The referral package's record types."""
+
+AUDITED_RECORD_TYPES: tuple[RecordType[Any], ...] = (CASES, REFERRALS)
+"""The record types whose every change writes an audit event."""

@@ -31,7 +31,9 @@ from saihan.directory.service import Service
 from saihan.directory.taxonomy import Need, NeedTaxonomy, default_taxonomy
 from saihan.directory.vocabulary import LegalSituation
 from saihan.errors import ConflictError, ErrorItem, NotFoundError, SaihanError, ValidationError
+from saihan.referral.audit import AuditEvent
 from saihan.referral.case import ConsultationCase
+from saihan.referral.lifecycle import Referral, ReferralStatus
 from saihan.referral.plan import ReferralPlan
 from saihan.referral.rules import RuleSet
 from saihan.serialization import converter, structure, unstructure
@@ -58,10 +60,13 @@ from saihan.storage.engine import (
 from saihan.storage.errors import StorageError
 from saihan.storage.records import RecordType, Reference
 from saihan.storage.referral_records import (
+    AUDIT_EVENTS,
     CASES,
     PLANS,
     REFERRAL_RECORD_TYPES,
+    REFERRALS,
     RULE_SETS,
+    audit_event_id,
     plan_record_id,
     received_cover,
     rule_set_record_id,
@@ -70,9 +75,11 @@ from saihan.storage.url import StoreURL
 
 __all__ = [
     "AgencyRepository",
+    "AuditLog",
     "CaseRepository",
     "ImportProgress",
     "PlanRepository",
+    "ReferralRepository",
     "Repository",
     "RuleSetRepository",
     "ServiceRepository",
@@ -141,6 +148,8 @@ class _CallbackFailed(Exception):
 class _Local(threading.local):
     def __init__(self) -> None:
         self.tx: EngineTransaction | None = None
+        self.actor: str | None = None
+        self.at: dt.datetime | None = None
 
 
 def _document(item: object, label: str, limit: int | None) -> str:
@@ -237,6 +246,10 @@ class Store:
         """Referral rule sets, one record per version (a stored version never changes)."""
         self.plans = PlanRepository(self, PLANS)
         """Referral plans, one per case and moment (append-only in spirit)."""
+        self.referrals = ReferralRepository(self, REFERRALS)
+        """Referrals of cases to services, each with its append-only history."""
+        self.audit = AuditLog(self)
+        """The audit trail of cases and referrals (read-only)."""
 
     # -- facts ------------------------------------------------------------------
     @property
@@ -272,6 +285,53 @@ class Store:
                 [ErrorItem("record_type", f"expected a RecordType, got {record_type!r}")]
             )
         return Repository(self, record_type)
+
+    # -- who is acting ----------------------------------------------------------
+    @contextlib.contextmanager
+    def acting_as(self, actor: str, *, at: dt.datetime | None = None) -> Iterator[Store]:
+        """Attribute the writes in the block to ``actor`` (an id) for the audit trail.
+
+        ``at`` is the time the audit events record (default: the clock, in UTC,
+        at each write); give it when replaying or testing.  Writes to cases and
+        referrals outside such a block are audited with no actor.  Blocks nest;
+        the innermost wins.  Per thread, like transactions.
+        """
+        actor = _check_id(actor, "actor")
+        if at is not None and (not isinstance(at, dt.datetime) or at.utcoffset() is None):
+            raise ValidationError([ErrorItem("at", "give a datetime with its UTC offset")])
+        saved = (self._local.actor, self._local.at)
+        self._local.actor, self._local.at = actor, at
+        try:
+            yield self
+        finally:
+            self._local.actor, self._local.at = saved
+
+    def _write_audit(
+        self,
+        tx: EngineTransaction,
+        record_type: RecordType[Any],
+        before: object | None,
+        after: object | None,
+        revision: int,
+    ) -> None:
+        """Write the audit event of a change in the change's own transaction."""
+        assert record_type.audit is not None
+        change = record_type.audit(before, after)
+        subject = after if after is not None else before
+        event = AuditEvent(
+            id=audit_event_id(revision, deleted=after is None),
+            at=self._local.at or dt.datetime.now(dt.UTC),
+            actor=self._local.actor,
+            record_kind=record_type.kind,
+            record_id=record_type.id_of(subject),
+            action=change.action,  # type: ignore[arg-type]  # AuditChange keeps it as str
+            version=None if after is None else revision,
+            changed=change.changed,
+            status_from=change.status_from,
+            status_to=change.status_to,
+        )
+        document = _document(event, AUDIT_EVENTS.label, None)
+        tx.write(AUDIT_EVENTS.kind, event.id, document, AUDIT_EVENTS.keys(event), previous=None)
 
     # -- transactions -----------------------------------------------------------
     @contextlib.contextmanager
@@ -478,7 +538,8 @@ class Store:
     # -- upkeep -----------------------------------------------------------------
     def integrity_check(self) -> list[str]:
         """Problems with the store: the backend's own check, then every record read
-        back and the directory validated as a whole.  Empty when sound."""
+        back (and the audit event of each case and referral version found), and
+        the directory validated as a whole.  Empty when sound."""
         self._check_open()
         problems = list(self._engine_call("integrity check", self._engine.integrity_check))
         if self._engine.schema_version() <= 0:
@@ -493,6 +554,13 @@ class Store:
                         continue
                     if record_type.id_of(item) != record.id:
                         problems.append(f"{record_type.label} {record.id!r} holds another id")
+                    if record_type.audit is not None and (
+                        tx.get(AUDIT_EVENTS.kind, audit_event_id(record.version)) is None
+                    ):
+                        problems.append(
+                            f"{record_type.label} {record.id!r} version {record.version} "
+                            "has no audit event"
+                        )
         if not problems:
             try:
                 self.load_directory()
@@ -718,6 +786,7 @@ class Repository(Generic[T]):
         writes whatever is there.
         """
         record_type = self._type
+        _refuse_internal(record_type)
         if not isinstance(item, record_type.model):
             raise ValidationError(
                 [
@@ -742,6 +811,9 @@ class Repository(Generic[T]):
             if problems:
                 raise ValidationError(problems)
             version = tx.write(record_type.kind, id, document, keys, previous=previous)
+            if record_type.audit is not None:
+                before = None if current is None else self._store._read(record_type, current)
+                self._store._write_audit(tx, record_type, before, item, version)
         return Versioned(item, version)
 
     def delete(self, id: str, *, expected_version: int | AnyVersion) -> None:
@@ -752,6 +824,7 @@ class Repository(Generic[T]):
         :class:`~saihan.errors.ConflictError` if it is at another version or
         other records still refer to it (a service to its agency).
         """
+        _refuse_internal(self._type)
         _check_id(id)
         _check_expected(expected_version, allow_none=False)
         label = self._type.label
@@ -770,7 +843,21 @@ class Repository(Generic[T]):
                 named = ", ".join(f"{kind} {ref!r}" for kind, ref in referrers[:5])
                 more = f" and {len(referrers) - 5} more" if len(referrers) > 5 else ""
                 raise ConflictError(f"{label} {id!r} is still referred to by {named}{more}")
-            tx.delete(self._type.kind, id, previous=current.version)
+            if self._type.audit is None:
+                tx.delete(self._type.kind, id, previous=current.version)
+                return
+            before = self._store._read(self._type, current)
+            # The deletion's event must sort after every earlier event: rewriting the
+            # record unchanged takes a fresh revision for it, then the record goes.
+            revision = tx.write(
+                self._type.kind,
+                id,
+                current.document,
+                self._type.keys(before),
+                previous=current.version,
+            )
+            tx.delete(self._type.kind, id, previous=revision)
+            self._store._write_audit(tx, self._type, before, None, revision)
 
     def _previous(
         self, id: str, current: StoredRecord | None, expected: ExpectedVersion
@@ -813,6 +900,14 @@ class Repository(Generic[T]):
                         ErrorItem(reference.path, f"no {label} {reference.id!r} in the store")
                     )
         return problems
+
+
+def _refuse_internal(record_type: RecordType[Any]) -> None:
+    if record_type.internal:
+        raise ConflictError(
+            f"{record_type.label}s are written by the store itself and cannot be written, "
+            "changed or deleted through a repository"
+        )
 
 
 class AgencyRepository(Repository[Agency]):
@@ -1078,6 +1173,92 @@ class PlanRepository(Repository[ReferralPlan]):
         """A case's most recent plan (latest ``at``), or None."""
         found = self.for_case(case_id)
         return found[-1] if found else None
+
+
+class ReferralRepository(Repository[Referral]):
+    """Referrals, with queries by case, status and service pushed down to the backend.
+
+    Writes are checked against the store (see
+    :mod:`saihan.storage.referral_records`): the history only grows, and every
+    status that hands the person's information on is covered by consent.
+    :mod:`saihan.referral.workflow` makes the changes with their audit actor.
+    """
+
+    def for_case(self, case_id: str) -> builtins.list[Versioned[Referral]]:
+        """A case's referrals, sorted by id."""
+        _check_id(case_id, "case_id")
+        return self.where("case", case_id)
+
+    def open(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> builtins.list[Versioned[Referral]]:
+        """Referrals not yet in an ended status, sorted by id."""
+        return self.where("open", "yes", after=after, limit=limit)
+
+    def by_status(self, status: ReferralStatus | str) -> builtins.list[Versioned[Referral]]:
+        """Referrals now in ``status``."""
+        try:
+            wanted = ReferralStatus(status)
+        except ValueError:
+            known = ", ".join(item.value for item in ReferralStatus)
+            raise ValidationError(
+                [ErrorItem("status", f"{status!r} is not one of {known}")]
+            ) from None
+        return self.where("status", wanted.value)
+
+    def for_service(self, service_id: str) -> builtins.list[Versioned[Referral]]:
+        """Referrals to one service."""
+        _check_id(service_id, "service_id")
+        return self.where("service", service_id)
+
+
+class AuditLog:
+    """The audit trail, read-only: events are written by the store with each change.
+
+    Events sort by id in the order their changes were committed.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._repository = Repository(store, AUDIT_EVENTS)
+
+    def __repr__(self) -> str:
+        return f"<AuditLog of {self._repository._store.url}>"
+
+    def list(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> builtins.list[AuditEvent]:
+        """Events in commit order: those after the id ``after``, at most ``limit``."""
+        return [item.value for item in self._repository.list(after=after, limit=limit)]
+
+    def get(self, id: str) -> AuditEvent:
+        return self._repository.get(id).value
+
+    def count(self) -> int:
+        return self._repository.count()
+
+    def for_record(self, kind: str, id: str) -> builtins.list[AuditEvent]:
+        """Every event of one record (``kind`` is ``case`` or ``referral``), in order."""
+        _check_id(kind, "kind")
+        _check_id(id)
+        return [item.value for item in self._repository.where("record", f"{kind}:{id}")]
+
+    def by_actor(self, actor: str) -> builtins.list[AuditEvent]:
+        """Every event of one actor, in order."""
+        _check_id(actor, "actor")
+        return [item.value for item in self._repository.where("actor", actor)]
+
+    def on_days(self, first: dt.date, last: dt.date) -> builtins.list[AuditEvent]:
+        """Events made on the UTC days ``first..last`` (inclusive), in order."""
+        first = _day(first, "first")
+        last = _day(last, "last")
+        if last < first:
+            return []
+        days = []
+        day = first
+        while day <= last:
+            days.append(day.isoformat())
+            day += dt.timedelta(days=1)
+        return [item.value for item in self._repository.where("day", days)]
 
 
 class SingletonRepository(Generic[T]):

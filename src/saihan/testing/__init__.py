@@ -8,7 +8,10 @@ package itself (as the entry point below does) needs nothing more.  See
 business calendars, :mod:`saihan.testing.calendar_strategies`; for referral
 (cases, consents, conditions, rules, plans), :mod:`saihan.testing.referral_strategies`,
 and the ready-made properties of plans to check your own rules with,
-:mod:`saihan.testing.referral_properties`.  The strategies are also registered
+:mod:`saihan.testing.referral_properties`; for referrals, their history, audit
+events and follow-up policies, :mod:`saihan.testing.lifecycle_strategies`, and
+the state machine that checks the referral lifecycle on your own store,
+:mod:`saihan.testing.lifecycle`.  The strategies are also registered
 for ``st.from_type`` (``st.from_type(ConsultationCase)``) through the
 ``hypothesis`` entry point.
 """
@@ -25,6 +28,15 @@ if TYPE_CHECKING:
         special_openings,
         wall_times,
         weekly_hours,
+    )
+    from saihan.testing.flow_strategies import flow_actions, flows
+    from saihan.testing.lifecycle import ReferralLifecycleMachine, lifecycle_machine
+    from saihan.testing.lifecycle_strategies import (
+        audit_events,
+        followup_policies,
+        followup_rules,
+        referral_events,
+        referrals,
     )
     from saihan.testing.referral_properties import (
         PROPERTIES,
@@ -86,6 +98,7 @@ __all__ = [
     "PREFECTURES",
     "PROPERTIES",
     "PropertyFailure",
+    "ReferralLifecycleMachine",
     "RuleSetProperties",
     "addresses",
     "age_ranges",
@@ -99,6 +112,7 @@ __all__ = [
     "assert_monotonic",
     "assert_no_unrequested_needs",
     "assert_service_area_respected",
+    "audit_events",
     "calendar_closures",
     "calendars",
     "cases",
@@ -112,9 +126,14 @@ __all__ = [
     "exclusions",
     "extension_needs",
     "facts",
+    "flow_actions",
+    "flows",
+    "followup_policies",
+    "followup_rules",
     "geo_points",
     "identifiers",
     "language_tags",
+    "lifecycle_machine",
     "localized_texts",
     "locations",
     "missing_requirements",
@@ -128,6 +147,8 @@ __all__ = [
     "raised_needs",
     "reasons",
     "recommendations",
+    "referral_events",
+    "referrals",
     "rule_sets",
     "rules",
     "service_areas",
@@ -142,7 +163,15 @@ __all__ = [
 ]
 
 
-_MODULES = ("strategies", "calendar_strategies", "referral_strategies", "referral_properties")
+_MODULES = (
+    "strategies",
+    "calendar_strategies",
+    "referral_strategies",
+    "referral_properties",
+    "flow_strategies",
+    "lifecycle_strategies",
+    "lifecycle",
+)
 
 
 def __getattr__(name: str) -> object:

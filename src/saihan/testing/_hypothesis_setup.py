@@ -36,6 +36,7 @@ def registrations() -> dict[type, Callable[[], Any]]:
     base = _Lazy("saihan.testing.strategies")
     calendar = _Lazy("saihan.testing.calendar_strategies")
     ref = _Lazy("saihan.testing.referral_strategies")
+    life = _Lazy("saihan.testing.lifecycle_strategies")
     return {
         directory.LocalizedText: base.localized_texts,
         directory.Address: base.addresses,
@@ -72,6 +73,12 @@ def registrations() -> dict[type, Callable[[], Any]]:
         referral.Fact: ref.facts,
         referral.Exclusion: ref.exclusions,
         referral.MissingRequirement: ref.missing_requirements,
+        referral.Flow: _Lazy("saihan.testing.flow_strategies").flows,
+        referral.Referral: life.referrals,
+        referral.ReferralEvent: life.referral_events,
+        referral.AuditEvent: life.audit_events,
+        referral.FollowUpPolicy: life.followup_policies,
+        referral.FollowUpRule: life.followup_rules,
     }
 
 

@@ -430,6 +430,7 @@ class _CaseParts:
     consulters: SearchStrategy[Audience]
     received_at: SearchStrategy[dt.datetime]
     id: SearchStrategy[str]
+    closed: bool | None = False
 
 
 _LANGUAGE_LISTS = st.just(("ja",)) | st.lists(
@@ -478,8 +479,20 @@ def _case(draw: DrawFn, parts: _CaseParts) -> ConsultationCase:
         consents=tuple(given_consents),
         municipality=municipality,
         worker=draw(_WORKERS),
+        closed_at=draw(_closing_times(received_at, parts.closed)),
         summary=draw(_SUMMARIES),
     )
+
+
+def _closing_times(
+    received_at: dt.datetime, closed: bool | None
+) -> SearchStrategy[dt.datetime | None]:
+    if closed is False:
+        return st.none()
+    times = st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=400)).map(
+        lambda delta: received_at + delta
+    )
+    return times if closed else st.none() | times
 
 
 def cases(
@@ -505,6 +518,7 @@ def cases(
     first: dt.date = PLAN_FIRST,
     last: dt.date = PLAN_LAST,
     id: str | None = None,
+    closed: bool | None = False,
 ) -> SearchStrategy[ConsultationCase]:
     """:class:`ConsultationCase` values that :func:`saihan.referral.match` accepts.
 
@@ -523,7 +537,8 @@ def cases(
     (by default Tokyo's 62) or none.  ``consulters`` limits who consulted.
     ``at`` fixes when the case was received; otherwise it is a moment
     between ``first`` and ``last`` (the plan's years by default) with a UTC
-    offset, usually +09:00.
+    offset, usually +09:00.  ``closed``: False (the default), open cases;
+    True, closed ones (``closed_at`` set); None, either.
     """
     if not 1 <= min_needs <= max_needs:
         raise ValueError("need 1 <= min_needs <= max_needs")
@@ -577,6 +592,7 @@ def cases(
             ),
             received_at=st.just(at) if at is not None else _received_times(first, last),
             id=st.just(id) if id is not None else identifiers(),
+            closed=closed,
         )
     )
 

@@ -79,10 +79,15 @@ from saihan.directory import (
 from saihan.directory.vocabulary import LegalSituation, PersonAttribute
 from saihan.errors import ConflictError, NotFoundError, SaihanError, ValidationError
 from saihan.referral import (
+    AuditAction,
+    AuditEvent,
     Consent,
     ConsultationCase,
     RaisedNeed,
+    Referral,
+    ReferralEvent,
     ReferralPlan,
+    ReferralStatus,
     RuleSet,
     Subject,
     Urgency,
@@ -98,7 +103,7 @@ from saihan.storage import (
     Store,
     Versioned,
 )
-from saihan.storage.referral_records import plan_record_id, rule_set_record_id
+from saihan.storage.referral_records import AUDIT_EVENTS, plan_record_id, rule_set_record_id
 
 __all__ = [
     "HOSTILE_STRINGS",
@@ -394,6 +399,58 @@ def _case(
     )
 
 
+_REASONS = {
+    ReferralStatus.REJECTED: "満員のため",
+    ReferralStatus.ON_HOLD: "入院中",
+    ReferralStatus.CANCELLED: "本人が辞退",
+    ReferralStatus.FAILED: "連絡がつかない",
+    ReferralStatus.ENTERED_IN_ERROR: "誤登録",
+}
+_PATHS = {
+    ReferralStatus.DRAFT: (),
+    ReferralStatus.REQUESTED: (ReferralStatus.REQUESTED,),
+    ReferralStatus.ACCEPTED: (ReferralStatus.REQUESTED, ReferralStatus.ACCEPTED),
+    ReferralStatus.CANCELLED: (ReferralStatus.CANCELLED,),
+}
+
+
+def _extend(referral: Referral, status: ReferralStatus, *, reason: str | None = None) -> Referral:
+    """``referral`` with one more transition, a day after its last event."""
+    last = referral.history[-1]
+    event = ReferralEvent(
+        at=last.at + dt.timedelta(days=1),
+        actor="worker-1",
+        status=status,
+        previous=last.status,
+        reason=reason or _REASONS.get(status),
+    )
+    return attrs.evolve(referral, history=(*referral.history, event))
+
+
+def _referral(
+    id: str, case: str, service: str, agency: str, kind: str, status: ReferralStatus
+) -> Referral:
+    """A referral made as a draft the day the suite's cases are received, then moved
+    day by day to ``status`` (draft, requested, accepted or cancelled)."""
+    made = Referral(
+        id=id,
+        case_id=case,
+        service_id=service,
+        agency_id=agency,
+        agency_kind=kind,
+        history=(
+            ReferralEvent(
+                at=dt.datetime(2024, 11, 5, 11, tzinfo=_TOKYO),
+                actor="worker-1",
+                status=ReferralStatus.DRAFT,
+            ),
+        ),
+    )
+    for step in _PATHS[status]:
+        made = _extend(made, step)
+    return made
+
+
 def _plan(case_id: str, at: dt.datetime, *, rules: RuleSet | None = None) -> ReferralPlan:
     rule_set = rules or default_rules()
     return ReferralPlan(
@@ -478,6 +535,9 @@ class StoreConformance:
     #: Runs of the state machine, and steps in each.
     stateful_examples: ClassVar[int] = 8
     stateful_steps: ClassVar[int] = 25
+    #: Runs of the referral lifecycle machine (:mod:`saihan.testing.lifecycle`), and steps.
+    lifecycle_examples: ClassVar[int] = 10
+    lifecycle_steps: ClassVar[int] = 25
     #: Services in the directory the killed-import test writes.
     crash_import_services: ClassVar[int] = 4000
     #: Increments each of the two concurrent writer processes applies.
@@ -1320,6 +1380,229 @@ class StoreConformance:
         with pytest.raises(RuntimeError):
             block()
         assert (store.cases.count(), store.rule_sets.count(), store.plans.count()) == (0, 0, 0)
+
+    # -- referrals and the audit trail ------------------------------------------
+    def test_referrals_are_stored_and_found_by_case_status_and_service(self, store: Store) -> None:
+        store.import_directory(small_directory())
+        store.cases.put(_case("case-1"))  # consents to "halfway" and welfare offices
+        store.cases.put(_case("case-2"))
+        made = [
+            _referral("case-1.halfway-stay.1", "case-1", "halfway-stay", "halfway",
+                      "rehabilitation_facility", ReferralStatus.REQUESTED),
+            _referral("case-1.welfare-assist.1", "case-1", "welfare-assist", "hachioji-welfare",
+                      "welfare_office", ReferralStatus.ACCEPTED),
+            _referral("case-2.hw-job.1", "case-2", "hw-job", "hw-shinjuku", "hello_work",
+                      ReferralStatus.CANCELLED),
+            _referral("case-2.halfway-stay.1", "case-2", "halfway-stay", "halfway",
+                      "rehabilitation_facility", ReferralStatus.DRAFT),
+        ]  # fmt: skip
+        stored = {referral.id: store.referrals.put(referral) for referral in made}
+        for referral in made:
+            assert store.referrals.get(referral.id) == stored[referral.id]
+            assert store.referrals.get(referral.id).value == referral
+        assert "case-1.hw-job.9" not in store.referrals
+
+        def ids(found: Sequence[Versioned[Referral]]) -> list[str]:
+            return [item.value.id for item in found]
+
+        assert ids(store.referrals.for_case("case-1")) == sorted(
+            ["case-1.halfway-stay.1", "case-1.welfare-assist.1"]
+        )
+        assert ids(store.referrals.open()) == sorted(
+            ["case-1.halfway-stay.1", "case-1.welfare-assist.1", "case-2.halfway-stay.1"]
+        )
+        assert ids(store.referrals.open(after="case-1.welfare-assist.1", limit=1)) == [
+            "case-2.halfway-stay.1"
+        ]
+        assert ids(store.referrals.by_status("requested")) == ["case-1.halfway-stay.1"]
+        assert ids(store.referrals.by_status(ReferralStatus.CANCELLED)) == ["case-2.hw-job.1"]
+        assert store.referrals.by_status("completed") == []
+        assert ids(store.referrals.for_service("halfway-stay")) == [
+            "case-1.halfway-stay.1",
+            "case-2.halfway-stay.1",
+        ]
+        with pytest.raises(ValidationError) as bad:
+            store.referrals.by_status("done")
+        assert bad.value.paths == ["status"]
+        # A status change moves it between the index entries.
+        first = stored["case-1.halfway-stay.1"]
+        moved = _extend(first.value, ReferralStatus.REJECTED, reason="no room")
+        second = store.referrals.put(moved, expected_version=first.version)
+        assert second.version > first.version
+        assert ids(store.referrals.by_status("rejected")) == ["case-1.halfway-stay.1"]
+        assert "case-1.halfway-stay.1" not in ids(store.referrals.open())
+        with pytest.raises(ConflictError, match="version"):
+            store.referrals.put(moved, expected_version=first.version)
+        with pytest.raises(ConflictError):  # a case with referrals cannot be deleted
+            store.cases.delete("case-2", expected_version=ANY_VERSION)
+        assert store.info().counts["referral"] == 4
+        assert store.integrity_check() == []
+
+    def test_referral_histories_are_append_only_and_need_consent(self, store: Store) -> None:
+        store.import_directory(small_directory())
+        case = store.cases.put(_case("case-1")).value
+        base = _referral("case-1.halfway-stay.1", "case-1", "halfway-stay", "halfway",
+                         "rehabilitation_facility", ReferralStatus.ACCEPTED)  # fmt: skip
+        stored = store.referrals.put(base)
+        changed_event = attrs.evolve(base.history[1], actor="someone-else")
+        rewritten = attrs.evolve(base, history=(base.history[0], changed_event, *base.history[2:]))
+        dropped = attrs.evolve(base, history=base.history[:1])
+        moved_case = attrs.evolve(_extend(base, ReferralStatus.IN_PROGRESS), case_id="case-2")
+        store.cases.put(_case("case-2"))
+        for bad, path in ((rewritten, "history"), (dropped, "history"), (moved_case, "case_id")):
+            with pytest.raises(ValidationError) as caught:
+                store.referrals.put(bad, expected_version=stored.version)
+            assert path in caught.value.paths, caught.value.paths
+        assert store.referrals.get(base.id) == stored
+        # Entering a status that hands the information on needs a consent on its day.
+        stranger = _referral("case-1.hw-job.1", "case-1", "hw-job", "hw-shinjuku", "hello_work",
+                             ReferralStatus.REQUESTED)  # fmt: skip
+        with pytest.raises(ValidationError) as caught:
+            store.referrals.put(stranger)
+        assert caught.value.paths == ["history[1].status"]
+        assert _SECRET not in str(caught.value)
+        draft = store.referrals.put(attrs.evolve(stranger, history=stranger.history[:1]))
+        # The case cannot lose the consent an open referral relies on ...
+        with pytest.raises(ValidationError) as lost:
+            store.cases.put(attrs.evolve(case, consents=()), expected_version=ANY_VERSION)
+        assert lost.value.paths == ["consents"]
+        # ... nor be closed while a referral is open; a closed case takes no new referral.
+        closing = attrs.evolve(case, closed_at=case.received_at + dt.timedelta(days=30))
+        with pytest.raises(ValidationError) as still_open:
+            store.cases.put(closing, expected_version=ANY_VERSION)
+        assert still_open.value.paths == ["closed_at"]
+        for item in (stored, draft):
+            ended = _extend(item.value, ReferralStatus.CANCELLED, reason="not needed")
+            store.referrals.put(ended, expected_version=item.version)
+        store.cases.put(closing, expected_version=ANY_VERSION)
+        late = _referral("case-1.debt.1", "case-1", "debt", "hw-shinjuku", "hello_work",
+                         ReferralStatus.DRAFT)  # fmt: skip
+        with pytest.raises(ValidationError) as closed:
+            store.referrals.put(late)
+        assert closed.value.paths == ["case_id"]
+        assert store.integrity_check() == []
+
+    def test_audit_events_are_written_with_every_change(self, store: Store) -> None:
+        from saihan.serialization import to_json
+
+        store.import_directory(small_directory())
+        at = dt.datetime(2024, 11, 5, 10, 30, tzinfo=_TOKYO)
+        assert store.audit.count() == 0
+        with store.acting_as("worker-1", at=at):
+            case = store.cases.put(_case("case-1"))
+            referral = store.referrals.put(
+                _referral("case-1.halfway-stay.1", "case-1", "halfway-stay", "halfway",
+                          "rehabilitation_facility", ReferralStatus.DRAFT)
+            )  # fmt: skip
+        later = at + dt.timedelta(days=1)
+        with store.acting_as("worker-2", at=later):
+            moved = store.referrals.put(
+                _extend(referral.value, ReferralStatus.REQUESTED), expected_version=referral.version
+            )
+            edited = store.cases.put(
+                attrs.evolve(case.value, summary=_SECRET + " (2)", worker="worker-2"),
+                expected_version=case.version,
+            )
+        store.referrals.delete(moved.value.id, expected_version=moved.version)  # no actor
+        events = store.audit.list()
+        assert [(e.record_kind, e.record_id, e.action) for e in events] == [
+            ("case", "case-1", AuditAction.CREATED),
+            ("referral", "case-1.halfway-stay.1", AuditAction.CREATED),
+            ("referral", "case-1.halfway-stay.1", AuditAction.STATUS_CHANGED),
+            ("case", "case-1", AuditAction.UPDATED),
+            ("referral", "case-1.halfway-stay.1", AuditAction.DELETED),
+        ]
+        assert [e.actor for e in events] == ["worker-1", "worker-1", "worker-2", "worker-2", None]
+        assert [e.at for e in events[:4]] == [at, at, later, later]
+        assert [e.version for e in events] == [
+            case.version,
+            referral.version,
+            moved.version,
+            edited.version,
+            None,
+        ]
+        assert (events[2].status_from, events[2].status_to) == ("draft", "requested")
+        assert events[2].changed == ("history[1]",)
+        assert set(events[3].changed) == {"summary", "worker"}
+        assert events[4].status_from == "requested"
+        assert store.audit.count() == 5
+        assert store.audit.get(events[0].id) == events[0]
+        assert store.audit.for_record("case", "case-1") == [events[0], events[3]]
+        assert store.audit.by_actor("worker-2") == events[2:4]
+        assert store.audit.on_days(at.date(), at.date()) == events[:2]
+        assert store.audit.list(after=events[1].id, limit=2) == events[2:4]
+        for event in events:
+            document = to_json(event)
+            assert _SECRET not in document
+            assert "山田" not in document
+        assert store.integrity_check() == []
+
+    def test_audit_events_roll_back_with_their_transaction(self, store: Store) -> None:
+        store.import_directory(small_directory())
+
+        def block() -> None:
+            with store.transaction(), store.acting_as("worker-1"):
+                store.cases.put(_case("case-1"))
+                store.referrals.put(
+                    _referral("case-1.halfway-stay.1", "case-1", "halfway-stay", "halfway",
+                              "rehabilitation_facility", ReferralStatus.REQUESTED)
+                )  # fmt: skip
+                raise RuntimeError("undo")
+
+        with pytest.raises(RuntimeError):
+            block()
+        assert (store.cases.count(), store.referrals.count(), store.audit.count()) == (0, 0, 0)
+        with store.transaction():
+            store.cases.put(_case("case-1"))
+            with contextlib.suppress(RuntimeError), store.transaction():
+                store.cases.put(_case("case-2"))
+                raise RuntimeError("undo the inner block only")
+        assert [event.record_id for event in store.audit.list()] == ["case-1"]
+        with pytest.raises(ConflictError):  # a failed write writes no event either
+            store.cases.put(_case("case-1"))
+        with pytest.raises(ValidationError):
+            store.referrals.put(
+                _referral("case-1.hw-job.1", "case-1", "hw-job", "hw-shinjuku", "hello_work",
+                          ReferralStatus.REQUESTED)
+            )  # fmt: skip
+        assert store.audit.count() == 1
+        assert store.integrity_check() == []
+
+    def test_audit_events_cannot_be_written_through_a_repository(self, store: Store) -> None:
+        store.cases.put(_case("case-1"))
+        event = store.audit.list()[0]
+        repository = store.repository(AUDIT_EVENTS)
+        forged = attrs.evolve(event, id="e999999999999999", actor="intruder")
+        with pytest.raises(ConflictError):
+            repository.put(forged)
+        with pytest.raises(ConflictError):
+            repository.put(attrs.evolve(event, actor="intruder"), expected_version=ANY_VERSION)
+        with pytest.raises(ConflictError):
+            repository.delete(event.id, expected_version=ANY_VERSION)
+        with pytest.raises(ConflictError), store.transaction():
+            repository.put(forged)
+        assert not hasattr(store.audit, "put")
+        assert not hasattr(store.audit, "delete")
+        assert store.audit.list() == [event]
+        assert repository.get(event.id).value == event  # reading is fine
+        assert isinstance(event, AuditEvent)
+
+    def test_the_referral_lifecycle_holds_on_this_backend(self, store_url: str) -> None:
+        from saihan.testing.lifecycle import lifecycle_machine
+
+        run_state_machine_as_test(
+            lifecycle_machine(lambda: storage.open(store_url)),
+            settings=settings(
+                max_examples=self.lifecycle_examples,
+                stateful_step_count=self.lifecycle_steps,
+                deadline=None,
+                suppress_health_check=[
+                    HealthCheck.too_slow,
+                    HealthCheck.filter_too_much,
+                    HealthCheck.data_too_large,
+                ],
+            ),
+        )
 
     # -- the state machine ------------------------------------------------------
     def test_random_operations_behave_as_on_the_memory_backend(self, store_url: str) -> None:

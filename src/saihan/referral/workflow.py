@@ -1,0 +1,347 @@
+"""Working a case in a store: referrals, consent, follow-ups and closing, audited.
+
+Each function here is one unit of work: it runs in one store transaction
+(inside the caller's, if there is one) and attributes its writes to
+``actor`` in the audit trail, at ``at`` (default: now, in UTC).  Either all
+of it is written, with its audit events, or nothing is.
+
+>>> with saihan.storage.open("sqlite:///cases.db") as store:        # doctest: +SKIP
+...     referral = create_referral(store, "case-1", "hachioji-welfare-consultation",
+...                                actor="worker-7", request=True)
+...     transition_referral(store, referral.id, "accepted", actor="worker-7")
+
+See ``docs/referral-lifecycle.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import TYPE_CHECKING
+
+import attrs
+
+from saihan._validation import _ID_RE
+from saihan.errors import ConflictError, ErrorItem, NotFoundError, ValidationError
+from saihan.referral.case import Consent, ConsultationCase
+from saihan.referral.lifecycle import (
+    Referral,
+    ReferralStatus,
+    _status,
+    new_referral,
+    record_followup,
+    transition,
+)
+
+if TYPE_CHECKING:
+    from saihan.storage.store import Store
+
+__all__ = [
+    "CONSENT_WITHDRAWN_REASON",
+    "close_case",
+    "create_referral",
+    "follow_up",
+    "give_consent",
+    "open_case",
+    "referral_id_for",
+    "reopen_case",
+    "transition_referral",
+    "update_case",
+    "withdraw_consent",
+]
+
+CONSENT_WITHDRAWN_REASON = "consent withdrawn"
+"""The reason recorded on referrals cancelled because consent was withdrawn."""
+
+
+def _now(at: dt.datetime | None) -> dt.datetime:
+    if at is None:
+        return dt.datetime.now(dt.UTC)
+    if not isinstance(at, dt.datetime) or at.utcoffset() is None:
+        raise ValidationError([ErrorItem("at", "give a datetime with its UTC offset")])
+    return at
+
+
+def _check_store(store: object) -> Store:
+    from saihan.storage.store import Store
+
+    if not isinstance(store, Store):
+        raise ValidationError([ErrorItem("store", f"expected a Store, got {type(store).__name__}")])
+    return store
+
+
+def referral_id_for(case_id: str, service_id: str, taken: set[str] | frozenset[str]) -> str:
+    """A new referral id ``<case>.<service>.<n>``, the first ``n`` not in ``taken``
+    (cut and hashed to fit 128 characters when the ids are long)."""
+    base = f"{case_id}.{service_id}"
+    if len(base) > 110:
+        digest = hashlib.sha256(base.encode("utf-8")).hexdigest()[:10]
+        base = f"{base[:99].rstrip('.-_')}.{digest}"
+    n = 1
+    while f"{base}.{n}" in taken:
+        n += 1
+    return f"{base}.{n}"
+
+
+def open_case(
+    store: Store, case: ConsultationCase, *, actor: str, at: dt.datetime | None = None
+) -> ConsultationCase:
+    """Store a new case (audited ``created``); ConflictError if its id is taken."""
+    store = _check_store(store)
+    when = _now(at)
+    if not isinstance(case, ConsultationCase):
+        raise ValidationError([ErrorItem("case", "expected a ConsultationCase")])
+    with store.acting_as(actor, at=when):
+        return store.cases.put(case).value
+
+
+def update_case(
+    store: Store,
+    case: ConsultationCase,
+    *,
+    actor: str,
+    expected_version: int,
+    at: dt.datetime | None = None,
+) -> ConsultationCase:
+    """Store a changed case over the version read (audited with the paths changed).
+
+    Consent withdrawals that leave open referrals uncovered are refused here:
+    use :func:`withdraw_consent`.
+    """
+    store = _check_store(store)
+    when = _now(at)
+    with store.acting_as(actor, at=when):
+        return store.cases.put(case, expected_version=expected_version).value
+
+
+def give_consent(
+    store: Store, case_id: str, consent: Consent, *, actor: str, at: dt.datetime | None = None
+) -> ConsultationCase:
+    """Add ``consent`` to the case (audited ``consent-given``)."""
+    store = _check_store(store)
+    when = _now(at)
+    if not isinstance(consent, Consent):
+        raise ValidationError([ErrorItem("consent", "expected a Consent")])
+    with store.transaction(), store.acting_as(actor, at=when):
+        stored = store.cases.get(case_id)
+        changed = attrs.evolve(stored.value, consents=(*stored.value.consents, consent))
+        return store.cases.put(changed, expected_version=stored.version).value
+
+
+def withdraw_consent(
+    store: Store,
+    case_id: str,
+    index: int,
+    *,
+    actor: str,
+    on: dt.date | None = None,
+    at: dt.datetime | None = None,
+) -> list[Referral]:
+    """Withdraw the case's consent number ``index`` from the day ``on`` (default:
+    ``at``'s day in the case's UTC offset), and cancel every open referral that then has no consent.
+
+    A referral that holds the person's information (requested, accepted, in
+    progress, on hold) is cancelled too when the withdrawal takes away cover it
+    had on a later day (another consent covering it today but ending sooner
+    does not keep it: the store refuses to leave it uncovered then).
+    Cancelled referrals get the reason :data:`CONSENT_WITHDRAWN_REASON`.
+    Returns them.  Raises ValidationError (``index``, ``on``) for a consent
+    that is not there, already withdrawn, or a day before it was given.
+    """
+    from saihan.storage.referral_records import _lost_coverage
+
+    store = _check_store(store)
+    when = _now(at)
+    if on is not None and (isinstance(on, dt.datetime) or not isinstance(on, dt.date)):
+        raise ValidationError([ErrorItem("on", "expected a date")])
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise ValidationError([ErrorItem("index", "expected the position of a consent")])
+    with store.transaction(), store.acting_as(actor, at=when):
+        stored = store.cases.get(case_id)
+        case = stored.value
+        today = case.local_day(when)
+        day = today if on is None else on
+        if not 0 <= index < len(case.consents):
+            raise ValidationError(
+                [ErrorItem("index", f"case {case_id!r} has {len(case.consents)} consents")]
+            )
+        consent = case.consents[index]
+        if consent.withdrawn_on is not None:
+            raise ValidationError(
+                [ErrorItem("index", f"consent {index} was withdrawn on {consent.withdrawn_on}")]
+            )
+        if day < consent.given_on:
+            raise ValidationError(
+                [ErrorItem("on", f"is before the consent was given ({consent.given_on})")]
+            )
+        consents = list(case.consents)
+        consents[index] = attrs.evolve(consent, withdrawn_on=day)
+        changed = attrs.evolve(case, consents=tuple(consents))
+        cancelled = []
+        for item in store.referrals.for_case(case_id):
+            referral = item.value
+            if referral.ended:
+                continue
+            agency, kind = referral.agency_id, referral.agency_kind
+            if agency not in consent.agency_ids and kind not in consent.agency_kinds:
+                continue  # the withdrawn consent never covered it
+            covered = changed.consent_for(agency, kind, max(day, today)) is not None
+            if covered and not (
+                referral.status.needs_consent and _lost_coverage(case, changed, referral)
+            ):
+                continue  # another consent still covers it, as long as this one did
+            done = transition(
+                referral,
+                ReferralStatus.CANCELLED,
+                actor=actor,
+                at=max(when, referral.updated_at),
+                reason=CONSENT_WITHDRAWN_REASON,
+            )
+            cancelled.append(store.referrals.put(done, expected_version=item.version).value)
+        store.cases.put(changed, expected_version=stored.version)
+    return cancelled
+
+
+def create_referral(
+    store: Store,
+    case_id: str,
+    service_id: str,
+    *,
+    actor: str,
+    at: dt.datetime | None = None,
+    request: bool = False,
+    need: str | None = None,
+    referred_by: str | None = None,
+    plan_id: str | None = None,
+    id: str | None = None,
+) -> Referral:
+    """Make a referral of a stored case to a stored service (a draft, or
+    ``requested`` at once with ``request=True``).
+
+    The service's agency and its kind are read from the store; requesting
+    needs a consent covering that agency on ``at``'s day
+    (:class:`~saihan.errors.ConsentError`).  ``id`` defaults to
+    :func:`referral_id_for`.  ``referred_by`` names the referring service,
+    whose business calendar counts follow-up days.
+    """
+    store = _check_store(store)
+    when = _now(at)
+    with store.transaction(), store.acting_as(actor, at=when):
+        case = store.cases.get(case_id).value
+        try:
+            service = store.services.get(service_id).value
+        except NotFoundError:
+            raise NotFoundError(f"no service has id {service_id!r} in the store") from None
+        agency = store.agencies.get(service.agency_id).value
+        if referred_by is not None and referred_by not in store.services:
+            raise ValidationError(
+                [ErrorItem("referred_by", f"no service {referred_by!r} in the store")]
+            )
+        if id is None:
+            taken = {item.value.id for item in store.referrals.for_case(case_id)}
+            id = referral_id_for(case_id, service_id, taken)
+        elif not isinstance(id, str) or not _ID_RE.match(id):
+            raise ValidationError([ErrorItem("id", "not a valid referral id")])
+        referral = new_referral(
+            id,
+            case,
+            service_id=service.id,
+            agency_id=agency.id,
+            agency_kind=agency.kind,
+            actor=actor,
+            at=when,
+            status=ReferralStatus.REQUESTED if request else ReferralStatus.DRAFT,
+            need=need,
+            referred_by=referred_by,
+            plan_id=plan_id,
+        )
+        return store.referrals.put(referral).value
+
+
+def transition_referral(
+    store: Store,
+    referral_id: str,
+    to: ReferralStatus | str,
+    *,
+    actor: str,
+    at: dt.datetime | None = None,
+    reason: str | None = None,
+    outcome: str | None = None,
+    expected_version: int | None = None,
+) -> Referral:
+    """Move a stored referral to status ``to`` (see :func:`~saihan.referral.lifecycle.transition`).
+
+    ``expected_version``, when given, must be the version read (else
+    ConflictError: someone else changed it).  Entering a status that hands
+    the person's information on checks the case's consent.
+    """
+    store = _check_store(store)
+    when = _now(at)
+    to = _status(to, "to")
+    with store.transaction(), store.acting_as(actor, at=when):
+        stored = store.referrals.get(referral_id)
+        if expected_version is not None and stored.version != expected_version:
+            raise ConflictError(
+                f"referral {referral_id!r} is at version {stored.version}, not "
+                f"{expected_version}: someone else changed it; reload it"
+            )
+        case = store.cases.get(stored.value.case_id).value
+        moved = transition(
+            stored.value, to, actor=actor, at=when, reason=reason, outcome=outcome, case=case
+        )
+        return store.referrals.put(moved, expected_version=stored.version).value
+
+
+def follow_up(
+    store: Store,
+    referral_id: str,
+    *,
+    actor: str,
+    at: dt.datetime | None = None,
+    outcome: str | None = None,
+) -> Referral:
+    """Record that someone followed a referral up: its status stays, and its
+    follow-up clock starts again (see :mod:`saihan.referral.followup`)."""
+    store = _check_store(store)
+    when = _now(at)
+    with store.transaction(), store.acting_as(actor, at=when):
+        stored = store.referrals.get(referral_id)
+        done = record_followup(stored.value, actor=actor, at=when, outcome=outcome)
+        return store.referrals.put(done, expected_version=stored.version).value
+
+
+def close_case(
+    store: Store, case_id: str, *, actor: str, at: dt.datetime | None = None
+) -> ConsultationCase:
+    """Close a case (audited ``closed``).  ConflictError, naming them, while any of
+    its referrals is open; closing a closed case is an error too."""
+    store = _check_store(store)
+    when = _now(at)
+    with store.transaction(), store.acting_as(actor, at=when):
+        stored = store.cases.get(case_id)
+        if stored.value.closed_at is not None:
+            raise ConflictError(f"case {case_id!r} was closed at {stored.value.closed_at}")
+        still_open = [
+            item.value for item in store.referrals.for_case(case_id) if not item.value.ended
+        ]
+        if still_open:
+            named = ", ".join(f"{r.id!r} ({r.status})" for r in still_open[:10])
+            raise ConflictError(
+                f"case {case_id!r} cannot be closed while referrals are open: {named}"
+            )
+        closed = attrs.evolve(stored.value, closed_at=when)
+        return store.cases.put(closed, expected_version=stored.version).value
+
+
+def reopen_case(
+    store: Store, case_id: str, *, actor: str, at: dt.datetime | None = None
+) -> ConsultationCase:
+    """Open a closed case again (audited ``reopened``)."""
+    store = _check_store(store)
+    when = _now(at)
+    with store.transaction(), store.acting_as(actor, at=when):
+        stored = store.cases.get(case_id)
+        if stored.value.closed_at is None:
+            raise ConflictError(f"case {case_id!r} is not closed")
+        opened = attrs.evolve(stored.value, closed_at=None)
+        return store.cases.put(opened, expected_version=stored.version).value
