@@ -86,3 +86,29 @@ def test_refer_a_case_example_runs() -> None:
     )
     assert failed.returncode == 1
     assert "cannot read" in failed.stderr
+
+
+def test_follow_up_referrals_example_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "follow_up_referrals.py"), "2024-12-20T09:00+09:00"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("follow-ups due at 2024-12-20T09:00:00+09:00: ")
+    assert "worker-7: " in result.stdout
+    assert "worker-12: " in result.stdout
+    assert (
+        "  example-elderly-man-hachioji.tokyo-community-settlement-coordination.1 [accepted] "
+        "due 2024-12-04, 12 business days overdue"
+    ) in lines
+    assert "summary" not in result.stdout
+    naive = subprocess.run(
+        [sys.executable, str(EXAMPLES / "follow_up_referrals.py"), "2024-12-20T09:00"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert naive.returncode == 1
+    assert "no UTC offset" in naive.stderr

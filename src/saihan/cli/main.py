@@ -15,7 +15,9 @@ from saihan._version import __version__
 from saihan.cli import (
     calendar_commands,
     directory_commands,
+    flow_commands,
     interop_commands,
+    lifecycle_commands,
     referral_commands,
     schema_command,
     store_commands,
@@ -36,9 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     directory_commands.register(commands)
     calendar_commands.register(commands)
     referral_commands.register(commands)
+    flow_commands.register(commands)
     schema_command.register(commands)
     store_commands.register(commands)
     interop_commands.register(commands)
+    lifecycle_commands.register(commands)
     return parser
 
 

@@ -1,0 +1,657 @@
+"""``saihan case``, ``saihan referral``, ``saihan followups`` and ``saihan audit``:
+working cases and referrals in a store from the shell.
+
+Every command takes ``--store URL`` (``--url`` too; default: ``$SAIHAN_STORE_URL``,
+else the embedded SQLite file, as for ``saihan store``) and opens an existing store
+only: make it with ``saihan store init`` or ``saihan store import``.  Commands that
+change something take ``--actor ID`` (who, for the audit trail) and ``--at T`` (an
+ISO 8601 date-time *with* its UTC offset; default: now).  Each is one audited
+transaction of :mod:`saihan.referral.workflow`.
+
+Case documents are special care-required personal information: nothing here prints
+a case's summary, names, notes or consents, and a referral's reasons and outcomes
+(the worker's own words) are shown only with ``referral show --show-sensitive``.
+See ``docs/referral-lifecycle.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from saihan import storage
+from saihan.cli.common import EXIT_OK
+from saihan.cli.table import render_table
+from saihan.directory.municipalities import find_municipality
+from saihan.errors import ValidationError
+from saihan.referral import workflow
+from saihan.referral.audit import AuditEvent
+from saihan.referral.case import Consent
+from saihan.referral.followup import FollowUp, due_followups
+from saihan.referral.io import load_case
+from saihan.referral.lifecycle import Referral, ReferralStatus
+from saihan.serialization import from_json, unstructure
+from saihan.storage import Store, Versioned
+
+__all__ = ["parse_at", "register"]
+
+ID_WIDTH = 140  # table columns wide enough for whole ids (up to 128 characters): never cut
+STATUSES = tuple(status.value for status in ReferralStatus)
+FOLLOWUP_FIELDS = (
+    "referral_id",
+    "case_id",
+    "service_id",
+    "status",
+    "reason",
+    "since",
+    "due_on",
+    "overdue_days",
+    "worker",
+    "municipality",
+    "description_ja",
+    "description_en",
+)
+
+
+# -- shared options and parsing ---------------------------------------------------------
+
+
+def _add_store(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        "--url",
+        dest="store",
+        metavar="URL",
+        help="store URL, e.g. sqlite:///saihan.db (default: $SAIHAN_STORE_URL, "
+        "else the embedded store)",
+    )
+
+
+def _add_actor(parser: argparse.ArgumentParser) -> None:
+    _add_store(parser)
+    parser.add_argument("--actor", required=True, metavar="ID", help="who does it (audit trail)")
+    parser.add_argument(
+        "--at",
+        metavar="T",
+        help="when, ISO 8601 with its UTC offset, e.g. 2024-11-05T10:30+09:00 (default: now)",
+    )
+
+
+def parse_at(text: str | None, path: str = "at") -> dt.datetime | None:
+    """``--at``: an ISO 8601 date-time with its UTC offset (None when not given).
+
+    A time without an offset is refused: an audit trail and a follow-up due day
+    must not depend on the zone of the machine that ran the command.
+    """
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"{text!r} is not an ISO 8601 date-time like 2024-11-05T10:30+09:00", path=path
+        ) from None
+    if moment.utcoffset() is None:
+        raise ValidationError(
+            f"{text!r} has no UTC offset: give one, e.g. 2024-11-05T10:30+09:00 for Tokyo",
+            path=path,
+        )
+    return moment
+
+
+def _parse_day(text: str | None, path: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{text!r} is not a date like 2024-11-05", path=path) from None
+
+
+@contextmanager
+def _opened(args: argparse.Namespace) -> Iterator[Store]:
+    """The store of ``--store``; it must exist already (no store is made by mistake)."""
+    with storage.open(args.store, create=False) as store:
+        yield store
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return "-" if moment is None else moment.isoformat(timespec="minutes")
+
+
+def _place(code: str | None) -> str:
+    if code is None:
+        return "-"
+    found = find_municipality(code)
+    return f"{code} {found[0].name_ja}" if len(found) == 1 else code
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _write_json(data: Any, out: TextIO) -> None:
+    out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+# -- registration -----------------------------------------------------------------------
+
+
+def register(commands: Any) -> None:
+    """Add ``case``, ``referral``, ``followups`` and ``audit`` to the top-level subparsers."""
+    _register_case(commands)
+    _register_referral(commands)
+
+    followups = commands.add_parser(
+        "followups", help="referrals due for follow-up, most overdue first"
+    )
+    _add_store(followups)
+    followups.add_argument("--at", metavar="T", help="the moment asked about (default: now)")
+    followups.add_argument("--municipality", help="cases handled there (code or name)")
+    followups.add_argument("--worker", metavar="ID", help="cases of this worker")
+    followups.add_argument("--overdue", action="store_true", help="only those past their due day")
+    followups.add_argument(
+        "--by", choices=("worker", "municipality"), help="group them by worker or municipality"
+    )
+    followups.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    followups.add_argument("--lang", choices=("ja", "en"), default="ja")
+    followups.set_defaults(handler=_followups)
+
+    audit = commands.add_parser(
+        "audit", help="the audit trail of cases and referrals (field paths, never values)"
+    )
+    _add_store(audit)
+    audit.add_argument("--record", metavar="KIND:ID", help="one record: case:ID or referral:ID")
+    audit.add_argument("--actor", metavar="ID", help="one actor's changes")
+    audit.add_argument("--from", dest="first", metavar="DATE", help="first UTC day")
+    audit.add_argument("--to", dest="last", metavar="DATE", help="last UTC day")
+    audit.add_argument("--format", choices=("text", "json"), default="text")
+    audit.set_defaults(handler=_audit)
+
+
+def _register_case(commands: Any) -> None:
+    group = commands.add_parser("case", help="open, close and record consent on stored cases")
+    group.set_defaults(group_parser=group)
+    sub = group.add_subparsers(dest="action", metavar="ACTION")
+
+    opened = sub.add_parser("open", help="store a new case from a case document (audited)")
+    opened.add_argument("case_file", type=Path, metavar="CASE.json")
+    _add_actor(opened)
+    opened.set_defaults(handler=_case_open)
+
+    close = sub.add_parser("close", help="close a case whose referrals have all ended")
+    close.add_argument("case_id", metavar="CASE_ID")
+    _add_actor(close)
+    close.set_defaults(handler=_case_close)
+
+    reopen = sub.add_parser("reopen", help="open a closed case again")
+    reopen.add_argument("case_id", metavar="CASE_ID")
+    _add_actor(reopen)
+    reopen.set_defaults(handler=_case_reopen)
+
+    consent = sub.add_parser(
+        "consent", help="record a consent, or withdraw one (cancelling the referrals it covered)"
+    )
+    consent.add_argument("case_id", metavar="CASE_ID")
+    which = consent.add_mutually_exclusive_group(required=True)
+    which.add_argument("--give", type=Path, metavar="CONSENT.json", help="a consent document")
+    which.add_argument(
+        "--withdraw", type=int, metavar="INDEX", help="the position of the consent (from 0)"
+    )
+    consent.add_argument("--on", metavar="DATE", help="withdrawn from this day (default: --at's)")
+    _add_actor(consent)
+    consent.set_defaults(handler=_case_consent)
+
+
+def _register_referral(commands: Any) -> None:
+    group = commands.add_parser("referral", help="make, move, follow up and show referrals")
+    group.set_defaults(group_parser=group)
+    sub = group.add_subparsers(dest="action", metavar="ACTION")
+
+    create = sub.add_parser("create", help="refer a stored case to a stored service")
+    create.add_argument("case_id", metavar="CASE_ID")
+    create.add_argument("service_id", metavar="SERVICE_ID")
+    create.add_argument(
+        "--request", action="store_true", help="send it at once (requested; needs consent)"
+    )
+    create.add_argument("--need", metavar="CODE", help="the need it is for")
+    create.add_argument(
+        "--referred-by", metavar="SERVICE", help="the referring service (its days count)"
+    )
+    create.add_argument("--plan", metavar="PLAN_ID", help="the stored plan it came from")
+    create.add_argument("--id", metavar="ID", help="the referral id (default: CASE.SERVICE.N)")
+    _add_actor(create)
+    create.set_defaults(handler=_referral_create)
+
+    move = sub.add_parser("transition", help="move a referral to another status")
+    move.add_argument("referral_id", metavar="REFERRAL_ID")
+    move.add_argument("status", choices=STATUSES, metavar="STATUS", help=", ".join(STATUSES))
+    move.add_argument("--reason", metavar="TEXT", help="why (needed for rejected, on-hold ...)")
+    move.add_argument("--outcome", metavar="TEXT", help="what came of it")
+    move.add_argument(
+        "--expected-version",
+        type=int,
+        metavar="N",
+        help="refuse if the referral is no longer at this version",
+    )
+    _add_actor(move)
+    move.set_defaults(handler=_referral_transition)
+
+    follow = sub.add_parser("follow-up", help="record a follow-up: the status stays")
+    follow.add_argument("referral_id", metavar="REFERRAL_ID")
+    follow.add_argument("--outcome", metavar="TEXT", help="what the follow-up found")
+    _add_actor(follow)
+    follow.set_defaults(handler=_referral_follow_up)
+
+    show = sub.add_parser("show", help="a referral and its history")
+    show.add_argument("referral_id", metavar="REFERRAL_ID")
+    _add_store(show)
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    show.add_argument(
+        "--show-sensitive",
+        action="store_true",
+        help="also print reasons and outcomes (the worker's words about the person)",
+    )
+    show.set_defaults(handler=_referral_show)
+
+    listing = sub.add_parser("list", help="stored referrals: id, case, service, status")
+    _add_store(listing)
+    listing.add_argument("--case", metavar="ID", help="one case's referrals")
+    listing.add_argument("--service", metavar="ID", help="referrals to one service")
+    listing.add_argument("--status", choices=STATUSES, metavar="STATUS", help="now in this status")
+    listing.add_argument("--open", action="store_true", help="only those not yet ended")
+    listing.set_defaults(handler=_referral_list)
+
+
+# -- cases ------------------------------------------------------------------------------
+
+
+def _case_open(args: argparse.Namespace, out: TextIO) -> int:
+    case = load_case(args.case_file)
+    at = parse_at(args.at)
+    with _opened(args) as store:
+        workflow.open_case(store, case, actor=args.actor, at=at)
+        version = store.cases.get(case.id).version
+    print(f"opened case {case.id} (version {version})", file=out)
+    return EXIT_OK
+
+
+def _case_close(args: argparse.Namespace, out: TextIO) -> int:
+    at = parse_at(args.at)
+    with _opened(args) as store:
+        case = workflow.close_case(store, args.case_id, actor=args.actor, at=at)
+    print(f"closed case {case.id} at {_when(case.closed_at)}", file=out)
+    return EXIT_OK
+
+
+def _case_reopen(args: argparse.Namespace, out: TextIO) -> int:
+    at = parse_at(args.at)
+    with _opened(args) as store:
+        case = workflow.reopen_case(store, args.case_id, actor=args.actor, at=at)
+    print(f"reopened case {case.id}", file=out)
+    return EXIT_OK
+
+
+def _load_consent(path: Path) -> Consent:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValidationError(f"cannot read {str(path)!r}: {error.strerror}") from None
+    return from_json(data, Consent)
+
+
+def _case_consent(args: argparse.Namespace, out: TextIO) -> int:
+    at = parse_at(args.at)
+    if args.give is not None:
+        if args.on is not None:
+            raise ValidationError("--on goes with --withdraw", path="on")
+        consent = _load_consent(args.give)
+        with _opened(args) as store:
+            case = workflow.give_consent(store, args.case_id, consent, actor=args.actor, at=at)
+        print(f"case {case.id}: consent {len(case.consents) - 1} recorded", file=out)
+        return EXIT_OK
+    on = _parse_day(args.on, "on")
+    with _opened(args) as store:
+        cancelled = workflow.withdraw_consent(
+            store, args.case_id, args.withdraw, actor=args.actor, on=on, at=at
+        )
+    print(
+        f"case {args.case_id}: consent {args.withdraw} withdrawn; "
+        f"{_plural(len(cancelled), 'referral')} cancelled",
+        file=out,
+    )
+    for referral in cancelled:
+        print(f"  {referral.id} ({referral.service_id})", file=out)
+    return EXIT_OK
+
+
+# -- referrals --------------------------------------------------------------------------
+
+
+def _referral_create(args: argparse.Namespace, out: TextIO) -> int:
+    at = parse_at(args.at)
+    with _opened(args) as store:
+        referral = workflow.create_referral(
+            store,
+            args.case_id,
+            args.service_id,
+            actor=args.actor,
+            at=at,
+            request=args.request,
+            need=args.need,
+            referred_by=args.referred_by,
+            plan_id=args.plan,
+            id=args.id,
+        )
+        version = store.referrals.get(referral.id).version
+        meta = store.meta.find()
+    print(f"{referral.id}: {referral.status} (version {version})", file=out)
+    if meta is not None and meta.value.sample:
+        print(
+            "note: the stored directory is SAMPLE data; do not use it for real referrals",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _referral_transition(args: argparse.Namespace, out: TextIO) -> int:
+    at = parse_at(args.at)
+    with _opened(args) as store:
+        moved = workflow.transition_referral(
+            store,
+            args.referral_id,
+            args.status,
+            actor=args.actor,
+            at=at,
+            reason=args.reason,
+            outcome=args.outcome,
+            expected_version=args.expected_version,
+        )
+        version = store.referrals.get(moved.id).version
+    event = moved.history[-1]
+    print(f"{moved.id}: {event.previous} -> {event.status} (version {version})", file=out)
+    return EXIT_OK
+
+
+def _referral_follow_up(args: argparse.Namespace, out: TextIO) -> int:
+    at = parse_at(args.at)
+    with _opened(args) as store:
+        done = workflow.follow_up(
+            store, args.referral_id, actor=args.actor, at=at, outcome=args.outcome
+        )
+        version = store.referrals.get(done.id).version
+    print(
+        f"{done.id}: followed up at {_when(done.updated_at)}, still {done.status} "
+        f"(version {version})",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _referral_json(item: Versioned[Referral], show_sensitive: bool) -> dict[str, Any]:
+    document: dict[str, Any] = unstructure(item.value)
+    withheld: list[str] = []
+    if not show_sensitive:
+        for index, event in enumerate(document["history"]):
+            for name in ("reason", "outcome"):
+                if name in event:
+                    del event[name]
+                    withheld.append(f"history[{index}].{name}")
+    return {
+        "version": item.version,
+        "status": item.value.status.value,
+        "open": not item.value.ended,
+        "referral": document,
+        "withheld": withheld,
+    }
+
+
+def _referral_show(args: argparse.Namespace, out: TextIO) -> int:
+    with _opened(args) as store:
+        item = store.referrals.get(args.referral_id)
+        service = store.services.find(item.value.service_id)
+    if args.format == "json":
+        _write_json(_referral_json(item, args.show_sensitive), out)
+        return EXIT_OK
+    referral = item.value
+    service_name = "" if service is None else f"  {service.value.name.ja}"
+    fields = [
+        ("referral", referral.id),
+        ("status", f"{referral.status}{' (ended)' if referral.ended else ''}"),
+        ("version", str(item.version)),
+        ("case", referral.case_id),
+        ("service", referral.service_id + service_name),
+        ("agency", f"{referral.agency_id} ({referral.agency_kind})"),
+        ("need", referral.need or "-"),
+        ("referred by", referral.referred_by or "-"),
+        ("plan", referral.plan_id or "-"),
+        ("created", _when(referral.created_at)),
+        ("updated", _when(referral.updated_at)),
+    ]
+    width = max(len(name) for name, _ in fields)
+    for name, value in fields:
+        print(f"{name.ljust(width)}  {value}", file=out)
+    print("", file=out)
+    headers = ["#", "at", "actor", "event", "status", "recorded"]
+    rows: list[list[str]] = []
+    words: list[str] = []  # the worker's words, in full, only with --show-sensitive
+    for index, event in enumerate(referral.history):
+        status = (
+            str(event.status) if event.previous is None else f"{event.previous} -> {event.status}"
+        )
+        kept = [name for name in ("reason", "outcome") if getattr(event, name) is not None]
+        row = [str(index), _when(event.at), event.actor, str(event.kind), status, ", ".join(kept)]
+        rows.append(row)
+        words.extend(f"[{index}] {name}: {getattr(event, name)}" for name in kept)
+    print(render_table(headers, rows, max_width=ID_WIDTH), file=out)
+    if words and args.show_sensitive:
+        print("", file=out)
+        for line in words:
+            print(line, file=out)
+    elif words:
+        print("(reasons and outcomes are not shown: --show-sensitive shows them)", file=out)
+    return EXIT_OK
+
+
+def _referral_list(args: argparse.Namespace, out: TextIO) -> int:
+    with _opened(args) as store:
+        if args.case is not None:
+            found = store.referrals.for_case(args.case)
+        elif args.service is not None:
+            found = store.referrals.for_service(args.service)
+        elif args.status is not None:
+            found = store.referrals.by_status(args.status)
+        elif args.open:
+            found = store.referrals.open()
+        else:
+            found = store.referrals.list()
+    chosen = [
+        item.value
+        for item in found
+        if (args.service is None or item.value.service_id == args.service)
+        and (args.status is None or item.value.status.value == args.status)
+        and (not args.open or not item.value.ended)
+    ]
+    rows = [
+        [r.id, r.case_id, r.service_id, str(r.status), _when(r.updated_at)]
+        for r in sorted(chosen, key=lambda r: r.id)
+    ]
+    print(
+        render_table(
+            ["referral", "case", "service", "status", "updated"], rows, max_width=ID_WIDTH
+        ),
+        file=out,
+    )
+    print(_plural(len(rows), "referral"), file=out)
+    return EXIT_OK
+
+
+# -- follow-ups -------------------------------------------------------------------------
+
+
+def _followup_row(item: FollowUp) -> dict[str, Any]:
+    return {
+        "referral_id": item.referral_id,
+        "case_id": item.case_id,
+        "service_id": item.service_id,
+        "status": item.status.value,
+        "reason": item.reason.value,
+        "since": item.since.isoformat(),
+        "due_on": item.due_on.isoformat(),
+        "overdue_days": item.overdue_days,
+        "worker": item.worker,
+        "municipality": item.municipality,
+        "description_ja": item.description.ja,
+        "description_en": item.description.en,
+    }
+
+
+def _group_key(by: str | None) -> Callable[[FollowUp], str | None]:
+    if by == "worker":
+        return lambda item: item.worker
+    return lambda item: item.municipality
+
+
+def _groups(items: Sequence[FollowUp], by: str) -> list[tuple[str | None, list[FollowUp]]]:
+    """Groups in key order (no worker / municipality last), each most overdue first."""
+    key = _group_key(by)
+    groups: dict[str | None, list[FollowUp]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return sorted(groups.items(), key=lambda pair: (pair[0] is None, pair[0] or ""))
+
+
+def _followups_table(items: Sequence[FollowUp], lang: str) -> str:
+    rows = [
+        [
+            str(item.overdue_days) if item.overdue else "due",
+            item.due_on.isoformat(),
+            item.referral_id,
+            item.service_id,
+            str(item.status),
+            item.worker or "-",
+            _place(item.municipality),
+            (item.description.en if lang == "en" else None) or item.description.ja,
+        ]
+        for item in items
+    ]
+    headers = ["overdue", "due on", "referral", "service", "status", "worker", "municipality"]
+    return render_table([*headers, "why"], rows, max_width=ID_WIDTH)
+
+
+def _followups(args: argparse.Namespace, out: TextIO) -> int:
+    at = parse_at(args.at) or dt.datetime.now(dt.UTC)
+    with _opened(args) as store:
+        found = due_followups(store, at, municipality=args.municipality, worker=args.worker)
+    if args.overdue:
+        found = [item for item in found if item.overdue]
+    if args.format == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=FOLLOWUP_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        items = found
+        if args.by is not None:
+            items = [item for _, group in _groups(found, args.by) for item in group]
+        writer.writerows(_followup_row(item) for item in items)
+        out.write(buffer.getvalue())
+        return EXIT_OK
+    if args.format == "json":
+        data: dict[str, Any] = {"at": at.isoformat(), "count": len(found)}
+        if args.by is None:
+            data["followups"] = [_followup_row(item) for item in found]
+        else:
+            data["by"] = args.by
+            data["groups"] = [
+                {args.by: key, "followups": [_followup_row(item) for item in group]}
+                for key, group in _groups(found, args.by)
+            ]
+        _write_json(data, out)
+        return EXIT_OK
+    what = "overdue follow-up" if args.overdue else "follow-up"
+    if args.by is None:
+        if found:
+            print(_followups_table(found, args.lang), file=out)
+        print(f"{_plural(len(found), what)} at {_when(at)}", file=out)
+        return EXIT_OK
+    for key, group in _groups(found, args.by):
+        if args.by == "worker":
+            name = key or "(no worker)"
+        else:
+            name = _place(key) if key is not None else "(no municipality)"
+        print(f"{name}: {_plural(len(group), what)}", file=out)
+        print(_followups_table(group, args.lang), file=out)
+        print("", file=out)
+    print(f"{_plural(len(found), what)} at {_when(at)}", file=out)
+    return EXIT_OK
+
+
+# -- audit ------------------------------------------------------------------------------
+
+
+def _audit_row(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "record_kind": event.record_kind,
+        "record_id": event.record_id,
+        "action": event.action.value,
+        "version": event.version,
+        "changed": list(event.changed),
+        "status_from": event.status_from,
+        "status_to": event.status_to,
+    }
+
+
+def _audit(args: argparse.Namespace, out: TextIO) -> int:
+    kind = record = None
+    if args.record is not None:
+        kind, sep, record = args.record.partition(":")
+        if not sep or kind not in ("case", "referral") or not record:
+            raise ValidationError(f"{args.record!r} is not case:ID or referral:ID", path="record")
+    first = _parse_day(args.first, "from")
+    last = _parse_day(args.last, "to")
+    with _opened(args) as store:
+        if kind is not None and record is not None:
+            events = store.audit.for_record(kind, record)
+        elif args.actor is not None:
+            events = store.audit.by_actor(args.actor)
+        elif first is not None and last is not None and (last - first).days <= 366:
+            events = store.audit.on_days(first, last)  # one query by day index
+        else:
+            events = store.audit.list()
+    events = [
+        event
+        for event in events
+        if (args.actor is None or event.actor == args.actor)
+        and (first is None or event.at.astimezone(dt.UTC).date() >= first)
+        and (last is None or event.at.astimezone(dt.UTC).date() <= last)
+    ]
+    if args.format == "json":
+        _write_json({"count": len(events), "events": [_audit_row(e) for e in events]}, out)
+        return EXIT_OK
+    rows = [
+        [
+            event.id,
+            _when(event.at),
+            event.actor or "-",
+            f"{event.record_kind}:{event.record_id}",
+            str(event.action),
+            "-" if event.version is None else str(event.version),
+            f"{event.status_from or ''} -> {event.status_to}" if event.status_to else "",
+            ", ".join(event.changed),
+        ]
+        for event in events
+    ]
+    headers = ["event", "at", "actor", "record", "action", "version", "status", "changed"]
+    print(render_table(headers, rows, max_width=ID_WIDTH), file=out)
+    print(_plural(len(rows), "event"), file=out)
+    return EXIT_OK
