@@ -314,17 +314,8 @@ def rules_from_data(data: Any, *, directory: Directory | None = None) -> RuleSet
     """
     from saihan.serialization import structure
 
-    if directory is not None and not isinstance(directory, Directory):
-        raise ValidationError(
-            f"expected a Directory, got {type(directory).__name__}", path="directory"
-        )
-    codes = (
-        codes_of((need.code for need in directory.taxonomy), directory.kinds)
-        if directory is not None
-        else contextlib.nullcontext()
-    )
     try:
-        with codes:
+        with directory_codes(directory):
             return structure(_plain(data), RuleSet)
     except ValidationError as error:
         ids = _rule_ids(data)
@@ -353,6 +344,19 @@ def _plain(data: Any) -> Any:
     if isinstance(data, dt.date):
         return data.isoformat()
     return data
+
+
+def directory_codes(directory: Directory | None) -> contextlib.AbstractContextManager[object]:
+    """While loading rules or flows: the need and agency-kind codes conditions may
+    name are ``directory``'s (its own added to the bundled ones); the bundled ones
+    when it is None.  Raises ValidationError (``directory``) for anything else."""
+    if directory is None:
+        return contextlib.nullcontext()
+    if not isinstance(directory, Directory):
+        raise ValidationError(
+            f"expected a Directory, got {type(directory).__name__}", path="directory"
+        )
+    return codes_of((need.code for need in directory.taxonomy), directory.kinds)
 
 
 def load_rules(source: str | Path | bytes, *, directory: Directory | None = None) -> RuleSet:

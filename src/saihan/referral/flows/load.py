@@ -9,7 +9,6 @@ each naming its node id and a path such as ``nodes[3].answers[1].to``.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from importlib import resources
 from pathlib import Path
@@ -17,10 +16,9 @@ from typing import Any
 
 from saihan.directory.directory import Directory
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
-from saihan.referral.conditions import codes_of
 from saihan.referral.flows.model import Flow
 from saihan.referral.flows.validate import node_ids_by_index, raw_graph_problems, validate
-from saihan.referral.rules import _plain, read_document
+from saihan.referral.rules import _plain, directory_codes, read_document
 
 __all__ = ["bundled_flow", "bundled_flows", "flow_from_data", "load_flow"]
 
@@ -34,15 +32,7 @@ def flow_from_data(data: Any, *, directory: Directory | None = None) -> Flow:
     """
     from saihan.serialization import structure
 
-    if directory is not None and not isinstance(directory, Directory):
-        raise ValidationError(
-            f"expected a Directory, got {type(directory).__name__}", path="directory"
-        )
-    codes = (
-        codes_of((need.code for need in directory.taxonomy), directory.kinds)
-        if directory is not None
-        else contextlib.nullcontext()
-    )
+    codes = directory_codes(directory)
     try:
         with codes:
             flow = structure(_plain(data), Flow)
