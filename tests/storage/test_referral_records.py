@@ -59,10 +59,18 @@ def test_the_record_kinds_are_the_documented_ones() -> None:
         "referral_plan",
         "referral",
         "audit_event",
+        "flow",
     ]
     assert (CASES.label, RULE_SETS.label, PLANS.label) == ("case", "rule set", "referral plan")
     text = (ROOT / "docs" / "storage.md").read_text(encoding="utf-8")
-    for kind in ("`case`", "`rule_set`", "`referral_plan`", "`referral`", "`audit_event`"):
+    for kind in (
+        "`case`",
+        "`rule_set`",
+        "`referral_plan`",
+        "`referral`",
+        "`audit_event`",
+        "`flow`",
+    ):
         assert kind in text
 
 

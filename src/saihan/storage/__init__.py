@@ -55,6 +55,7 @@ from saihan.storage.registry import available_backends, open_store
 from saihan.storage.store import (
     AgencyRepository,
     CaseRepository,
+    FlowRepository,
     ImportProgress,
     PlanRepository,
     Repository,
@@ -64,6 +65,7 @@ from saihan.storage.store import (
     Store,
     StoreInfo,
     Versioned,
+    VersionedRepository,
 )
 from saihan.storage.url import ENVIRONMENT_VARIABLE, StoreURL, default_path, default_url, parse_url
 
@@ -89,6 +91,7 @@ __all__ = [
     "Condition",
     "Engine",
     "EngineTransaction",
+    "FlowRepository",
     "ImportProgress",
     "IncompatibleStoreError",
     "Migration",
@@ -108,6 +111,7 @@ __all__ = [
     "StoreURL",
     "StoredRecord",
     "Versioned",
+    "VersionedRepository",
     "available_backends",
     "default_path",
     "default_url",

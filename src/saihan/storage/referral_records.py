@@ -49,6 +49,10 @@ Rule sets (kind ``rule_set``, id: :func:`rule_set_record_id`)
     10-hex-digit hash covers the whole id and version.  Index entry:
     ``rule_set`` (the rule set id).
 
+Support flows (kind ``flow``, id: ``rule_set_record_id(flow id, version)``)
+    Kept as rule sets are, one record per version, never changed: a plan's
+    ``flow`` names the flow id and version it followed.  Index entry: ``flow``.
+
 Referral plans (kind ``referral_plan``, id: :func:`plan_record_id`)
     ``<case id>.<at in UTC, 20241105t013000>``: one plan per case and moment;
     one case's plan ids sort by time.
@@ -73,6 +77,7 @@ from saihan._validation import _ID_RE
 from saihan.errors import ErrorItem, ValidationError
 from saihan.referral.audit import AuditAction, AuditEvent, changed_paths
 from saihan.referral.case import ConsultationCase
+from saihan.referral.flows.model import Flow
 from saihan.referral.lifecycle import EventKind, Referral
 from saihan.referral.plan import ReferralPlan
 from saihan.referral.rules import RuleSet
@@ -83,6 +88,7 @@ __all__ = [
     "AUDITED_RECORD_TYPES",
     "AUDIT_EVENTS",
     "CASES",
+    "FLOWS",
     "PLANS",
     "REFERRALS",
     "REFERRAL_RECORD_TYPES",
@@ -388,6 +394,38 @@ RULE_SETS: RecordType[RuleSet] = RecordType(
     check=_check_rule_set,
 )
 
+# -- flows ------------------------------------------------------------------------
+
+
+def _flow_record_id(flow: Flow) -> str:
+    return rule_set_record_id(flow.id, flow.version)
+
+
+def _check_flow(flow: Flow, reader: Reader) -> list[ErrorItem]:
+    stored = reader.load(FLOWS, _flow_record_id(flow))
+    if stored is None or stored == flow:
+        return []
+    if (stored.id, stored.version) != (flow.id, flow.version):
+        return [ErrorItem("version", "its record id is taken by another flow version")]
+    return [
+        ErrorItem(
+            "version",
+            f"flow {flow.id!r} version {flow.version!r} is already stored with other "
+            "nodes; plans name it, so a stored version never changes: "
+            "store the change under a new version",
+        )
+    ]
+
+
+FLOWS: RecordType[Flow] = RecordType(
+    kind="flow",
+    model=Flow,
+    id_of=_flow_record_id,
+    label="flow",
+    index=lambda flow: [("flow", flow.id)],
+    check=_check_flow,
+)
+
 # -- plans ------------------------------------------------------------------------
 
 
@@ -456,6 +494,7 @@ REFERRAL_RECORD_TYPES: tuple[RecordType[Any], ...] = (
     PLANS,
     REFERRALS,
     AUDIT_EVENTS,
+    FLOWS,
 )
 """The referral package's record types."""
 

@@ -33,6 +33,7 @@ from saihan.directory.vocabulary import LegalSituation
 from saihan.errors import ConflictError, ErrorItem, NotFoundError, SaihanError, ValidationError
 from saihan.referral.audit import AuditEvent
 from saihan.referral.case import ConsultationCase
+from saihan.referral.flows.model import Flow
 from saihan.referral.lifecycle import Referral, ReferralStatus
 from saihan.referral.plan import ReferralPlan
 from saihan.referral.rules import RuleSet
@@ -62,6 +63,7 @@ from saihan.storage.records import RecordType, Reference
 from saihan.storage.referral_records import (
     AUDIT_EVENTS,
     CASES,
+    FLOWS,
     PLANS,
     REFERRAL_RECORD_TYPES,
     REFERRALS,
@@ -77,6 +79,7 @@ __all__ = [
     "AgencyRepository",
     "AuditLog",
     "CaseRepository",
+    "FlowRepository",
     "ImportProgress",
     "PlanRepository",
     "ReferralRepository",
@@ -87,6 +90,7 @@ __all__ = [
     "Store",
     "StoreInfo",
     "Versioned",
+    "VersionedRepository",
 ]
 
 T = TypeVar("T")
@@ -246,6 +250,8 @@ class Store:
         """Referral rule sets, one record per version (a stored version never changes)."""
         self.plans = PlanRepository(self, PLANS)
         """Referral plans, one per case and moment (append-only in spirit)."""
+        self.flows = FlowRepository(self, FLOWS)
+        """Support flows, one record per version (a stored version never changes)."""
         self.referrals = ReferralRepository(self, REFERRALS)
         """Referrals of cases to services, each with its append-only history."""
         self.audit = AuditLog(self)
@@ -1110,45 +1116,61 @@ def _case_need_codes(tx: EngineTransaction, store: Store, need: str) -> frozense
     return taxonomy.descendants(need) if need in taxonomy else frozenset({need})
 
 
-class RuleSetRepository(Repository[RuleSet]):
-    """Referral rule sets, one record per version (see :func:`rule_set_record_id`).
-
-    A stored version never changes: plans name the rule set id and version
-    they were made with.  Writing other rules under a stored version raises
-    :class:`~saihan.errors.ValidationError` (``version``).
+class VersionedRepository(Repository[T]):
+    """Documents kept one record per version, a stored version never changing
+    (rule sets and flows: plans name the id and version they used).  The
+    record id is :func:`rule_set_record_id` of the id and version; writing
+    other content under a stored version raises
+    :class:`~saihan.errors.ValidationError` (``version``).  The record type
+    indexes each record by its id under an entry named as its kind.
     """
 
-    def find_version(self, rule_set_id: str, version: str) -> Versioned[RuleSet] | None:
-        """One version of a rule set, or None."""
-        _check_id(rule_set_id, "rule_set_id")
+    def find_version(self, id: str, version: str) -> Versioned[T] | None:
+        """One version, or None."""
+        _check_id(id, f"{self._type.kind}_id")
         if not isinstance(version, str) or not version:
             raise ValidationError([ErrorItem("version", "expected a non-empty string")])
-        return self.find(rule_set_record_id(rule_set_id, version))
+        return self.find(rule_set_record_id(id, version))
 
-    def get_version(self, rule_set_id: str, version: str) -> Versioned[RuleSet]:
-        """One version of a rule set; :class:`~saihan.errors.NotFoundError` if not stored."""
-        found = self.find_version(rule_set_id, version)
+    def get_version(self, id: str, version: str) -> Versioned[T]:
+        """One version; :class:`~saihan.errors.NotFoundError` if it is not stored."""
+        found = self.find_version(id, version)
         if found is None:
-            raise NotFoundError(f"no rule set {rule_set_id!r} version {version!r} is stored")
+            label = self._type.label
+            raise NotFoundError(f"no {label} {id!r} version {version!r} is stored")
         return found
 
-    def versions(self, rule_set_id: str) -> builtins.list[Versioned[RuleSet]]:
-        """Every stored version of a rule set, in the order they were last written."""
-        _check_id(rule_set_id, "rule_set_id")
-        found = self.where("rule_set", rule_set_id)
-        return sorted(found, key=lambda item: item.version)
+    def versions(self, id: str) -> builtins.list[Versioned[T]]:
+        """Every stored version, in the order they were last written."""
+        _check_id(id, f"{self._type.kind}_id")
+        return sorted(self.where(self._type.kind, id), key=lambda item: item.version)
 
-    def latest(self, rule_set_id: str) -> Versioned[RuleSet]:
-        """The version of a rule set written last (rewriting an unchanged version
-        counts as writing it); NotFoundError when none is stored."""
-        found = self.versions(rule_set_id)
+    def latest(self, id: str) -> Versioned[T]:
+        """The version written last (rewriting an unchanged version counts as
+        writing it); NotFoundError when none is stored."""
+        found = self.versions(id)
         if not found:
-            raise NotFoundError(f"no version of rule set {rule_set_id!r} is stored")
+            raise NotFoundError(f"no version of {self._type.label} {id!r} is stored")
         return found[-1]
+
+
+class RuleSetRepository(VersionedRepository[RuleSet]):
+    """Referral rule sets, one record per version (see :class:`VersionedRepository`)."""
 
     def for_plan(self, plan: ReferralPlan) -> Versioned[RuleSet]:
         """The rule set version a plan was made with; NotFoundError if not stored."""
         return self.get_version(plan.rules_id, plan.rules_version)
+
+
+class FlowRepository(VersionedRepository[Flow]):
+    """Support flows, one record per version (see :class:`VersionedRepository`)."""
+
+    def for_plan(self, plan: ReferralPlan) -> Versioned[Flow]:
+        """The flow version a plan followed; NotFoundError if it is not stored or the
+        plan followed none."""
+        if plan.flow is None:
+            raise NotFoundError(f"the plan of case {plan.case_id!r} followed no flow")
+        return self.get_version(plan.flow.flow_id, plan.flow.flow_version)
 
 
 class PlanRepository(Repository[ReferralPlan]):

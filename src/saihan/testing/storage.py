@@ -91,6 +91,7 @@ from saihan.referral import (
     RuleSet,
     Subject,
     Urgency,
+    bundled_flow,
     default_rules,
     match,
 )
@@ -1323,6 +1324,30 @@ class StoreConformance:
         with pytest.raises(ValidationError) as bad:
             store.rule_sets.find_version("Bad Id", "")
         assert bad.value.paths == ["rule_set_id"]
+        assert store.integrity_check() == []
+
+    def test_flows_keep_every_version(self, store: Store) -> None:
+        flow = bundled_flow("debts")
+        first = store.flows.put(flow)
+        assert store.flows.get_version(flow.id, flow.version) == first
+        revised = attrs.evolve(flow, version="2025.1 改訂")
+        later = store.flows.put(revised)
+        assert store.flows.versions(flow.id) == [first, later]
+        assert store.flows.latest(flow.id) == later
+        with pytest.raises(ValidationError) as changed:  # a stored version never changes
+            store.flows.put(
+                attrs.evolve(flow, nodes=flow.nodes[::-1]), expected_version=ANY_VERSION
+            )
+        assert changed.value.paths == ["version"]
+        plan = match(_case("case-flow"), small_directory(), flow=flow)
+        assert store.flows.for_plan(plan) == first
+        with pytest.raises(NotFoundError, match="followed no flow"):
+            store.flows.for_plan(attrs.evolve(plan, flow=None))
+        with pytest.raises(NotFoundError, match="9999"):
+            store.flows.get_version(flow.id, "9999")
+        with pytest.raises(ValidationError) as bad:
+            store.flows.versions("Bad Id")
+        assert bad.value.paths == ["flow_id"]
         assert store.integrity_check() == []
 
     def test_plans_are_kept_per_case_and_moment(self, store: Store) -> None:
