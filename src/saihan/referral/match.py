@@ -21,6 +21,7 @@ import enum
 import threading
 import weakref
 from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_PER_NEED", "MatchIndex", "match", "reference_match"]
 
 DEFAULT_PER_NEED = 5
+
+CHECKED_FLOWS = 64
+"""How many validated flows a :class:`MatchIndex` remembers."""
 
 # Points: how well the service's need fits, and how close to home it works.
 FIT_EXACT, FIT_NARROWER, FIT_BROADER = 30, 20, 10
@@ -144,6 +148,9 @@ class MatchIndex:
             tuple[tuple[tuple[CompiledRule, frozenset[str] | None], ...], frozenset[str]],
         ] = {}
         self._lock = threading.Lock()
+        # Flows validated against this directory, by identity (flows are immutable): a
+        # service-heavy directory makes validation cost more than the match itself.
+        self._checked_flows: OrderedDict[int, Flow] = OrderedDict()
 
     _cache: dict[int, tuple[weakref.ref[Directory], MatchIndex]] = {}  # noqa: RUF012
     _cache_lock = threading.Lock()
@@ -160,6 +167,22 @@ class MatchIndex:
         with cls._cache_lock:
             cls._cache[key] = (weakref.ref(directory, lambda _: cls._cache.pop(key, None)), index)
         return index
+
+    def check_flow(self, flow: Flow, directory: Directory) -> None:
+        """Validate ``flow`` against this index's directory, once per flow object
+        (the last :data:`CHECKED_FLOWS` are remembered)."""
+        from saihan.referral.flows.run import check
+
+        key = id(flow)
+        with self._lock:
+            if self._checked_flows.get(key) is flow:
+                self._checked_flows.move_to_end(key)
+                return
+        check(flow, directory)
+        with self._lock:
+            self._checked_flows[key] = flow  # holding it keeps its id from being reused
+            if len(self._checked_flows) > CHECKED_FLOWS:
+                self._checked_flows.popitem(last=False)
 
     def _share(self, value: _T) -> _T:
         """One object for equal immutable values (sets of needs, channels, languages)."""
@@ -740,7 +763,11 @@ def _plan(
     trace: FlowRun | None = None
     flow_rules: list[CompiledRule] = []
     if flow is not None:
-        trace, flow_rules = _follow(flow, directory, facts, urgency, added, applied, today, fast)
+        if fast:
+            index.check_flow(flow, directory)
+        else:
+            check_flow(flow, directory)
+        trace, flow_rules = _follow(flow, facts, urgency, added, applied, today, fast)
         facts = _case_facts(
             case,
             urgency,
@@ -863,9 +890,15 @@ def _plan(
     )
 
 
+def check_flow(flow: Flow, directory: Directory) -> None:
+    """Raise ValidationError unless ``flow`` validates against ``directory``."""
+    from saihan.referral.flows.run import check
+
+    check(flow, directory)
+
+
 def _follow(
     flow: Flow,
-    directory: Directory,
     facts: Facts,
     urgency: dict[str, Urgency],
     added: dict[str, tuple[str, tuple[Fact, ...]]],
@@ -876,9 +909,8 @@ def _follow(
     """Run the flow on the case's facts; add the needs it adds (as add_need rules do:
     a need already raised keeps its urgency); return the trace and its connect rules."""
     from saihan.referral.flows.model import flow_rule_id
-    from saihan.referral.flows.run import check, connect_rules, fields_read, walk
+    from saihan.referral.flows.run import connect_rules, fields_read, walk
 
-    check(flow, directory)
     trace = walk(flow, facts, compiled=fast)
     for taken in trace.actions:
         code = taken.action.add_need

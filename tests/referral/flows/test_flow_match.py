@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -137,3 +138,31 @@ def test_fast_path_agrees_with_the_reference_with_flows(data: st.DataObject) -> 
     assert reference_match(case, directory, flow=flow) == plan
     assert_fast_path_agrees(case, directory, plan, flow=flow)
     assert plan.flow == run_flow(flow, case, directory=directory)
+
+
+def test_match_validates_a_flow_once_per_directory_and_always_refuses_a_bad_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import saihan.referral.flows.run as run_module
+
+    calls: list[str] = []
+    real = run_module.check
+
+    def counting(flow: Flow, directory: object) -> None:
+        calls.append(flow.id)
+        real(flow, directory)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run_module, "check", counting)
+    directory = attrs.evolve(sample_directory())  # a directory no other test has matched on
+    case = load_case(CASES / "elderly-man-hachioji.json")
+    flow = bundled_flow("debts")
+    first = match(case, directory, flow=flow)
+    again = match(case, directory, flow=flow)
+    assert first == again
+    assert calls == ["debts"]  # validated once for this directory
+    reference_match(case, directory, flow=flow)
+    assert calls == ["debts", "debts"]  # the reference checks every time
+    broken = Flow(flow.id, flow.version, flow.title, flow.source, "nowhere", flow.nodes)
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="nowhere"):
+            match(case, directory, flow=broken)
