@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from saihan import storage
 from saihan.cli import main
@@ -22,6 +23,7 @@ from saihan.errors import ValidationError
 from saihan.referral.followup import DEFAULT_POLICY
 from saihan.referral.lifecycle import ENDED, NEEDS_CONSENT, REASON_REQUIRED, TRANSITIONS
 from saihan.referral.lifecycle import ReferralStatus as S
+from saihan.storage import memory
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "referral-lifecycle.md"
@@ -407,7 +409,7 @@ def test_the_guide_policy_table_is_the_default_policy() -> None:
 def test_the_guide_example_runs_and_prints_what_it_says(monkeypatch: pytest.MonkeyPatch) -> None:
     text = GUIDE.read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
-    assert len(blocks) == 1
+    assert len(blocks) == 2  # the worked example, then the state machine on a store
     monkeypatch.chdir(ROOT)
     printed = io.StringIO()
     namespace: dict[str, Any] = {}
@@ -418,6 +420,20 @@ def test_the_guide_example_runs_and_prints_what_it_says(monkeypatch: pytest.Monk
     for line in lines:
         assert f"# {line}" in blocks[0], line
     assert namespace["closed"].closed_at is not None
+
+
+def test_the_guides_state_machine_block_runs_on_a_store() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    block = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)[1]
+    assert 'storage.open("mybackend://test-store")' in block
+    namespace: dict[str, Any] = {}
+    exec(block.replace("mybackend://test-store", "memory://guide-lifecycle"), namespace)
+    test_case = namespace["TestLifecycle"]
+    test_case.settings = settings(max_examples=2, stateful_step_count=10, deadline=None)
+    try:
+        test_case("runTest").runTest()
+    finally:
+        memory.forget("guide-lifecycle")
 
 
 def test_the_guide_lists_every_command_it_documents() -> None:
