@@ -751,13 +751,13 @@ def _plan(
     urgency = {need.code: need.urgency for need in case.needs}
     added: dict[str, tuple[str, tuple[Fact, ...]]] = {}
     applied: list[str] = []
-    facts = _case_facts(
-        case,
-        urgency,
-        [c for c, u in urgency.items() if u is Urgency.URGENT],
-        at,
-        index._with_ancestors,
-    )
+
+    def facts_now() -> dict[str, Any]:
+        """The case's facts with the needs (and urgencies) added so far."""
+        urgent = [code for code, level in urgency.items() if level is Urgency.URGENT]
+        return _case_facts(case, urgency, urgent, at, index)
+
+    facts = facts_now()
     # A support flow runs first, on the needs as raised: the worker follows the
     # flowchart, then the rules see what it added.  Only paid for when one is given.
     trace: FlowRun | None = None
@@ -768,13 +768,7 @@ def _plan(
         else:
             check_flow(flow, directory)
         trace, flow_rules = _follow(flow, facts, urgency, added, applied, today, fast)
-        facts = _case_facts(
-            case,
-            urgency,
-            [c for c, u in urgency.items() if u is Urgency.URGENT],
-            at,
-            index._with_ancestors,
-        )
+        facts = facts_now()
     for compiled in active:
         rule = compiled.rule
         if rule.effect is not Effect.ADD_NEED or rule.need is None:
@@ -788,13 +782,7 @@ def _plan(
             raise ValidationError(f"rule {rule.id!r} adds unknown need {rule.need!r}", path="need")
         urgency[rule.need] = rule.urgency
         added[rule.need] = (rule.id, _facts_used(rule.when.fields(), facts, None, today))
-        facts = _case_facts(
-            case,
-            urgency,
-            [c for c, u in urgency.items() if u is Urgency.URGENT],
-            at,
-            index._with_ancestors,
-        )
+        facts = facts_now()
 
     # 2. The case side of every service rule, once.
     fired = [

@@ -369,20 +369,28 @@ def _rule_set_id(rule_set: RuleSet) -> str:
     return rule_set_record_id(rule_set.id, rule_set.version)
 
 
-def _check_rule_set(rule_set: RuleSet, reader: Reader) -> list[ErrorItem]:
-    stored = reader.load(RULE_SETS, _rule_set_id(rule_set))
-    if stored is None or stored == rule_set:
+def _stored_version_unchanged(
+    record_type: RecordType[Any], item: Any, reader: Reader, what: str, content: str
+) -> list[ErrorItem]:
+    """Refuse other ``content`` under an ``(id, version)`` already stored: plans name
+    rule sets and flows by id and version, so a stored version never changes."""
+    stored = reader.load(record_type, record_type.id_of(item))
+    if stored is None or stored == item:
         return []
-    if (stored.id, stored.version) != (rule_set.id, rule_set.version):
-        return [ErrorItem("version", "its record id is taken by another rule set version")]
+    if (stored.id, stored.version) != (item.id, item.version):
+        return [ErrorItem("version", f"its record id is taken by another {what} version")]
     return [
         ErrorItem(
             "version",
-            f"rule set {rule_set.id!r} version {rule_set.version!r} is already stored with "
-            "other rules; plans name it, so a stored version never changes: "
+            f"{what} {item.id!r} version {item.version!r} is already stored with "
+            f"other {content}; plans name it, so a stored version never changes: "
             "store the change under a new version",
         )
     ]
+
+
+def _check_rule_set(rule_set: RuleSet, reader: Reader) -> list[ErrorItem]:
+    return _stored_version_unchanged(RULE_SETS, rule_set, reader, "rule set", "rules")
 
 
 RULE_SETS: RecordType[RuleSet] = RecordType(
@@ -402,19 +410,7 @@ def _flow_record_id(flow: Flow) -> str:
 
 
 def _check_flow(flow: Flow, reader: Reader) -> list[ErrorItem]:
-    stored = reader.load(FLOWS, _flow_record_id(flow))
-    if stored is None or stored == flow:
-        return []
-    if (stored.id, stored.version) != (flow.id, flow.version):
-        return [ErrorItem("version", "its record id is taken by another flow version")]
-    return [
-        ErrorItem(
-            "version",
-            f"flow {flow.id!r} version {flow.version!r} is already stored with other "
-            "nodes; plans name it, so a stored version never changes: "
-            "store the change under a new version",
-        )
-    ]
+    return _stored_version_unchanged(FLOWS, flow, reader, "flow", "nodes")
 
 
 FLOWS: RecordType[Flow] = RecordType(
