@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -51,6 +52,10 @@ class Limits:
     """Digits in one integer (no field of any model needs more than a few)."""
     max_yaml_aliases: int = 100
     """YAML alias uses (``*anchor``) in one document; unlimited aliases expand exponentially."""
+    max_values: int = 2_000_000
+    """Values (scalars, mappings, sequences) in one parsed document, counted with YAML
+    aliases expanded: 40 aliases can stand for 2**40 values, which every later step
+    (validation, building objects) would walk."""
     max_zip_members: int = 1_000
     """Members in one ZIP archive."""
     max_zip_member_bytes: int = 64 * 1024 * 1024
@@ -123,11 +128,26 @@ def check_tree(data: Any, *, limits: Limits = DEFAULT_LIMITS, path: str = "") ->
     digits.  Reports at most ``max_errors`` problems; the cost is linear in the
     size of the data.
     """
+    if _within(data, limits):
+        return
     errors: list[ErrorItem] = []
     more = 0
+    seen = 0
     stack: list[tuple[Any, str, int]] = [(data, path, 0)]
     while stack:
         value, where, depth = stack.pop()
+        seen += 1
+        if seen > limits.max_values:
+            raise ValidationError(
+                [
+                    *errors,
+                    ErrorItem(
+                        "",
+                        f"the document holds more than {limits.max_values:,} values "
+                        "(YAML aliases counted as expanded)",
+                    ),
+                ]
+            )
         problem = _problem(value, depth, limits)
         if problem is not None:
             if len(errors) < limits.max_errors:
@@ -155,6 +175,58 @@ def check_tree(data: Any, *, limits: Limits = DEFAULT_LIMITS, path: str = "") ->
         raise ValidationError(errors)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _within(data: Any, limits: Limits) -> bool:
+    """True when ``data`` keeps to the limits: the fast pass, which builds no paths.
+
+    Only when it says no does :func:`check_tree` walk again to say where.
+    """
+    max_length = limits.max_string_length
+    max_items = limits.max_collection_size
+    max_depth = limits.max_depth
+    max_bits = _int_bits(limits)
+    budget = limits.max_values
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    pop = stack.pop
+    push = stack.append
+    while stack:
+        value, depth = pop()
+        budget -= 1
+        if budget < 0:
+            return False
+        kind = type(value)
+        if kind is str:
+            if len(value) > max_length or (not value.isascii() and _SURROGATE.search(value)):
+                return False
+        elif kind is dict:
+            if depth >= max_depth or len(value) > max_items:
+                return False
+            for key, item in value.items():
+                if type(key) is str and (
+                    len(key) > max_length or (not key.isascii() and _SURROGATE.search(key))
+                ):
+                    return False
+                push((item, depth + 1))
+        elif kind is list or kind is tuple:
+            if depth >= max_depth or len(value) > max_items:
+                return False
+            for item in value:
+                push((item, depth + 1))
+        elif kind is int:
+            if value.bit_length() > max_bits:
+                return False
+        elif isinstance(value, str | dict | list | tuple | int) and not isinstance(value, bool):
+            return False  # a subclass: let the slow pass judge it
+    return True
+
+
+def _int_bits(limits: Limits) -> int:
+    # 10**digits needs digits * log2(10) bits; a few bits of slack for the sign and rounding.
+    return int(limits.max_int_digits * 3.33) + 4
+
+
 def _problem(value: Any, depth: int, limits: Limits) -> str | None:
     if isinstance(value, str):
         return _string_problem(value, limits)
@@ -162,7 +234,7 @@ def _problem(value: Any, depth: int, limits: Limits) -> str | None:
         return None
     if isinstance(value, int):
         # Count digits without str(): str() of a huge int is itself quadratic (and refused).
-        if value.bit_length() > limits.max_int_digits * 3.33 + 4:
+        if value.bit_length() > _int_bits(limits):
             return f"is an integer with more than {limits.max_int_digits} digits"
         return None
     if isinstance(value, dict | list | tuple):
@@ -268,6 +340,16 @@ def parse_yaml(
     return data
 
 
+def _join_surrogate_pairs(text: str) -> str:
+    """PyYAML reads the JSON escape of a character beyond the BMP (``"\\ud83d\\ude00"``)
+    as two lone surrogates; join such pairs into the character they stand for.  A
+    surrogate without its pair is left for :func:`check_tree` to refuse."""
+    try:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        return text
+
+
 class _LimitExceeded(Exception):
     pass
 
@@ -282,6 +364,8 @@ def _limited_loader(limits: Limits) -> Any:
             super().__init__(stream)
             self._aliases = 0
             self._depth = 0
+            self._values = 0
+            self._sizes: dict[int, int] = {}
             self._last_mark: Any = None
 
         def compose_node(self, parent: Any, index: Any) -> Any:
@@ -291,6 +375,18 @@ def _limited_loader(limits: Limits) -> Any:
                     raise _LimitExceeded(
                         f"the document uses more than {limits.max_yaml_aliases} YAML aliases"
                     )
+                anchor = self.peek_event().anchor  # type: ignore[no-untyped-call]
+                if anchor in self.anchors:
+                    # An alias stands for its whole subtree: count it as expanded, so
+                    # that a few aliases cannot stand for billions of values.
+                    self._values += self._expanded(self.anchors[anchor])
+            else:
+                self._values += 1
+            if self._values > limits.max_values:
+                raise _LimitExceeded(
+                    f"the document holds more than {limits.max_values:,} values "
+                    "(YAML aliases counted as expanded)"
+                )
             self._depth += 1
             if self._depth > limits.max_depth:
                 raise _LimitExceeded(
@@ -300,6 +396,19 @@ def _limited_loader(limits: Limits) -> Any:
                 return super().compose_node(parent, index)
             finally:
                 self._depth -= 1
+
+        def _expanded(self, node: Any) -> int:
+            known = self._sizes.get(id(node))
+            if known is not None:
+                return known
+            if isinstance(node, yaml.SequenceNode):
+                size = 1 + sum(self._expanded(item) for item in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                size = 1 + sum(self._expanded(k) + self._expanded(v) for k, v in node.value)
+            else:
+                size = 1
+            self._sizes[id(node)] = size
+            return size
 
         def construct_object(self, node: Any, deep: bool = False) -> Any:
             self._last_mark = node.start_mark
@@ -318,7 +427,10 @@ def _limited_loader(limits: Limits) -> Any:
                     f"a value near line {node.start_mark.line + 1} is longer than "
                     f"{limits.max_string_length:,} characters"
                 )
-            return super().construct_object(node, deep)
+            value = super().construct_object(node, deep)
+            if type(value) is str and not value.isascii() and _SURROGATE.search(value):
+                value = _join_surrogate_pairs(value)
+            return value
 
     return LimitedLoader
 
