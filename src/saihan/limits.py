@@ -51,6 +51,9 @@ class Limits:
     """Digits in one integer (no field of any model needs more than a few)."""
     max_yaml_aliases: int = 100
     """YAML alias uses (``*anchor``) in one document; unlimited aliases expand exponentially."""
+    max_calendar_entries: int = 10_000
+    """Content lines of one iCalendar file (properties, BEGIN and END lines), counted before
+    it is parsed, and the dates its EXDATEs list (each becomes a closure)."""
     max_zip_members: int = 1_000
     """Members in one ZIP archive."""
     max_zip_member_bytes: int = 64 * 1024 * 1024

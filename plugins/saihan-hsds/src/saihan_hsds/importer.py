@@ -31,6 +31,7 @@ from saihan.directory.taxonomy import Need, default_taxonomy
 from saihan.directory.text import LocalizedText
 from saihan.directory.vocabulary import Audience, Channel, Cost, LegalSituation, PersonAttribute
 from saihan.errors import ErrorItem, ValidationError
+from saihan.limits import DEFAULT_LIMITS, Limits, check_tree
 from saihan.plugins import ImportReport, SkippedRecord
 from saihan.schedule import BusinessCalendar
 from saihan.schedule.hsds import from_hsds_schedules
@@ -93,8 +94,11 @@ class _Term:
 
 
 class _Reader:
-    def __init__(self, origins: dict[int, str], lenient: bool, fmt: str) -> None:
+    def __init__(
+        self, origins: dict[int, str], lenient: bool, fmt: str, max_errors: int = 1_000
+    ) -> None:
         self.origins = origins
+        self.max_errors = max_errors
         self.lenient = lenient
         self.format = fmt
         self.not_carried: Counter[str] = Counter()
@@ -136,7 +140,10 @@ class _Reader:
         validator = profile_validator(name)
         if is_valid(validator, obj):
             return True
-        for error in validator.iter_errors(obj):
+        for count, error in enumerate(validator.iter_errors(obj)):
+            if count == self.max_errors:  # the cost of reporting stays bounded
+                rec.add(path, "... and more schema errors (max_errors)")
+                break
             leaf = error
             if error.context:
                 leaf = min(error.context, key=lambda sub: -len(sub.absolute_path))
@@ -1280,14 +1287,21 @@ def read_document(
     orphans: Iterable[tuple[str, ErrorItem]] = (),
     notes: Iterable[str] = (),
     dropped_locations: Iterable[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[Directory, ImportReport]:
     """A directory and its report from a parsed HSDS document.
+
+    ``data`` is first checked against ``limits`` (:func:`saihan.limits.check_tree`:
+    nesting, string lengths and lone surrogates, collection sizes, integer digits),
+    so that a document built in Python is held to what a parsed one is; schema
+    errors are listed up to ``limits.max_errors`` per record.
 
     ``origins`` maps objects (by ``id()``) to where they came from (a tabular
     row); ``orphans`` are records already known to be bad (rows naming a
     missing parent) and ``notes`` what the caller already could not carry.
     """
-    reader = _Reader(origins or {}, lenient, fmt)
+    check_tree(data, limits=limits)
+    reader = _Reader(origins or {}, lenient, fmt, limits.max_errors)
     for label, error in orphans:
         reader.record(label).errors.append(error)
     source = _shape(data)
