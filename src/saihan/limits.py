@@ -352,6 +352,23 @@ def read_zip(
         for info in members:
             if info.is_dir():
                 continue
+            # The header's size is checked first, so an honest bomb costs no decompression;
+            # the count below catches a header that lies (zipfile stops at the header's size
+            # and then fails the CRC, but the count does not rely on that).
+            if info.file_size > limits.max_zip_member_bytes:
+                raise _size_error(
+                    "the member's uncompressed size",
+                    info.file_size,
+                    limits.max_zip_member_bytes,
+                    info.filename,
+                )
+            if total + info.file_size > limits.max_zip_total_bytes:
+                raise _size_error(
+                    f"the {what}'s uncompressed size",
+                    total + info.file_size,
+                    limits.max_zip_total_bytes,
+                    info.filename,
+                )
             chunks: list[bytes] = []
             size = 0
             try:
