@@ -152,8 +152,8 @@ def test_schema_errors_per_record_are_capped() -> None:
     with pytest.raises(ValidationError) as caught:
         _json.load(json.dumps(document).encode(), limits=small)
     phone_errors = [item for item in caught.value.errors if "phones" in item.path]
-    assert len(phone_errors) == small.max_errors
-    assert any("max_errors" in item.message for item in caught.value.errors)
+    assert len(phone_errors) == small.max_errors  # not 50: iteration stops at the cap
+    assert len(caught.value.errors) == small.max_errors + 1
 
 
 def test_limits_apply_to_json() -> None:
@@ -247,3 +247,14 @@ def _csv_line(cells: list[str]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(cells)
     return out.getvalue()
+
+
+def test_strict_errors_are_listed_up_to_max_errors() -> None:
+    document = json.loads(JSON_DOCUMENTS[0])
+    for organization in document["contents"]:
+        organization["phones"] = [5] * 4
+    small = attrs.evolve(DEFAULT_LIMITS, max_errors=3)
+    with pytest.raises(ValidationError) as caught:
+        _json.load(json.dumps(document).encode(), limits=small)
+    assert len(caught.value.errors) == 4
+    assert caught.value.errors[-1].message.startswith("... and ")

@@ -1060,12 +1060,15 @@ class _Reader:
         bad = [rec for rec in self.records if rec.bad]
         if bad and not self.lenient:
             raise ValidationError(
-                [item for rec in bad for item in rec.errors]
-                + [
-                    ErrorItem(rec.label, f"depends on {rec.depends_on}, which is not valid")
-                    for rec in bad
-                    if not rec.errors
-                ]
+                _capped(
+                    [item for rec in bad for item in rec.errors]
+                    + [
+                        ErrorItem(rec.label, f"depends on {rec.depends_on}, which is not valid")
+                        for rec in bad
+                        if not rec.errors
+                    ],
+                    self.max_errors,
+                )
             )
         agencies = [org.agency for org in orgs if org.agency is not None and not org.record.bad]
         kept = [service for rec, service in made_services if not rec.bad]
@@ -1130,6 +1133,13 @@ class _Reader:
             license=obj.get("license"),
             updated=day,
         )
+
+
+def _capped(items: list[ErrorItem], limit: int) -> list[ErrorItem]:
+    """At most ``limit`` problems, then one that says how many more (``max_errors``)."""
+    if len(items) <= limit:
+        return items
+    return [*items[:limit], ErrorItem("", f"... and {len(items) - limit:,} more problems")]
 
 
 def hsds_id_of(org: _Org, location_id: str) -> str:

@@ -571,7 +571,14 @@ class OpendataCsvImporter:
         kept = [row for index, row in enumerate(good) if index not in conflicts]
 
         if bad and not lenient:
-            raise ValidationError([item for errors in bad.values() for item in errors])
+            problems = [item for errors in bad.values() for item in errors]
+            if len(problems) > limits.max_errors:
+                more = len(problems) - limits.max_errors
+                problems = [
+                    *problems[: limits.max_errors],
+                    ErrorItem("", f"... and {more:,} more problems"),
+                ]
+            raise ValidationError(problems)
         directory = _build(kept, kind)
         not_carried = list(DEFAULTS)
         for column, places in unused.items():
