@@ -136,6 +136,15 @@ def test_rows_past_the_limit_are_refused_with_the_row() -> None:
     assert paths == [f"row {len(rows) + 12}"]
 
 
+def test_rows_of_all_the_files_of_a_zip_count_together() -> None:
+    rows = CSV_FILES[0].rstrip(b"\r\n").split(b"\r\n")
+    thirty = b"\r\n".join([rows[0], *([rows[1]] * 30)]) + b"\r\n"
+    # Each file is under the limit, the two together are not.
+    small = attrs.evolve(DEFAULT_LIMITS, max_collection_size=40)
+    archive = _archive({"131016.csv": thirty, "131024.csv": thirty})
+    assert _paths(archive, limits=small) == ["131024.csv"]
+
+
 def test_a_long_cell_is_refused_with_its_row() -> None:
     rows = CSV_FILES[0].rstrip(b"\r\n").split(b"\r\n")
     data = b"\r\n".join([rows[0], rows[1] + b"," + b"x" * 200]) + b"\r\n"

@@ -505,8 +505,16 @@ class OpendataCsvImporter:
         bad: dict[str, list[ErrorItem]] = {}
         notes: dict[str, list[str]] = {}
         unused: dict[str, list[str]] = {}
+        total_rows = 0
         for prefix, content in _files(bytes(data), limits):
             header, records = _records(decode(content, prefix.strip()), prefix, limits)
+            total_rows += len(records)
+            if total_rows > limits.max_collection_size:  # the files of a ZIP are one list
+                raise ValidationError(
+                    f"the files hold more than {limits.max_collection_size:,} rows together; "
+                    "the limit is max_collection_size",
+                    path=prefix.strip(),
+                )
             names = _check_header(header, prefix)
             extra = [name for name in names if name not in col.COLUMNS]
             for number, cells in records:
