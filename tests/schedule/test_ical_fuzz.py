@@ -73,16 +73,16 @@ def test_the_valid_files_load() -> None:
         assert isinstance(from_ical(data), BusinessCalendar)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(VALID).flatmap(corrupted_bytes))
 def test_corrupted_ical_raises_only_saihan_errors(data: bytes) -> None:
-    survives(_importer.load, data, seconds=3)
+    survives(_importer.load, data, seconds=10)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(VALID).map(lambda data: data.decode("utf-8")).flatmap(corrupted_text))
 def test_corrupted_ical_text_raises_only_saihan_errors(text: str) -> None:
-    survives(from_ical, text, seconds=3)
+    survives(from_ical, text, seconds=10)
 
 
 # -- reproducers ------------------------------------------------------------------------

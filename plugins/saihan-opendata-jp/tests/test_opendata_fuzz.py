@@ -62,13 +62,13 @@ def test_the_valid_inputs_load() -> None:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(CSV_FILES).flatmap(corrupted_bytes), st.booleans())
 def test_corrupted_csv_raises_only_saihan_errors(data: bytes, lenient: bool) -> None:
-    survives(lambda d: _load(d, lenient), data, seconds=3)
+    survives(lambda d: _load(d, lenient), data, seconds=10)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(corrupted_zip_members(ZIP_FILE), st.booleans())
 def test_corrupted_zip_raises_only_saihan_errors(data: bytes, lenient: bool) -> None:
-    survives(lambda d: _load(d, lenient), data, seconds=3)
+    survives(lambda d: _load(d, lenient), data, seconds=10)
 
 
 # -- reproducers ------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from saihan.limits import DEFAULT_LIMITS, Limits, check_tree
 from saihan.plugins import ImportReport, SkippedRecord
 from saihan.schedule import BusinessCalendar
 from saihan.schedule.hsds import from_hsds_schedules
-from saihan.serialization import structure
+from saihan.serialization import schema_errors, structure
 from saihan_hsds.schemas import is_valid, profile_validator
 from saihan_hsds.vocab import LINK_TYPES, TAXONOMIES, taxonomy_by_id, term_id
 
@@ -824,8 +824,16 @@ class _Reader:
 
     def hours(self, rec: _Record, obj: dict[str, Any], path: str) -> BusinessCalendar | None:
         if obj.get("hours") is not None:
+            # The calendar's schema first: its errors cost time linear in their number,
+            # and a value of the wrong shape never reaches the model's own checks.
+            where = _join(path, "hours")
+            problems = schema_errors(obj["hours"], BusinessCalendar)
+            for item in problems[: self.max_errors]:
+                rec.add(_join(where, item.path), item.message[:200])
+            if problems:
+                return None
             return self.build(  # type: ignore[no-any-return]
-                rec, _join(path, "hours"), lambda: structure(obj["hours"], BusinessCalendar)
+                rec, where, lambda: structure(obj["hours"], BusinessCalendar)
             )
         rows = obj.get("schedules") or []
         if not rows:
