@@ -83,13 +83,13 @@ def test_the_valid_inputs_load() -> None:
         _load_tabular(data, lenient=True)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(JSON_DOCUMENTS).flatmap(corrupted_bytes), st.booleans())
 def test_corrupted_hsds_json_raises_only_saihan_errors(data: bytes, lenient: bool) -> None:
     survives(lambda d: _load_json(d, lenient), data, seconds=10)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(PACKAGES).flatmap(corrupted_zip_members), st.booleans())
 def test_corrupted_hsds_packages_raise_only_saihan_errors(data: bytes, lenient: bool) -> None:
     survives(lambda d: _load_tabular(d, lenient), data, seconds=10)
