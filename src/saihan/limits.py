@@ -56,6 +56,9 @@ class Limits:
     """Values (scalars, mappings, sequences) in one parsed document, counted with YAML
     aliases expanded: 40 aliases can stand for 2**40 values, which every later step
     (validation, building objects) would walk."""
+    max_calendar_entries: int = 10_000
+    """Content lines of one iCalendar file (properties, BEGIN and END lines), counted before
+    it is parsed, and the dates its EXDATEs list (each becomes a closure)."""
     max_zip_members: int = 1_000
     """Members in one ZIP archive."""
     max_zip_member_bytes: int = 64 * 1024 * 1024
@@ -461,6 +464,23 @@ def read_zip(
         for info in members:
             if info.is_dir():
                 continue
+            # The header's size is checked first, so an honest bomb costs no decompression;
+            # the count below catches a header that lies (zipfile stops at the header's size
+            # and then fails the CRC, but the count does not rely on that).
+            if info.file_size > limits.max_zip_member_bytes:
+                raise _size_error(
+                    "the member's uncompressed size",
+                    info.file_size,
+                    limits.max_zip_member_bytes,
+                    info.filename,
+                )
+            if total + info.file_size > limits.max_zip_total_bytes:
+                raise _size_error(
+                    f"the {what}'s uncompressed size",
+                    total + info.file_size,
+                    limits.max_zip_total_bytes,
+                    info.filename,
+                )
             chunks: list[bytes] = []
             size = 0
             try:

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import icalendar
+from icalendar.prop import vBroken
 
 from saihan.errors import ErrorItem, ValidationError
+from saihan.limits import DEFAULT_LIMITS, Limits, check_text, parse_json
 from saihan.plugins import check_options
 from saihan.schedule.calendar import BusinessCalendar
 from saihan.schedule.holiday_calendar import Holiday
@@ -225,7 +228,7 @@ def _minus(
     return left
 
 
-def from_ical(data: bytes | str) -> BusinessCalendar:
+def from_ical(data: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> BusinessCalendar:
     """Read an iCalendar file into a :class:`BusinessCalendar`.
 
     A file saihan wrote comes back equal to the calendar it was made from.  For
@@ -233,15 +236,92 @@ def from_ical(data: bytes | str) -> BusinessCalendar:
     FREQ=WEEKLY, or MONTHLY with BYDAY=2SA for the 2nd Saturday), each EXDATE a
     closure, each single event a special opening; national holidays are then
     only what the file excludes.  Anything else is refused with its place named.
+
+    The file is read within ``limits`` (see :mod:`saihan.limits`): its size, its
+    content lines and EXDATE dates (``max_calendar_entries``), the length of one
+    unfolded line (``max_string_length``).  Recurrences are never expanded: an
+    RRULE becomes a weekly rule, and COUNT, FREQ other than WEEKLY, MONTHLY or
+    DAILY and BY* parts other than BYDAY are refused.  Every failure is a
+    :class:`ValidationError` naming its place (``VEVENT[3].DTSTART``).
     """
+    text = check_text(data, limits=limits, what="iCalendar file")
+    _check_lines(text, limits)
     try:
-        parsed = icalendar.Calendar.from_ical(data)
-    except (ValueError, IndexError, KeyError) as error:
-        raise ValidationError(f"not an iCalendar file: {error}") from None
+        parsed = icalendar.Calendar.from_ical(text)
+    except Exception as error:  # a third-party parser on hostile input: refuse, never escape
+        raise ValidationError(f"not an iCalendar file: {_describe(error)}") from None
     if not isinstance(parsed, icalendar.Calendar):
         raise ValidationError("not an iCalendar file: no VCALENDAR")
-    ours = parsed.get("x-saihan-version") is not None
-    zone_name = str(parsed.get("x-wr-timezone") or "") or _zone_of_events(parsed) or "Asia/Tokyo"
+    try:
+        return _read_calendar(parsed, limits)
+    except ValidationError:
+        raise
+    except Exception as error:
+        # What the checks below do not foresee in a broken file is still the file's fault.
+        raise ValidationError(f"not a readable iCalendar file: {_describe(error)}") from None
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error)[:200]}"
+
+
+def _check_lines(text: str, limits: Limits) -> None:
+    """Count content lines and measure unfolded ones before icalendar parses anything
+    (it costs some 50 microseconds a line, and keeps every line in memory)."""
+    count = 0
+    length = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line[:1] in (" ", "\t"):  # a folded continuation of the line before
+            length += len(line) - 1
+        else:
+            count += 1
+            length = len(line)
+            if count > limits.max_calendar_entries:
+                raise ValidationError(
+                    f"the iCalendar file has more than {limits.max_calendar_entries:,} content "
+                    "lines; the limit is max_calendar_entries",
+                    path=f"line {number}",
+                )
+        if length > limits.max_string_length:
+            raise ValidationError(
+                f"a content line is longer than {limits.max_string_length:,} characters",
+                path=f"line {number}",
+            )
+
+
+def _single(component: Any, name: str) -> Any:
+    """The one value of property ``name`` (None when absent); a property given twice,
+    or one icalendar could not parse, is refused under its name."""
+    value = component.get(name)
+    if value is None:
+        return None
+    if isinstance(value, list):
+        raise ValidationError(
+            f"{name.upper()} is given {len(value)} times; it is allowed once", path=name.upper()
+        )
+    _check_broken(value, name)
+    return value
+
+
+def _check_broken(value: Any, name: str) -> None:
+    if isinstance(value, vBroken):
+        shown = str(value)[:60]
+        raise ValidationError(
+            f"{name.upper()} cannot be read from {shown!r}: {str(value.parse_error)[:200]}"
+            if shown
+            else f"{name.upper()} is empty",
+            path=name.upper(),
+        )
+
+
+def _single_text(component: Any, name: str, default: str = "") -> str:
+    value = _single(component, name)
+    return default if value is None else str(value)
+
+
+def _read_calendar(parsed: icalendar.Calendar, limits: Limits) -> BusinessCalendar:
+    ours = _single(parsed, "x-saihan-version") is not None
+    zone_name = _single_text(parsed, "x-wr-timezone") or _zone_of_events(parsed) or "Asia/Tokyo"
     problems: list[ErrorItem] = []
     rules: list[tuple[int, WeeklyHours]] = []
     closures: list[Closure] = []
@@ -250,57 +330,41 @@ def from_ical(data: bytes | str) -> BusinessCalendar:
 
     try:
         zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValidationError(f"unknown time zone {zone_name!r}", path="X-WR-TIMEZONE") from None
 
+    excluded_dates = 0
     for index, event in enumerate(parsed.walk("VEVENT")):
         path = f"VEVENT[{index}]"
-        if ours and str(event.get("x-saihan-kind", "")) == _DERIVED:
-            continue
         try:
-            start, end = _event_span(event, zone)
+            read = _read_event(event, zone, ours, index)
         except ValidationError as error:
-            problems.extend(ErrorItem(f"{path}.{item.path}", item.message) for item in error.errors)
-            continue
-        opens, closes = start.time(), end.time()
-        recur = event.get("rrule")
-        if recur is None:
-            if ours:
-                continue  # our special openings travel in X-SAIHAN-SPECIAL-OPENING
-            openings.append(SpecialOpening(date=start.date(), opens=opens, closes=closes))
-            continue
-        try:
-            days, weeks = _parse_byday(recur, start)
-        except ValidationError as error:
-            problems.extend(ErrorItem(f"{path}.RRULE", item.message) for item in error.errors)
-            continue
-        until = _until(recur, zone)
-        if ours:
-            valid_from = _date_prop(event, "x-saihan-valid-from")
-            valid_until = _date_prop(event, "x-saihan-valid-until")
-            order = int(str(event.get("x-saihan-rule", index)))
-        else:
-            valid_from, valid_until, order = start.date(), until, index
-            for excluded in _exdates(event, zone):
-                a, b = interval_on(excluded.date(), opens, closes)
-                closures.append(
-                    Closure(start=a.date(), end=b.date(), from_time=a.time(), until_time=b.time())
-                )
-        rules.append(
-            (
-                order,
-                WeeklyHours(
-                    days=days,
-                    opens=opens,
-                    closes=closes,
-                    weeks=weeks,
-                    valid_from=valid_from,
-                    valid_until=valid_until,
-                ),
+            problems.extend(
+                ErrorItem(_join(path, item.path), item.message) for item in error.errors
             )
-        )
+            continue
+        except Exception as error:
+            problems.append(ErrorItem(path, f"cannot be read: {_describe(error)}"))
+            continue
+        if read is None:
+            continue
+        if isinstance(read, SpecialOpening):
+            openings.append(read)
+            continue
+        order, rule, excluded = read
+        excluded_dates += len(excluded)
+        if excluded_dates > limits.max_calendar_entries:
+            raise ValidationError(
+                f"the EXDATEs list more than {limits.max_calendar_entries:,} dates; "
+                "the limit is max_calendar_entries",
+                path=f"{path}.EXDATE",
+            )
+        closures.extend(excluded)
+        rules.append((order, rule))
+        if len(problems) >= limits.max_errors:
+            break
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError(problems[: limits.max_errors])
     weekly = [rule for _, rule in sorted(rules, key=lambda pair: pair[0])]
     if not ours:
         return BusinessCalendar(
@@ -316,19 +380,72 @@ def from_ical(data: bytes | str) -> BusinessCalendar:
         timezone=zone_name,
         valid_from=_date_prop(parsed, "x-saihan-valid-from"),
         valid_until=_date_prop(parsed, "x-saihan-valid-until"),
-        closed_on_national_holidays=str(parsed.get("x-saihan-closed-on-national-holidays", "TRUE"))
+        closed_on_national_holidays=_single_text(
+            parsed, "x-saihan-closed-on-national-holidays", "TRUE"
+        )
         == "TRUE",
-        annual_closures=_models(parsed, "x-saihan-annual-closure", AnnualClosure),
-        own_holidays=_models(parsed, "x-saihan-own-holiday", Holiday),
-        closures=_models(parsed, "x-saihan-closure", Closure),
-        special_openings=_models(parsed, "x-saihan-special-opening", SpecialOpening),
-        note=_note(parsed),
+        annual_closures=_models(parsed, "x-saihan-annual-closure", AnnualClosure, limits),
+        own_holidays=_models(parsed, "x-saihan-own-holiday", Holiday, limits),
+        closures=_models(parsed, "x-saihan-closure", Closure, limits),
+        special_openings=_models(parsed, "x-saihan-special-opening", SpecialOpening, limits),
+        note=_note(parsed, limits),
     )
+
+
+def _join(path: str, field: str) -> str:
+    return f"{path}.{field}" if field else path
+
+
+def _read_event(
+    event: Any, zone: Any, ours: bool, index: int
+) -> SpecialOpening | tuple[int, WeeklyHours, list[Closure]] | None:
+    """One VEVENT: a special opening, a weekly rule (with its order and its EXDATEs as
+    closures), or None for what import skips."""
+    if ours and _single_text(event, "x-saihan-kind") == _DERIVED:
+        return None
+    start, end = _event_span(event, zone)
+    opens, closes = start.time(), end.time()
+    recur = _single(event, "rrule")
+    if recur is None:
+        if ours:
+            return None  # our special openings travel in X-SAIHAN-SPECIAL-OPENING
+        return SpecialOpening(date=start.date(), opens=opens, closes=closes)
+    try:
+        days, weeks = _parse_byday(recur, start)
+        until = _until(recur, zone)
+    except ValidationError as error:
+        raise error.under("RRULE") from None
+    closures: list[Closure] = []
+    if ours:
+        valid_from = _date_prop(event, "x-saihan-valid-from")
+        valid_until = _date_prop(event, "x-saihan-valid-until")
+        order_text = _single_text(event, "x-saihan-rule", str(index))
+        if not (order_text.isdigit() and len(order_text) <= 6):
+            raise ValidationError(f"{order_text[:40]!r} is not a rule number", path="X-SAIHAN-RULE")
+        order = int(order_text)
+    else:
+        valid_from, valid_until, order = start.date(), until, index
+        for excluded in _exdates(event, zone):
+            a, b = interval_on(excluded.date(), opens, closes)
+            closures.append(
+                Closure(start=a.date(), end=b.date(), from_time=a.time(), until_time=b.time())
+            )
+    rule = WeeklyHours(
+        days=days,
+        opens=opens,
+        closes=closes,
+        weeks=weeks,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    return order, rule, closures
 
 
 def _zone_of_events(parsed: icalendar.Calendar) -> str | None:
     for event in parsed.walk("VEVENT"):
         start = event.get("dtstart")
+        if isinstance(start, list | vBroken):
+            continue  # refused with its path when the event is read
         tzinfo = getattr(getattr(start, "dt", None), "tzinfo", None)
         key = getattr(tzinfo, "key", None)
         if isinstance(key, str):
@@ -336,21 +453,41 @@ def _zone_of_events(parsed: icalendar.Calendar) -> str | None:
     return None
 
 
+def _moment(prop: Any, name: str) -> dt.date | dt.datetime:
+    try:
+        moment = prop.dt
+    except Exception as error:
+        raise ValidationError(f"{name} cannot be read: {_describe(error)}", path=name) from None
+    if not isinstance(moment, dt.date):
+        raise ValidationError(f"{name} is not a date or a date-time", path=name)
+    return moment
+
+
 def _event_span(event: Any, zone: Any) -> tuple[dt.datetime, dt.datetime]:
-    start_prop = event.get("dtstart")
+    start_prop = _single(event, "dtstart")
     if start_prop is None:
         raise ValidationError("an event needs DTSTART", path="DTSTART")
-    start = start_prop.dt
+    start = _moment(start_prop, "DTSTART")
     if not isinstance(start, dt.datetime):
         raise ValidationError("all-day events are not opening hours", path="DTSTART")
-    start = start.replace(tzinfo=zone) if start.tzinfo is None else start.astimezone(zone)
-    if event.get("dtend") is not None:
-        end = event.get("dtend").dt
+    start = _in_zone(start, zone, "DTSTART")
+    end_prop = _single(event, "dtend")
+    duration_prop = _single(event, "duration")
+    if end_prop is not None:
+        end = _moment(end_prop, "DTEND")
         if not isinstance(end, dt.datetime):
             raise ValidationError("DTEND must be a date-time", path="DTEND")
-        end = end.replace(tzinfo=zone) if end.tzinfo is None else end.astimezone(zone)
-    elif event.get("duration") is not None:
-        end = start + event.get("duration").dt
+        end = _in_zone(end, zone, "DTEND")
+    elif duration_prop is not None:
+        try:
+            duration = duration_prop.dt
+            if not isinstance(duration, dt.timedelta):
+                raise ValidationError("DURATION is not a duration", path="DURATION")
+            end = start + duration
+        except (OverflowError, AttributeError, TypeError) as error:
+            raise ValidationError(
+                f"DURATION cannot be read: {_describe(error)}", path="DURATION"
+            ) from None
     else:
         raise ValidationError("an event needs DTEND or DURATION", path="DTEND")
     length = end - start
@@ -361,15 +498,28 @@ def _event_span(event: Any, zone: Any) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+def _in_zone(moment: dt.datetime, zone: Any, name: str) -> dt.datetime:
+    try:
+        return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+    except (OverflowError, ValueError) as error:  # year 1 or 9999 moved across a day
+        raise ValidationError(f"{name} is out of range: {error}", path=name) from None
+
+
+_BYDAY = re.compile(r"^([+-]?[0-9]{1,2})?([A-Z]{2})$")
+
+
 def _parse_byday(recur: Any, start: dt.datetime) -> tuple[frozenset[Weekday], frozenset[int]]:
     freq = [str(value).upper() for value in recur.get("FREQ", [])]
     if freq not in (["WEEKLY"], ["MONTHLY"], ["DAILY"]):
-        raise ValidationError(f"FREQ={','.join(freq) or '?'} is not weekly hours")
+        raise ValidationError(f"FREQ={','.join(freq)[:40] or '?'} is not weekly hours")
     for unsupported in ("COUNT", "BYMONTH", "BYMONTHDAY", "BYSETPOS", "BYYEARDAY", "BYWEEKNO"):
         if recur.get(unsupported):
             raise ValidationError(f"{unsupported} is not supported in opening hours; use UNTIL")
+    for unsupported in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+        if recur.get(unsupported):
+            raise ValidationError(f"{unsupported} is not supported in opening hours")
     interval = recur.get("INTERVAL", [1])
-    if int(interval[0]) != 1:
+    if [str(value) for value in interval] != ["1"]:
         raise ValidationError("INTERVAL other than 1 is not supported")
     entries = [str(value).upper() for value in recur.get("BYDAY", [])]
     if freq == ["DAILY"]:
@@ -380,12 +530,14 @@ def _parse_byday(recur: Any, start: dt.datetime) -> tuple[frozenset[Weekday], fr
     weeks: set[int] = set()
     plain = 0
     for entry in entries:
-        code = entry[-2:]
-        prefix = entry[:-2]
+        found = _BYDAY.fullmatch(entry)
         try:
-            days.add(Weekday(code))
+            if found is None:
+                raise ValueError(entry)
+            days.add(Weekday(found.group(2)))
         except ValueError:
-            raise ValidationError(f"{entry!r} is not a BYDAY value") from None
+            raise ValidationError(f"{entry[:40]!r} is not a BYDAY value") from None
+        prefix = found.group(1)
         if prefix:
             if freq != ["MONTHLY"]:
                 raise ValidationError(f"{entry!r}: a week number needs FREQ=MONTHLY")
@@ -406,9 +558,7 @@ def _until(recur: Any, zone: Any) -> dt.date | None:
         return None
     until = values[0]
     if isinstance(until, dt.datetime):
-        return (
-            until.replace(tzinfo=zone) if until.tzinfo is None else until.astimezone(zone)
-        ).date()
+        return _in_zone(until, zone, "UNTIL").date()
     if isinstance(until, dt.date):
         return until
     return None
@@ -420,30 +570,27 @@ def _exdates(event: Any, zone: Any) -> list[dt.datetime]:
     if values is None:
         return found
     for group in values if isinstance(values, list) else [values]:
+        _check_broken(group, "exdate")
         for item in group.dts:
-            moment = item.dt
+            moment = _moment(item, "EXDATE")
             if isinstance(moment, dt.datetime):
-                found.append(
-                    moment.replace(tzinfo=zone)
-                    if moment.tzinfo is None
-                    else moment.astimezone(zone)
-                )
+                found.append(_in_zone(moment, zone, "EXDATE"))
             else:
                 found.append(dt.datetime.combine(moment, dt.time(), zone))
     return found
 
 
 def _date_prop(component: Any, name: str) -> dt.date | None:
-    value = component.get(name)
+    value = _single(component, name)
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ValidationError(f"{value!r} is not a date", path=name.upper()) from None
+        raise ValidationError(f"{str(value)[:40]!r} is not a date", path=name.upper()) from None
 
 
-def _models(parsed: Any, name: str, cls: type[Any]) -> list[Any]:
+def _models(parsed: Any, name: str, cls: type[Any], limits: Limits) -> list[Any]:
     from saihan.serialization import structure
 
     values = parsed.get(name)
@@ -451,21 +598,21 @@ def _models(parsed: Any, name: str, cls: type[Any]) -> list[Any]:
         return []
     found = []
     for index, value in enumerate(values if isinstance(values, list) else [values]):
+        where = f"{name.upper()}[{index}]"
         try:
-            found.append(structure(json.loads(str(value)), cls))
-        except json.JSONDecodeError:
-            raise ValidationError(
-                f"{name.upper()} is not JSON", path=f"{name.upper()}[{index}]"
-            ) from None
+            _check_broken(value, name)
+            found.append(structure(parse_json(str(value), limits=limits), cls))
         except ValidationError as error:
-            raise error.under(f"{name.upper()}[{index}]") from None
+            raise error.under(where) from None
     return found
 
 
-def _note(parsed: Any) -> Any:
+def _note(parsed: Any, limits: Limits) -> Any:
     from saihan.directory.text import LocalizedText
 
-    notes = _models(parsed, "x-saihan-note", LocalizedText)
+    notes = _models(parsed, "x-saihan-note", LocalizedText, limits)
+    if len(notes) > 1:
+        raise ValidationError("X-SAIHAN-NOTE is given more than once", path="X-SAIHAN-NOTE")
     return notes[0] if notes else None
 
 
@@ -495,5 +642,7 @@ class IcalCalendarImporter:
     imports = BusinessCalendar
 
     def load(self, data: bytes, **options: Any) -> BusinessCalendar:
-        check_options("ical", options, {})
-        return from_ical(data)
+        """Read ``data``; the option ``limits`` (a :class:`~saihan.limits.Limits`) replaces
+        the default bounds."""
+        check_options("ical", options, {"limits": Limits})
+        return from_ical(data, limits=options.get("limits", DEFAULT_LIMITS))

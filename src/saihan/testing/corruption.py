@@ -30,7 +30,15 @@ from typing import Any
 
 from saihan.errors import SaihanError
 
-__all__ = ["HOSTILE_FRAGMENTS", "LoaderEscaped", "corrupted_bytes", "corrupted_text", "survives"]
+__all__ = [
+    "HOSTILE_FRAGMENTS",
+    "LoaderEscaped",
+    "corrupted_bytes",
+    "corrupted_text",
+    "corrupted_zip_members",
+    "survives",
+    "zip_bomb",
+]
 
 HOSTILE_FRAGMENTS: tuple[bytes, ...] = (
     b"9" * 5000,  # over Python's int() digit limit
@@ -110,6 +118,66 @@ def corrupted_text(valid: str) -> Any:
     return corrupted_bytes(valid.encode("utf-8")).map(
         lambda data: data.decode("utf-8", errors="surrogateescape")
     )
+
+
+def corrupted_zip_members(valid: bytes) -> Any:
+    """Valid ZIP archives ``valid`` with one member's content corrupted (by
+    :func:`corrupted_bytes`) and the archive rebuilt, so that a trial gets past the ZIP
+    layer to the loader of the member; mixed with corruptions of the archive itself."""
+    import io
+    import zipfile
+
+    from hypothesis import strategies as st
+
+    with zipfile.ZipFile(io.BytesIO(valid)) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    if not members:
+        return corrupted_bytes(valid)
+
+    def rebuild(index: int, content: bytes) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+            for position, (info, data) in enumerate(members):
+                out.writestr(info.filename, content if position == index else data)
+        return buffer.getvalue()
+
+    def member(index: int) -> Any:
+        return corrupted_bytes(members[index][1]).map(lambda content: rebuild(index, content))
+
+    chosen = st.integers(min_value=0, max_value=len(members) - 1).flatmap(member)
+    return st.one_of(chosen, chosen, corrupted_bytes(valid))
+
+
+def zip_bomb(name: str, size: int, *, lying_header: bool = False) -> bytes:
+    """A small ZIP archive holding one member ``name`` of ``size`` zero bytes (deflated,
+    some 1,000 times smaller).  With ``lying_header``, the headers claim 1 byte."""
+    import struct
+    import zipfile
+    import zlib
+
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    chunk = bytes(1024 * 1024)
+    parts = [compressor.compress(chunk) for _ in range(size // len(chunk))]
+    parts.append(compressor.compress(bytes(size % len(chunk))))
+    parts.append(compressor.flush())
+    deflated = b"".join(parts)
+    crc = 0
+    for _ in range(size // len(chunk)):
+        crc = zlib.crc32(chunk, crc)
+    crc = zlib.crc32(bytes(size % len(chunk)), crc)
+    claimed = 1 if lying_header else size
+    encoded = name.encode("utf-8")
+    local = struct.pack(
+        "<4s5H3L2H", b"PK\x03\x04", 20, 0, zipfile.ZIP_DEFLATED, 0, 0x21,
+        crc, len(deflated), claimed, len(encoded), 0,
+    )  # fmt: skip
+    central = struct.pack(
+        "<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, zipfile.ZIP_DEFLATED, 0, 0x21,
+        crc, len(deflated), claimed, len(encoded), 0, 0, 0, 0, 0, 0,
+    ) + encoded  # fmt: skip
+    body = local + encoded + deflated
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(central), len(body), 0)
+    return body + central + end
 
 
 def survives(load: Callable[[Any], object], data: Any, *, seconds: float = 5.0) -> None:

@@ -31,10 +31,11 @@ from saihan.directory.taxonomy import Need, default_taxonomy
 from saihan.directory.text import LocalizedText
 from saihan.directory.vocabulary import Audience, Channel, Cost, LegalSituation, PersonAttribute
 from saihan.errors import ErrorItem, ValidationError
+from saihan.limits import DEFAULT_LIMITS, Limits, check_tree
 from saihan.plugins import ImportReport, SkippedRecord
 from saihan.schedule import BusinessCalendar
 from saihan.schedule.hsds import from_hsds_schedules
-from saihan.serialization import structure
+from saihan.serialization import schema_errors, structure
 from saihan_hsds.schemas import is_valid, profile_validator
 from saihan_hsds.vocab import LINK_TYPES, TAXONOMIES, taxonomy_by_id, term_id
 
@@ -93,8 +94,11 @@ class _Term:
 
 
 class _Reader:
-    def __init__(self, origins: dict[int, str], lenient: bool, fmt: str) -> None:
+    def __init__(
+        self, origins: dict[int, str], lenient: bool, fmt: str, max_errors: int = 1_000
+    ) -> None:
         self.origins = origins
+        self.max_errors = max_errors
         self.lenient = lenient
         self.format = fmt
         self.not_carried: Counter[str] = Counter()
@@ -136,7 +140,10 @@ class _Reader:
         validator = profile_validator(name)
         if is_valid(validator, obj):
             return True
-        for error in validator.iter_errors(obj):
+        for count, error in enumerate(validator.iter_errors(obj)):
+            if count == self.max_errors:  # the cost of reporting stays bounded
+                rec.add(path, "... and more schema errors (max_errors)")
+                break
             leaf = error
             if error.context:
                 leaf = min(error.context, key=lambda sub: -len(sub.absolute_path))
@@ -817,8 +824,16 @@ class _Reader:
 
     def hours(self, rec: _Record, obj: dict[str, Any], path: str) -> BusinessCalendar | None:
         if obj.get("hours") is not None:
+            # The calendar's schema first: its errors cost time linear in their number,
+            # and a value of the wrong shape never reaches the model's own checks.
+            where = _join(path, "hours")
+            problems = schema_errors(obj["hours"], BusinessCalendar)
+            for item in problems[: self.max_errors]:
+                rec.add(_join(where, item.path), item.message[:200])
+            if problems:
+                return None
             return self.build(  # type: ignore[no-any-return]
-                rec, _join(path, "hours"), lambda: structure(obj["hours"], BusinessCalendar)
+                rec, where, lambda: structure(obj["hours"], BusinessCalendar)
             )
         rows = obj.get("schedules") or []
         if not rows:
@@ -1053,12 +1068,15 @@ class _Reader:
         bad = [rec for rec in self.records if rec.bad]
         if bad and not self.lenient:
             raise ValidationError(
-                [item for rec in bad for item in rec.errors]
-                + [
-                    ErrorItem(rec.label, f"depends on {rec.depends_on}, which is not valid")
-                    for rec in bad
-                    if not rec.errors
-                ]
+                _capped(
+                    [item for rec in bad for item in rec.errors]
+                    + [
+                        ErrorItem(rec.label, f"depends on {rec.depends_on}, which is not valid")
+                        for rec in bad
+                        if not rec.errors
+                    ],
+                    self.max_errors,
+                )
             )
         agencies = [org.agency for org in orgs if org.agency is not None and not org.record.bad]
         kept = [service for rec, service in made_services if not rec.bad]
@@ -1123,6 +1141,13 @@ class _Reader:
             license=obj.get("license"),
             updated=day,
         )
+
+
+def _capped(items: list[ErrorItem], limit: int) -> list[ErrorItem]:
+    """At most ``limit`` problems, then one that says how many more (``max_errors``)."""
+    if len(items) <= limit:
+        return items
+    return [*items[:limit], ErrorItem("", f"... and {len(items) - limit:,} more problems")]
 
 
 def hsds_id_of(org: _Org, location_id: str) -> str:
@@ -1280,14 +1305,21 @@ def read_document(
     orphans: Iterable[tuple[str, ErrorItem]] = (),
     notes: Iterable[str] = (),
     dropped_locations: Iterable[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[Directory, ImportReport]:
     """A directory and its report from a parsed HSDS document.
+
+    ``data`` is first checked against ``limits`` (:func:`saihan.limits.check_tree`:
+    nesting, string lengths and lone surrogates, collection sizes, integer digits),
+    so that a document built in Python is held to what a parsed one is; schema
+    errors are listed up to ``limits.max_errors`` per record.
 
     ``origins`` maps objects (by ``id()``) to where they came from (a tabular
     row); ``orphans`` are records already known to be bad (rows naming a
     missing parent) and ``notes`` what the caller already could not carry.
     """
-    reader = _Reader(origins or {}, lenient, fmt)
+    check_tree(data, limits=limits)
+    reader = _Reader(origins or {}, lenient, fmt, limits.max_errors)
     for label, error in orphans:
         reader.record(label).errors.append(error)
     source = _shape(data)

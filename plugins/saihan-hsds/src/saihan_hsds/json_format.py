@@ -7,6 +7,7 @@ from typing import Any
 
 from saihan.directory import Directory
 from saihan.errors import ErrorItem, ValidationError
+from saihan.limits import DEFAULT_LIMITS, Limits, parse_json
 from saihan.plugins import ImportResult, check_options
 from saihan_hsds.export import to_document
 from saihan_hsds.importer import read_document
@@ -86,26 +87,27 @@ class HsdsExporter:
         return (text + "\n").encode("utf-8")
 
 
-def decode_json(data: bytes, what: str = "") -> Any:
-    """Parse UTF-8 JSON bytes; anything else is a ValidationError naming the problem."""
-    if not isinstance(data, bytes | bytearray):
+def decode_json(data: bytes | str, what: str = "", *, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """Parse UTF-8 JSON within ``limits`` (see :mod:`saihan.limits`): document size,
+    nesting, string length (lone surrogates, as text or as ``\\ud800`` escapes, are
+    refused), collection sizes and integer digits.  Anything else is a ValidationError
+    naming the problem, under ``what``."""
+    # Bytes over the size limit are refused by parse_json before any decoding.
+    if isinstance(data, bytes | bytearray) and len(data) <= limits.max_document_bytes:
+        try:
+            bytes(data).decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise ValidationError(
+                f"not UTF-8 text: byte 0x{data[error.start]:02x} at offset {error.start} cannot "
+                "be decoded; HSDS is UTF-8 (was the file saved as Shift_JIS?)",
+                path=what,
+            ) from None
+    elif not isinstance(data, bytes | bytearray | str):
         raise ValidationError(f"expected bytes, got {type(data).__name__}", path=what)
     try:
-        text = bytes(data).decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValidationError(
-            f"not UTF-8 text: byte 0x{data[error.start]:02x} at offset {error.start} cannot be "
-            "decoded; HSDS is UTF-8 (was the file saved as Shift_JIS?)",
-            path=what,
-        ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValidationError(
-            f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}", path=what
-        ) from None
-    except RecursionError:
-        raise ValidationError("the document is nested too deeply", path=what) from None
+        return parse_json(data, limits=limits, what="HSDS document")
+    except ValidationError as error:
+        raise error.under(what) if what else error from None
 
 
 class HsdsImporter:
@@ -114,6 +116,7 @@ class HsdsImporter:
     Accepted shapes: a page (``contents``: organizations or services), one
     fully nested organization or service, or a list of them.
     ``load_with_report(data, lenient=True)`` leaves bad records out and says why.
+    Option: ``limits`` (a :class:`~saihan.limits.Limits`) replaces the default bounds.
     """
 
     name = "hsds"
@@ -127,14 +130,16 @@ class HsdsImporter:
     def load_with_report(
         self, data: bytes, *, lenient: bool = False, **options: Any
     ) -> ImportResult[Directory]:
-        check_options("hsds", options, {})
-        parsed = decode_json(data)
+        check_options("hsds", options, {"limits": Limits})
+        limits = options.get("limits", DEFAULT_LIMITS)
+        parsed = decode_json(data, limits=limits)
         if isinstance(parsed, dict) and parsed and all(str(key).endswith(".csv") for key in parsed):
             from saihan_hsds.tabular import from_json_tables  # the tables as JSON
 
             nested = from_json_tables(parsed)
             directory, report = read_document(
                 nested.document,
+                limits=limits,
                 lenient=lenient,
                 origins=nested.origins,
                 fmt=self.name,
@@ -143,5 +148,5 @@ class HsdsImporter:
                 dropped_locations=nested.dropped_locations,
             )
         else:
-            directory, report = read_document(parsed, lenient=lenient, fmt=self.name)
+            directory, report = read_document(parsed, lenient=lenient, fmt=self.name, limits=limits)
         return ImportResult(directory, report)

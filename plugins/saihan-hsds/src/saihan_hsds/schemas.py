@@ -218,12 +218,18 @@ def _path(parts: deque[str | int] | list[str | int]) -> str:
     return text
 
 
-def errors_of(validator: Draft202012Validator, instance: Any, prefix: str = "") -> list[ErrorItem]:
-    """Every schema violation of ``instance`` as an ErrorItem under ``prefix``."""
+def errors_of(
+    validator: Draft202012Validator, instance: Any, prefix: str = "", *, max_errors: int = 1_000
+) -> list[ErrorItem]:
+    """Every schema violation of ``instance`` as an ErrorItem under ``prefix``, up to
+    ``max_errors`` of them (then one item says there are more)."""
     if is_valid(validator, instance):
         return []
     items = []
-    for error in validator.iter_errors(instance):
+    for count, error in enumerate(validator.iter_errors(instance)):
+        if count == max_errors:
+            items.append(ErrorItem(prefix, "... and more schema errors (max_errors)"))
+            break
         leaves = [error]
         if error.context:  # an anyOf/oneOf: say what the deepest branches said
             leaves = [sub for sub in error.context if not sub.context] or [error]

@@ -24,6 +24,7 @@ import attrs
 
 from saihan.directory import Directory
 from saihan.errors import ErrorItem, ValidationError
+from saihan.limits import DEFAULT_LIMITS, Limits, parse_json, read_zip
 from saihan.plugins import ImportResult, check_options
 from saihan_hsds.importer import read_document
 from saihan_hsds.json_format import _check_directory, decode_json, published_document
@@ -111,10 +112,19 @@ _TIME = re.compile(
 )
 
 
-def _parse(field: dict[str, Any], text: str) -> tuple[Any, str | None]:
+def _shown(text: str) -> str:
+    """A cell's text in a message: long ones cut, so a message stays short."""
+    return repr(text) if len(text) <= 80 else repr(text[:77] + "...")
+
+
+def _parse(
+    field: dict[str, Any], text: str, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Any, str | None]:
     """A cell's value by its field's type, or the text and what is wrong with it."""
     kind = field.get("type", "string")
     try:
+        if kind in ("number", "integer") and len(text) > 40:  # int() is quadratic in digits
+            return text, f"{_shown(text)} is not a {kind} (more than 40 characters)"
         if kind == "number":
             number = float(text)
             return (
@@ -129,26 +139,29 @@ def _parse(field: dict[str, Any], text: str) -> tuple[Any, str | None]:
                 return True, None
             if text.lower() in ("false", "0", "no"):
                 return False, None
-            return text, f"{text!r} is not true or false"
+            return text, f"{_shown(text)} is not true or false"
         if kind == "date":
             dt.date.fromisoformat(text)
         elif kind == "datetime":
             dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         elif kind == "time":
             if not _TIME.fullmatch(text):
-                return text, f"{text!r} is not a time like 09:00 or 09:00+09:00"
+                return text, f"{_shown(text)} is not a time like 09:00 or 09:00+09:00"
         elif kind == "object":
-            value = json.loads(text)
+            try:
+                value = parse_json(text, limits=limits, what="cell")
+            except ValidationError as error:
+                return text, f"not a JSON object: {error.errors[0].message}"
             if not isinstance(value, dict):
                 return text, "expected a JSON object in the cell"
             return value, None
     except (ValueError, json.JSONDecodeError):
-        return text, f"{text!r} is not a {kind}"
+        return text, f"{_shown(text)} is not a {kind}"
     if field.get("format") == "uuid" and not _UUID.fullmatch(text):
-        return text, f"{text!r} is not a UUID"
+        return text, f"{_shown(text)} is not a UUID"
     enum = (field.get("constraints") or {}).get("enum")
     if enum is not None and text not in enum:
-        return text, f"{text!r} is not one of {', '.join(enum)}"
+        return text, f"{_shown(text)} is not one of {', '.join(enum)}"
     return text, None
 
 
@@ -251,28 +264,31 @@ class HsdsTabularExporter:
         return buffer.getvalue()
 
 
-def _read_zip(data: bytes) -> dict[str, bytes]:
+def _read_zip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, bytes]:
+    """The package's .csv and .json files by base name, read within ``limits``
+    (:func:`saihan.limits.read_zip`: archive size, member count, sizes counted while
+    decompressing; a corrupt member is refused under its name)."""
     if not isinstance(data, bytes | bytearray):
         raise ValidationError(f"expected bytes, got {type(data).__name__}")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            files = {}
-            for info in archive.infolist():
-                if info.is_dir():
-                    continue
-                base = info.filename.rsplit("/", 1)[-1]
-                if base.endswith((".csv", ".json")) and base not in files:
-                    files[base] = archive.read(info)
-            return files
-    except zipfile.BadZipFile as error:
+    if not bytes(data[:4]).startswith((b"PK\x03\x04", b"PK\x05\x06")):
         raise ValidationError(
-            f"not a ZIP archive of a tabular data package: {error}; the hsds-tabular format "
+            "not a ZIP archive of a tabular data package; the hsds-tabular format "
             "reads a ZIP of CSV files and datapackage.json"
-        ) from None
+        )
+    files: dict[str, bytes] = {}
+    for name, content in read_zip(bytes(data), limits=limits, what="tabular data package"):
+        base = name.rsplit("/", 1)[-1]
+        if base.endswith((".csv", ".json")) and base not in files:
+            files[base] = content
+    return files
 
 
 def _read_csv(
-    name: str, raw: bytes, resource: dict[str, Any], notes: list[str]
+    name: str,
+    raw: bytes,
+    resource: dict[str, Any],
+    notes: list[str],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[tuple[int, dict[str, str]]]:
     try:
         text = raw.decode("utf-8-sig")
@@ -282,11 +298,7 @@ def _read_csv(
             "decoded; HSDS CSV files are UTF-8 (was the file saved as Shift_JIS?)",
             path=name,
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        rows = list(reader)
-    except csv.Error as error:
-        raise ValidationError(f"broken CSV at line {reader.line_num}: {error}", path=name) from None
+    rows = _bounded_rows(name, text, limits)
     if not rows:
         return []
     header = rows[0]
@@ -316,6 +328,38 @@ def _read_csv(
     return result
 
 
+def _bounded_rows(name: str, text: str, limits: Limits) -> list[list[str]]:
+    """The CSV's records, refusing more than ``max_collection_size`` records or cells in
+    a record, and cells longer than ``max_string_length``, as they are read."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
+    try:
+        for cells in reader:
+            number = len(rows) + 1
+            if number > limits.max_collection_size + 1:  # the header is not a record
+                raise ValidationError(
+                    f"more than {limits.max_collection_size:,} rows; the limit is "
+                    "max_collection_size",
+                    path=f"{name}[{number}]",
+                )
+            if len(cells) > limits.max_collection_size:
+                raise ValidationError(
+                    f"{len(cells):,} cells; the limit is {limits.max_collection_size:,}",
+                    path=f"{name}[{number}]",
+                )
+            for column, cell in enumerate(cells, start=1):
+                if len(cell) > limits.max_string_length:
+                    raise ValidationError(
+                        f"cell {column} has {len(cell):,} characters; the limit is "
+                        f"{limits.max_string_length:,}",
+                        path=f"{name}[{number}]",
+                    )
+            rows.append(cells)
+    except csv.Error as error:
+        raise ValidationError(f"broken CSV at line {reader.line_num}: {error}", path=name) from None
+    return rows
+
+
 @attrs.define
 class Nested:
     """A package's tables nested into one HSDS document, and what the nesting found."""
@@ -327,7 +371,7 @@ class Nested:
     dropped_locations: set[str]  # locations that name an organization that is not there
 
 
-def from_files(files: dict[str, bytes]) -> Nested:
+def from_files(files: dict[str, bytes], limits: Limits = DEFAULT_LIMITS) -> Nested:
     """The nested HSDS document of a package's files (CSV tables and datapackage.json)."""
     resources = _resources()
     notes: list[str] = []
@@ -339,7 +383,7 @@ def from_files(files: dict[str, bytes]) -> Nested:
             continue
         fields = {field["name"]: field for field in resource["schema"]["fields"]}
         rows = []
-        for number, cells in _read_csv(resource["path"], raw, resource, notes):
+        for number, cells in _read_csv(resource["path"], raw, resource, notes, limits):
             row: dict[str, Any] = {}
             for column, text in cells.items():
                 if text == "" or column not in fields:
@@ -347,7 +391,7 @@ def from_files(files: dict[str, bytes]) -> Nested:
                 if (name, column) in _REQUIRED_TEXT and text == _UNKNOWN:
                     row[column] = ""
                     continue
-                row[column], _ = _parse(fields[column], text)
+                row[column], _ = _parse(fields[column], text, limits)
             origins[id(row)] = f"{resource['path']}[{number}]"
             rows.append(row)
         tables[name] = rows
@@ -355,7 +399,7 @@ def from_files(files: dict[str, bytes]) -> Nested:
     dataset = None
     if descriptor is not None:
         try:
-            parsed = decode_json(descriptor, "datapackage.json")
+            parsed = decode_json(descriptor, "datapackage.json", limits=limits)
             if isinstance(parsed, dict) and isinstance(parsed.get("dataset"), dict):
                 dataset = parsed["dataset"]
         except ValidationError:
@@ -472,7 +516,8 @@ def nest(
 
 class HsdsTabularImporter:
     """Reads an HSDS 3.1 tabular data package from a ZIP archive (saihan's or a third
-    party's); see :class:`~saihan_hsds.HsdsImporter` for strict and lenient import."""
+    party's); see :class:`~saihan_hsds.HsdsImporter` for strict and lenient import.
+    Option: ``limits`` (a :class:`~saihan.limits.Limits`) replaces the default bounds."""
 
     name = "hsds-tabular"
     media_type = "application/zip"
@@ -485,10 +530,12 @@ class HsdsTabularImporter:
     def load_with_report(
         self, data: bytes, *, lenient: bool = False, **options: Any
     ) -> ImportResult[Directory]:
-        check_options("hsds-tabular", options, {})
-        nested = from_files(_read_zip(data))
+        check_options("hsds-tabular", options, {"limits": Limits})
+        limits = options.get("limits", DEFAULT_LIMITS)
+        nested = from_files(_read_zip(data, limits), limits)
         directory, report = read_document(
             nested.document,
+            limits=limits,
             lenient=lenient,
             origins=nested.origins,
             fmt=self.name,

@@ -13,7 +13,7 @@ import io
 import math
 import re
 import unicodedata
-import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -37,6 +37,7 @@ from saihan.directory import (
     default_agency_kinds,
 )
 from saihan.errors import ErrorItem, ValidationError
+from saihan.limits import DEFAULT_LIMITS, Limits, read_zip
 from saihan.plugins import ImportReport, ImportResult, SkippedRecord, check_options
 from saihan.schedule import BusinessCalendar, WeeklyHours
 from saihan_opendata_jp import columns as col
@@ -106,8 +107,12 @@ def decode(data: bytes, where: str) -> str:
         ) from None
 
 
-def _records(text: str, where: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the data records with their spreadsheet row numbers."""
+def _records(
+    text: str, where: str, limits: Limits = DEFAULT_LIMITS
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the data records with their spreadsheet row numbers, read within
+    ``limits``: at most ``max_collection_size`` records and cells in a record, cells of
+    at most ``max_string_length`` characters."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[tuple[int, list[str]]] = []
     try:
@@ -117,9 +122,18 @@ def _records(text: str, where: str) -> tuple[list[str], list[tuple[int, list[str
                 f"the file is empty; the first row must name the columns: {', '.join(col.COLUMNS)}",
                 path=where,
             )
+        _check_cells(header, f"{where}header", limits)
         for cells in reader:
             if any(cell for cell in cells):  # blank lines are not records
-                records.append((len(records) + 2, cells))
+                row = len(records) + 2
+                if row - 1 > limits.max_collection_size:
+                    raise ValidationError(
+                        f"more than {limits.max_collection_size:,} rows; the limit is "
+                        "max_collection_size",
+                        path=f"{where}row {row}",
+                    )
+                _check_cells(cells, f"{where}row {row}", limits)
+                records.append((row, cells))
     except csv.Error as error:
         row = len(records) + 2
         raise ValidationError(
@@ -130,12 +144,26 @@ def _records(text: str, where: str) -> tuple[list[str], list[tuple[int, list[str
     return header, records
 
 
+def _check_cells(cells: list[str], where: str, limits: Limits) -> None:
+    if len(cells) > limits.max_collection_size:
+        raise ValidationError(
+            f"{len(cells):,} cells; the limit is {limits.max_collection_size:,}", path=where
+        )
+    for number, cell in enumerate(cells, start=1):
+        if len(cell) > limits.max_string_length:
+            raise ValidationError(
+                f"cell {number} has {len(cell):,} characters; the limit is "
+                f"{limits.max_string_length:,}",
+                path=where,
+            )
+
+
 def _check_header(header: list[str], where: str) -> list[str]:
     names = [unicodedata.normalize("NFKC", name).strip() for name in header]
     wanted = {unicodedata.normalize("NFKC", name): name for name in col.COLUMNS}
     names = [wanted.get(name, name) for name in names]
     missing = [name for name in col.COLUMNS if name not in names]
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1)
     problems = []
     if missing:
         problems.append(
@@ -400,20 +428,27 @@ def _read_row(where: str, cells: dict[str, str]) -> tuple[_Row | None, list[Erro
     )
 
 
-def _files(data: bytes) -> Iterator[tuple[str, bytes]]:
-    """(prefix for paths, bytes) of each CSV: the one file, or each in a ZIP by name."""
+def _files(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[str, bytes]]:
+    """(prefix for paths, bytes) of each CSV: the one file, or each in a ZIP by name.
+
+    A ZIP is read within ``limits`` (:func:`saihan.limits.read_zip`: member count,
+    sizes counted while decompressing, a corrupt member refused under its name).
+    """
     if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        if len(data) > limits.max_document_bytes:
+            raise ValidationError(
+                f"the file has {len(data):,} bytes; the limit is {limits.max_document_bytes:,} "
+                "(max_document_bytes)"
+            )
         yield "", data
         return
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = sorted(n for n in archive.namelist() if n.lower().endswith(".csv"))
-            if archive.namelist() and not names:  # an empty ZIP is an empty directory
-                raise ValidationError("the ZIP file holds no .csv file")
-            for name in names:
-                yield f"{name} ", archive.read(name)
-    except zipfile.BadZipFile as error:
-        raise ValidationError(f"a broken ZIP file: {error}") from None
+    members = list(read_zip(data, limits=limits, what="ZIP file"))
+    names = sorted(name for name, _ in members if name.lower().endswith(".csv"))
+    if members and not names:  # an empty ZIP is an empty directory
+        raise ValidationError("the ZIP file holds no .csv file")
+    contents = dict(members)
+    for name in names:
+        yield f"{name} ", contents[name]
 
 
 def _group(records: list[_Row], key: Callable[[_Row], object], fields: tuple[str, ...],
@@ -442,7 +477,8 @@ class OpendataCsvImporter:
     Strict by default: any bad row refuses the whole input with one
     ValidationError listing every bad row and column.  ``load_with_report(...,
     lenient=True)`` loads the good rows and reports each skipped one.  Option:
-    ``agency_kind`` (a bundled agency kind code for every imported agency).
+    ``agency_kind`` (a bundled agency kind code for every imported agency);
+    ``limits`` (a :class:`~saihan.limits.Limits`) replaces the default bounds.
     """
 
     name = "opendata-csv"
@@ -457,7 +493,8 @@ class OpendataCsvImporter:
     def load_with_report(
         self, data: bytes, *, lenient: bool = False, **options: Any
     ) -> ImportResult[Directory]:
-        check_options(self.name, options, {"agency_kind": str})
+        check_options(self.name, options, {"agency_kind": str, "limits": Limits})
+        limits = options.get("limits", DEFAULT_LIMITS)
         kind = options.get("agency_kind")
         if kind is not None and kind not in {k.code for k in default_agency_kinds()}:
             raise ValidationError(f"{kind!r} is not a bundled agency kind", path="agency_kind")
@@ -468,8 +505,16 @@ class OpendataCsvImporter:
         bad: dict[str, list[ErrorItem]] = {}
         notes: dict[str, list[str]] = {}
         unused: dict[str, list[str]] = {}
-        for prefix, content in _files(bytes(data)):
-            header, records = _records(decode(content, prefix.strip()), prefix)
+        total_rows = 0
+        for prefix, content in _files(bytes(data), limits):
+            header, records = _records(decode(content, prefix.strip()), prefix, limits)
+            total_rows += len(records)
+            if total_rows > limits.max_collection_size:  # the files of a ZIP are one list
+                raise ValidationError(
+                    f"the files hold more than {limits.max_collection_size:,} rows together; "
+                    "the limit is max_collection_size",
+                    path=prefix.strip(),
+                )
             names = _check_header(header, prefix)
             extra = [name for name in names if name not in col.COLUMNS]
             for number, cells in records:
@@ -534,7 +579,14 @@ class OpendataCsvImporter:
         kept = [row for index, row in enumerate(good) if index not in conflicts]
 
         if bad and not lenient:
-            raise ValidationError([item for errors in bad.values() for item in errors])
+            problems = [item for errors in bad.values() for item in errors]
+            if len(problems) > limits.max_errors:
+                more = len(problems) - limits.max_errors
+                problems = [
+                    *problems[: limits.max_errors],
+                    ErrorItem("", f"... and {more:,} more problems"),
+                ]
+            raise ValidationError(problems)
         directory = _build(kept, kind)
         not_carried = list(DEFAULTS)
         for column, places in unused.items():
