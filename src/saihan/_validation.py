@@ -86,12 +86,15 @@ class Checker:
 
 M = TypeVar("M")
 
-# A field check takes a value and returns it converted (or unchanged) and the
+# A field check returns None when the value is right as it is (the fast path, taken
+# by nearly every construction), else the value converted (or unchanged) and the
 # problems found, as (path relative to the field, message) pairs.
 _Problems = list[tuple[str, str]]
-_FieldCheck = Callable[[Any], tuple[Any, _Problems]]
+_Result = tuple[Any, _Problems] | None
+_FieldCheck = Callable[[Any], _Result]
 
 _SWALLOWED = (TypeError, AttributeError, ValueError, KeyError, IndexError)
+UTC_OFFSET_MESSAGE = "give the UTC offset (for Tokyo, +09:00)"
 
 
 def checked(method: Callable[[M, Checker], None]) -> Callable[[M], None]:
@@ -132,28 +135,36 @@ def check_fields(obj: Any, check: Checker) -> None:
     ``str`` must be valid Unicode (no lone surrogates).  Converted values are
     stored back on the (frozen) object, as attrs itself does in ``__init__``.
     """
-    for name, field_check in _field_checks(type(obj)):
+    for name, exact, field_check in _field_checks(type(obj)):
         value = getattr(obj, name)
-        converted, problems = field_check(value)
+        if type(value) in exact:
+            continue  # a value of one of these types is right whatever it is
+        result = field_check(value)
+        if result is None:
+            continue
+        converted, problems = result
         for path, message in problems:
             check.add(join_path(name, path), message)
-        if converted is not value and not problems:
+        if not problems:
             object.__setattr__(obj, name, converted)
 
 
 def vocabulary_problem(value: object, cls: type[enum.Enum]) -> str:
     """The message for ``value`` that is not one of ``cls``'s values."""
     allowed = ", ".join(repr(member.value) for member in cls)
-    shown = repr(value) if isinstance(value, str) else f"a {type(value).__name__}"
-    if isinstance(value, str) and len(shown) > 60:
-        shown = shown[:57] + "...'"  # the value itself may be huge; the message must not be
+    if isinstance(value, str):
+        # The value itself may be huge; the message must not be.
+        shown = repr(value) if len(value) <= 40 else repr(value[:40]) + " (cut short)"
+    else:
+        shown = f"a {type(value).__name__}"
     return f"{shown} is not one of {allowed}"
 
 
-_CACHE: dict[type, tuple[tuple[str, _FieldCheck], ...]] = {}
+_Plan = tuple[tuple[str, frozenset[type], _FieldCheck], ...]
+_CACHE: dict[type, _Plan] = {}
 
 
-def _field_checks(cls: type) -> tuple[tuple[str, _FieldCheck], ...]:
+def _field_checks(cls: type) -> _Plan:
     plan = _CACHE.get(cls)
     if plan is None:
         try:
@@ -165,22 +176,42 @@ def _field_checks(cls: type) -> tuple[tuple[str, _FieldCheck], ...]:
             complete = False
         else:
             complete = True
-        plan = tuple(
+        compiled = [
             (field.name, _compile(hints[field.name]))
             for field in attrs.fields(cls)
             if field.init and field.name in hints
+        ]
+        plan = tuple(
+            (name, _exact_types(hints[name]), one) for name, one in compiled if one is not _ok
         )
         if complete:
             _CACHE[cls] = plan
     return plan
 
 
-def _ok(value: Any) -> tuple[Any, _Problems]:
-    return value, []
+def _exact_types(hint: Any) -> frozenset[type]:
+    """Types whose every value is right for ``hint`` (a fast path before the full check)."""
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        return frozenset().union(*(_exact_types(arm) for arm in typing.get_args(hint)))
+    if hint in (int, bool, dt.date, dt.time, type(None)):
+        return frozenset({hint})
+    if hint is float:
+        return frozenset({float, int})
+    if isinstance(hint, type) and (issubclass(hint, enum.Enum) or attrs.has(hint)):
+        return frozenset({hint})
+    return frozenset()  # text (lone surrogates), datetimes (offsets), collections (members)
 
 
-def _expected(what: str, value: object) -> tuple[Any, _Problems]:
+def _ok(value: Any) -> _Result:
+    return None
+
+
+def _expected(what: str, value: object) -> _Result:
     return value, [("", f"expected {what}, got {type(value).__name__}")]
+
+
+def _instance(cls: type | tuple[type, ...], what: str) -> _FieldCheck:
+    return lambda value: None if isinstance(value, cls) else _expected(what, value)
 
 
 def _compile(hint: Any) -> _FieldCheck:
@@ -189,7 +220,7 @@ def _compile(hint: Any) -> _FieldCheck:
     if hint is Any or isinstance(hint, TypeVar):
         return _ok
     if hint is type(None):
-        return lambda value: _ok(value) if value is None else _expected("null", value)
+        return lambda value: None if value is None else _expected("null", value)
     if origin in (types.UnionType, typing.Union):
         return _union(args)
     if origin is typing.Literal:
@@ -199,7 +230,7 @@ def _compile(hint: Any) -> _FieldCheck:
     if hint is str:
         return _text
     if hint is bool:
-        return lambda value: _ok(value) if isinstance(value, bool) else _expected("bool", value)
+        return _instance(bool, "true or false")
     if hint is int:
         return _integer
     if hint is float:
@@ -209,9 +240,7 @@ def _compile(hint: Any) -> _FieldCheck:
     if hint is dt.date:
         return _day
     if hint is dt.time:
-        return lambda value: (
-            _ok(value) if isinstance(value, dt.time) else _expected("a time of day", value)
-        )
+        return _instance(dt.time, "a time of day")
     if origin is frozenset:
         return _set_of(_compile(args[0]) if args else _ok, args[0] if args else None)
     if origin is tuple:
@@ -221,49 +250,43 @@ def _compile(hint: Any) -> _FieldCheck:
             return _fixed_tuple(tuple(_compile(arg) for arg in args))
         return _tuple_of(_ok)
     if isinstance(hint, type) and attrs.has(hint):
-        name = hint.__name__
-        return lambda value: (
-            _ok(value) if isinstance(value, hint) else _expected(f"a {name}", value)
-        )
+        return _instance(hint, f"a {hint.__name__}")
     if origin in (Mapping, dict) or hint in (Mapping, dict):
-        return lambda value: _ok(value) if isinstance(value, Mapping) else _expected("a map", value)
+        return _instance(Mapping, "a map")
     return _ok  # callables, type[...] and the like: nothing a document could get wrong
 
 
 def _union(arms: tuple[Any, ...]) -> _FieldCheck:
     optional = type(None) in arms
     checks = [_compile(arm) for arm in arms if arm is not type(None)]
-    names = " or ".join(_type_name(arm) for arm in arms if arm is not type(None))
+    names = " or ".join(getattr(arm, "__name__", str(arm)) for arm in arms)
+    names = names.replace("NoneType", "null")
 
-    def check(value: Any) -> tuple[Any, _Problems]:
+    def check(value: Any) -> _Result:
         if value is None and optional:
-            return value, []
+            return None
         if len(checks) == 1:
             return checks[0](value)
         for one in checks:
-            converted, problems = one(value)
-            if not problems:
-                return converted, problems
-        return _expected(names + (" or null" if optional else ""), value)
+            result = one(value)
+            if result is None or not result[1]:
+                return result
+        return _expected(names, value)
 
     return check
 
 
-def _type_name(hint: Any) -> str:
-    return getattr(hint, "__name__", str(hint))
-
-
 def _literal(allowed: tuple[Any, ...]) -> _FieldCheck:
     text = ", ".join(repr(value) for value in allowed)
-    return lambda value: _ok(value) if value in allowed else (value, [("", f"not one of {text}")])
+    return lambda value: None if value in allowed else (value, [("", f"not one of {text}")])
 
 
 def _vocabulary(cls: type[enum.Enum]) -> _FieldCheck:
     by_value = {member.value: member for member in cls}
 
-    def check(value: Any) -> tuple[Any, _Problems]:
+    def check(value: Any) -> _Result:
         if isinstance(value, cls):
-            return value, []
+            return None
         if isinstance(value, str) and value in by_value:
             return by_value[value], []
         return value, [("", vocabulary_problem(value, cls))]
@@ -271,75 +294,78 @@ def _vocabulary(cls: type[enum.Enum]) -> _FieldCheck:
     return check
 
 
-def _text(value: Any) -> tuple[Any, _Problems]:
+def _text(value: Any) -> _Result:
+    if type(value) is str and value.isascii():
+        return None
     if not isinstance(value, str):
         return _expected("a string", value)
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return value, [("", "contains a lone surrogate: not valid Unicode text")]
-    return value, []
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value, [("", "contains a lone surrogate: not valid Unicode text")]
+    return None
 
 
-def _integer(value: Any) -> tuple[Any, _Problems]:
+def _integer(value: Any) -> _Result:
     if isinstance(value, int) and not isinstance(value, bool):
-        return value, []
+        return None
     return _expected("an integer", value)
 
 
-def _number(value: Any) -> tuple[Any, _Problems]:
+def _number(value: Any) -> _Result:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return value, []
+        return None
     return _expected("a number", value)
 
 
-def _moment(value: Any) -> tuple[Any, _Problems]:
+def _moment(value: Any) -> _Result:
     if not isinstance(value, dt.datetime):
         return _expected("a datetime", value)
     if value.utcoffset() is None:
         return value, [("", UTC_OFFSET_MESSAGE)]
-    return value, []
+    return None
 
 
-UTC_OFFSET_MESSAGE = "give the UTC offset (for Tokyo, +09:00)"
-
-
-def _day(value: Any) -> tuple[Any, _Problems]:
+def _day(value: Any) -> _Result:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value, []
+        return None
     return _expected("a date", value)
 
 
-def _members(items: Iterable[Any], item_check: _FieldCheck) -> tuple[list[Any], _Problems, bool]:
+def _members(items: Iterable[Any], item_check: _FieldCheck) -> tuple[list[Any], _Problems] | None:
+    """None when every item is right as it is; else the items converted and the problems."""
+    listed = list(items)
+    results = [item_check(item) for item in listed]
+    if all(result is None for result in results):
+        return None
     converted: list[Any] = []
     problems: _Problems = []
-    changed = False
-    for index, item in enumerate(items):
-        new, found = item_check(item)
-        problems.extend((join_path(index, path), message) for path, message in found)
-        changed = changed or new is not item
-        converted.append(new)
-    return converted, problems, changed
+    for index, (item, result) in enumerate(zip(listed, results, strict=True)):
+        if result is None:
+            converted.append(item)
+            continue
+        converted.append(result[0])
+        problems.extend((join_path(index, path), message) for path, message in result[1])
+    return converted, problems
 
 
 def _set_of(item_check: _FieldCheck, item_type: Any) -> _FieldCheck:
     order = _member_order(item_type)
 
-    def check(value: Any) -> tuple[Any, _Problems]:
+    def check(value: Any) -> _Result:
         if not isinstance(value, frozenset | set | list | tuple):
             return _expected("a set (a list of distinct values)", value)
+        if item_check is _ok or all(item_check(item) is None for item in value):
+            return None if isinstance(value, frozenset) else (frozenset(value), [])
         # Members are numbered in the order they are written out (see _member_order).
         try:
             items = sorted(value, key=order)
         except TypeError:
             items = list(value)
-        converted, problems, changed = _members(items, item_check)
-        if problems:
-            return value, problems
-        if changed or not isinstance(value, frozenset):
-            return frozenset(converted), []
-        return value, []
+        found = _members(items, item_check)
+        assert found is not None  # something above was not right as it was
+        converted, problems = found
+        return (value, problems) if problems else (frozenset(converted), [])
 
     return check
 
@@ -362,29 +388,31 @@ def _member_order(item_type: Any) -> Callable[[Any], Any]:
 
 
 def _tuple_of(item_check: _FieldCheck) -> _FieldCheck:
-    def check(value: Any) -> tuple[Any, _Problems]:
+    def check(value: Any) -> _Result:
         if not isinstance(value, tuple | list):
             return _expected("a list", value)
-        converted, problems, changed = _members(value, item_check)
-        if problems:
-            return value, problems
-        if changed or not isinstance(value, tuple):
-            return tuple(converted), []
-        return value, []
+        found = None if item_check is _ok else _members(value, item_check)
+        if found is None:
+            return None if isinstance(value, tuple) else (tuple(value), [])
+        converted, problems = found
+        return (value, problems) if problems else (tuple(converted), [])
 
     return check
 
 
 def _fixed_tuple(item_checks: tuple[_FieldCheck, ...]) -> _FieldCheck:
-    def check(value: Any) -> tuple[Any, _Problems]:
+    def check(value: Any) -> _Result:
         if not isinstance(value, tuple | list) or len(value) != len(item_checks):
             return _expected(f"a list of {len(item_checks)}", value)
         converted: list[Any] = []
         problems: _Problems = []
         for index, (item, item_check) in enumerate(zip(value, item_checks, strict=True)):
-            new, found = item_check(item)
-            problems.extend((join_path(index, path), message) for path, message in found)
-            converted.append(new)
+            result = item_check(item)
+            if result is None:
+                converted.append(item)
+                continue
+            converted.append(result[0])
+            problems.extend((join_path(index, path), message) for path, message in result[1])
         if problems:
             return value, problems
         return tuple(converted), []
