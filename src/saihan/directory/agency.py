@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker
+from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.location import Location
 from saihan.directory.service import _URL_RE, ContactPoint
 from saihan.directory.text import LocalizedText
@@ -39,8 +39,8 @@ class Agency:
         default=(), metadata={"doc": "Places where it receives people."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("id", self.id)
         check.identifier("kind", self.kind)
         if self.website is not None and not _URL_RE.fullmatch(self.website):

@@ -10,7 +10,7 @@ import functools
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker
+from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory._data import read_rows
 from saihan.directory.text import LocalizedText
 
@@ -33,8 +33,8 @@ class AgencyKind:
         default=None, metadata={"doc": "A public page describing the kind."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("code", self.code)
         check.done()
 

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import attrs
 
-from saihan._validation import Checker
+from saihan._validation import Checker, checked
 from saihan.directory.agency import Agency
 from saihan.directory.agency_kinds import AgencyKind, default_agency_kinds
 from saihan.directory.municipalities import municipality
@@ -38,6 +38,10 @@ class DirectoryMeta:
     updated: dt.date | None = attrs.field(
         default=None, metadata={"doc": "Date of the last update."}
     )
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
 
 def _default_meta() -> DirectoryMeta:
@@ -127,7 +131,9 @@ class Directory:
     )
     _index: _Index = attrs.field(init=False, repr=False, eq=False, hash=False)
 
-    def __attrs_post_init__(self) -> None:
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        check.done()  # the index is built from well-typed members only
         object.__setattr__(self, "_index", self._build_index())
 
     # -- validation and indexing -------------------------------------------------

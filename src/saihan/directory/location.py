@@ -6,7 +6,7 @@ import re
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker
+from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.municipalities import code_problem
 from saihan.directory.text import LocalizedText
 
@@ -39,8 +39,8 @@ class Address:
         metadata={"doc": "Everything after the municipality: town, block, building."},
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         problem = code_problem(self.municipality_code)
         if problem:
             check.add("municipality_code", problem)
@@ -58,8 +58,8 @@ class GeoPoint:
     lat: float = attrs.field(metadata={"schema": {"minimum": -90, "maximum": 90}})
     lon: float = attrs.field(metadata={"schema": {"minimum": -180, "maximum": 180}})
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.require(-90 <= self.lat <= 90, "lat", f"{self.lat} is outside -90..90")
         check.require(-180 <= self.lon <= 180, "lon", f"{self.lon} is outside -180..180")
         check.done()
@@ -85,8 +85,8 @@ class Location:
         default=None, metadata={"doc": "How to get there (nearest station...)."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("id", self.id)
         check.done()
 

@@ -16,6 +16,7 @@ import re
 
 import attrs
 
+from saihan._validation import Checker, checked
 from saihan.directory._data import read_rows
 from saihan.directory.text import normalize_for_search
 from saihan.errors import NotFoundError, ValidationError
@@ -90,6 +91,10 @@ class Municipality:
     name_kana: str
     name_en: str
     kind: MunicipalityKind
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
     @property
     def prefecture_code(self) -> str:

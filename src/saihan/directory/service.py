@@ -7,7 +7,7 @@ import re
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker
+from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.location import MUNICIPALITY_CODE_PATTERN
 from saihan.directory.municipalities import TOKYO_PREFECTURE_CODE, code_problem
 from saihan.directory.text import LocalizedText
@@ -48,8 +48,8 @@ class ContactPoint:
         default=None, metadata={"doc": "What this contact is for (予約専用, 相談専用 ...)."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         shapes = {
             Channel.PHONE: (_PHONE_RE, "a phone number like 03-1234-5678"),
             Channel.FAX: (_PHONE_RE, "a fax number like 03-1234-5678"),
@@ -96,8 +96,8 @@ class ServiceArea:
     )
     note: LocalizedText | None = attrs.field(default=None, metadata={"doc": "Free-text remark."})
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         if self.kind is AreaKind.MUNICIPALITIES:
             check.require(
                 bool(self.municipality_codes), "municipality_codes", "list at least one code"
@@ -179,8 +179,8 @@ class Eligibility:
         default=None, metadata={"doc": "Conditions in words, as the body publishes them."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         for name, age in (("min_age", self.min_age), ("max_age", self.max_age)):
             if age is not None and not 0 <= age <= MAX_AGE:
                 check.add(name, f"{age} is outside 0..{MAX_AGE}")
@@ -253,8 +253,8 @@ class Service:
         default=None, metadata={"schema": {"pattern": r"^https?://\S+$"}, "doc": "Public page."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("id", self.id)
         check.identifier("agency_id", self.agency_id)
         check.require(bool(self.needs), "needs", "a service must meet at least one need")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
-from saihan._validation import Checker
+from saihan._validation import Checker, checked
 from saihan.directory._data import read_rows
 from saihan.directory.text import LocalizedText
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
@@ -27,6 +27,10 @@ class PriorityArea:
 
     number: int
     label: LocalizedText
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -50,8 +54,8 @@ class Need:
         },
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("code", self.code)
         if self.parent is None and self.priority_area is None:
             check.add("priority_area", "a root need must name its priority area (1-6)")

@@ -6,7 +6,7 @@ import unicodedata
 
 import attrs
 
-from saihan._validation import Checker
+from saihan._validation import Checker, checked
 
 __all__ = ["LocalizedText", "normalize_for_search"]
 
@@ -42,8 +42,8 @@ class LocalizedText:
     )
     en: str | None = attrs.field(default=None, metadata={"doc": "English text."})
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.non_blank("ja", self.ja)
         check.non_blank_optional("kana", self.kana)
         check.non_blank_optional("en", self.en)

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker
+from saihan._validation import ID_PATTERN, Checker, checked
 
 __all__ = ["MAX_CHANGED_PATHS", "AuditAction", "AuditEvent", "changed_paths"]
 
@@ -76,11 +76,9 @@ class AuditEvent:
         default=None, metadata={"doc": "A referral's status after the change."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("id", self.id)
-        if self.at.utcoffset() is None:
-            check.add("at", "give the UTC offset")
         if self.actor is not None:
             check.identifier("actor", self.actor)
         check.identifier("record_kind", self.record_kind)

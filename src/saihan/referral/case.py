@@ -13,7 +13,7 @@ import enum
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker
+from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.location import MUNICIPALITY_CODE_PATTERN
 from saihan.directory.municipalities import code_problem
 from saihan.directory.service import LANGUAGE_PATTERN, MAX_AGE
@@ -51,8 +51,8 @@ class AgeRange:
     min: int = attrs.field(metadata={"schema": {"minimum": 0, "maximum": MAX_AGE}})
     max: int = attrs.field(metadata={"schema": {"minimum": 0, "maximum": MAX_AGE}})
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         for name in ("min", "max"):
             value = getattr(self, name)
             if not 0 <= value <= MAX_AGE:
@@ -112,8 +112,8 @@ class Subject:
         default=None, repr=False, metadata={**_SENSITIVE, "doc": "Name (sensitive)."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         given = [
             name for name in ("age", "age_range", "birth_date") if getattr(self, name) is not None
         ]
@@ -161,8 +161,8 @@ class RaisedNeed:
         default=None, repr=False, metadata={**_SENSITIVE, "doc": "What was said (sensitive)."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("code", self.code)
         check.non_blank_optional("note", self.note)
         check.done()
@@ -193,8 +193,8 @@ class Consent:
         default=None, metadata={"doc": "The day it was withdrawn, if it was."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         if not self.agency_ids and not self.agency_kinds:
             check.add("agency_ids", "a consent must name at least one agency or agency kind")
         check.each("agency_ids", self.agency_ids, _id_problem)
@@ -281,11 +281,9 @@ class ConsultationCase:
         metadata={**_SENSITIVE, "doc": "What was said, in the worker's words (sensitive)."},
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("id", self.id)
-        if self.received_at.utcoffset() is None:
-            check.add("received_at", "give the UTC offset (for Tokyo, +09:00)")
         check.require(bool(self.needs), "needs", "raise at least one need")
         seen: dict[str, int] = {}
         for index, need in enumerate(self.needs):
@@ -299,11 +297,9 @@ class ConsultationCase:
             if problem is not None:
                 check.add("municipality", problem)
         check.non_blank_optional("summary", self.summary)
-        if self.closed_at is not None:
-            if self.closed_at.utcoffset() is None:
-                check.add("closed_at", "give the UTC offset (for Tokyo, +09:00)")
-            elif self.received_at.utcoffset() is not None and self.closed_at < self.received_at:
-                check.add("closed_at", "closed before it was received")
+        # Both times carry their UTC offset (checked with the fields' types).
+        if self.closed_at is not None and self.closed_at < self.received_at:
+            check.add("closed_at", "closed before it was received")
         if self.subject.released_on is not None and self.subject.released_on > (
             self.received_at.date()
         ):

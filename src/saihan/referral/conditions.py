@@ -35,7 +35,7 @@ from typing import Any
 
 import attrs
 
-from saihan._validation import ID_PATTERN
+from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.agency_kinds import default_agency_kinds
 from saihan.directory.municipalities import code_problem
 from saihan.directory.service import AreaKind
@@ -90,6 +90,10 @@ class FieldSpec:
     kind: ValueKind = ValueKind.TEXT
     vocabulary: Callable[[], frozenset[str]] | None = None  # allowed values, when closed
     check: Callable[[str], str | None] | None = None  # per-value check (codes)
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
     @property
     def ops(self) -> tuple[str, ...]:
@@ -223,6 +227,10 @@ class Condition:
 class AllOf(Condition):
     items: tuple[Condition, ...]
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
     def fields(self) -> frozenset[str]:
         return frozenset().union(*(item.fields() for item in self.items))
 
@@ -234,6 +242,10 @@ class AllOf(Condition):
 class AnyOf(Condition):
     items: tuple[Condition, ...]
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
     def fields(self) -> frozenset[str]:
         return frozenset().union(*(item.fields() for item in self.items))
 
@@ -244,6 +256,10 @@ class AnyOf(Condition):
 @attrs.frozen
 class Not(Condition):
     item: Condition
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
     def fields(self) -> frozenset[str]:
         return self.item.fields()
@@ -260,6 +276,10 @@ class FieldTest(Condition):
     op: str
     value: Any  # str, int, bool or frozenset[str] for ``in`` / ``has_any`` / ``has_all``
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
     def fields(self) -> frozenset[str]:
         return frozenset({self.field})
 
@@ -275,6 +295,10 @@ class AgeTest(Condition):
     op: str
     value: int
     on: dt.date | None = None
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
     def fields(self) -> frozenset[str]:
         return frozenset({"age"})

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from saihan._validation import Checker, checked
 from saihan.directory.directory import Directory
 from saihan.errors import ValidationError
 from saihan.referral.case import ConsultationCase
@@ -40,6 +41,10 @@ class GapRow:
     unmet: int = attrs.field(metadata={"doc": "Cases where nothing eligible met it."})
     poorly_met: int = attrs.field(metadata={"doc": "Cases where only a poor fit was found."})
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
     @property
     def met_well(self) -> int:
         return self.cases - self.unmet - self.poorly_met
@@ -53,6 +58,10 @@ class GapReport:
     rules_id: str = attrs.field(metadata={"doc": "Rule set used."})
     rules_version: str = attrs.field(metadata={"doc": "Its version."})
     rows: tuple[GapRow, ...] = attrs.field(default=(), metadata={"doc": "The counts."})
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
     def by_need(self) -> dict[str, tuple[int, int, int]]:
         """Totals per need over every municipality: (cases, unmet, poorly met)."""

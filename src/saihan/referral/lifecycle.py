@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker
+from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.errors import (
     ConflictError,
     ConsentError,
@@ -149,10 +149,8 @@ class ReferralEvent:
         metadata={**_SENSITIVE, "doc": "What came of it, in the worker's words."},
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
-        if self.at.utcoffset() is None:
-            check.add("at", "give the time with its UTC offset (for Tokyo, +09:00)")
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("actor", self.actor)
         check.non_blank_optional("reason", self.reason)
         check.non_blank_optional("outcome", self.outcome)
@@ -203,8 +201,8 @@ class Referral:
         metadata={"schema": {"pattern": ID_PATTERN}, "doc": "The stored plan it came from."},
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         for name in ("id", "case_id", "service_id", "agency_id", "agency_kind"):
             check.identifier(name, getattr(self, name))
         for name in ("need", "referred_by", "plan_id"):

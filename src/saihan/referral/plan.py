@@ -12,7 +12,7 @@ import enum
 
 import attrs
 
-from saihan._validation import Checker
+from saihan._validation import Checker, checked
 from saihan.directory.text import LocalizedText
 from saihan.directory.vocabulary import Channel
 from saihan.referral.case import Urgency
@@ -51,6 +51,10 @@ class Fact:
     field: str = attrs.field(metadata={"doc": "Field name, as rules name it."})
     value: str = attrs.field(metadata={"doc": "Its value, as text."})
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
 
 @attrs.frozen
 class Reason:
@@ -63,6 +67,10 @@ class Reason:
     rule_id: str | None = attrs.field(default=None, metadata={"doc": "The rule, if one."})
     facts: tuple[Fact, ...] = attrs.field(default=(), metadata={"doc": "Facts it used."})
     points: int = attrs.field(default=0, metadata={"doc": "What it added to the score."})
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -91,6 +99,10 @@ class Recommendation:
     open_now: bool = attrs.field(default=False, metadata={"doc": "Open at the match time."})
     reasons: tuple[Reason, ...] = attrs.field(default=(), metadata={"doc": "Why, in order."})
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
 
 @attrs.frozen
 class NeedPlan:
@@ -112,6 +124,10 @@ class NeedPlan:
         default=0, metadata={"doc": "Fitting services left out by the per-need limit."}
     )
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
 
 @attrs.frozen
 class Exclusion:
@@ -120,6 +136,10 @@ class Exclusion:
     service_id: str = attrs.field(metadata={"doc": "The service."})
     need: str = attrs.field(metadata={"doc": "The need it was considered for."})
     reasons: tuple[Reason, ...] = attrs.field(metadata={"doc": "Every reason it failed."})
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -130,6 +150,10 @@ class MissingRequirement:
     rule_id: str = attrs.field(metadata={"doc": "The rule."})
     needs: tuple[str, ...] = attrs.field(metadata={"doc": "The case's needs in its scope."})
     text: LocalizedText = attrs.field(metadata={"doc": "The rule's description."})
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -164,8 +188,8 @@ class ReferralPlan:
         metadata={"doc": "The support flow followed: its path, actions and end; null: none."},
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         if self.trace_version > TRACE_VERSION:
             check.add(
                 "trace_version",
@@ -175,8 +199,6 @@ class ReferralPlan:
         elif self.trace_version < 1:
             check.add("trace_version", "trace versions start at 1")
         check.identifier("case_id", self.case_id)
-        if self.at.utcoffset() is None:
-            check.add("at", "give the UTC offset (for Tokyo, +09:00)")
         check.done()
 
     def recommendations(self, need: str | None = None) -> tuple[Recommendation, ...]:

@@ -37,7 +37,7 @@ from typing import Any
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker
+from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.directory import Directory
 from saihan.directory.text import LocalizedText
 from saihan.errors import ErrorItem, ValidationError
@@ -98,8 +98,8 @@ class Source:
         metadata={"schema": {"pattern": r"^https?://\S+$"}, "doc": "Where to read it."},
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.non_blank("document", self.document)
         check.non_blank_optional("section", self.section)
         check.done()
@@ -149,8 +149,8 @@ class Rule:
         default=None, metadata={"doc": "Last day the rule applies; null for no end."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("id", self.id)
         if self.valid_to is not None and self.valid_to < self.valid_from:
             check.add(
@@ -199,8 +199,8 @@ class RuleSet:
     description: LocalizedText = attrs.field(metadata={"doc": "What the rule set is for."})
     rules: tuple[Rule, ...] = attrs.field(default=(), metadata={"doc": "The rules, in order."})
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("id", self.id)
         check.non_blank("version", self.version)
         versions: dict[str, list[tuple[int, Rule]]] = {}
@@ -272,6 +272,10 @@ class CompiledRule:
     # What plans call it when it is not a rule of the rule set: a support flow's connect
     # action is run as a rule, and named ``flow:<flow>/<node>`` in reasons.
     label: str | None = None
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
     @property
     def id(self) -> str:

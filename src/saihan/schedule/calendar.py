@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from saihan._validation import Checker
+from saihan._validation import Checker, checked
 from saihan.directory.text import LocalizedText
 from saihan.errors import NotFoundError, ValidationError
 from saihan.schedule.engine import CompiledCalendar
@@ -59,6 +59,10 @@ class OpeningStatus:
     message: LocalizedText
     change: dt.datetime | None  # when open: when it closes; when closed: when it next opens
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
 
 @attrs.frozen
 class BusinessCalendar:
@@ -104,8 +108,8 @@ class BusinessCalendar:
     note: LocalizedText | None = attrs.field(default=None, metadata={"doc": "Free-text remark."})
     _compiled: CompiledCalendar = attrs.field(init=False, repr=False, eq=False, hash=False)
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import attrs
 
+from saihan._validation import Checker, checked
 from saihan.directory.text import LocalizedText
 from saihan.errors import ValidationError
 
@@ -50,6 +51,10 @@ class Holiday:
 
     date: dt.date = attrs.field(metadata={"doc": "The day."})
     name: LocalizedText = attrs.field(metadata={"doc": "Its name in Japanese and English."})
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
 
 class HolidayCalendar:

@@ -13,6 +13,7 @@ import unicodedata
 
 import attrs
 
+from saihan._validation import Checker, checked
 from saihan.errors import ValidationError
 
 __all__ = [
@@ -40,6 +41,10 @@ class Era:
     letter: str  # R
     start: dt.date
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
 
 ERAS: tuple[Era, ...] = (
     Era("明治", "Meiji", "M", dt.date(1868, 1, 25)),
@@ -61,6 +66,10 @@ class EraDate:
     year: int
     month: int
     day: int
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
     def format(self, *, gannen: bool = True, weekday: bool = False) -> str:
         """``令和6年4月1日``; the first year is written 元年 unless ``gannen`` is False."""

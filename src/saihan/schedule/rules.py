@@ -16,7 +16,7 @@ import re
 
 import attrs
 
-from saihan._validation import Checker
+from saihan._validation import Checker, checked
 from saihan.directory.text import LocalizedText
 
 __all__ = [
@@ -118,8 +118,8 @@ class WeeklyHours:
         default=None, metadata={"doc": "Last day it applies."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         check.require(bool(self.days), "days", "name at least one weekday")
         for position, week in enumerate(sorted(self.weeks)):
             if week not in (-1, 1, 2, 3, 4, 5):
@@ -182,8 +182,8 @@ class AnnualClosure:
     end: str = attrs.field(metadata={"schema": {"pattern": MONTH_DAY_PATTERN}, "doc": "MM-DD."})
     label: LocalizedText = attrs.field(metadata={"doc": "What the closure is."})
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         for name in ("start", "end"):
             value = getattr(self, name)
             if not _MONTH_DAY_RE.fullmatch(value) or not _real_month_day(value):
@@ -233,8 +233,8 @@ class Closure:
         default=None, metadata={"doc": "Why (臨時休業 ...)."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         last = self.last_day
         if last < self.start:
             check.add("end", f"{last} is before start {self.start}")
@@ -272,8 +272,8 @@ class SpecialOpening:
     )
     note: LocalizedText | None = attrs.field(default=None, metadata={"doc": "Why."})
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         _check_times(check, self.opens, self.closes)
         check.done()
 

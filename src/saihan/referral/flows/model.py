@@ -15,7 +15,7 @@ import functools
 
 import attrs
 
-from saihan._validation import ID_PATTERN
+from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.text import LocalizedText
 from saihan.errors import NotFoundError
 from saihan.referral.case import Urgency
@@ -61,6 +61,10 @@ class Answer:
         default=None, metadata={"doc": "The answer in words, for drawings."}
     )
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
 
 @attrs.frozen
 class Branch:
@@ -71,6 +75,10 @@ class Branch:
     label: LocalizedText | None = attrs.field(
         default=None, metadata={"doc": "The answer in words, for drawings."}
     )
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -87,6 +95,10 @@ class Connect:
         default=None,
         metadata={**_ID, "doc": "Only for this need (and its sub-needs); null: every need."},
     )
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -108,6 +120,10 @@ class Action:
     note: LocalizedText | None = attrs.field(
         default=None, metadata={"doc": "A note for the worker."}
     )
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -168,6 +184,10 @@ class FlowNode:
         default=None, metadata={**_ID, "doc": "Action: the node after it."}
     )
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
     def edges(self) -> tuple[tuple[str, str], ...]:
         """(path inside the node, target id) of every edge, in drawing order."""
         found: list[tuple[str, str]] = []
@@ -201,6 +221,10 @@ class Flow:
     description: LocalizedText | None = attrs.field(
         default=None, metadata={"doc": "When to use the flow."}
     )
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
     @functools.cached_property
     def by_id(self) -> dict[str, FlowNode]:
@@ -246,6 +270,10 @@ class FlowStep:
         },
     )
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
 
 @attrs.frozen
 class TakenAction:
@@ -253,6 +281,10 @@ class TakenAction:
 
     node: str = attrs.field(metadata={"doc": "Node id."})
     action: Action = attrs.field(metadata={"doc": "The action."})
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -273,6 +305,10 @@ class FlowRun:
     outcome: LocalizedText | None = attrs.field(
         default=None, metadata={"doc": "The end node's text."}
     )
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
     @property
     def node_ids(self) -> tuple[str, ...]:
