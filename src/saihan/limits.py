@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ __all__ = [
     "check_tree",
     "parse_json",
     "parse_yaml",
+    "read_file",
     "read_zip",
 ]
 
@@ -51,6 +53,10 @@ class Limits:
     """Digits in one integer (no field of any model needs more than a few)."""
     max_yaml_aliases: int = 100
     """YAML alias uses (``*anchor``) in one document; unlimited aliases expand exponentially."""
+    max_yaml_nodes: int = 100_000
+    """Values in one YAML document counted with every alias expanded (a few aliases nested
+    a few deep, a "billion laughs", stay under ``max_yaml_aliases`` yet expand past any
+    memory); a rule or flow file has a few thousand."""
     max_zip_members: int = 1_000
     """Members in one ZIP archive."""
     max_zip_member_bytes: int = 64 * 1024 * 1024
@@ -112,6 +118,38 @@ def check_text(
             ]
         ) from None
     return text.removeprefix("\ufeff")
+
+
+def read_file(
+    path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS, what: str = "file"
+) -> bytes:
+    """The bytes of a file, read no further than ``max_document_bytes``.
+
+    A file that cannot be read, or is larger than the limit, is a
+    :class:`ValidationError` naming it; a huge file is refused after reading
+    one byte past the limit, not after reading all of it.
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as file:
+            data = file.read(limits.max_document_bytes + 1)
+    except OSError as error:
+        raise ValidationError(
+            [ErrorItem("", f"cannot read {name!r}: {error.strerror or error}")]
+        ) from None
+    except ValueError as error:  # an embedded NUL in the name
+        raise ValidationError([ErrorItem("", f"cannot read {name!r}: {error}")]) from None
+    if len(data) > limits.max_document_bytes:
+        raise ValidationError(
+            [
+                ErrorItem(
+                    "",
+                    f"the {what} {name!r} is larger than {limits.max_document_bytes:,} bytes "
+                    "(the limit; pass your own Limits for larger honest data)",
+                )
+            ]
+        )
+    return data
 
 
 def check_tree(data: Any, *, limits: Limits = DEFAULT_LIMITS, path: str = "") -> None:
@@ -274,15 +312,45 @@ class _LimitExceeded(Exception):
 
 def _limited_loader(limits: Limits) -> Any:
     import yaml
+    from yaml.composer import Composer
+    from yaml.constructor import SafeConstructor
+    from yaml.resolver import Resolver
 
-    class LimitedLoader(yaml.SafeLoader):
-        """SafeLoader that counts alias uses and nesting as it composes."""
+    # libyaml's C parser when it is there (a pure-Python parse of a few megabytes takes tens
+    # of seconds), but always PyYAML's Python composer, so that nesting, aliases and the
+    # expanded size are counted here (the C composer recurses without a bound).
+    parser: Any = None
+    bases: tuple[type, ...] = (yaml.SafeLoader,)
+    if yaml.__with_libyaml__:
+        from yaml._yaml import CParser
+
+        parser = CParser
+        bases = (Composer, CParser, SafeConstructor, Resolver)
+
+    class LimitedLoader(*bases):  # type: ignore[misc]
+        """Safe loading that counts alias uses, nesting and the expanded size as it composes."""
 
         def __init__(self, stream: str) -> None:
-            super().__init__(stream)
+            if parser is not None:
+                parser.__init__(self, stream)
+                Composer.__init__(self)
+                SafeConstructor.__init__(self)
+                Resolver.__init__(self)
+            else:
+                yaml.SafeLoader.__init__(self, stream)
             self._aliases = 0
             self._depth = 0
+            self._nodes = 0
+            self._sizes: dict[int, int] = {}
             self._last_mark: Any = None
+
+        def _count(self, nodes: int) -> None:
+            self._nodes += nodes
+            if self._nodes > limits.max_yaml_nodes:
+                raise _LimitExceeded(
+                    f"the document has more than {limits.max_yaml_nodes:,} values "
+                    "with its YAML aliases expanded"
+                )
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
@@ -291,15 +359,27 @@ def _limited_loader(limits: Limits) -> Any:
                     raise _LimitExceeded(
                         f"the document uses more than {limits.max_yaml_aliases} YAML aliases"
                     )
+                node = super().compose_node(parent, index)
+                size = self._sizes.get(id(node))
+                if size is None:  # the alias is inside the node it names: endless
+                    raise _LimitExceeded("a YAML alias refers to a node that contains it")
+                self._count(size)
+                return node
             self._depth += 1
             if self._depth > limits.max_depth:
                 raise _LimitExceeded(
                     f"the document is nested more than {limits.max_depth} levels deep"
                 )
+            # The running count over a node's composition is its expanded size: each alias
+            # inside it added the expanded size of what it names.
+            before = self._nodes
+            self._count(1)
             try:
-                return super().compose_node(parent, index)
+                node = super().compose_node(parent, index)
             finally:
                 self._depth -= 1
+            self._sizes[id(node)] = self._nodes - before
+            return node
 
         def construct_object(self, node: Any, deep: bool = False) -> Any:
             self._last_mark = node.start_mark
