@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from saihan.directory import Directory
+from saihan.directory.json_format import JsonDirectoryImporter
 from saihan.errors import SaihanError, ValidationError
 from saihan.limits import DEFAULT_LIMITS
 from saihan.plugins import importer
@@ -74,7 +75,7 @@ def test_directory_json_survives_corruption(data: bytes) -> None:
 @fuzz(12)
 @given(corrupted_bytes(SAMPLE))
 def test_lenient_directory_import_survives_corruption(data: bytes) -> None:
-    json_importer = importer("json", for_type=Directory)
+    json_importer = JsonDirectoryImporter()
     survives(lambda raw: json_importer.load_with_report(raw, lenient=True), data, seconds=10)
 
 
