@@ -33,7 +33,6 @@ SMALL = Limits(
     max_collection_size=5,
     max_int_digits=3,
     max_yaml_aliases=2,
-    max_values=50,
     max_zip_members=3,
     max_zip_member_bytes=1_000,
     max_zip_total_bytes=1_500,
@@ -81,7 +80,9 @@ def test_parse_yaml_reads_json_documents_as_json_loads_does(value: Any) -> None:
 
 def test_a_lone_surrogate_escape_in_yaml_is_refused() -> None:
     assert yaml.safe_load('a: "\\ud800"') == {"a": "\ud800"}
-    with pytest.raises(ValidationError, match="lone surrogate"):
+    # libyaml refuses the escape itself; PyYAML's pure-Python parser reads it and
+    # check_tree refuses the lone surrogate: either way, a ValidationError.
+    with pytest.raises(ValidationError, match=r"lone surrogate|invalid Unicode character escape"):
         parse_yaml('a: "\\ud800"')
 
 
@@ -129,11 +130,6 @@ def test_errors_are_capped_and_counted() -> None:
     assert "and 2 more problems" in str(caught.value.errors[-1])
 
 
-def test_values_are_counted_across_the_whole_document() -> None:
-    with pytest.raises(ValidationError, match="more than 50 values"):
-        check_tree({"a": [[1, 2, 3, 4, 5]] * 5, "b": [[1, 2, 3, 4, 5]] * 5}, limits=SMALL)
-
-
 @pytest.mark.parametrize(
     ("text", "words"),
     [
@@ -176,7 +172,7 @@ def _billion_laughs(levels: int) -> str:
 
 def test_yaml_aliases_are_bounded_in_number_and_expansion() -> None:
     start = time.perf_counter()
-    with pytest.raises(ValidationError, match="more than 2,000,000 values"):
+    with pytest.raises(ValidationError, match="more than 100,000 values"):
         parse_yaml(_billion_laughs(40))
     assert time.perf_counter() - start < 2
     with pytest.raises(ValidationError, match="more than 100 YAML aliases"):

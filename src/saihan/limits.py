@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import zipfile
 import zlib
@@ -32,6 +33,7 @@ __all__ = [
     "check_tree",
     "parse_json",
     "parse_yaml",
+    "read_file",
     "read_zip",
 ]
 
@@ -52,10 +54,10 @@ class Limits:
     """Digits in one integer (no field of any model needs more than a few)."""
     max_yaml_aliases: int = 100
     """YAML alias uses (``*anchor``) in one document; unlimited aliases expand exponentially."""
-    max_values: int = 2_000_000
-    """Values (scalars, mappings, sequences) in one parsed document, counted with YAML
-    aliases expanded: 40 aliases can stand for 2**40 values, which every later step
-    (validation, building objects) would walk."""
+    max_yaml_nodes: int = 100_000
+    """Values in one YAML document counted with every alias expanded (a few aliases nested
+    a few deep, a "billion laughs", stay under ``max_yaml_aliases`` yet expand past any
+    memory); a rule or flow file has a few thousand."""
     max_calendar_entries: int = 10_000
     """Content lines of one iCalendar file (properties, BEGIN and END lines), counted before
     it is parsed, and the dates its EXDATEs list (each becomes a closure)."""
@@ -122,6 +124,38 @@ def check_text(
     return text.removeprefix("\ufeff")
 
 
+def read_file(
+    path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS, what: str = "file"
+) -> bytes:
+    """The bytes of a file, read no further than ``max_document_bytes``.
+
+    A file that cannot be read, or is larger than the limit, is a
+    :class:`ValidationError` naming it; a huge file is refused after reading
+    one byte past the limit, not after reading all of it.
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as file:
+            data = file.read(limits.max_document_bytes + 1)
+    except OSError as error:
+        raise ValidationError(
+            [ErrorItem("", f"cannot read {name!r}: {error.strerror or error}")]
+        ) from None
+    except ValueError as error:  # an embedded NUL in the name
+        raise ValidationError([ErrorItem("", f"cannot read {name!r}: {error}")]) from None
+    if len(data) > limits.max_document_bytes:
+        raise ValidationError(
+            [
+                ErrorItem(
+                    "",
+                    f"the {what} {name!r} is larger than {limits.max_document_bytes:,} bytes "
+                    "(the limit; pass your own Limits for larger honest data)",
+                )
+            ]
+        )
+    return data
+
+
 def check_tree(data: Any, *, limits: Limits = DEFAULT_LIMITS, path: str = "") -> None:
     """Check parsed JSON-like data against the limits, without recursion.
 
@@ -135,22 +169,9 @@ def check_tree(data: Any, *, limits: Limits = DEFAULT_LIMITS, path: str = "") ->
         return
     errors: list[ErrorItem] = []
     more = 0
-    seen = 0
     stack: list[tuple[Any, str, int]] = [(data, path, 0)]
     while stack:
         value, where, depth = stack.pop()
-        seen += 1
-        if seen > limits.max_values:
-            raise ValidationError(
-                [
-                    *errors,
-                    ErrorItem(
-                        "",
-                        f"the document holds more than {limits.max_values:,} values "
-                        "(YAML aliases counted as expanded)",
-                    ),
-                ]
-            )
         problem = _problem(value, depth, limits)
         if problem is not None:
             if len(errors) < limits.max_errors:
@@ -190,15 +211,11 @@ def _within(data: Any, limits: Limits) -> bool:
     max_items = limits.max_collection_size
     max_depth = limits.max_depth
     max_bits = _int_bits(limits)
-    budget = limits.max_values
     stack: list[tuple[Any, int]] = [(data, 0)]
     pop = stack.pop
     push = stack.append
     while stack:
         value, depth = pop()
-        budget -= 1
-        if budget < 0:
-            return False
         kind = type(value)
         if kind is str:
             if len(value) > max_length or (not value.isascii() and _SURROGATE.search(value)):
@@ -266,7 +283,7 @@ def parse_json(
     """Parse JSON text within the limits; every failure is a :class:`ValidationError`."""
     decoded = check_text(text, limits=limits, what=what)
     try:
-        data = json.loads(decoded, parse_int=_bounded_int(limits), parse_constant=_no_constant)
+        data = _json_loads(decoded, limits, what)
     except json.JSONDecodeError as error:
         raise ValidationError(
             [
@@ -275,6 +292,17 @@ def parse_json(
                 )
             ]
         ) from None
+    check_tree(data, limits=limits)
+    return data
+
+
+def _json_loads(decoded: str, limits: Limits, what: str) -> Any:
+    """json.loads with bounded integers; raises JSONDecodeError for text that is not JSON
+    and ValidationError for everything else that is wrong."""
+    try:
+        return json.loads(decoded, parse_int=_bounded_int(limits), parse_constant=_no_constant)
+    except json.JSONDecodeError:
+        raise
     except RecursionError:
         raise ValidationError(
             [ErrorItem("", f"the {what} is nested more than {limits.max_depth} levels deep")]
@@ -283,8 +311,6 @@ def parse_json(
         raise
     except ValueError as error:  # e.g. an integer too long for int()
         raise ValidationError([ErrorItem("", f"not valid JSON: {error}")]) from None
-    check_tree(data, limits=limits)
-    return data
 
 
 def _bounded_int(limits: Limits) -> Any:
@@ -315,6 +341,17 @@ def parse_yaml(
     import yaml
 
     decoded = check_text(text, limits=limits, what=what)
+    if decoded.lstrip()[:1] in ("{", "[", '"'):
+        # JSON is read as JSON: exactly (libyaml refuses the surrogate-pair escapes that
+        # json.dumps writes for characters beyond the BMP) and much faster.  A YAML flow
+        # collection that is not JSON falls through to the YAML parser.
+        try:
+            data = _json_loads(decoded, limits, what)
+        except json.JSONDecodeError:
+            pass
+        else:
+            check_tree(data, limits=limits)
+            return data
     loader = _limited_loader(limits)(decoded)
     try:
         data = loader.get_single_data()
@@ -359,17 +396,45 @@ class _LimitExceeded(Exception):
 
 def _limited_loader(limits: Limits) -> Any:
     import yaml
+    from yaml.composer import Composer
+    from yaml.constructor import SafeConstructor
+    from yaml.resolver import Resolver
 
-    class LimitedLoader(yaml.SafeLoader):
-        """SafeLoader that counts alias uses and nesting as it composes."""
+    # libyaml's C parser when it is there (a pure-Python parse of a few megabytes takes tens
+    # of seconds), but always PyYAML's Python composer, so that nesting, aliases and the
+    # expanded size are counted here (the C composer recurses without a bound).
+    parser: Any = None
+    bases: tuple[type, ...] = (yaml.SafeLoader,)
+    if yaml.__with_libyaml__:
+        from yaml._yaml import CParser
+
+        parser = CParser
+        bases = (Composer, CParser, SafeConstructor, Resolver)
+
+    class LimitedLoader(*bases):  # type: ignore[misc]
+        """Safe loading that counts alias uses, nesting and the expanded size as it composes."""
 
         def __init__(self, stream: str) -> None:
-            super().__init__(stream)
+            if parser is not None:
+                parser.__init__(self, stream)
+                Composer.__init__(self)
+                SafeConstructor.__init__(self)
+                Resolver.__init__(self)
+            else:
+                yaml.SafeLoader.__init__(self, stream)
             self._aliases = 0
             self._depth = 0
-            self._values = 0
+            self._nodes = 0
             self._sizes: dict[int, int] = {}
             self._last_mark: Any = None
+
+        def _count(self, nodes: int) -> None:
+            self._nodes += nodes
+            if self._nodes > limits.max_yaml_nodes:
+                raise _LimitExceeded(
+                    f"the document has more than {limits.max_yaml_nodes:,} values "
+                    "with its YAML aliases expanded"
+                )
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
@@ -378,40 +443,27 @@ def _limited_loader(limits: Limits) -> Any:
                     raise _LimitExceeded(
                         f"the document uses more than {limits.max_yaml_aliases} YAML aliases"
                     )
-                anchor = self.peek_event().anchor  # type: ignore[no-untyped-call]
-                if anchor in self.anchors:
-                    # An alias stands for its whole subtree: count it as expanded, so
-                    # that a few aliases cannot stand for billions of values.
-                    self._values += self._expanded(self.anchors[anchor])
-            else:
-                self._values += 1
-            if self._values > limits.max_values:
-                raise _LimitExceeded(
-                    f"the document holds more than {limits.max_values:,} values "
-                    "(YAML aliases counted as expanded)"
-                )
+                node = super().compose_node(parent, index)
+                size = self._sizes.get(id(node))
+                if size is None:  # the alias is inside the node it names: endless
+                    raise _LimitExceeded("a YAML alias refers to a node that contains it")
+                self._count(size)
+                return node
             self._depth += 1
             if self._depth > limits.max_depth:
                 raise _LimitExceeded(
                     f"the document is nested more than {limits.max_depth} levels deep"
                 )
+            # The running count over a node's composition is its expanded size: each alias
+            # inside it added the expanded size of what it names.
+            before = self._nodes
+            self._count(1)
             try:
-                return super().compose_node(parent, index)
+                node = super().compose_node(parent, index)
             finally:
                 self._depth -= 1
-
-        def _expanded(self, node: Any) -> int:
-            known = self._sizes.get(id(node))
-            if known is not None:
-                return known
-            if isinstance(node, yaml.SequenceNode):
-                size = 1 + sum(self._expanded(item) for item in node.value)
-            elif isinstance(node, yaml.MappingNode):
-                size = 1 + sum(self._expanded(k) + self._expanded(v) for k, v in node.value)
-            else:
-                size = 1
-            self._sizes[id(node)] = size
-            return size
+            self._sizes[id(node)] = self._nodes - before
+            return node
 
         def construct_object(self, node: Any, deep: bool = False) -> Any:
             self._last_mark = node.start_mark

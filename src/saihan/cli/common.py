@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -11,9 +10,12 @@ from typing import Any, TextIO
 from saihan import plugins
 from saihan.directory import Directory, load_directory, sample_directory
 from saihan.errors import ValidationError
+from saihan.limits import check_text, parse_json
 
 __all__ = [
     "EXIT_FAILED",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
     "add_directory_export_options",
@@ -27,6 +29,8 @@ __all__ = [
 EXIT_OK = 0
 EXIT_FAILED = 1  # the input was bad or something was not found
 EXIT_USAGE = 2  # argparse's own code for a bad command line
+EXIT_INTERNAL = 70  # a bug in saihan or a plugin (EX_SOFTWARE); never bad input
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as a shell reports it
 
 
 def add_input(parser: argparse.ArgumentParser) -> None:
@@ -61,9 +65,12 @@ def format_options(pairs: list[str] | None) -> dict[str, Any]:
         name, sep, text = pair.partition("=")
         if not sep or not name:
             raise ValidationError(f"{pair!r} is not NAME=VALUE", path="option")
+        # A command line can carry bytes that are not UTF-8 (as lone surrogates): refuse them
+        # here rather than pass them to a plugin.
+        check_text(pair, path="option", what="option")
         try:
-            options[name] = json.loads(text)
-        except ValueError:
+            options[name] = parse_json(text, what="option value")
+        except ValidationError:  # not JSON, or JSON outside the limits: the text itself
             options[name] = text
     return options
 

@@ -25,7 +25,8 @@ from saihan.directory import (
     municipality,
     tokyo_municipalities,
 )
-from saihan.errors import SaihanError, ValidationError
+from saihan.errors import SaihanError
+from saihan.limits import read_file
 from saihan.serialization import unstructure
 
 __all__ = ["register"]
@@ -74,10 +75,7 @@ def register(commands: Any) -> None:
 
 
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as error:
-        raise ValidationError(f"cannot read {str(args.file)!r}: {error.strerror}") from None
+    data = read_file(args.file)
     directory = plugins.importer(args.format, for_type=Directory).load(data)
     print(
         f"ok: {args.file}: {len(directory.agencies)} agencies, {len(directory.services)} services",

@@ -25,6 +25,7 @@ from saihan.cli.common import (
 from saihan.cli.store_commands import ProgressBar
 from saihan.directory import Directory
 from saihan.errors import ValidationError
+from saihan.limits import read_file
 
 __all__ = ["register"]
 
@@ -94,10 +95,7 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _import(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as error:
-        raise ValidationError(f"cannot read {str(args.file)!r}: {error.strerror}") from None
+    data = read_file(args.file)
     importer = plugins.importer(args.format, for_type=Directory)
     # A strict import that fails raises here: nothing has been stored.
     result = plugins.import_with_report(

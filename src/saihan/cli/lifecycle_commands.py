@@ -32,6 +32,7 @@ from saihan.cli.common import EXIT_OK
 from saihan.cli.table import render_table
 from saihan.directory.municipalities import find_municipality
 from saihan.errors import ValidationError
+from saihan.limits import read_file
 from saihan.referral import workflow
 from saihan.referral.audit import AuditEvent
 from saihan.referral.case import Consent
@@ -301,11 +302,7 @@ def _case_reopen(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _load_consent(path: Path) -> Consent:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ValidationError(f"cannot read {str(path)!r}: {error.strerror}") from None
-    return from_json(data, Consent)
+    return from_json(read_file(path), Consent)
 
 
 def _case_consent(args: argparse.Namespace, out: TextIO) -> int:

@@ -8,7 +8,9 @@ A handler takes ``(args, out)`` and returns an exit code.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from saihan._version import __version__
@@ -22,7 +24,13 @@ from saihan.cli import (
     schema_command,
     store_commands,
 )
-from saihan.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from saihan.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
 from saihan.errors import SaihanError
 
 __all__ = ["build_parser", "main"]
@@ -47,6 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``saihan`` command; the exit code (see docs/cli.md and docs/limits.md).
+
+    Nothing reaches the user as a traceback: bad input (any SaihanError) is a
+    message and exit 1, Ctrl-C one line and exit 130, and an unexpected
+    exception (a bug) names its type and exits 70 without echoing its message,
+    which could hold case data.  ``SAIHAN_TRACEBACK=1`` shows the traceback of
+    a bug.
+    """
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        print("saihan: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
@@ -62,4 +86,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except BrokenPipeError:  # `saihan ... | head` closed the pipe: not an error
         return EXIT_OK
+    except Exception as error:
+        if os.environ.get("SAIHAN_TRACEBACK") == "1":
+            traceback.print_exc()
+        print(
+            f"saihan: internal error ({type(error).__name__}): this is a bug in saihan or a "
+            "plugin, not in your input; please report it with the command you ran "
+            "(SAIHAN_TRACEBACK=1 shows the details)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     return result

@@ -23,7 +23,7 @@ from saihan.cli.common import (
 )
 from saihan.cli.table import render_table
 from saihan.directory.municipalities import find_municipality
-from saihan.errors import ValidationError
+from saihan.limits import read_file
 from saihan.storage import ImportProgress
 
 __all__ = ["ProgressBar", "register"]
@@ -122,10 +122,7 @@ def _init(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _import(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as error:
-        raise ValidationError(f"cannot read {str(args.file)!r}: {error.strerror}") from None
+    data = read_file(args.file)
     directory = plugins.importer(args.format).load(data)
     show = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
     bar = ProgressBar(sys.stderr) if show else None

@@ -14,6 +14,7 @@ from saihan.directory.agency import Agency
 from saihan.directory.directory import Directory
 from saihan.directory.service import Service
 from saihan.errors import ErrorItem, ValidationError
+from saihan.limits import DEFAULT_LIMITS, Limits, parse_json
 from saihan.plugins import ImportReport, ImportResult, SkippedRecord, check_options
 
 __all__ = ["JsonDirectoryExporter", "JsonDirectoryImporter"]
@@ -52,10 +53,12 @@ class JsonDirectoryImporter:
     imports = Directory
 
     def load(self, data: bytes, **options: Any) -> Directory:
+        """The directory in ``data``; option ``limits`` (a :class:`~saihan.limits.Limits`)
+        bounds what is read (see docs/limits.md)."""
         from saihan.serialization import from_json
 
-        check_options("json", options, {})
-        return from_json(data, Directory)
+        check_options("json", options, {"limits": Limits})
+        return from_json(data, Directory, limits=options.get("limits", DEFAULT_LIMITS))
 
     def load_with_report(
         self, data: bytes, *, lenient: bool = False, **options: Any
@@ -67,11 +70,12 @@ class JsonDirectoryImporter:
         not have); a service whose agency was skipped goes too.  Anything else wrong
         (the document's shape, ``meta``, ``needs``, ``agency_kinds``) refuses it all.
         """
-        check_options("json", options, {})
-        directory = self.load(data) if not lenient else None
+        check_options("json", options, {"limits": Limits})
+        limits: Limits = options.get("limits", DEFAULT_LIMITS)
+        directory = self.load(data, limits=limits) if not lenient else None
         skipped: list[SkippedRecord] = []
         if directory is None:
-            directory, skipped = _load_leniently(data)
+            directory, skipped = _load_leniently(data, limits)
         report = ImportReport(
             format=self.name,
             loaded={"agencies": len(directory.agencies), "services": len(directory.services)},
@@ -80,27 +84,23 @@ class JsonDirectoryImporter:
         return ImportResult(directory, report)
 
 
-def _load_leniently(data: bytes) -> tuple[Directory, list[SkippedRecord]]:
-    import json
-
+def _load_leniently(data: bytes, limits: Limits) -> tuple[Directory, list[SkippedRecord]]:
     from saihan.serialization import from_json, structure
 
-    try:
-        document = json.loads(data)
-    except (ValueError, RecursionError):
-        return from_json(data, Directory), []  # raises with the usual message
+    # Lenient about records, never about limits: a hostile document is refused whole.
+    document = parse_json(data, limits=limits)
     if not isinstance(document, dict) or not all(
         isinstance(document.get(key, []), list) for key in _KINDS
     ):
-        return from_json(data, Directory), []
-    rest = structure({**document, "agencies": [], "services": []}, Directory)  # all or nothing
+        return from_json(data, Directory, limits=limits), []
+    rest = structure({**document, "agencies": [], "services": []}, Directory, limits=limits)
     skipped: dict[str, list[ErrorItem]] = {}
     gone_agencies: set[str] = set()
     records: dict[str, list[tuple[int, Any]]] = {"agencies": [], "services": []}
     for key, model in (("agencies", Agency), ("services", Service)):
         for index, item in enumerate(document.get(key, [])):
             try:
-                records[key].append((index, structure(item, model)))
+                records[key].append((index, structure(item, model, limits=limits)))
             except ValidationError as error:
                 skipped[f"{key}[{index}]"] = list(error.under(f"{key}[{index}]").errors)
                 if key == "agencies" and isinstance(item, dict) and isinstance(item.get("id"), str):

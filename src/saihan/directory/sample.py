@@ -4,30 +4,25 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
 
 from saihan.directory._data import read_bytes
 from saihan.directory.directory import Directory
-from saihan.errors import ErrorItem, ValidationError
+from saihan.limits import DEFAULT_LIMITS, Limits, read_file
 
 __all__ = ["load_directory", "sample_directory"]
 
 
-def load_directory(path: str | os.PathLike[str]) -> Directory:
+def load_directory(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> Directory:
     """Read and validate a directory document (JSON) from a file.
 
     Raises :class:`ValidationError` listing every problem, including a file
-    that cannot be read.
+    that cannot be read and a document outside ``limits`` (see docs/limits.md).
     """
     from saihan.serialization import from_json
 
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise ValidationError(
-            [ErrorItem("", f"cannot read {os.fspath(path)!r}: {error.strerror}")]
-        ) from None
-    return from_json(data, Directory)
+    return from_json(
+        read_file(path, limits=limits, what="directory file"), Directory, limits=limits
+    )
 
 
 @functools.cache

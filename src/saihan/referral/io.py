@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from saihan.directory.taxonomy import NeedTaxonomy, default_taxonomy
 from saihan.errors import ErrorItem, ValidationError
+from saihan.limits import DEFAULT_LIMITS, Limits, read_file
 from saihan.referral.case import ConsultationCase
 
 if TYPE_CHECKING:
@@ -21,25 +23,29 @@ def load_case(
     *,
     directory: Directory | None = None,
     taxonomy: NeedTaxonomy | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ConsultationCase:
     """A case from a JSON file (a path) or JSON text.
 
     Unknown fields are errors, not ignored: a misspelt field would otherwise
     silently drop what the worker recorded.  So are need codes outside the
     taxonomy: ``taxonomy`` when given, else that of ``directory`` (the bundled
-    needs and the directory's own), else the bundled taxonomy.
+    needs and the directory's own), else the bundled taxonomy.  The document is
+    read within ``limits`` (see docs/limits.md): anything outside them, a lone
+    surrogate included, is a :class:`ValidationError` naming where.
     """
     from saihan.serialization import from_json
 
     if isinstance(source, bytes) or (isinstance(source, str) and source.lstrip().startswith("{")):
-        case = from_json(source, ConsultationCase)
+        case = from_json(source, ConsultationCase, limits=limits)
+    elif isinstance(source, str | os.PathLike):
+        case = from_json(
+            read_file(source, limits=limits, what="case file"), ConsultationCase, limits=limits
+        )
     else:
-        path = Path(source)
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise ValidationError(f"cannot read {str(path)!r}: {error.strerror}") from None
-        case = from_json(data, ConsultationCase)
+        raise ValidationError(
+            f"expected a path, JSON text or bytes, got {type(source).__name__}", path="source"
+        )
     if taxonomy is None:
         taxonomy = directory.taxonomy if directory is not None else default_taxonomy()
     problems = _unknown_needs(case, taxonomy)
@@ -62,13 +68,16 @@ def load_cases(
     *,
     directory: Directory | None = None,
     taxonomy: NeedTaxonomy | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[ConsultationCase]:
     """Several case files; every file's problems are reported together, under its name."""
     cases: list[ConsultationCase] = []
     problems: list[ErrorItem] = []
     for path in paths:
         try:
-            cases.append(load_case(Path(path), directory=directory, taxonomy=taxonomy))
+            cases.append(
+                load_case(Path(path), directory=directory, taxonomy=taxonomy, limits=limits)
+            )
         except ValidationError as error:
             problems.extend(item.under(str(path)) for item in error.errors)
     if problems:

@@ -41,6 +41,7 @@ from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.directory import Directory
 from saihan.directory.text import LocalizedText
 from saihan.errors import ErrorItem, ValidationError
+from saihan.limits import DEFAULT_LIMITS, Limits, parse_yaml, read_file
 from saihan.referral.case import Urgency
 from saihan.referral.conditions import (
     CASE_FIELDS,
@@ -363,44 +364,42 @@ def directory_codes(directory: Directory | None) -> contextlib.AbstractContextMa
     return codes_of((need.code for need in directory.taxonomy), directory.kinds)
 
 
-def load_rules(source: str | Path | bytes, *, directory: Directory | None = None) -> RuleSet:
+def load_rules(
+    source: str | Path | bytes,
+    *,
+    directory: Directory | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> RuleSet:
     """Load a rule set from a YAML or JSON file (a path) or text.
 
     YAML is a superset of JSON, so one parser reads both.  Raises
-    :class:`ValidationError` for unreadable files, bad YAML and every
-    problem in the rules.  Pass ``directory`` when the rules name that
-    directory's own needs or agency kinds.
+    :class:`ValidationError` for unreadable files, bad YAML, a document
+    outside ``limits`` (see docs/limits.md) and every problem in the rules.
+    Pass ``directory`` when the rules name that directory's own needs or
+    agency kinds.
     """
-    return rules_from_data(read_document(source), directory=directory)
+    return rules_from_data(read_document(source, limits=limits), directory=directory)
 
 
-def read_document(source: str | Path | bytes) -> Any:
+def read_document(source: str | Path | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Parse a YAML or JSON file (a path) or text, as rule and flow files are read.
 
-    Raises :class:`ValidationError` for unreadable files and bad YAML.
+    Raises :class:`ValidationError` for unreadable files, bad YAML and
+    documents outside ``limits`` (:func:`saihan.limits.parse_yaml`: aliases
+    counted, nesting bounded, impossible dates and huge integers refused).
     """
-    import yaml
-
     if isinstance(source, Path) or (
         isinstance(source, str) and "\n" not in source and not source.lstrip().startswith("{")
     ):
-        path = Path(source)
-        try:
-            text: str | bytes = path.read_bytes()
-        except OSError as error:
-            raise ValidationError(f"cannot read {str(path)!r}: {error.strerror}") from None
-    else:
+        text: str | bytes = read_file(source, limits=limits)
+    elif isinstance(source, str | bytes):
         text = source
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+    else:
         raise ValidationError(
-            f"not valid YAML or JSON{where}: {getattr(error, 'problem', error)}"
-        ) from None
-    except UnicodeDecodeError as error:
-        raise ValidationError(f"not UTF-8 text: {error.reason}") from None
+            f"expected a path, YAML or JSON text or bytes, got {type(source).__name__}",
+            path="source",
+        )
+    return parse_yaml(text, limits=limits)
 
 
 @functools.cache

@@ -15,13 +15,15 @@ import enum
 import functools
 import json
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import ClassValidationError, IterableValidationError
 
 from saihan.errors import ErrorItem, SaihanError, ValidationError, join_path
-from saihan.serialization.paths import document_path
+from saihan.limits import DEFAULT_LIMITS, Limits, parse_json
+from saihan.serialization.paths import document_paths
 from saihan.serialization.schema import json_schema, schema_errors
 
 __all__ = ["converter", "from_json", "structure", "to_json", "unstructure"]
@@ -80,18 +82,53 @@ def _structure_text(value: Any, _: type) -> str:
 
 converter.register_structure_hook_func(lambda cls: cls is str, _structure_text)
 
+
+def _is_collection(cls: Any) -> bool:
+    origin = getattr(cls, "__origin__", None)
+    args: tuple[Any, ...] = getattr(cls, "__args__", ())
+    return origin is frozenset or (origin is tuple and len(args) == 2 and args[1] is Ellipsis)
+
+
+def _collection_hook(cls: Any) -> Any:
+    # cattrs would iterate anything, so a string where an array belongs became one error
+    # per character (a 100,000-character string cost seconds); refuse it as a whole.
+    if cls.__origin__ is tuple:
+        base = homogenous_tuple_structure_factory(cls, converter)
+    else:
+        base = converter._structure_frozenset
+
+    def structure_collection(value: Any, type_: Any) -> Any:
+        if not isinstance(value, list | tuple | set | frozenset):
+            raise ValidationError(f"expected an array, got {type(value).__name__}")
+        return base(value, type_)
+
+    return structure_collection
+
+
+converter.register_structure_hook_factory(_is_collection, _collection_hook)
+
+
 _TOO_DEEP = "the document is nested too deeply"
 
 
-def structure(data: Any, cls: type[T]) -> T:
+def structure(data: Any, cls: type[T], *, limits: Limits = DEFAULT_LIMITS) -> T:
     """Build a ``cls`` from JSON-ready data, validating it completely.
 
     Raises :class:`ValidationError` listing every bad field path: what breaks
     the schema, and what the models' own checks refuse (check digits,
-    references, duplicates) wherever the schema let it through.
+    references, duplicates) wherever the schema let it through.  At most
+    ``limits.max_errors`` problems are listed (then one line counts the rest),
+    and the cost of reporting grows with the number of problems, not with the
+    size of the values in them.
     """
     try:
-        problems = schema_errors(data, cls)
+        problems = schema_errors(data, cls, limit=limits.max_errors)
+    except RecursionError:
+        raise ValidationError(_TOO_DEEP) from None
+    if len(problems) >= limits.max_errors:
+        # Enough to report; building the objects would only repeat them.
+        _refuse(problems, [], data, cls, limits, truncated=True)
+    try:
         result = converter.structure(data, cls)
     except RecursionError:
         raise ValidationError(_TOO_DEEP) from None
@@ -105,18 +142,46 @@ def structure(data: Any, cls: type[T]) -> T:
         if not problems:
             return result
         found = []
-    # Models check sets in their sorted order; point at the member as the document has it.
-    found = [document_path(item, data, json_schema(cls)) for item in found]
+    return _refuse(problems, found, data, cls, limits, truncated=False)
+
+
+def _refuse(
+    problems: list[ErrorItem],
+    found: list[ErrorItem],
+    data: Any,
+    cls: type,
+    limits: Limits,
+    *,
+    truncated: bool,
+) -> NoReturn:
     # cattrs also trips over what the schema already explained; keep the schema's words.
-    reported = [item.path for item in problems]
-    extra = [item for item in found if not any(_related(item.path, path) for path in reported)]
-    raise ValidationError([*problems, *extra])
+    reported = {item.path for item in problems}
+    around = {ancestor for path in reported for ancestor in _ancestors(path)}
+    extra = [
+        item
+        for item in found
+        if item.path not in around and not any(a in reported for a in _ancestors(item.path))
+    ]
+    listed = [*problems, *extra]
+    shown = listed[: limits.max_errors]
+    # Models check sets in their sorted order; point at the member as the document has it.
+    if len(problems) < len(shown):
+        shown[len(problems) :] = document_paths(shown[len(problems) :], data, json_schema(cls))
+    if len(listed) > len(shown):
+        shown.append(ErrorItem("", f"... and {len(listed) - len(shown):,} more problems"))
+    elif truncated:
+        shown.append(ErrorItem("", f"... and more problems (the first {len(shown):,} are listed)"))
+    raise ValidationError(shown)
 
 
-def _related(one: str, other: str) -> bool:
-    """True when one path is the other or lies inside it."""
-    shorter, longer = sorted((one, other), key=len)
-    return longer == shorter or longer.startswith((shorter + ".", shorter + "[")) or not shorter
+def _ancestors(path: str) -> Iterator[str]:
+    """``path`` and every path it lies inside, down to the root ``""``."""
+    yield path
+    for position in range(len(path) - 1, 0, -1):
+        if path[position] in ".[":
+            yield path[:position]
+    if path:
+        yield ""
 
 
 def _flatten(error: BaseException, path: str) -> Iterator[ErrorItem]:
@@ -151,20 +216,11 @@ def to_json(obj: Any, *, indent: int | None = 2) -> str:
     return json.dumps(unstructure(obj), ensure_ascii=False, indent=indent)
 
 
-def from_json(text: str | bytes, cls: type[T]) -> T:
-    """Parse JSON text into a ``cls``, validating it completely (see :func:`structure`)."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValidationError(
-            [
-                ErrorItem(
-                    "", f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-                )
-            ]
-        ) from None
-    except UnicodeDecodeError as error:
-        raise ValidationError([ErrorItem("", f"not UTF-8 text: {error.reason}")]) from None
-    except RecursionError:
-        raise ValidationError(_TOO_DEEP) from None
-    return structure(data, cls)
+def from_json(text: str | bytes, cls: type[T], *, limits: Limits = DEFAULT_LIMITS) -> T:
+    """Parse JSON text into a ``cls``, validating it completely (see :func:`structure`).
+
+    The text is read within ``limits`` (:func:`saihan.limits.parse_json`: size,
+    nesting, string and collection sizes, integer digits, valid Unicode), so a
+    hostile document is a :class:`ValidationError`, never a hang or a crash.
+    """
+    return structure(parse_json(text, limits=limits), cls, limits=limits)

@@ -14,7 +14,7 @@ from typing import Any
 
 from saihan.errors import ErrorItem
 
-__all__ = ["document_path"]
+__all__ = ["document_path", "document_paths"]
 
 _SEGMENT = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
 
@@ -47,6 +47,20 @@ def _sort_key(items_schema: dict[str, Any]) -> Any:
 
 def document_path(item: ErrorItem, data: Any, schema: dict[str, Any]) -> ErrorItem:
     """``item`` with every set-member index replaced by its index in ``data``."""
+    return document_paths([item], data, schema)[0]
+
+
+def document_paths(items: list[ErrorItem], data: Any, schema: dict[str, Any]) -> list[ErrorItem]:
+    """:func:`document_path` of each item; each set is sorted once, however many items
+    point into it (so the cost is linear in the number of items, not their product
+    with the set's size)."""
+    orders: dict[int, dict[int, int]] = {}
+    return [_document_path(item, data, schema, orders) for item in items]
+
+
+def _document_path(
+    item: ErrorItem, data: Any, schema: dict[str, Any], orders: dict[int, dict[int, int]]
+) -> ErrorItem:
     node: Any = data
     current: Any = schema
     parts: list[str] = []
@@ -59,12 +73,25 @@ def document_path(item: ErrorItem, data: Any, schema: dict[str, Any]) -> ErrorIt
             continue
         index = int(index_text)
         if isinstance(node, list) and resolved.get("uniqueItems") and index < len(node):
-            try:
-                ordered = sorted(node, key=_sort_key(_resolve(resolved.get("items", {}), schema)))
-                index = node.index(ordered[index])
-            except (TypeError, ValueError):
-                pass  # mixed types: the schema has already reported them
+            if id(node) not in orders:
+                orders[id(node)] = _positions(node, _resolve(resolved.get("items", {}), schema))
+            index = orders[id(node)].get(index, index)
         parts.append(f"[{index}]")
         current = resolved.get("items", {})
         node = node[index] if isinstance(node, list) and index < len(node) else None
     return ErrorItem("".join(parts), item.message)
+
+
+def _positions(node: list[Any], items_schema: dict[str, Any]) -> dict[int, int]:
+    """Sorted position to the position in ``node`` of the first member equal to it."""
+    try:
+        ordered = sorted(node, key=_sort_key(items_schema))
+    except (TypeError, ValueError):
+        return {}  # mixed types: the schema has already reported them
+    first: dict[Any, int] = {}
+    try:
+        for position, value in enumerate(node):
+            first.setdefault(value, position)
+        return {rank: first[value] for rank, value in enumerate(ordered)}
+    except TypeError:  # unhashable members (objects): compare them one by one
+        return {rank: node.index(value) for rank, value in enumerate(ordered)}

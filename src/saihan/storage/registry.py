@@ -32,10 +32,11 @@ def open_store(url: str | None = None, *, create: bool = True) -> Store:
     except SaihanError:
         raise
     except Exception as error:
+        # The backend's own words may quote the URL: scrub its secrets from them.
         raise StorageError(
             f"{parsed.scheme} backend could not open {parsed.redacted()}: "
-            f"{type(error).__name__}: {error}"
-        ) from error
+            f"{type(error).__name__}: {parsed.scrub(str(error))}"
+        ) from None
     if not isinstance(engine, Engine):
         raise PluginError(
             f"plugin {parsed.scheme!r} in group {plugins.STORAGE!r} returned "

@@ -96,7 +96,7 @@ def sqlite_path(url: StoreURL) -> Path:
             [
                 ErrorItem(
                     "url",
-                    f"sqlite URLs name a file, not a host ({url.netloc!r}): "
+                    f"sqlite URLs name a file, not a host ({url.hostname or ''!r}): "
                     "use sqlite:///relative.db or sqlite:////absolute/path.db",
                 )
             ]

@@ -31,6 +31,7 @@ from saihan.directory.service import Service
 from saihan.directory.taxonomy import Need, NeedTaxonomy, default_taxonomy
 from saihan.directory.vocabulary import LegalSituation
 from saihan.errors import ConflictError, ErrorItem, NotFoundError, SaihanError, ValidationError
+from saihan.limits import Limits, check_tree
 from saihan.referral.audit import AuditEvent
 from saihan.referral.case import ConsultationCase
 from saihan.referral.flows.model import Flow
@@ -156,15 +157,21 @@ class _Local(threading.local):
         self.at: dt.datetime | None = None
 
 
+# Only the Unicode check matters here; the store bounds records by max_record_bytes.
+_ANY_SIZE = Limits(
+    max_depth=10**6, max_string_length=2**62, max_collection_size=2**62, max_int_digits=10**6
+)
+
+
 def _document(item: object, label: str, limit: int | None) -> str:
     data = unstructure(item)
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     try:
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError:
-        # Lone surrogates cannot be UTF-8: keep them as JSON escapes instead.
-        text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
-        size = len(text)
+        # Lone surrogates are not text (docs/serialization.md): refuse them, naming the field.
+        check_tree(data, limits=_ANY_SIZE)
+        raise ValidationError([ErrorItem("", f"the {label} is not valid Unicode text")]) from None
     if limit is not None and size > limit:
         raise ValidationError(
             [

@@ -9,36 +9,51 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus, urlsplit
 
 import attrs
 
 from saihan.errors import ErrorItem, ValidationError
+from saihan.limits import check_text
 
 __all__ = [
     "ENVIRONMENT_VARIABLE",
     "StoreURL",
     "default_path",
     "default_url",
+    "is_secret_option",
     "parse_url",
 ]
 
 ENVIRONMENT_VARIABLE = "SAIHAN_STORE_URL"
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*$")
+_SECRET_RE = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
+REDACTED = "***"
+MAX_URL_LENGTH = 8192
+"""The longest store URL accepted (a real one is a few hundred characters at most)."""
+
+
+def is_secret_option(name: str) -> bool:
+    """True for a query option whose value is never shown (``password``, ``sslpassword``,
+    anything named like a password, secret, token, key or credential)."""
+    return bool(_SECRET_RE.search(name))
 
 
 def _as_dict(value: Mapping[str, str]) -> dict[str, str]:
     return dict(value)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class StoreURL:
     """A parsed store URL.
 
-    ``text`` is the URL as given; :meth:`redacted` is safe to print (no password).
-    ``options`` holds the query parameters (each may appear once).
+    ``text`` is the URL as given, secrets and all: pass it only to the backend.
+    :meth:`redacted` is safe to print and log: the password in the user part and
+    the value of every secret option (:func:`is_secret_option`) are ``***``; so
+    is ``repr()``.  ``options`` holds the query parameters (each may appear once).
     """
 
     text: str
@@ -55,14 +70,48 @@ class StoreURL:
     def hostname(self) -> str | None:
         return urlsplit(self.text).hostname
 
+    def __repr__(self) -> str:
+        return f"StoreURL({self.redacted()!r})"
+
     def redacted(self) -> str:
-        """The URL with any password replaced by ``***``."""
-        parts = urlsplit(self.text)
-        if parts.password is None:
-            return self.text
-        host = parts.netloc.rsplit("@", 1)[1]
-        user = parts.username or ""
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+        """The URL with its password and every secret option's value replaced by ``***``."""
+        # Rebuilt by hand: urlunsplit would turn sqlite:///x.db into sqlite:/x.db.
+        head, sep, rest = self.text.partition("://")
+        cut = min((rest.find(c) for c in "/?#" if c in rest), default=len(rest))
+        netloc, rest = rest[:cut], rest[cut:]
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            if ":" in userinfo:
+                netloc = f"{userinfo.split(':', 1)[0]}:{REDACTED}@{host}"
+        path, mark, query = rest.partition("?")
+        if mark:
+            query, hash_mark, fragment = query.partition("#")
+            query = "&".join(
+                f"{pair.partition('=')[0]}={REDACTED}"
+                if is_secret_option(unquote_plus(pair.partition("=")[0]))
+                else pair
+                for pair in query.split("&")
+            )
+            rest = f"{path}?{query}{hash_mark}{fragment}"
+        return f"{head}{sep}{netloc}{rest}"
+
+    def secrets(self) -> list[str]:
+        """Every secret the URL holds, as written and decoded (for :meth:`scrub`)."""
+        found: set[str] = set()
+        netloc = urlsplit(self.text).netloc
+        if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
+            password = netloc.rsplit("@", 1)[0].split(":", 1)[1]
+            found |= {password, unquote(password)}
+        for name, value in self.options.items():
+            if is_secret_option(name):
+                found |= {value, quote(value, safe=""), quote_plus(value)}
+        return sorted((item for item in found if item), key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        """``text`` (an error message, say) with every secret of this URL replaced by ``***``."""
+        for secret in self.secrets():
+            text = text.replace(secret, REDACTED)
+        return text
 
     def option(self, name: str, default: str | None = None) -> str | None:
         return self.options.get(name, default)
@@ -103,21 +152,33 @@ def parse_url(url: str) -> StoreURL:
         raise ValidationError([ErrorItem("url", f"expected a string, got {type(url).__name__}")])
     if "\x00" in url or not url.strip():
         raise ValidationError([ErrorItem("url", "must be a non-empty URL without NUL")])
+    if len(url) > MAX_URL_LENGTH:
+        raise ValidationError(
+            [ErrorItem("url", f"is {len(url):,} characters long; the limit is {MAX_URL_LENGTH:,}")]
+        )
     scheme, sep, _ = url.partition("://")
     if not sep or not _SCHEME_RE.match(scheme):
+        # Not echoed: a URL that does not parse may still hold a password.
         raise ValidationError(
             [
                 ErrorItem(
                     "url",
-                    f"{url!r} is not a store URL: use scheme://..., "
+                    "not a store URL: use scheme://..., "
                     "e.g. sqlite:///saihan.db, memory:// or postgresql://host/db",
                 )
             ]
         )
-    parts = urlsplit(url)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    names = [name for name, _ in pairs]
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    try:
+        check_text(url, path="url", what="URL")
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port that is not a number raises here, not later)
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError as error:
+        if isinstance(error, ValidationError):
+            raise
+        raise ValidationError([ErrorItem("url", f"not a valid URL: {error}")]) from None
+    counts = Counter(name for name, _ in pairs)  # not names.count(): quadratic in the query
+    repeated = sorted(name for name, count in counts.items() if count > 1)
     if repeated:
         raise ValidationError(
             [ErrorItem(f"url.{name}", "given more than once") for name in repeated]

@@ -604,8 +604,40 @@ class PostgresEngine(Engine):
         self._pool.close()
 
 
+# libpq connection keywords that say where to connect and as whom (or read that from a
+# file, or set the role and search path through ``options``): given in the query they would
+# quietly override the URL's own host, port, database and user, so they are refused.
+_WHERE_AND_WHO = {
+    "host": "the host",
+    "hostaddr": "the host",
+    "port": "the port",
+    "dbname": "the database",
+    "user": "the user",
+    "service": "the host, database and user",
+    "servicefile": "the host, database and user",
+    "passfile": "the user's password",
+    "options": "the role and search path",
+}
+
+
 def _conninfo(url: StoreURL) -> str:
-    """The URL without saihan's own options, for libpq."""
+    """The URL without saihan's own options, for libpq.
+
+    Query options that would change where to connect or as whom are refused
+    (``url.<option>``); put them in the URL itself.
+    """
+    refused = sorted(set(url.options) & set(_WHERE_AND_WHO))
+    if refused:
+        raise ValidationError(
+            [
+                ErrorItem(
+                    f"url.{name}",
+                    f"sets {_WHERE_AND_WHO[name]} behind the URL's back; write it in the URL "
+                    "itself: postgresql://user:password@host:port/database",
+                )
+                for name in refused
+            ]
+        )
     parts = urlsplit(url.text)
     kept = [(key, value) for key, value in parse_qsl(parts.query) if key not in _OPTIONS]
     return urlunsplit(parts._replace(scheme="postgresql", query=urlencode(kept)))
@@ -631,12 +663,19 @@ class PostgresBackend:
             raise ValidationError([ErrorItem("url.pool_max", "must be at least pool_min")])
         timeout = float(url.int_option("timeout", 30, minimum=1))
         label = f"postgresql store {url.redacted()}"
-        return PostgresEngine(
-            _conninfo(url),
-            schema=schema,
-            pool_min=pool_min,
-            pool_max=pool_max,
-            timeout=timeout,
-            create=create,
-            label=label,
-        )
+        try:
+            return PostgresEngine(
+                _conninfo(url),
+                schema=schema,
+                pool_min=pool_min,
+                pool_max=pool_max,
+                timeout=timeout,
+                create=create,
+                label=label,
+            )
+        except StorageError as error:
+            # libpq's words may quote the connection string; never its secrets.
+            scrubbed = url.scrub(str(error))
+            if scrubbed != str(error):
+                raise StorageError(scrubbed) from None
+            raise

@@ -16,6 +16,7 @@ from typing import Any
 
 from saihan.directory.directory import Directory
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
+from saihan.limits import DEFAULT_LIMITS, Limits
 from saihan.referral.flows.model import Flow
 from saihan.referral.flows.validate import node_ids_by_index, raw_graph_problems, validate
 from saihan.referral.rules import _plain, directory_codes, read_document
@@ -63,13 +64,19 @@ def _with_node_id(item: ErrorItem, ids: dict[int, str]) -> ErrorItem:
     return ErrorItem(item.path, f"node {ids[int(number)]!r}: {item.message}")
 
 
-def load_flow(source: str | Path | bytes, *, directory: Directory | None = None) -> Flow:
+def load_flow(
+    source: str | Path | bytes,
+    *,
+    directory: Directory | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Flow:
     """Load a flow from a YAML or JSON file (a path) or text.
 
-    Raises :class:`ValidationError` for unreadable files, bad YAML and every
-    problem in the flow, each with its node id and path.
+    Raises :class:`ValidationError` for unreadable files, bad YAML, a document
+    outside ``limits`` (see docs/limits.md) and every problem in the flow,
+    each with its node id and path.
     """
-    return flow_from_data(read_document(source), directory=directory)
+    return flow_from_data(read_document(source, limits=limits), directory=directory)
 
 
 _DATA = "data"
