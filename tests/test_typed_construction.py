@@ -394,6 +394,11 @@ def test_nested_problems_carry_the_full_path() -> None:
             needs=(RaisedNeed("food"),),
         )
     assert raised.value.paths == ["legal_situation"]  # raised by Subject, before the case
+    # From a document the path starts at the document's root.
+    text = to_json(_string_built_case()).replace('"on_parole"', '"on_probatoin"')
+    with pytest.raises(ValidationError) as raised:
+        load_case(text)
+    assert raised.value.paths == ["subject.legal_situation"]
 
 
 def test_every_problem_of_an_object_is_reported_at_once() -> None:

@@ -64,11 +64,6 @@ class Checker:
             if message is not None:
                 self.add(f"{path}[{index}]", message)
 
-    def vocabulary(self, path: str, value: object, cls: type[enum.Enum]) -> None:
-        """Report ``value`` unless it is a member of ``cls`` (the allowed values listed)."""
-        if not isinstance(value, cls):
-            self.add(path, vocabulary_problem(value, cls))
-
     def done(self) -> None:
         if self.errors:
             # A type problem and a model's own check may say the same thing once each.
