@@ -60,6 +60,7 @@ def test_the_record_kinds_are_the_documented_ones() -> None:
         "referral",
         "audit_event",
         "flow",
+        "audit_chain",
     ]
     assert (CASES.label, RULE_SETS.label, PLANS.label) == ("case", "rule set", "referral plan")
     text = (ROOT / "docs" / "storage.md").read_text(encoding="utf-8")
@@ -70,6 +71,7 @@ def test_the_record_kinds_are_the_documented_ones() -> None:
         "`referral`",
         "`audit_event`",
         "`flow`",
+        "`audit_chain`",
     ):
         assert kind in text
 
