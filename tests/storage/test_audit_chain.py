@@ -205,3 +205,32 @@ def test_the_digest_is_the_documented_canonical_encoding() -> None:
         "count": 1,
     }  # fields at their default (legacy=0) are left out, as in every document
     assert isinstance(event, AuditEvent)
+
+
+def test_threads_writing_to_one_sqlite_store_do_not_fork_the_chain(tmp_path: Path) -> None:
+    import threading
+
+    from saihan.errors import ConflictError
+
+    with storage.open(f"sqlite:///{tmp_path}/s.db") as store:
+        errors: list[BaseException] = []
+
+        def writer(number: int) -> None:
+            for attempt in range(10):
+                try:
+                    with store.acting_as(f"worker-{number}"):
+                        store.cases.put(_case(f"case-{number}-{attempt}"))
+                except ConflictError:
+                    continue  # the store's rule: retry the whole transaction
+                except BaseException as error:
+                    errors.append(error)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        verified = store.audit.verify()
+        assert verified.problems == ()
+        assert verified.chained == store.cases.count() == store.audit.count() > 0
