@@ -11,6 +11,7 @@ transaction of :mod:`saihan.referral.workflow`.
 Case documents are special care-required personal information: nothing here prints
 a case's summary, names, notes or consents, and a referral's reasons and outcomes
 (the worker's own words) are shown only with ``referral show --show-sensitive``.
+``saihan audit verify`` checks the audit trail's hash chain (exit 1 when broken).
 See ``docs/referral-lifecycle.md``.
 """
 
