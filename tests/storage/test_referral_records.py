@@ -60,6 +60,7 @@ def test_the_record_kinds_are_the_documented_ones() -> None:
         "referral",
         "audit_event",
         "flow",
+        "audit_chain",
     ]
     assert (CASES.label, RULE_SETS.label, PLANS.label) == ("case", "rule set", "referral plan")
     text = (ROOT / "docs" / "storage.md").read_text(encoding="utf-8")
@@ -70,6 +71,7 @@ def test_the_record_kinds_are_the_documented_ones() -> None:
         "`referral`",
         "`audit_event`",
         "`flow`",
+        "`audit_chain`",
     ):
         assert kind in text
 
@@ -205,10 +207,11 @@ def test_an_unreadable_case_is_reported_by_id_and_path_only(tmp_path: Path) -> N
         )
     with storage.open(url) as store:
         problems = store.integrity_check()
-        assert len(problems) == 1
+        assert len(problems) == 2  # unreadable, and changed without an audit event
         assert case.id in problems[0]
         assert "needs" in problems[0]
-        assert case.summary[:20] not in problems[0]
+        assert "differs from what audit event" in problems[1]
+        assert case.summary[:20] not in " ".join(problems)
         with pytest.raises(storage.StorageError) as caught:
             store.cases.get(case.id)
         assert case.summary[:20] not in str(caught.value)

@@ -11,6 +11,7 @@ transaction of :mod:`saihan.referral.workflow`.
 Case documents are special care-required personal information: nothing here prints
 a case's summary, names, notes or consents, and a referral's reasons and outcomes
 (the worker's own words) are shown only with ``referral show --show-sensitive``.
+``saihan audit verify`` checks the audit trail's hash chain (exit 1 when broken).
 See ``docs/referral-lifecycle.md``.
 """
 
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from saihan import storage
-from saihan.cli.common import EXIT_OK
+from saihan.cli.common import EXIT_FAILED, EXIT_OK
 from saihan.cli.table import render_table
 from saihan.directory.municipalities import find_municipality
 from saihan.errors import ValidationError
@@ -176,6 +177,19 @@ def register(commands: Any) -> None:
     audit.add_argument("--to", dest="last", metavar="DATE", help="last UTC day")
     audit.add_argument("--format", choices=("text", "json"), default="text")
     audit.set_defaults(handler=_audit)
+    verbs = audit.add_subparsers(dest="audit_command", metavar="verify")
+    verify = verbs.add_parser(
+        "verify", help="check the audit trail's hash chain and coverage (exit 1 if broken)"
+    )
+    verify.add_argument(
+        "--store",
+        "--url",
+        dest="store",
+        metavar="URL",
+        default=argparse.SUPPRESS,  # keep a --store given before "verify"
+        help="store URL (default: $SAIHAN_STORE_URL, else the embedded store)",
+    )
+    verify.set_defaults(handler=_audit_verify)
 
 
 def _register_case(commands: Any) -> None:
@@ -652,3 +666,26 @@ def _audit(args: argparse.Namespace, out: TextIO) -> int:
     print(render_table(headers, rows, max_width=ID_WIDTH), file=out)
     print(_plural(len(rows), "event"), file=out)
     return EXIT_OK
+
+
+def _audit_verify(args: argparse.Namespace, out: TextIO) -> int:
+    """OK with the counts and the head digest (worth recording elsewhere: an
+    attacker who rewrites the whole chain cannot match a digest kept outside), or
+    the first broken link, exit 1.  Problems name ids only, never field values."""
+    with _opened(args) as store:
+        verified = store.audit.verify()
+    if verified.ok:
+        head = "" if verified.head_digest is None else f"; head sha256 {verified.head_digest}"
+        before = verified.events - verified.chained
+        earlier = f" ({before} written before the chain began)" if before else ""
+        print(
+            f"OK: audit trail verified, {_plural(verified.events, 'event')}, "
+            f"{verified.chained} chained{earlier}{head}",
+            file=out,
+        )
+        return EXIT_OK
+    more = len(verified.problems) - 1
+    print(f"BROKEN: {verified.problems[0]}", file=out)
+    if more:
+        print(f"({more} more {'problem' if more == 1 else 'problems'} after it)", file=out)
+    return EXIT_FAILED

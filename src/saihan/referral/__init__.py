@@ -6,7 +6,14 @@
 See ``docs/referral.md``.
 """
 
-from saihan.referral.audit import AuditAction, AuditEvent
+from saihan.referral.audit import (
+    GENESIS_DIGEST,
+    AuditAction,
+    AuditChainHead,
+    AuditEvent,
+    canonical_digest,
+    event_digest,
+)
 from saihan.referral.case import AgeRange, Consent, ConsultationCase, RaisedNeed, Subject, Urgency
 from saihan.referral.conditions import (
     CASE_FIELDS,
@@ -95,6 +102,7 @@ __all__ = [
     "DEFAULT_PER_NEED",
     "DEFAULT_POLICY",
     "ENDED",
+    "GENESIS_DIGEST",
     "NEEDS_CONSENT",
     "OFFICE_CALENDAR",
     "SERVICE_FIELDS",
@@ -105,6 +113,7 @@ __all__ = [
     "AllOf",
     "AnyOf",
     "AuditAction",
+    "AuditChainHead",
     "AuditEvent",
     "Condition",
     "Consent",
@@ -142,6 +151,7 @@ __all__ = [
     "Urgency",
     "bundled_flow",
     "bundled_flows",
+    "canonical_digest",
     "check_consent",
     "close_case",
     "compile_condition",
@@ -149,6 +159,7 @@ __all__ = [
     "default_rules",
     "due_followups",
     "evaluate",
+    "event_digest",
     "follow_up",
     "followup_for",
     "gap_report",

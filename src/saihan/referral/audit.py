@@ -8,12 +8,21 @@ fields that changed (``consents[1].withdrawn_on``, ``summary``), and for a
 referral its statuses; never a value of a case field, so the trail itself is
 not special care-required information.  Events cannot be written, changed or
 deleted through the store's API: ``store.audit`` only reads.
+
+Events are hash-chained per store: each holds the digest of the event before
+it (``previous``) and its own (``digest``, :func:`event_digest`), the first
+chaining from :data:`GENESIS_DIGEST`; an :class:`AuditChainHead` record names
+the last one.  ``Store.integrity_check()`` and ``saihan audit verify`` check
+the chain; the format is in ``docs/referral-lifecycle.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
+import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -21,7 +30,19 @@ import attrs
 
 from saihan._validation import ID_PATTERN, Checker, checked
 
-__all__ = ["MAX_CHANGED_PATHS", "AuditAction", "AuditEvent", "changed_paths"]
+__all__ = [
+    "GENESIS_DIGEST",
+    "MAX_CHANGED_PATHS",
+    "AuditAction",
+    "AuditChainHead",
+    "AuditEvent",
+    "canonical_digest",
+    "changed_paths",
+    "event_digest",
+]
+
+GENESIS_DIGEST = "0" * 64
+"""The ``previous`` digest of a store's first chained audit event."""
 
 MAX_CHANGED_PATHS = 100
 """An event lists at most this many paths (then ``...``): a rewrite of a whole
@@ -40,6 +61,37 @@ class AuditAction(enum.StrEnum):
     REOPENED = "reopened"  # a closed case was opened again
     STATUS_CHANGED = "status-changed"  # a referral moved to another status
     FOLLOWED_UP = "followed-up"  # a referral was followed up
+
+
+_HEX = "^[0-9a-f]{64}$"
+_HEX_RE = re.compile("[0-9a-f]{64}")
+
+
+def canonical_digest(data: Any) -> str:
+    """sha256 (hex) of ``data``'s canonical JSON: keys sorted, no whitespace,
+    non-ASCII as itself, UTF-8 (lone surrogates, which only old stored
+    documents may hold, encoded as by ``surrogatepass``)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def event_digest(data: Mapping[str, Any]) -> str:
+    """The digest of an unstructured audit event: :func:`canonical_digest` of every
+    field but ``digest`` (so ``previous`` is covered, which makes the chain)."""
+    return canonical_digest({key: value for key, value in data.items() if key != "digest"})
+
+
+@attrs.frozen
+class AuditChainHead:
+    """The last link of a store's audit chain, rewritten with every event in the
+    event's transaction (so deleting the newest events shows).  ``count``:
+    chained events; ``legacy``: events written before the chain began
+    (without digests), which precede every chained one."""
+
+    event_id: str = attrs.field(metadata={"schema": {"pattern": ID_PATTERN}})
+    digest: str = attrs.field(metadata={"schema": {"pattern": _HEX}})
+    count: int = attrs.field(metadata={"schema": {"minimum": 1}})
+    legacy: int = attrs.field(default=0, metadata={"schema": {"minimum": 0}})
 
 
 @attrs.frozen
@@ -75,10 +127,36 @@ class AuditEvent:
     status_to: str | None = attrs.field(
         default=None, metadata={"doc": "A referral's status after the change."}
     )
+    record_digest: str | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {"pattern": _HEX},
+            "doc": "canonical_digest of the record as written; null for a deletion.",
+        },
+    )
+    previous: str | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {"pattern": _HEX},
+            "doc": "The digest of the store's previous event (genesis: 64 zeros); "
+            "null only in events written before the chain.",
+        },
+    )
+    digest: str | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {"pattern": _HEX},
+            "doc": "This event's digest (event_digest); null only before the chain.",
+        },
+    )
 
     @checked
     def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("id", self.id)
+        for name in ("record_digest", "previous", "digest"):
+            value = getattr(self, name)
+            if value is not None and not _HEX_RE.fullmatch(value):
+                check.add(name, "expected 64 lower-case hex digits (sha256)")
         if self.actor is not None:
             check.identifier("actor", self.actor)
         check.identifier("record_kind", self.record_kind)

@@ -54,6 +54,8 @@ from saihan.storage.referral_records import (
 from saihan.storage.registry import available_backends, open_store
 from saihan.storage.store import (
     AgencyRepository,
+    AuditLog,
+    AuditVerification,
     CaseRepository,
     FlowRepository,
     ImportProgress,
@@ -85,6 +87,8 @@ __all__ = [
     "SERVICES",
     "AgencyRepository",
     "AnyVersion",
+    "AuditLog",
+    "AuditVerification",
     "Backend",
     "Capabilities",
     "CaseRepository",

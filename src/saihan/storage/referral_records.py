@@ -35,7 +35,12 @@ Referrals (kind ``referral``, id: the referral id; audited)
 Audit events (kind ``audit_event``, id: ``e<revision>``; internal)
     Written by the store with every change to an audited record; never
     through a repository.  Index entries: ``record`` (``case:<id>``),
-    ``actor``, ``action`` and ``day`` (UTC day of ``at``).
+    ``actor``, ``action`` and ``day`` (UTC day of ``at``).  Hash-chained:
+    each holds the digest of the one before it and its own.
+
+Audit chain head (kind ``audit_chain``, id ``head``; internal)
+    The last event's id and digest and the number of events, rewritten (at its
+    expected version) with every event in the event's transaction.
 
 Rule sets (kind ``rule_set``, id: :func:`rule_set_record_id`)
     One record per *version* of a rule set: a plan names the ``rules_id`` and
@@ -75,7 +80,7 @@ from typing import Any
 
 from saihan._validation import _ID_RE
 from saihan.errors import ErrorItem, ValidationError
-from saihan.referral.audit import AuditAction, AuditEvent, changed_paths
+from saihan.referral.audit import AuditAction, AuditChainHead, AuditEvent, changed_paths
 from saihan.referral.case import ConsultationCase
 from saihan.referral.flows.model import Flow
 from saihan.referral.lifecycle import EventKind, Referral
@@ -86,6 +91,8 @@ from saihan.storage.records import AuditChange, Reader, RecordType, Reference
 
 __all__ = [
     "AUDITED_RECORD_TYPES",
+    "AUDIT_CHAIN",
+    "AUDIT_CHAIN_HEAD_ID",
     "AUDIT_EVENTS",
     "CASES",
     "FLOWS",
@@ -348,6 +355,17 @@ AUDIT_EVENTS: RecordType[AuditEvent] = RecordType(
     internal=True,
 )
 
+AUDIT_CHAIN_HEAD_ID = "head"
+"""The id of the one :data:`AUDIT_CHAIN` record."""
+
+AUDIT_CHAIN: RecordType[AuditChainHead] = RecordType(
+    kind="audit_chain",
+    model=AuditChainHead,
+    id_of=lambda _: AUDIT_CHAIN_HEAD_ID,
+    label="audit chain head",
+    internal=True,
+)
+
 # -- rule sets --------------------------------------------------------------------
 
 
@@ -491,6 +509,7 @@ REFERRAL_RECORD_TYPES: tuple[RecordType[Any], ...] = (
     REFERRALS,
     AUDIT_EVENTS,
     FLOWS,
+    AUDIT_CHAIN,
 )
 """The referral package's record types."""
 

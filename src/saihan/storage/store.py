@@ -32,7 +32,14 @@ from saihan.directory.taxonomy import Need, NeedTaxonomy, default_taxonomy
 from saihan.directory.vocabulary import LegalSituation
 from saihan.errors import ConflictError, ErrorItem, NotFoundError, SaihanError, ValidationError
 from saihan.limits import Limits, check_tree
-from saihan.referral.audit import AuditEvent
+from saihan.referral.audit import (
+    GENESIS_DIGEST,
+    AuditAction,
+    AuditChainHead,
+    AuditEvent,
+    canonical_digest,
+    event_digest,
+)
 from saihan.referral.case import ConsultationCase
 from saihan.referral.flows.model import Flow
 from saihan.referral.lifecycle import Referral, ReferralStatus
@@ -62,7 +69,10 @@ from saihan.storage.engine import (
 from saihan.storage.errors import StorageError
 from saihan.storage.records import RecordType, Reference
 from saihan.storage.referral_records import (
+    AUDIT_CHAIN,
+    AUDIT_CHAIN_HEAD_ID,
     AUDIT_EVENTS,
+    AUDITED_RECORD_TYPES,
     CASES,
     FLOWS,
     PLANS,
@@ -79,6 +89,7 @@ from saihan.storage.url import StoreURL
 __all__ = [
     "AgencyRepository",
     "AuditLog",
+    "AuditVerification",
     "CaseRepository",
     "FlowRepository",
     "ImportProgress",
@@ -140,6 +151,23 @@ class StoreInfo:
     capabilities: Capabilities
     counts: Mapping[str, int]
     details: Mapping[str, str]
+
+
+@attrs.frozen
+class AuditVerification:
+    """What :meth:`AuditLog.verify` found: ``events`` stored, ``chained`` of them in
+    the hash chain (the others were written before it began), the chain head's
+    digest (None before the first chained event), and the problems, the first
+    broken link first (empty when the trail is sound)."""
+
+    events: int
+    chained: int
+    head_digest: str | None
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 class _CallbackFailed(Exception):
@@ -292,10 +320,30 @@ class Store:
         return f"<saihan Store {self.url} ({state})>"
 
     def repository(self, record_type: RecordType[T]) -> Repository[T]:
-        """A repository for any record type (later models declare their own)."""
+        """A repository for a record type of a new kind (later models declare their own).
+
+        saihan's own kinds are sealed: a record type whose kind is one of them
+        is accepted only if it *is* saihan's own object (``storage.CASES``...;
+        identity, not equality), and internal kinds (audit events, the audit
+        chain head) are never given out (read the trail with ``store.audit``).
+        Both refusals raise :class:`~saihan.errors.ValidationError` at
+        ``record_type``, naming the kind.
+        """
         if not isinstance(record_type, RecordType):
             raise ValidationError(
                 [ErrorItem("record_type", f"expected a RecordType, got {record_type!r}")]
+            )
+        _check_sealed(record_type)
+        if record_type.internal:
+            raise ValidationError(
+                [
+                    ErrorItem(
+                        "record_type",
+                        f"record kind {record_type.kind!r} is internal to the store: "
+                        "no repository is given out for it (read the audit trail "
+                        "with store.audit)",
+                    )
+                ]
             )
         return Repository(self, record_type)
 
@@ -327,7 +375,10 @@ class Store:
         after: object | None,
         revision: int,
     ) -> None:
-        """Write the audit event of a change in the change's own transaction."""
+        """Write the audit event of a change in the change's own transaction.
+
+        The one function that appends audit events: it chains each to the one
+        before it (see :meth:`_chain`)."""
         assert record_type.audit is not None
         change = record_type.audit(before, after)
         subject = after if after is not None else before
@@ -342,9 +393,39 @@ class Store:
             changed=change.changed,
             status_from=change.status_from,
             status_to=change.status_to,
+            record_digest=None if after is None else canonical_digest(unstructure(after)),
         )
+        event, head, head_version = self._chain(tx, event)
         document = _document(event, AUDIT_EVENTS.label, None)
         tx.write(AUDIT_EVENTS.kind, event.id, document, AUDIT_EVENTS.keys(event), previous=None)
+        # At its expected version: a concurrent writer that chained first makes this
+        # one a ConflictError instead of a fork of the chain.
+        tx.write(
+            AUDIT_CHAIN.kind,
+            AUDIT_CHAIN_HEAD_ID,
+            _document(head, AUDIT_CHAIN.label, None),
+            AUDIT_CHAIN.keys(head),
+            previous=head_version,
+        )
+
+    def _chain(
+        self, tx: EngineTransaction, event: AuditEvent
+    ) -> tuple[AuditEvent, AuditChainHead, int | None]:
+        """``event`` linked to the chain head, the new head, and the head's version
+        now (None: the chain begins; events already stored predate it)."""
+        record = tx.get(AUDIT_CHAIN.kind, AUDIT_CHAIN_HEAD_ID)
+        if record is None:
+            previous, count, legacy = GENESIS_DIGEST, 0, tx.count(AUDIT_EVENTS.kind)
+        else:
+            # A head that cannot be read stops every audited write (StorageError):
+            # better than a chain nobody can verify.
+            head = self._read(AUDIT_CHAIN, record)
+            previous, count, legacy = head.digest, head.count, head.legacy
+        linked = attrs.evolve(event, previous=previous, digest=None)
+        digest = event_digest(unstructure(linked))
+        chained = attrs.evolve(linked, digest=digest)
+        new_head = AuditChainHead(event_id=event.id, digest=digest, count=count + 1, legacy=legacy)
+        return chained, new_head, None if record is None else record.version
 
     # -- transactions -----------------------------------------------------------
     @contextlib.contextmanager
@@ -551,8 +632,9 @@ class Store:
     # -- upkeep -----------------------------------------------------------------
     def integrity_check(self) -> list[str]:
         """Problems with the store: the backend's own check, then every record read
-        back (and the audit event of each case and referral version found), and
-        the directory validated as a whole.  Empty when sound."""
+        back, the audit trail verified (:meth:`AuditLog.verify`: the hash chain,
+        its head, and the event of each case and referral version), and the
+        directory validated as a whole.  Empty when sound."""
         self._check_open()
         problems = list(self._engine_call("integrity check", self._engine.integrity_check))
         if self._engine.schema_version() <= 0:
@@ -567,13 +649,7 @@ class Store:
                         continue
                     if record_type.id_of(item) != record.id:
                         problems.append(f"{record_type.label} {record.id!r} holds another id")
-                    if record_type.audit is not None and (
-                        tx.get(AUDIT_EVENTS.kind, audit_event_id(record.version)) is None
-                    ):
-                        problems.append(
-                            f"{record_type.label} {record.id!r} version {record.version} "
-                            "has no audit event"
-                        )
+            problems += _verify_audit(tx).problems
         if not problems:
             try:
                 self.load_directory()
@@ -699,6 +775,7 @@ class Repository(Generic[T]):
     """
 
     def __init__(self, store: Store, record_type: RecordType[T]) -> None:
+        _check_sealed(record_type)  # made directly, not through store.repository()
         self._store = store
         self._type = record_type
 
@@ -915,8 +992,37 @@ class Repository(Generic[T]):
         return problems
 
 
+_SAIHAN_TYPES: dict[str, RecordType[Any]] = {
+    record_type.kind: record_type
+    for record_type in (*DIRECTORY_RECORD_TYPES, *REFERRAL_RECORD_TYPES)
+}
+"""saihan's own record types by kind: the only objects that may use these kinds."""
+
+_INTERNAL_KINDS = frozenset(kind for kind, rt in _SAIHAN_TYPES.items() if rt.internal)
+
+
+def _check_sealed(record_type: RecordType[Any]) -> None:
+    """Refuse a record type that imitates one of saihan's own kinds."""
+    kind = record_type.kind
+    if not isinstance(kind, str):
+        raise ValidationError([ErrorItem("record_type", "its kind is not a string")])
+    own = _SAIHAN_TYPES.get(kind)
+    if own is not None and own is not record_type:
+        raise ValidationError(
+            [
+                ErrorItem(
+                    "record_type",
+                    f"record kind {kind!r} is saihan's own and sealed: only saihan's own "
+                    "record type reaches it (use the store's repository, e.g. store.cases); "
+                    "give a record type of your own a new kind",
+                )
+            ]
+        )
+
+
 def _refuse_internal(record_type: RecordType[Any]) -> None:
-    if record_type.internal:
+    _check_sealed(record_type)
+    if record_type.internal or record_type.kind in _INTERNAL_KINDS:
         raise ConflictError(
             f"{record_type.label}s are written by the store itself and cannot be written, "
             "changed or deleted through a repository"
@@ -1276,6 +1382,14 @@ class AuditLog:
         _check_id(actor, "actor")
         return [item.value for item in self._repository.where("actor", actor)]
 
+    def verify(self) -> AuditVerification:
+        """Check the hash chain from its start to its head, and that every stored
+        case and referral version has its event (recording that very document)
+        and every change event's record still exists unless a later event
+        deleted it.  Problems name event and record ids, never field values."""
+        with self._repository._store._unit(write=False) as tx:
+            return _verify_audit(tx)
+
     def on_days(self, first: dt.date, last: dt.date) -> builtins.list[AuditEvent]:
         """Events made on the UTC days ``first..last`` (inclusive), in order."""
         first = _day(first, "first")
@@ -1310,3 +1424,137 @@ class SingletonRepository(Generic[T]):
 
     def delete(self, *, expected_version: int | AnyVersion) -> None:
         self._repository.delete(self._id, expected_version=expected_version)
+
+
+_CHANGE_ACTIONS = frozenset(
+    {
+        AuditAction.CREATED,
+        AuditAction.UPDATED,
+        AuditAction.CONSENT_GIVEN,
+        AuditAction.CONSENT_WITHDRAWN,
+        AuditAction.CLOSED,
+        AuditAction.REOPENED,
+        AuditAction.STATUS_CHANGED,
+        AuditAction.FOLLOWED_UP,
+    }
+)
+"""Events that record a version written (their record must exist unless deleted later)."""
+
+
+def _verify_audit(tx: EngineTransaction) -> AuditVerification:
+    """The audit trail as :meth:`AuditLog.verify` checks it, in one transaction."""
+    problems: list[str] = []
+    events: dict[str, dict[str, Any]] = {}
+    previous, last_id, chained, legacy, broken = GENESIS_DIGEST, None, 0, 0, False
+    for record in tx.scan(AUDIT_EVENTS.kind):
+        try:
+            data = json.loads(record.document)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            problems.append(f"audit event {record.id!r}: its document is not a JSON object")
+            broken = True
+            continue
+        events[record.id] = data
+        if broken:
+            continue
+        link, digest = data.get("previous"), data.get("digest")
+        if link is None and digest is None and chained == 0:
+            legacy += 1  # written before the chain began
+            continue
+        if link != previous:
+            before = "the genesis value" if last_id is None else f"the digest of {last_id!r}"
+            problems.append(
+                f"audit event {record.id!r}: broken link: its previous digest is not {before} "
+                "(an event before it was deleted or changed, or this one was inserted)"
+            )
+            broken = True
+        elif digest != event_digest(data):
+            problems.append(
+                f"audit event {record.id!r}: its digest does not match its content "
+                "(the event was changed after it was written)"
+            )
+            broken = True
+        else:
+            previous, last_id, chained = digest, record.id, chained + 1
+    head_record = tx.get(AUDIT_CHAIN.kind, AUDIT_CHAIN_HEAD_ID)
+    head: AuditChainHead | None = None
+    if head_record is not None:
+        try:
+            head = converter.structure(json.loads(head_record.document), AuditChainHead)
+        except Exception:
+            problems.append("the audit chain head cannot be read")
+    if not broken:
+        if head_record is None and chained:
+            problems.append(f"the audit chain head is missing ({chained} chained events)")
+        elif head is not None and (head.event_id, head.digest) != (last_id, previous):
+            problems.append(
+                f"the audit chain head names event {head.event_id!r}, but the chain ends at "
+                f"{last_id!r}: "
+                + (
+                    "the newest events were deleted"
+                    if last_id is None or last_id < head.event_id
+                    else "events were added without moving the head"
+                )
+            )
+        elif head is not None and (head.count, head.legacy) != (chained, legacy):
+            problems.append(
+                f"the audit chain head counts {head.count} chained and {head.legacy} earlier "
+                f"events; the store holds {chained} and {legacy}"
+            )
+    problems += _audit_coverage(tx, events)
+    return AuditVerification(
+        events=len(events),
+        chained=chained,
+        head_digest=None if head is None else head.digest,
+        problems=tuple(problems),
+    )
+
+
+def _audit_coverage(tx: EngineTransaction, events: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Every case and referral version has its event; every change event's record exists."""
+    problems: list[str] = []
+    for record_type in AUDITED_RECORD_TYPES:
+        for record in tx.scan(record_type.kind):
+            name = f"{record_type.label} {record.id!r} version {record.version}"
+            event_id = audit_event_id(record.version)
+            event = events.get(event_id)
+            if event is None:
+                problems.append(f"{name} has no audit event")
+                continue
+            if (event.get("record_kind"), event.get("record_id"), event.get("version")) != (
+                record_type.kind,
+                record.id,
+                record.version,
+            ):
+                problems.append(f"{name}: audit event {event_id!r} is of another record")
+                continue
+            recorded = event.get("record_digest")
+            if recorded is None:
+                continue  # written before events recorded their documents
+            try:
+                actual = canonical_digest(json.loads(record.document))
+            except ValueError:
+                actual = None
+            if recorded != actual:
+                problems.append(
+                    f"{name} differs from what audit event {event_id!r} recorded "
+                    "(changed without an audit event)"
+                )
+    deleted: dict[tuple[object, object], str] = {}
+    for event_id, event in events.items():
+        if event.get("action") == AuditAction.DELETED.value:
+            key = (event.get("record_kind"), event.get("record_id"))
+            deleted[key] = max(deleted.get(key, event_id), event_id)
+    audited = {record_type.kind: record_type for record_type in AUDITED_RECORD_TYPES}
+    for event_id, event in events.items():
+        kind, id = event.get("record_kind"), event.get("record_id")
+        if event.get("action") not in _CHANGE_ACTIONS or kind not in audited:
+            continue
+        if deleted.get((kind, id), "") > event_id:
+            continue
+        if not isinstance(id, str) or tx.get(audited[str(kind)].kind, id) is None:
+            problems.append(
+                f"audit event {event_id!r}: its {kind} {id!r} is missing and no event deleted it"
+            )
+    return problems

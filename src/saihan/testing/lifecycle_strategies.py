@@ -308,6 +308,9 @@ _CASE_PATHS = (
 )
 
 
+_SHA256 = st.text("0123456789abcdef", min_size=64, max_size=64)
+
+
 @st.composite
 def audit_events(draw: DrawFn, *, record_kind: str | None = None) -> AuditEvent:
     """:class:`AuditEvent` values as a store writes them: ids ``e<revision>``, an
@@ -346,6 +349,10 @@ def audit_events(draw: DrawFn, *, record_kind: str | None = None) -> AuditEvent:
         changed=changed,
         status_from=None if status_from is None else status_from.value,
         status_to=None if status_to is None else status_to.value,
+        # chain fields as a store writes them (values, not a consistent chain)
+        record_digest=None if deleted else draw(_SHA256),
+        previous=draw(_SHA256),
+        digest=draw(_SHA256),
     )
 
 

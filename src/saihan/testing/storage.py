@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import itertools
 import json
 import os
 import random
@@ -95,6 +96,8 @@ from saihan.referral import (
     default_rules,
     match,
 )
+from saihan.referral.audit import GENESIS_DIGEST, canonical_digest, event_digest
+from saihan.serialization import structure
 from saihan.storage import (
     ANY_VERSION,
     Capabilities,
@@ -104,7 +107,17 @@ from saihan.storage import (
     Store,
     Versioned,
 )
-from saihan.storage.referral_records import AUDIT_EVENTS, plan_record_id, rule_set_record_id
+from saihan.storage.engine import RecordKeys, StoredRecord
+from saihan.storage.referral_records import (
+    AUDIT_CHAIN,
+    AUDIT_CHAIN_HEAD_ID,
+    AUDIT_EVENTS,
+    CASES,
+    REFERRALS,
+    plan_record_id,
+    rule_set_record_id,
+)
+from saihan.storage.store import AuditVerification, Repository
 
 __all__ = [
     "HOSTILE_STRINGS",
@@ -1620,7 +1633,7 @@ class StoreConformance:
     def test_audit_events_cannot_be_written_through_a_repository(self, store: Store) -> None:
         store.cases.put(_case("case-1"))
         event = store.audit.list()[0]
-        repository = store.repository(AUDIT_EVENTS)
+        repository = Repository(store, AUDIT_EVENTS)  # saihan's own type, made directly
         forged = attrs.evolve(event, id="e999999999999999", actor="intruder")
         with pytest.raises(ConflictError):
             repository.put(forged)
@@ -1630,11 +1643,123 @@ class StoreConformance:
             repository.delete(event.id, expected_version=ANY_VERSION)
         with pytest.raises(ConflictError), store.transaction():
             repository.put(forged)
+        chain = Repository(store, AUDIT_CHAIN)
+        with pytest.raises(ConflictError):
+            chain.delete(AUDIT_CHAIN_HEAD_ID, expected_version=ANY_VERSION)
         assert not hasattr(store.audit, "put")
         assert not hasattr(store.audit, "delete")
         assert store.audit.list() == [event]
         assert repository.get(event.id).value == event  # reading is fine
         assert isinstance(event, AuditEvent)
+        assert store.audit.verify().ok
+
+    def test_saihans_own_kinds_are_sealed(self, store: Store) -> None:
+        class Imitation(RecordType[Any]):
+            pass
+
+        store.cases.put(_case("case-1"))
+        impostors: list[RecordType[Any]] = [
+            AUDIT_EVENTS,  # internal: never given out
+            AUDIT_CHAIN,
+            attrs.evolve(AUDIT_EVENTS, internal=False),
+            attrs.evolve(CASES, audit=None),
+            attrs.evolve(REFERRALS, check=lambda _item, _reader: []),
+            RecordType("audit_event", AuditEvent, lambda item: item.id, "event"),
+            RecordType("referral", Referral, lambda item: item.id, "referral"),
+            RecordType("case", ConsultationCase, lambda item: item.id, "case"),
+            Imitation("case", ConsultationCase, lambda item: item.id, "case"),
+            attrs.evolve(storage.SERVICES, references=lambda _item: ()),
+        ]
+        for impostor in impostors:
+            with pytest.raises(ValidationError) as refused:
+                store.repository(impostor)
+            assert refused.value.paths == ["record_type"]
+            assert repr(impostor.kind) in str(refused.value)
+            if impostor is not AUDIT_EVENTS and impostor is not AUDIT_CHAIN:
+                with pytest.raises(ValidationError):
+                    Repository(store, impostor)  # nor around store.repository()
+        sneaky = store.repository(NOTES)
+        sneaky._type = attrs.evolve(CASES, audit=None)  # type: ignore[assignment]
+        with pytest.raises(ValidationError):
+            sneaky.put(attrs.evolve(store.cases.get("case-1").value, summary="x"))  # type: ignore[arg-type]
+        assert store.repository(CASES).get("case-1") == store.cases.get("case-1")
+        assert store.repository(Imitation("note-like", Note, lambda n: n.id, "n")).count() == 0
+        assert [e.action for e in store.audit.list()] == [AuditAction.CREATED]
+        assert store.integrity_check() == []
+
+    def test_audit_events_form_a_hash_chain(self, store: Store) -> None:
+        from saihan.serialization import unstructure
+
+        store.import_directory(small_directory())
+        assert store.audit.verify() == AuditVerification(0, 0, None, ())
+        with store.acting_as("worker-1", at=dt.datetime(2024, 11, 5, 10, tzinfo=_TOKYO)):
+            case = store.cases.put(_case("case-1"))
+            store.cases.put(attrs.evolve(case.value, worker="w2"), expected_version=case.version)
+            store.referrals.put(
+                _referral("case-1.halfway-stay.1", "case-1", "halfway-stay", "halfway",
+                          "rehabilitation_facility", ReferralStatus.DRAFT)
+            )  # fmt: skip
+            store.cases.put(_case("case-2"))
+            store.cases.delete("case-2", expected_version=ANY_VERSION)
+        events = store.audit.list()
+        assert len(events) == 5
+        assert events[0].previous == GENESIS_DIGEST
+        for before, event in itertools.pairwise(events):
+            assert event.previous == before.digest
+        for event in events:
+            assert event.digest == event_digest(unstructure(event))
+        assert events[-1].record_digest is None  # a deletion
+        current = store.cases.get("case-1")
+        assert events[1].record_digest == canonical_digest(unstructure(current.value))
+        verified = store.audit.verify()
+        assert verified == AuditVerification(5, 5, events[-1].digest, ())
+        assert store.integrity_check() == []
+
+    def test_tampering_underneath_the_store_is_found(self, store: Store) -> None:
+        """Writes straight to the engine (as SQL or a file editor would) are found."""
+        store.import_directory(small_directory())
+        with store.acting_as("worker-1"):
+            for number in range(1, 4):
+                store.cases.put(_case(f"case-{number}"))
+        events = [(record.id, record.document) for record in _raw(store, AUDIT_EVENTS.kind)]
+        first, middle, newest = events[0][0], events[1][0], events[2][0]
+
+        def first_problem() -> str:
+            problems = store.audit.verify().problems
+            assert problems, "tampering went unnoticed"
+            assert store.integrity_check(), "integrity_check missed it"
+            assert _SECRET not in " ".join(problems)
+            return problems[0]
+
+        # an event's document changed
+        document = events[0][1].replace('"worker-1"', '"intruder"')
+        _raw_write(store, AUDIT_EVENTS.kind, first, document)
+        assert first_problem().startswith(f"audit event {first!r}: its digest")
+        _raw_write(store, AUDIT_EVENTS.kind, first, events[0][1])
+        assert store.audit.verify().ok
+        # a middle event deleted: the next one's link breaks
+        _raw_delete(store, AUDIT_EVENTS.kind, middle)
+        assert first_problem().startswith(f"audit event {newest!r}: broken link")
+        _raw_write(store, AUDIT_EVENTS.kind, middle, events[1][1])
+        assert store.audit.verify().ok
+        # the newest event deleted: the head tells
+        _raw_delete(store, AUDIT_EVENTS.kind, newest)
+        assert "the newest events were deleted" in first_problem()
+        _raw_write(store, AUDIT_EVENTS.kind, newest, events[2][1])
+        assert store.audit.verify().ok
+        # a forged event inserted after the others
+        forged = events[2][1].replace(newest, "e999999999999999")
+        _raw_write(store, AUDIT_EVENTS.kind, "e999999999999999", forged)
+        assert first_problem().startswith("audit event 'e999999999999999': broken link")
+        _raw_delete(store, AUDIT_EVENTS.kind, "e999999999999999")
+        assert store.audit.verify().ok
+        # a case changed behind the store's back: a version without its event
+        (found,) = [record for record in _raw(store, "case") if record.id == "case-2"]
+        changed = json.loads(found.document)
+        changed["summary"] = "rewritten"
+        _raw_write(store, "case", "case-2", json.dumps(changed, ensure_ascii=False))
+        version = store.cases.get("case-2").version
+        assert first_problem() == f"case 'case-2' version {version} has no audit event"
 
     def test_the_referral_lifecycle_holds_on_this_backend(self, store_url: str) -> None:
         from saihan.testing.lifecycle import lifecycle_machine
@@ -1756,6 +1881,46 @@ class StoreConformance:
 
 
 # -- worker processes -----------------------------------------------------------
+
+
+def _raw(store: Store, kind: str) -> list[StoredRecord]:
+    """The records of ``kind`` as the engine holds them."""
+    tx = store.engine.begin(write=False)
+    try:
+        return tx.scan(kind)
+    finally:
+        tx.rollback()
+
+
+def _raw_write(store: Store, kind: str, id: str, document: str) -> None:
+    """Write a record straight to the engine, as a tool with direct access could."""
+    tx = store.engine.begin(write=True)
+    try:
+        tx.prepare_write()
+        current = tx.get(kind, id)
+        keys = RecordKeys()
+        if kind == AUDIT_EVENTS.kind:
+            keys = AUDIT_EVENTS.keys(structure(json.loads(document), AuditEvent))
+        elif kind == CASES.kind:
+            keys = CASES.keys(structure(json.loads(document), ConsultationCase))
+        tx.write(kind, id, document, keys, previous=None if current is None else current.version)
+        tx.commit()
+    except BaseException:
+        tx.rollback()
+        raise
+
+
+def _raw_delete(store: Store, kind: str, id: str) -> None:
+    tx = store.engine.begin(write=True)
+    try:
+        tx.prepare_write()
+        current = tx.get(kind, id)
+        assert current is not None
+        tx.delete(kind, id, previous=current.version)
+        tx.commit()
+    except BaseException:
+        tx.rollback()
+        raise
 
 
 @contextlib.contextmanager
