@@ -16,6 +16,7 @@ import pytest
 from hypothesis import settings
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.cli import main
 from saihan.cli.lifecycle_commands import parse_at
 from saihan.directory import sample_directory
@@ -74,7 +75,7 @@ def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A SQLite store in tmp_path with the sample directory."""
     monkeypatch.delenv(storage.ENVIRONMENT_VARIABLE, raising=False)
     url = f"sqlite:///{tmp_path}/lifecycle.db"
-    with storage.open(url) as store:
+    with storage.open(url, principal=Principal.system()) as store:
         store.import_directory(sample_directory())
     return url
 
@@ -425,7 +426,7 @@ def test_the_guide_example_runs_and_prints_what_it_says(monkeypatch: pytest.Monk
 def test_the_guides_state_machine_block_runs_on_a_store() -> None:
     text = GUIDE.read_text(encoding="utf-8")
     block = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)[1]
-    assert 'storage.open("mybackend://test-store")' in block
+    assert 'storage.open("mybackend://test-store", principal=Principal.system())' in block
     namespace: dict[str, Any] = {}
     exec(block.replace("mybackend://test-store", "memory://guide-lifecycle"), namespace)
     test_case = namespace["TestLifecycle"]

@@ -12,6 +12,18 @@ import attrs
 import pytest
 
 import saihan.storage
+from saihan.access import Principal
+from saihan.casework import (
+    close_case,
+    create_referral,
+    follow_up,
+    give_consent,
+    open_case,
+    reopen_case,
+    transition_referral,
+    update_case,
+    withdraw_consent,
+)
 from saihan.directory import sample_directory
 from saihan.errors import (
     ConflictError,
@@ -26,16 +38,7 @@ from saihan.referral import (
     Consent,
     ConsultationCase,
     ReferralStatus,
-    close_case,
-    create_referral,
-    follow_up,
-    give_consent,
     load_case,
-    open_case,
-    reopen_case,
-    transition_referral,
-    update_case,
-    withdraw_consent,
 )
 from saihan.storage import Store, memory
 from saihan.storage.referral_records import AUDIT_EVENTS, audit_event_id
@@ -54,7 +57,7 @@ def later(**delta: float) -> dt.datetime:
 @pytest.fixture
 def store() -> Iterator[Store]:
     name = f"workflow-{uuid.uuid4().hex}"
-    with saihan.storage.open(f"memory://{name}") as opened:
+    with saihan.storage.open(f"memory://{name}", principal=Principal.system()) as opened:
         opened.import_directory(sample_directory())
         open_case(opened, CASE, actor="worker-1", at=AT)
         yield opened

@@ -6,7 +6,7 @@ else the embedded SQLite file, as for ``saihan store``) and opens an existing st
 only: make it with ``saihan store init`` or ``saihan store import``.  Commands that
 change something take ``--actor ID`` (who, for the audit trail) and ``--at T`` (an
 ISO 8601 date-time *with* its UTC offset; default: now).  Each is one audited
-transaction of :mod:`saihan.referral.workflow`.
+transaction of :mod:`saihan.casework`.
 
 Case documents are special care-required personal information: nothing here prints
 a case's summary, names, notes or consents, and a referral's reasons and outcomes
@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from saihan import storage
+from saihan.casework import due_followups, workflow
 from saihan.cli.common import EXIT_OK
 from saihan.cli.table import render_table
 from saihan.directory.municipalities import find_municipality
 from saihan.errors import ValidationError
-from saihan.referral import workflow
 from saihan.referral.audit import AuditEvent
 from saihan.referral.case import Consent
-from saihan.referral.followup import FollowUp, due_followups
+from saihan.referral.followup import FollowUp
 from saihan.referral.io import load_case
 from saihan.referral.lifecycle import Referral, ReferralStatus
 from saihan.serialization import from_json, unstructure

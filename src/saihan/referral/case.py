@@ -280,10 +280,28 @@ class ConsultationCase:
         repr=False,
         metadata={**_SENSITIVE, "doc": "What was said, in the worker's words (sensitive)."},
     )
+    organisation: str | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {"pattern": ID_PATTERN},
+            "doc": "Id of the organisation handling the case (its desk workers see it).",
+        },
+    )
+    shared_with: frozenset[str] = attrs.field(
+        factory=frozenset,
+        metadata={
+            "schema": {"items": {"pattern": ID_PATTERN}},
+            "doc": "Organisation or worker ids the case is shared with (see docs/access.md).",
+        },
+    )
 
     def __attrs_post_init__(self) -> None:
         check = Checker()
         check.identifier("id", self.id)
+        if self.organisation is not None:
+            check.identifier("organisation", self.organisation)
+        for index, shared in enumerate(sorted(self.shared_with)):
+            check.identifier(f"shared_with[{index}]", shared)
         if self.received_at.utcoffset() is None:
             check.add("received_at", "give the UTC offset (for Tokyo, +09:00)")
         check.require(bool(self.needs), "needs", "raise at least one need")

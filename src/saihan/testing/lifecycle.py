@@ -4,7 +4,7 @@
 makes referrals (draft or requested at once), moves them through
 :data:`~saihan.referral.lifecycle.TRANSITIONS` (illegal moves included),
 follows them up, gives and withdraws consent, edits, closes and reopens
-cases, and lets days pass, all through :mod:`saihan.referral.workflow`.
+cases, and lets days pass, all through :mod:`saihan.casework`.
 It keeps its own model of what each operation should do (independent of
 the code under test) and after every step checks that:
 
@@ -59,6 +59,8 @@ import attrs
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from saihan.casework import due_followups as _due_followups
+from saihan.casework import workflow
 from saihan.directory import (
     Audience,
     Channel,
@@ -76,11 +78,9 @@ from saihan.errors import (
     SaihanError,
     ValidationError,
 )
-from saihan.referral import workflow
 from saihan.referral.audit import AuditAction, AuditEvent
 from saihan.referral.case import Consent, ConsultationCase, RaisedNeed, Subject
 from saihan.referral.followup import DEFAULT_POLICY, OFFICE_CALENDAR, FollowUpReason
-from saihan.referral.followup import due_followups as _due_followups
 from saihan.referral.lifecycle import (
     REASON_REQUIRED,
     TRANSITIONS,

@@ -58,6 +58,7 @@ from hypothesis.stateful import (
 )
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.directory import (
     Address,
     Agency,
@@ -552,7 +553,7 @@ class StoreConformance:
 
     @pytest.fixture
     def store(self, store_url: str) -> Iterator[Store]:
-        opened = storage.open(store_url)
+        opened = storage.open(store_url, principal=Principal.system())
         try:
             yield opened
         finally:
@@ -564,7 +565,7 @@ class StoreConformance:
         handles: list[Store] = []
 
         def again() -> Store:
-            handles.append(storage.open(store_url))
+            handles.append(storage.open(store_url, principal=Principal.system()))
             return handles[-1]
 
         yield again
@@ -1616,7 +1617,7 @@ class StoreConformance:
         from saihan.testing.lifecycle import lifecycle_machine
 
         run_state_machine_as_test(
-            lifecycle_machine(lambda: storage.open(store_url)),
+            lifecycle_machine(lambda: storage.open(store_url, principal=Principal.system())),
             settings=settings(
                 max_examples=self.lifecycle_examples,
                 stateful_step_count=self.lifecycle_steps,
@@ -1653,7 +1654,7 @@ class StoreConformance:
             _wait_for(child, lambda line: line.startswith("progress ") and line != "progress 0")
             child.send_signal(signal.SIGKILL)
             child.wait(timeout=60)
-        with storage.open(store_url) as again:
+        with storage.open(store_url, principal=Principal.system()) as again:
             assert again.integrity_check() == []
             assert again.load_directory() == before
 
@@ -1668,7 +1669,7 @@ class StoreConformance:
                 time.sleep(rng.uniform(0.0, 0.6))
                 child.send_signal(signal.SIGKILL)
                 child.wait(timeout=60)
-            with storage.open(store_url) as again:
+            with storage.open(store_url, principal=Principal.system()) as again:
                 assert again.integrity_check() == []
                 loaded = again.load_directory()
                 marker = loaded.meta.name.ja
@@ -1692,7 +1693,7 @@ class StoreConformance:
             time.sleep(random.Random(7).uniform(0.0, 0.2))
             child.send_signal(signal.SIGKILL)
             child.wait(timeout=60)
-        with storage.open(store_url) as again:
+        with storage.open(store_url, principal=Principal.system()) as again:
             assert again.integrity_check() == []
             batches = sorted(int(id.removeprefix("batch-")) for id in again.agencies.ids())
             assert batches == list(range(len(batches)))
@@ -1769,7 +1770,7 @@ def _wait_for(child: subprocess.Popen[str], wanted: Callable[[str], bool]) -> st
 
 
 def _work(url: str, command: str, args: list[str]) -> None:
-    store = storage.open(url)
+    store = storage.open(url, principal=Principal.system())
     if command == "import":
         services, marker, mode = int(args[0]), args[1], args[2]
         directory = synthetic_directory(services, marker=marker)
@@ -1862,8 +1863,8 @@ def _machine_class(url: str) -> type[RuleBasedStateMachine]:
 
         def __init__(self) -> None:
             super().__init__()
-            self.real = storage.open(url)
-            self.model = storage.open("memory://")
+            self.real = storage.open(url, principal=Principal.system())
+            self.model = storage.open("memory://", principal=Principal.system())
             base = Directory(meta=DirectoryMeta(name=_text("状態機械")))
             for id in self.real.cases.ids():  # an import replaces only the directory
                 self.real.cases.delete(id, expected_version=ANY_VERSION)
