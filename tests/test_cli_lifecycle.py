@@ -265,15 +265,45 @@ def test_errors_are_clear_messages_with_exit_code_1(opened: Cli) -> None:
     code, _, err = run(opened.capsys, "referral")
     assert code == 2  # the group's help
     assert "create" in err
-    # A bad command line is argparse's exit 2: an unknown status, a missing --actor.
+    # A bad command line is argparse's exit 2: an unknown status.
     with pytest.raises(SystemExit) as exited:
         main(["referral", "transition", REFERRAL, "nonsense", "--actor", W7])
     assert exited.value.code == 2
     assert "invalid choice: 'nonsense'" in opened.capsys.readouterr().err
-    with pytest.raises(SystemExit) as exited:
-        main(["referral", "create", CASE, WELFARE, "--store", opened.url])
-    assert exited.value.code == 2
-    assert "--actor" in opened.capsys.readouterr().err
+
+
+def test_without_a_principal_commands_say_how_to_give_one(
+    opened: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SAIHAN_PRINCIPAL")
+    for command in (
+        ("referral", "create", CASE, WELFARE, "--actor", W7),
+        ("referral", "list"),
+        ("case", "close", CASE),
+        ("audit",),
+        ("followups",),
+    ):
+        code, _, err = run(opened.capsys, *command, "--store", opened.url)
+        assert code == 1, command
+        assert "--as" in err, command
+        assert "SAIHAN_PRINCIPAL" in err, command
+        assert "Traceback" not in err
+    code, _, err = run(opened.capsys, "referral", "list", "--store", opened.url, "--as", "w7")
+    assert code == 1
+    assert "principal: expected WORKER" in err
+
+
+def test_a_worker_sees_only_their_municipalitys_referrals(opened: Cli) -> None:
+    opened.ok("referral", "create", CASE, WELFARE, "--actor", W7, "--at", "2024-11-05T11:30+09:00")
+    mine = f"{W7}/132012:municipal-officer"
+    other = "worker-9/131041:municipal-officer"
+    listed = opened.ok("referral", "list", "--as", mine)
+    assert CASE in listed
+    assert CASE not in opened.ok("referral", "list", "--as", other)
+    err = opened.fails("referral", "create", CASE, WELFARE, "--as", other)
+    assert "may not" in err
+    events = opened.ok("audit", "--as", "aud-1:auditor", "--format", "json")
+    assert "access-denied" in events
 
 
 def test_reopen_and_the_default_store(

@@ -301,11 +301,11 @@ def test_audit_events_cannot_be_written_changed_or_deleted(store: Store) -> None
     assert not hasattr(store.audit, "delete")
 
 
-def test_direct_writes_are_audited_too_without_an_actor(store: Store) -> None:
+def test_direct_writes_are_audited_as_the_stores_principal(store: Store) -> None:
     stored = store.cases.get(CASE.id)
     store.cases.put(attrs.evolve(stored.value, worker="worker-9"), expected_version=stored.version)
     event = store.audit.list()[-1]
-    assert (event.actor, event.changed) == (None, ("worker",))
+    assert (event.actor, event.roles, event.changed) == ("system", ("system",), ("worker",))
     with store.acting_as("admin-1", at=later(days=1)):
         store.cases.delete(CASE.id, expected_version=store.cases.get(CASE.id).version)
     deleted = store.audit.list()[-1]

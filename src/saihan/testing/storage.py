@@ -1529,7 +1529,7 @@ class StoreConformance:
                 attrs.evolve(case.value, summary=_SECRET + " (2)", worker="worker-2"),
                 expected_version=case.version,
             )
-        store.referrals.delete(moved.value.id, expected_version=moved.version)  # no actor
+        store.referrals.delete(moved.value.id, expected_version=moved.version)  # the store's
         events = store.audit.list()
         assert [(e.record_kind, e.record_id, e.action) for e in events] == [
             ("case", "case-1", AuditAction.CREATED),
@@ -1538,7 +1538,8 @@ class StoreConformance:
             ("case", "case-1", AuditAction.UPDATED),
             ("referral", "case-1.halfway-stay.1", AuditAction.DELETED),
         ]
-        assert [e.actor for e in events] == ["worker-1", "worker-1", "worker-2", "worker-2", None]
+        actors = ["worker-1", "worker-1", "worker-2", "worker-2", "system"]
+        assert [e.actor for e in events] == actors
         assert [e.at for e in events[:4]] == [at, at, later, later]
         assert [e.version for e in events] == [
             case.version,
