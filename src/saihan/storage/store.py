@@ -179,7 +179,12 @@ class _Access:
     record_kind: str
     record_id: str
     asked: str  # what was asked: read, change, read-audit, change-directory
-    version: int | None = None
+    version: int | None
+    # Who, taken when it happened: a refusal is written after its block has ended.
+    actor: str | None
+    roles: tuple[str, ...]
+    organisation: str | None
+    at: dt.datetime
 
 
 _ACCESS_MARKS = "access_mark"
@@ -407,7 +412,7 @@ class Store:
         transaction ends, whether that commits or rolls back."""
         principal = self.principal
         self._local.denials.append(
-            _Access(AuditAction.ACCESS_DENIED, record_type.kind, record_id, asked.value)
+            self._access(AuditAction.ACCESS_DENIED, record_type.kind, record_id, asked, None)
         )
         if self._local.tx is None:
             self._flush_denials()
@@ -416,6 +421,22 @@ class Store:
         return AccessDenied(
             f"principal {principal.id!r} may not {asked.value} {record_type.label} "
             f"{record_id!r} (see docs/access.md)"
+        )
+
+    def _access(
+        self, action: AuditAction, kind: str, id: str, asked: Action, version: int | None
+    ) -> _Access:
+        principal = self.principal
+        return _Access(
+            action=action,
+            record_kind=kind,
+            record_id=id,
+            asked=asked.value,
+            version=version,
+            actor=self._actor(),
+            roles=() if principal is None else tuple(sorted(principal.roles)),
+            organisation=None if principal is None else principal.organisation,
+            at=self._local.at or dt.datetime.now(dt.UTC),
         )
 
     def _flush_denials(self) -> None:
@@ -492,7 +513,7 @@ class Store:
             self._write_accesses(
                 tx,
                 [
-                    _Access(AuditAction.READ, record_type.kind, r.id, Action.READ.value, r.version)
+                    self._access(AuditAction.READ, record_type.kind, r.id, Action.READ, r.version)
                     for r in records
                 ],
             )
@@ -520,12 +541,15 @@ class Store:
             done, number = access
             event = AuditEvent(
                 id=f"{audit_event_id(revision)}.r{number:06d}",
+                at=done.at,
+                actor=done.actor,
+                roles=done.roles,
+                organisation=done.organisation,
                 record_kind=done.record_kind,
                 record_id=done.record_id,
                 action=done.action,
                 version=done.version,
                 changed=(done.asked,),
-                **who,  # type: ignore[arg-type]
             )
         else:
             assert record_type.audit is not None
@@ -1335,7 +1359,7 @@ class CaseRepository(Repository[ConsultationCase]):
             conditions.append(Condition("received", received_cover(first, last)))
         if need is not None:
             _check_id(need, "need")
-        with self._store._unit(write=False) as tx:
+        with self._store._unit(write=self._store._audits_reads(self._type)) as tx:
             if need is not None:
                 conditions.append(Condition("need", _case_need_codes(tx, self._store, need)))
             return self._scan(conditions, after=after, limit=limit, tx=tx)
