@@ -23,6 +23,7 @@ import attrs
 from saihan._validation import ID_RE
 from saihan.access import Principal
 from saihan.directory.agency_kinds import default_agency_kinds
+from saihan.directory.taxonomy import default_taxonomy
 from saihan.errors import ConflictError, ErrorItem, NotFoundError, ValidationError
 from saihan.referral.case import Consent, ConsultationCase
 from saihan.referral.lifecycle import (
@@ -63,6 +64,13 @@ def _given(at: object) -> dt.datetime | None:
 def _now(at: dt.datetime | None) -> dt.datetime:
     given = _given(at)
     return dt.datetime.now(dt.UTC) if given is None else given
+
+
+def _known_need(store: Store, need: object) -> bool:
+    """True for a need of the bundled taxonomy or one the store adds."""
+    if not isinstance(need, str):
+        return False
+    return need in default_taxonomy() or (ID_RE.fullmatch(need) is not None and need in store.needs)
 
 
 def _checked_id(value: object, path: str) -> str:
@@ -248,7 +256,9 @@ def create_referral(
 
     The service's agency and its kind are read from the store; requesting
     needs a consent covering that agency on ``at``'s day
-    (:class:`~saihan.errors.ConsentError`).  ``id`` defaults to
+    (:class:`~saihan.errors.ConsentError`).  ``need`` must be a need of the case or of
+    the taxonomy (bundled or stored), and ``plan_id`` a stored plan of the case
+    (ValidationError at ``need``, ``plan_id``).  ``id`` defaults to
     :func:`referral_id_for`.  ``referred_by`` names the referring service,
     whose business calendar counts follow-up days.
     """
@@ -257,10 +267,14 @@ def create_referral(
     name = _name(actor)
     with store.transaction(), store.acting_as(actor, at=when):
         case = store.cases.get(case_id).value
-        if need is not None and need not in case.need_codes:
-            raised = ", ".join(case.need_codes)
+        if need is not None and need not in case.need_codes and not _known_need(store, need):
             raise ValidationError(
-                [ErrorItem("need", f"{need!r} is not a need of case {case_id!r} ({raised})")]
+                [
+                    ErrorItem(
+                        "need",
+                        f"{need!r} is neither a need of case {case_id!r} nor in the need taxonomy",
+                    )
+                ]
             )
         if plan_id is not None:
             plan = store.plans.find(_checked_id(plan_id, "plan_id"))
