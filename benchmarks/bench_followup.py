@@ -33,6 +33,10 @@ import attrs
 from workalendar.asia import Japan
 
 import saihan.storage
+from saihan.access import Principal
+from saihan.casework import (
+    due_followups,
+)
 from saihan.directory import sample_directory
 from saihan.referral import (
     DEFAULT_POLICY,
@@ -41,7 +45,6 @@ from saihan.referral import (
     ConsultationCase,
     Referral,
     ReferralStatus,
-    due_followups,
     followup_for,
     load_case,
     new_referral,
@@ -177,7 +180,7 @@ def main() -> None:
     # 2. due_followups end to end
     with tempfile.TemporaryDirectory() as folder:
         for url in ("memory://bench-followup", f"sqlite:///{Path(folder) / 'bench.db'}"):
-            with saihan.storage.open(url) as store:
+            with saihan.storage.open(url, principal=Principal.system()) as store:
                 began = time.perf_counter()
                 fill(store, cases, referrals)
                 filled = time.perf_counter() - began
@@ -202,7 +205,7 @@ def bench_writes(
 ) -> None:
     """Audited writes (event, hash-chain link, chain head) against the same writes
     with the audit switched off."""
-    from saihan.referral import transition_referral
+    from saihan.casework import transition_referral
     from saihan.storage.referral_records import CASES
 
     workflow = []

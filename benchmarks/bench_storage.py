@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.directory import Directory, default_taxonomy, tokyo_municipalities
 from saihan.serialization import unstructure
 from saihan.storage import DIRECTORY_RECORD_TYPES, Store
@@ -86,13 +87,15 @@ def timed(action: Callable[[], object]) -> float:
 
 def sqlite_saihan(directory: Directory, folder: Path) -> float:
     path = folder / f"saihan-{uuid.uuid4().hex}.db"
-    with storage.open(f"sqlite:///{path}") as store:
+    with storage.open(f"sqlite:///{path}", principal=Principal.system()) as store:
         return timed(lambda: store.import_directory(directory))
 
 
 def sqlite_raw(directory: Directory, folder: Path, *, serialise: bool) -> float:
     path = folder / f"raw-{uuid.uuid4().hex}.db"
-    storage.open(f"sqlite:///{path}").close()  # the same schema, made by saihan
+    storage.open(
+        f"sqlite:///{path}", principal=Principal.system()
+    ).close()  # the same schema, made by saihan
     ready = None if serialise else rows(directory)
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA foreign_keys = ON")
@@ -129,7 +132,7 @@ def drop_schema(server: str, schema: str) -> None:
 def postgres_saihan(directory: Directory, server: str) -> float:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     try:
-        with storage.open(postgres_url(server, schema)) as store:
+        with storage.open(postgres_url(server, schema), principal=Principal.system()) as store:
             return timed(lambda: store.import_directory(directory))
     finally:
         drop_schema(server, schema)
@@ -140,7 +143,9 @@ def postgres_raw(directory: Directory, server: str, *, serialise: bool) -> float
     from psycopg import sql
 
     schema = f"bench_{uuid.uuid4().hex[:10]}"
-    storage.open(postgres_url(server, schema)).close()  # the same schema, made by saihan
+    storage.open(
+        postgres_url(server, schema), principal=Principal.system()
+    ).close()  # the same schema, made by saihan
     ready = None if serialise else rows(directory)
     try:
         with psycopg.connect(server) as db:
@@ -239,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         raw = best(args.runs, lambda: sqlite_raw(directory, where, serialise=False))
         raw_total = best(args.runs, lambda: sqlite_raw(directory, where, serialise=True))
         results.append(("sqlite", saihan, raw, raw_total))
-        sqlite_store = storage.open(f"sqlite:///{where / 'query.db'}")
+        sqlite_store = storage.open(f"sqlite:///{where / 'query.db'}", principal=Principal.system())
         sqlite_store.import_directory(directory)
         postgres_store = None
         if not args.no_postgres:
@@ -253,7 +258,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 results.append(("postgresql", saihan, raw, raw_total))
                 schema = f"bench_{uuid.uuid4().hex[:10]}"
-                postgres_store = storage.open(postgres_url(args.postgres, schema))
+                postgres_store = storage.open(
+                    postgres_url(args.postgres, schema), principal=Principal.system()
+                )
                 postgres_store.import_directory(directory)
             except storage.StorageError as error:
                 print(f"PostgreSQL skipped: {error}\n", file=sys.stderr)
@@ -270,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         print("   raw, serialising: the same, making the rows with saihan's converter first)\n")
 
         print("query by need and municipality (store.services.search):")
-        memory = storage.open("memory://")
+        memory = storage.open("memory://", principal=Principal.system())
         memory.import_directory(directory)
         # The benchmark itself holds millions of long-lived objects (the directory, three
         # stores); keep the cyclic collector from walking them in the middle of queries,

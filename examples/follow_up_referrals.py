@@ -20,14 +20,17 @@ from pathlib import Path
 import attrs
 
 from saihan import SaihanError, storage
+from saihan.access import Principal
+from saihan.casework import (
+    due_followups,
+    workflow,
+)
 from saihan.directory import sample_directory
 from saihan.referral import (
     RecommendationStatus,
     ReferralStatus,
-    due_followups,
     load_cases,
     match,
-    workflow,
 )
 
 CASES = Path(__file__).resolve().parent / "cases"
@@ -44,7 +47,7 @@ def main(argv: list[str]) -> int:
         if at.utcoffset() is None:
             raise ValueError(f"{argv[0]!r} has no UTC offset (e.g. +09:00)")
         directory = sample_directory()
-        with storage.open("memory://") as store:
+        with storage.open("memory://", principal=Principal.system()) as store:
             store.import_directory(directory)
             for number, case in enumerate(load_cases(sorted(CASES.glob("*.json")))):
                 worker = WORKERS[number % len(WORKERS)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("dev", deadline=dt.timedelta(seconds=1))
@@ -21,3 +22,10 @@ settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE")
     or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
 )
+
+
+@pytest.fixture(autouse=True)
+def _cli_principal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands in tests act as a system principal unless a test says otherwise
+    (tests of the missing principal remove it; see docs/access.md)."""
+    monkeypatch.setenv("SAIHAN_PRINCIPAL", "system:system")

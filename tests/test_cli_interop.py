@@ -10,6 +10,7 @@ from hypothesis import given, settings
 
 from _builders import small_directory
 from saihan import plugins, storage
+from saihan.access import Principal
 from saihan.cli import interop_commands, main
 from saihan.directory import Directory, sample_directory
 from saihan.errors import StorageError, ValidationError
@@ -49,7 +50,7 @@ def test_export_then_import_into_the_default_store(
     assert code == 0, err
     assert "imported" in err
     assert store_url in err
-    with storage.open(store_url) as store:
+    with storage.open(store_url, principal=Principal.system()) as store:
         assert _ids(store.load_directory())[1] == _ids(sample_directory())[1]
     written = json.loads(report.read_text(encoding="utf-8"))
     assert written["format"] == name
@@ -64,7 +65,7 @@ def test_export_from_a_file_and_from_a_store(
     source.write_bytes(plugins.exporter("json").export(small_directory()))
     from_file, from_store = tmp_path / "a", tmp_path / "b"
     assert run(capsys, "export", "--format", name, "-i", str(source), "-o", str(from_file))[0] == 0
-    with storage.open(store_url) as store:
+    with storage.open(store_url, principal=Principal.system()) as store:
         store.import_directory(small_directory())
     code, _, err = run(
         capsys, "export", "--format", name, "--store", store_url, "-o", str(from_store)
@@ -124,12 +125,12 @@ def _bad_csv(tmp_path: Path) -> Path:
 def test_a_failed_strict_import_stores_nothing(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, store_url: str
 ) -> None:
-    with storage.open(store_url) as store:
+    with storage.open(store_url, principal=Principal.system()) as store:
         store.import_directory(sample_directory())
     code, _, err = run(capsys, "import", "--format", "opendata-csv", str(_bad_csv(tmp_path)))
     assert code == 1
     assert "row 2.全国地方公共団体コード" in err
-    with storage.open(store_url) as store:
+    with storage.open(store_url, principal=Principal.system()) as store:
         assert _ids(store.load_directory()) == _ids(sample_directory())
 
 
@@ -155,7 +156,7 @@ def test_a_failed_write_leaves_the_store_unchanged(
     store_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with storage.open(store_url) as store:
+    with storage.open(store_url, principal=Principal.system()) as store:
         store.import_directory(small_directory())
     path = tmp_path / "sample.json"
     path.write_bytes(plugins.exporter("json").export(sample_directory()))
@@ -175,7 +176,7 @@ def test_a_failed_write_leaves_the_store_unchanged(
     code, _, err = run(capsys, "import", str(path), "--progress", "bar")
     assert code == 1
     assert "the disk is full" in err
-    with storage.open(store_url) as store:
+    with storage.open(store_url, principal=Principal.system()) as store:
         assert _ids(store.load_directory()) == _ids(small_directory())
 
 

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import settings
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.cli import main
 from saihan.cli.lifecycle_commands import parse_at
 from saihan.directory import sample_directory
@@ -74,7 +75,7 @@ def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A SQLite store in tmp_path with the sample directory."""
     monkeypatch.delenv(storage.ENVIRONMENT_VARIABLE, raising=False)
     url = f"sqlite:///{tmp_path}/lifecycle.db"
-    with storage.open(url) as store:
+    with storage.open(url, principal=Principal.system()) as store:
         store.import_directory(sample_directory())
     return url
 
@@ -264,15 +265,45 @@ def test_errors_are_clear_messages_with_exit_code_1(opened: Cli) -> None:
     code, _, err = run(opened.capsys, "referral")
     assert code == 2  # the group's help
     assert "create" in err
-    # A bad command line is argparse's exit 2: an unknown status, a missing --actor.
+    # A bad command line is argparse's exit 2: an unknown status.
     with pytest.raises(SystemExit) as exited:
         main(["referral", "transition", REFERRAL, "nonsense", "--actor", W7])
     assert exited.value.code == 2
     assert "invalid choice: 'nonsense'" in opened.capsys.readouterr().err
-    with pytest.raises(SystemExit) as exited:
-        main(["referral", "create", CASE, WELFARE, "--store", opened.url])
-    assert exited.value.code == 2
-    assert "--actor" in opened.capsys.readouterr().err
+
+
+def test_without_a_principal_commands_say_how_to_give_one(
+    opened: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SAIHAN_PRINCIPAL")
+    for command in (
+        ("referral", "create", CASE, WELFARE, "--actor", W7),
+        ("referral", "list"),
+        ("case", "close", CASE),
+        ("audit",),
+        ("followups",),
+    ):
+        code, _, err = run(opened.capsys, *command, "--store", opened.url)
+        assert code == 1, command
+        assert "--as" in err, command
+        assert "SAIHAN_PRINCIPAL" in err, command
+        assert "Traceback" not in err
+    code, _, err = run(opened.capsys, "referral", "list", "--store", opened.url, "--as", "w7")
+    assert code == 1
+    assert "principal: expected WORKER" in err
+
+
+def test_a_worker_sees_only_their_municipalitys_referrals(opened: Cli) -> None:
+    opened.ok("referral", "create", CASE, WELFARE, "--actor", W7, "--at", "2024-11-05T11:30+09:00")
+    mine = f"{W7}/132012:municipal-officer"
+    other = "worker-9/131041:municipal-officer"
+    listed = opened.ok("referral", "list", "--as", mine)
+    assert CASE in listed
+    assert CASE not in opened.ok("referral", "list", "--as", other)
+    err = opened.fails("referral", "create", CASE, WELFARE, "--as", other)
+    assert "may not" in err
+    events = opened.ok("audit", "--as", "aud-1:auditor", "--format", "json")
+    assert "access-denied" in events
 
 
 def test_reopen_and_the_default_store(
@@ -425,7 +456,7 @@ def test_the_guide_example_runs_and_prints_what_it_says(monkeypatch: pytest.Monk
 def test_the_guides_state_machine_block_runs_on_a_store() -> None:
     text = GUIDE.read_text(encoding="utf-8")
     block = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)[1]
-    assert 'storage.open("mybackend://test-store")' in block
+    assert 'storage.open("mybackend://test-store", principal=Principal.system())' in block
     namespace: dict[str, Any] = {}
     exec(block.replace("mybackend://test-store", "memory://guide-lifecycle"), namespace)
     test_case = namespace["TestLifecycle"]

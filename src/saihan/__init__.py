@@ -3,10 +3,12 @@
 The public API is re-exported here; see ``docs/`` for the guide.
 """
 
-from saihan import directory, errors, plugins, schedule, serialization, storage
+from saihan import access, directory, errors, plugins, schedule, serialization, storage
 from saihan._version import __version__
+from saihan.access import Principal, Role, may
 from saihan.directory import Directory, sample_directory
 from saihan.errors import (
+    AccessDenied,
     ConflictError,
     ConsentError,
     ErrorItem,
@@ -22,6 +24,7 @@ from saihan.schedule import BusinessCalendar
 from saihan.serialization import from_json, json_schema, to_json
 
 __all__ = [
+    "AccessDenied",
     "BusinessCalendar",
     "ConflictError",
     "ConsentError",
@@ -31,14 +34,18 @@ __all__ = [
     "IncompatibleStoreError",
     "NotFoundError",
     "PluginError",
+    "Principal",
+    "Role",
     "SaihanError",
     "StorageError",
     "ValidationError",
     "__version__",
+    "access",
     "directory",
     "errors",
     "from_json",
     "json_schema",
+    "may",
     "plugins",
     "sample_directory",
     "schedule",

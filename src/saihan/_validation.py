@@ -22,7 +22,9 @@ import attrs
 from saihan.errors import ErrorItem, ValidationError, join_path
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
-_ID_RE = re.compile(ID_PATTERN)
+ID_RE = re.compile(ID_PATTERN)
+"""The id pattern, compiled (``ID_RE.fullmatch(value)``)."""
+_ID_RE = ID_RE
 
 
 class Checker:

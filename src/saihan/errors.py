@@ -10,6 +10,7 @@ application can catch the whole family in one place::
     │   └── IllegalTransitionError   a referral status change the table forbids
     ├── PluginError       a plugin that is missing or fails to load
     ├── ConsentError      sharing case data without the person's consent
+    ├── AccessDenied      the principal acting may not do this (see docs/access.md)
     └── StorageError      the store itself cannot do what was asked
         └── IncompatibleStoreError   written by a newer saihan; left untouched
 
@@ -24,6 +25,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 __all__ = [
+    "AccessDenied",
     "ConflictError",
     "ConsentError",
     "ErrorItem",
@@ -163,3 +165,12 @@ class StorageError(SaihanError):
 class IncompatibleStoreError(StorageError):
     """The store was written by a newer saihan (its schema version is higher than
     this saihan knows).  Nothing was changed: upgrade saihan to open it."""
+
+
+class AccessDenied(SaihanError):  # the name the docs and callers use
+    """The principal acting may not read or change this record (or none was given).
+
+    The store writes an audit event of every refusal, committed even though the
+    operation fails.  The message names the principal, the action and the
+    record's kind and id, never a value of the record.
+    """

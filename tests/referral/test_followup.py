@@ -10,6 +10,16 @@ import attrs
 import pytest
 
 import saihan.storage
+from saihan.access import Principal
+from saihan.casework import (
+    create_referral,
+    due_followups,
+    follow_up,
+    open_case,
+    overdue_by_municipality,
+    overdue_by_worker,
+    transition_referral,
+)
 from saihan.directory import sample_directory
 from saihan.directory.text import LocalizedText
 from saihan.errors import ValidationError
@@ -22,18 +32,11 @@ from saihan.referral import (
     FollowUpRule,
     Referral,
     ReferralStatus,
-    create_referral,
-    due_followups,
-    follow_up,
     followup_for,
     load_case,
     new_referral,
-    open_case,
-    overdue_by_municipality,
-    overdue_by_worker,
     record_followup,
     transition,
-    transition_referral,
 )
 from saihan.referral.followup import clock_start
 from saihan.schedule import BusinessCalendar, Weekday, WeeklyHours
@@ -215,7 +218,7 @@ def test_policies_are_checked() -> None:
 @pytest.fixture
 def store() -> Iterator[Store]:
     name = f"followup-{uuid.uuid4().hex}"
-    with saihan.storage.open(f"memory://{name}") as opened:
+    with saihan.storage.open(f"memory://{name}", principal=Principal.system()) as opened:
         opened.import_directory(sample_directory())
         open_case(opened, CASE, actor="worker-1", at=CASE.received_at)
         other = attrs.evolve(

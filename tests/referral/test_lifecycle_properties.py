@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.directory import Audience, Channel
 from saihan.directory.vocabulary import LegalSituation
 from saihan.errors import ConflictError, IllegalTransitionError, SaihanError, ValidationError
@@ -172,7 +173,7 @@ def test_entering_a_consent_status_needs_the_case(referral: Referral, to: Referr
 def test_a_stored_history_is_append_only(referral: Referral, data: st.DataObject) -> None:
     """Any change to the stored events (or dropping one) is refused; adding one is not."""
     case = _covering_case(referral)
-    with storage.open("memory://") as store:
+    with storage.open("memory://", principal=Principal.system()) as store:
         store.cases.put(case)
         known = data.draw(st.integers(1, len(referral.history) - 1), label="stored events")
         first = attrs.evolve(referral, history=referral.history[:known])
@@ -218,7 +219,7 @@ def test_referrals_of_a_case_are_covered_where_they_must_be(data: st.DataObject)
     for event in referral.history:
         if event.kind is EventKind.TRANSITION and event.status.needs_consent:
             assert case.consent_for(referral.agency_id, referral.agency_kind, event.at.date())
-    with storage.open("memory://") as store:
+    with storage.open("memory://", principal=Principal.system()) as store:
         store.cases.put(case)
         assert store.referrals.put(referral).value == referral
 
@@ -439,7 +440,9 @@ def test_audit_events_name_paths_and_statuses_only(event: AuditEvent) -> None:
 
 # -- the state machine, as users run it ---------------------------------------------------
 
-TestLifecycleOnMemory = lifecycle_machine(lambda: storage.open("memory://")).TestCase
+TestLifecycleOnMemory = lifecycle_machine(
+    lambda: storage.open("memory://", principal=Principal.system())
+).TestCase
 TestLifecycleOnMemory.settings = settings(
     max_examples=10,
     stateful_step_count=30,

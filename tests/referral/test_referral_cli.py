@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.cli import main
 from saihan.directory import sample_directory
 
@@ -51,7 +52,7 @@ def test_match_reads_the_directory_from_a_store(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'saihan.db'}"
-    with storage.open(url) as store:
+    with storage.open(url, principal=Principal.system()) as store:
         store.import_directory(sample_directory())
     code, out, _ = run(capsys, "match", ELDERLY, "--store", url)
     assert code == 0

@@ -12,8 +12,21 @@ import attrs
 import pytest
 
 import saihan.storage
+from saihan.access import Principal
+from saihan.casework import (
+    close_case,
+    create_referral,
+    follow_up,
+    give_consent,
+    open_case,
+    reopen_case,
+    transition_referral,
+    update_case,
+    withdraw_consent,
+)
 from saihan.directory import sample_directory
 from saihan.errors import (
+    AccessDenied,
     ConflictError,
     ConsentError,
     IllegalTransitionError,
@@ -26,16 +39,7 @@ from saihan.referral import (
     Consent,
     ConsultationCase,
     ReferralStatus,
-    close_case,
-    create_referral,
-    follow_up,
-    give_consent,
     load_case,
-    open_case,
-    reopen_case,
-    transition_referral,
-    update_case,
-    withdraw_consent,
 )
 from saihan.storage import Repository, Store, memory
 from saihan.storage.referral_records import AUDIT_EVENTS, audit_event_id
@@ -54,7 +58,7 @@ def later(**delta: float) -> dt.datetime:
 @pytest.fixture
 def store() -> Iterator[Store]:
     name = f"workflow-{uuid.uuid4().hex}"
-    with saihan.storage.open(f"memory://{name}") as opened:
+    with saihan.storage.open(f"memory://{name}", principal=Principal.system()) as opened:
         opened.import_directory(sample_directory())
         open_case(opened, CASE, actor="worker-1", at=AT)
         yield opened
@@ -300,11 +304,11 @@ def test_audit_events_cannot_be_written_changed_or_deleted(store: Store) -> None
     assert not hasattr(store.audit, "delete")
 
 
-def test_direct_writes_are_audited_too_without_an_actor(store: Store) -> None:
+def test_direct_writes_are_audited_as_the_stores_principal(store: Store) -> None:
     stored = store.cases.get(CASE.id)
     store.cases.put(attrs.evolve(stored.value, worker="worker-9"), expected_version=stored.version)
     event = store.audit.list()[-1]
-    assert (event.actor, event.changed) == (None, ("worker",))
+    assert (event.actor, event.roles, event.changed) == ("system", ("system",), ("worker",))
     with store.acting_as("admin-1", at=later(days=1)):
         store.cases.delete(CASE.id, expected_version=store.cases.get(CASE.id).version)
     deleted = store.audit.list()[-1]
@@ -376,3 +380,135 @@ def test_the_integrity_check_finds_a_change_without_its_audit_event(store: Store
     assert f"referral {referral.id!r} version {version} has no audit event" in problems
     # and the chain shows it too: the newest event is gone
     assert any("the newest events were deleted" in problem for problem in problems)
+
+
+# -- arguments checked against the case and the store ------------------------------------
+
+
+def test_a_referral_names_a_need_of_the_case_and_a_stored_plan(store: Store) -> None:
+    with pytest.raises(ValidationError) as caught:
+        create_referral(store, CASE.id, WELFARE, actor="worker-1", at=later(hours=1), need="houses")
+    assert caught.value.paths == ["need"]
+    with pytest.raises(ValidationError) as caught:
+        create_referral(
+            store, CASE.id, WELFARE, actor="worker-1", at=later(hours=1), plan_id="no-such-plan"
+        )
+    assert caught.value.paths == ["plan_id"]
+    assert store.referrals.list() == []
+    made = create_referral(
+        store, CASE.id, WELFARE, actor="worker-1", at=later(hours=1), need=CASE.need_codes[0]
+    )
+    assert made.need == CASE.need_codes[0]
+
+
+def test_a_consent_names_known_agency_kinds(store: Store) -> None:
+    consent = Consent(given_on=AT.date(), agency_kinds=frozenset({"welfare_offise"}))
+    with pytest.raises(ValidationError) as caught:
+        give_consent(store, CASE.id, consent, actor="worker-1", at=later(hours=1))
+    assert caught.value.paths == ["consent.agency_kinds"]
+    assert store.cases.get(CASE.id).value.consents == CASE.consents
+
+
+def test_a_consent_withdrawal_cannot_be_undone_through_update_case(store: Store) -> None:
+    withdraw_consent(store, CASE.id, 0, actor="worker-1", at=later(days=1))
+    stored = store.cases.get(CASE.id)
+    undone = attrs.evolve(
+        stored.value,
+        consents=(
+            attrs.evolve(stored.value.consents[0], withdrawn_on=None),
+            *stored.value.consents[1:],
+        ),
+    )
+    events = store.audit.count()
+    with pytest.raises(ValidationError) as caught:
+        update_case(store, undone, actor="worker-1", expected_version=stored.version)
+    assert caught.value.paths == ["consents[0].withdrawn_on"]
+    assert store.audit.count() == events
+
+
+# -- principals ----------------------------------------------------------------------------
+
+HACHIOJI_OFFICER = Principal(id="worker-1", municipalities={"132012"}, roles={"municipal-officer"})
+SHINJUKU_OFFICER = Principal(id="worker-9", municipalities={"131041"}, roles={"municipal-officer"})
+
+
+def test_operations_act_as_the_principal_given(store: Store) -> None:
+    made = create_referral(store, CASE.id, WELFARE, actor=HACHIOJI_OFFICER, at=later(hours=1))
+    assert made.history[0].actor == "worker-1"
+    for attempt in (
+        lambda: create_referral(store, CASE.id, WELFARE, actor=SHINJUKU_OFFICER),
+        lambda: transition_referral(store, made.id, "cancelled", actor=SHINJUKU_OFFICER),
+        lambda: follow_up(store, made.id, actor=SHINJUKU_OFFICER),
+        lambda: close_case(store, CASE.id, actor=SHINJUKU_OFFICER),
+        lambda: give_consent(
+            store, CASE.id, CASE.consents[0], actor=SHINJUKU_OFFICER, at=later(hours=2)
+        ),
+    ):
+        before = store.audit.count()
+        with pytest.raises(AccessDenied, match="worker-9"):
+            attempt()
+        denied = store.audit.list()[before:]
+        assert [(e.action, e.actor) for e in denied] == [(AuditAction.ACCESS_DENIED, "worker-9")]
+    with store.acting_as(SHINJUKU_OFFICER):
+        assert store.referrals.list() == []
+        assert store.cases.count() == 0
+
+
+def test_a_worker_may_name_only_themself(store: Store) -> None:
+    with store.acting_as(HACHIOJI_OFFICER), pytest.raises(AccessDenied, match="cannot act as"):
+        create_referral(store, CASE.id, WELFARE, actor="someone-else")
+
+
+def test_a_shared_case_opens_to_the_worker_it_names(store: Store) -> None:
+    stored = store.cases.get(CASE.id)
+    update_case(
+        store,
+        attrs.evolve(stored.value, shared_with=frozenset({"worker-9"})),
+        actor="worker-1",
+        expected_version=stored.version,
+    )
+    assert store.audit.list()[-1].changed == ("shared_with",)
+    with store.acting_as(SHINJUKU_OFFICER):
+        assert [item.value.id for item in store.cases.list()] == [CASE.id]
+    made = create_referral(store, CASE.id, WELFARE, actor=SHINJUKU_OFFICER, at=later(hours=1))
+    assert made.history[0].actor == "worker-9"
+
+
+def test_follow_up_without_a_time_under_contention_is_a_conflict(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another worker's follow-up lands between our read and our write: a conflict, never
+    a complaint about the time we did not give."""
+    made = create_referral(store, CASE.id, WELFARE, actor="worker-1", at=later(hours=1))
+    real_get = store.referrals.get
+    raced: list[bool] = []
+
+    def get_then_race(id: str) -> object:
+        found = real_get(id)
+        if not raced:
+            raced.append(True)
+            with store.acting_as("worker-2"):
+                follow_up(store, id, actor="worker-2", at=dt.datetime.now(dt.UTC))
+        return found
+
+    monkeypatch.setattr(store.referrals, "get", get_then_race)
+    with pytest.raises(ConflictError):
+        follow_up(store, made.id, actor="worker-1")
+
+
+def test_follow_up_without_a_time_reads_the_clock_after_the_referral(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another worker's follow-up committed just before ours reads the referral: ours
+    comes after it (the clock was read before the referral, and refused, before)."""
+    made = create_referral(store, CASE.id, WELFARE, actor="worker-1", at=later(hours=1))
+    real_get = store.referrals.get
+
+    def race_then_get(id: str) -> object:
+        monkeypatch.setattr(store.referrals, "get", real_get)
+        follow_up(store, id, actor="worker-2", at=dt.datetime.now(dt.UTC))
+        return real_get(id)
+
+    monkeypatch.setattr(store.referrals, "get", race_then_get)
+    done = follow_up(store, made.id, actor="worker-1")
+    assert [event.actor for event in done.history[1:]] == ["worker-2", "worker-1"]

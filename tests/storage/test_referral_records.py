@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from saihan import storage
 from saihan._validation import ID_PATTERN
+from saihan.access import Principal
 from saihan.directory import sample_directory
 from saihan.errors import ValidationError
 from saihan.referral import ConsultationCase, default_rules, load_case, match
@@ -44,7 +45,7 @@ TOKYO = dt.timezone(dt.timedelta(hours=9))
 @pytest.fixture(params=["memory", "sqlite"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/s.db"
-    with storage.open(url) as opened:
+    with storage.open(url, principal=Principal.system()) as opened:
         yield opened
 
 
@@ -194,7 +195,7 @@ def test_an_unreadable_case_is_reported_by_id_and_path_only(tmp_path: Path) -> N
     url = f"sqlite:///{tmp_path}/s.db"
     case = load_case(EXAMPLES[0])
     assert case.summary is not None
-    with storage.open(url) as store:
+    with storage.open(url, principal=Principal.system()) as store:
         store.cases.put(case)
     with sqlite3.connect(tmp_path / "s.db") as db:
         (document,) = db.execute(
@@ -205,7 +206,7 @@ def test_an_unreadable_case_is_reported_by_id_and_path_only(tmp_path: Path) -> N
         db.execute(
             "UPDATE saihan_records SET document = ? WHERE kind = 'case'", (json.dumps(data),)
         )
-    with storage.open(url) as store:
+    with storage.open(url, principal=Principal.system()) as store:
         problems = store.integrity_check()
         assert len(problems) == 2  # unreadable, and changed without an audit event
         assert case.id in problems[0]
@@ -225,7 +226,7 @@ def test_store_cases_lists_ids_places_and_days_only(
     monkeypatch.delenv(storage.ENVIRONMENT_VARIABLE, raising=False)
     url = f"sqlite:///{tmp_path}/cli.db"
     cases = _examples()
-    with storage.open(url) as store:
+    with storage.open(url, principal=Principal.system()) as store:
         for case in cases:
             store.cases.put(case)
     assert main(["store", "cases", "--url", url]) == 0

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.errors import ConflictError, NotFoundError, ValidationError
 from saihan.storage import Migration, StorageError
 from saihan.storage.sqlite import MIGRATIONS, SqliteEngine, sqlite_path
@@ -43,14 +44,16 @@ def test_bad_options_name_the_option(tmp_path: Path) -> None:
     }
     for query, path in cases.items():
         with pytest.raises(ValidationError) as caught:
-            storage.open(_url(tmp_path / "x.db", query))
+            storage.open(_url(tmp_path / "x.db", query), principal=Principal.system())
         assert caught.value.paths == [path]
     assert not (tmp_path / "x.db").exists()
 
 
 def test_a_new_store_is_private_and_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "store.db"
-    with storage.open(_url(path, "?synchronous=normal&timeout=7")) as store:
+    with storage.open(
+        _url(path, "?synchronous=normal&timeout=7"), principal=Principal.system()
+    ) as store:
         store.import_directory(small_directory())
         details = store.info().details
         assert details["journal_mode"] == "wal"
@@ -67,15 +70,15 @@ def test_a_new_store_is_private_and_in_wal_mode(tmp_path: Path) -> None:
 
 def test_create_false_does_not_create(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
-        storage.open(_url(tmp_path / "missing.db"), create=False)
+        storage.open(_url(tmp_path / "missing.db"), create=False, principal=Principal.system())
     assert not (tmp_path / "missing.db").exists()
     with pytest.raises(ValidationError):
-        storage.open(_url(tmp_path))  # a directory
+        storage.open(_url(tmp_path), principal=Principal.system())  # a directory
 
 
 def test_a_store_from_a_newer_saihan_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    with storage.open(_url(path)) as store:
+    with storage.open(_url(path), principal=Principal.system()) as store:
         store.import_directory(small_directory())
     db = sqlite3.connect(path)
     db.execute("UPDATE saihan_settings SET value = '99' WHERE key = 'schema_version'")
@@ -83,7 +86,7 @@ def test_a_store_from_a_newer_saihan_is_refused_untouched(tmp_path: Path) -> Non
     db.close()
     before = path.read_bytes()
     with pytest.raises(storage.IncompatibleStoreError, match=r"version 99.*newer saihan"):
-        storage.open(_url(path))
+        storage.open(_url(path), principal=Principal.system())
     assert path.read_bytes() == before
 
 
@@ -95,17 +98,17 @@ def test_other_files_are_refused_untouched(tmp_path: Path) -> None:
     db.close()
     before = other.read_bytes()
     with pytest.raises(StorageError, match="not a saihan store"):
-        storage.open(_url(other))
+        storage.open(_url(other), principal=Principal.system())
     assert other.read_bytes() == before
     text = tmp_path / "notes.db"
     text.write_text("not a database at all " * 100)
     with pytest.raises(StorageError, match="cannot be opened"):
-        storage.open(_url(text))
+        storage.open(_url(text), principal=Principal.system())
 
 
 def test_migrations_run_forward_and_keep_the_data(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    with storage.open(_url(path)) as store:
+    with storage.open(_url(path), principal=Principal.system()) as store:
         store.import_directory(small_directory())
         before = store.load_directory()
     step = Migration(
@@ -124,23 +127,23 @@ def test_migrations_run_forward_and_keep_the_data(tmp_path: Path) -> None:
     db.close()
     # This saihan (schema version 1) now refuses the migrated store, and it stays as it is.
     with pytest.raises(storage.IncompatibleStoreError):
-        storage.open(_url(path))
+        storage.open(_url(path), principal=Principal.system())
     engine = SqliteEngine(path, timeout=5, synchronous="full", migrations=[*MIGRATIONS, step])
-    store = storage.Store(engine, parse_url(_url(path)))
+    store = storage.Store(engine, parse_url(_url(path)), principal=Principal.system())
     assert store.load_directory() == before
     store.close()
 
 
 def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    with storage.open(_url(path)) as store:
+    with storage.open(_url(path), principal=Principal.system()) as store:
         store.import_directory(small_directory())
     broken = Migration(
         2, "half good, half broken", ("CREATE TABLE saihan_extra (x)", "CREATE TABLE ???")
     )
     with pytest.raises(StorageError):
         SqliteEngine(path, timeout=5, synchronous="full", migrations=[*MIGRATIONS, broken])
-    with storage.open(_url(path)) as store:
+    with storage.open(_url(path), principal=Principal.system()) as store:
         assert store.info().schema_version == 1
         assert store.integrity_check() == []
     db = sqlite3.connect(path)
@@ -150,7 +153,7 @@ def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_queries_use_the_indexes(tmp_path: Path) -> None:
-    with storage.open(_url(tmp_path / "store.db")) as store:
+    with storage.open(_url(tmp_path / "store.db"), principal=Principal.system()) as store:
         store.import_directory(synthetic_directory(300))
         engine = store.engine
         assert isinstance(engine, SqliteEngine)
@@ -175,7 +178,7 @@ def test_queries_use_the_indexes(tmp_path: Path) -> None:
 
 def test_a_writer_waits_for_another_then_gives_up(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    with storage.open(_url(path, "?timeout=1")) as store:
+    with storage.open(_url(path, "?timeout=1"), principal=Principal.system()) as store:
         store.import_directory(small_directory())
         holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         holder.execute("BEGIN IMMEDIATE")
@@ -196,7 +199,7 @@ def reads_work_while_locked(path: Path) -> bool:
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        with storage.open(_url(path, "?timeout=1")) as store:
+        with storage.open(_url(path, "?timeout=1"), principal=Principal.system()) as store:
             return store.services.count() == 7  # WAL: readers never wait for the writer
     finally:
         holder.execute("ROLLBACK")
@@ -205,14 +208,14 @@ def reads_work_while_locked(path: Path) -> bool:
 
 def test_the_integrity_check_finds_damage(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    with storage.open(_url(path)) as store:
+    with storage.open(_url(path), principal=Principal.system()) as store:
         store.import_directory(small_directory())
     db = sqlite3.connect(path)
     db.execute("DELETE FROM saihan_records WHERE kind = 'agency' AND id = 'hw-shinjuku'")
     db.execute("UPDATE saihan_records SET document = '{\"id\": 3}' WHERE id = 'debt'")
     db.commit()
     db.close()
-    with storage.open(_url(path)) as store:
+    with storage.open(_url(path), principal=Principal.system()) as store:
         problems = store.integrity_check()
     text = "\n".join(problems)
     assert "foreign key" in text

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from saihan import plugins, storage
+from saihan.access import Principal
 from saihan.directory import Directory
 from saihan.errors import ConflictError, NotFoundError, PluginError, ValidationError
 from saihan.storage import ImportProgress, RecordType, Reference, StorageError, Versioned
@@ -55,12 +56,12 @@ def test_the_default_store_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert storage.default_path() == tmp_path / ".local" / "share" / "saihan" / "saihan.db"
-    with storage.open() as store:
+    with storage.open(principal=Principal.system()) as store:
         assert store.scheme == "sqlite"
         store.import_directory(small_directory())
     assert (tmp_path / ".local" / "share" / "saihan" / "saihan.db").exists()
     monkeypatch.setenv(storage.ENVIRONMENT_VARIABLE, "memory://")
-    with storage.open() as store:
+    with storage.open(principal=Principal.system()) as store:
         assert store.scheme == "memory"
         assert store.services.count() == 0
 
@@ -68,7 +69,7 @@ def test_the_default_store_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path
 def test_unknown_backends_name_the_installed_ones() -> None:
     assert {"memory", "sqlite"} <= set(storage.available_backends())
     with pytest.raises(PluginError) as caught:
-        storage.open("mongodb://localhost/x")
+        storage.open("mongodb://localhost/x", principal=Principal.system())
     assert "'mongodb'" in str(caught.value)
     assert "sqlite" in str(caught.value)
 
@@ -87,9 +88,9 @@ def test_a_backend_of_the_wrong_shape_is_a_plugin_error(monkeypatch: pytest.Monk
     ]
     monkeypatch.setattr(plugins, "entry_points", _points(points))
     with pytest.raises(PluginError, match="not a storage backend"):
-        storage.open("weird://x")
+        storage.open("weird://x", principal=Principal.system())
     with pytest.raises(PluginError, match="failed to load"):
-        storage.open("liar://x")
+        storage.open("liar://x", principal=Principal.system())
 
 
 class _ExplodingBackend:
@@ -105,24 +106,30 @@ class _BrokenEngine(MemoryEngine):
 def test_backend_failures_become_storage_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(plugins, "load_plugin", lambda group, name: _ExplodingBackend())
     with pytest.raises(StorageError, match="driver exploded"):
-        storage.open("boom://x")
+        storage.open("boom://x", principal=Principal.system())
     monkeypatch.undo()
     engine = MemoryBackend().open(storage.parse_url("memory://"), create=True)
     broken = _BrokenEngine(engine._state, None)  # type: ignore[attr-defined]
-    store = storage.Store(broken, storage.parse_url("memory://"))
+    store = storage.Store(broken, storage.parse_url("memory://"), principal=Principal.system())
     with pytest.raises(StorageError, match="disk on fire"):
         store.integrity_check()
 
 
 def test_named_memory_stores_are_shared_until_forgotten() -> None:
-    with storage.open("memory://shared-test") as one, storage.open("memory://shared-test") as two:
+    with (
+        storage.open("memory://shared-test", principal=Principal.system()) as one,
+        storage.open("memory://shared-test", principal=Principal.system()) as two,
+    ):
         one.import_directory(small_directory())
         assert two.services.count() == 7
     assert forget("shared-test")
     assert not forget("shared-test")
     with pytest.raises(NotFoundError):
-        storage.open("memory://shared-test", create=False)
-    with storage.open("memory://") as one, storage.open("memory://") as two:
+        storage.open("memory://shared-test", create=False, principal=Principal.system())
+    with (
+        storage.open("memory://", principal=Principal.system()) as one,
+        storage.open("memory://", principal=Principal.system()) as two,
+    ):
         one.import_directory(small_directory())
         assert two.services.count() == 0
 
@@ -151,7 +158,7 @@ NOTES: RecordType[Note] = RecordType(
 def test_a_new_record_type_needs_no_backend_change(url: str, tmp_path: Path) -> None:
     if url == "sqlite":
         url = f"sqlite:///{tmp_path}/notes.db"
-    with storage.open(url) as store:
+    with storage.open(url, principal=Principal.system()) as store:
         store.import_directory(small_directory())
         notes = store.repository(NOTES)
         first = notes.put(Note("n1", "halfway", frozenset({"urgent", "housing"}), "電話する"))
@@ -186,7 +193,10 @@ def test_record_contents_never_reach_the_log(
     directory = small_directory()
     agency = attrs.evolve(directory.agencies[0], operator=secret)
     directory = attrs.evolve(directory, agencies=(agency, *directory.agencies[1:]))
-    with caplog.at_level(logging.DEBUG), storage.open(f"sqlite:///{tmp_path}/s.db") as store:
+    with (
+        caplog.at_level(logging.DEBUG),
+        storage.open(f"sqlite:///{tmp_path}/s.db", principal=Principal.system()) as store,
+    ):
         store.import_directory(directory)
         stored = store.agencies.get(agency.id)
         store.agencies.put(stored.value, expected_version=stored.version)

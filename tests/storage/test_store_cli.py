@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from saihan import plugins, storage
+from saihan.access import Principal
 from saihan.cli import main
 from saihan.cli.store_commands import ProgressBar
 from saihan.storage import ImportProgress
@@ -73,7 +74,7 @@ def test_a_bad_import_changes_nothing(
     assert "agencies[0].name" in error
     assert "services" in error
     assert main(["store", "import", str(tmp_path / "missing.json"), "--url", url]) == 1
-    with storage.open(url) as store:
+    with storage.open(url, principal=Principal.system()) as store:
         assert store.meta.get().value.name.ja == "first"
 
 

@@ -19,6 +19,7 @@ from psycopg import sql
 from saihan_postgres import PostgresEngine
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.errors import NotFoundError, ValidationError
 from saihan.storage import StorageError
 from saihan.testing.storage import StoreConformance, small_directory, synthetic_directory
@@ -66,7 +67,7 @@ def _tables(schema: str) -> set[str]:
 
 
 def test_the_schema_and_tables_are_created(postgres_url: str, schema: str) -> None:
-    with storage.open(postgres_url) as store:
+    with storage.open(postgres_url, principal=Principal.system()) as store:
         assert store.info().details["schema"] == schema
         assert store.engine.capabilities.multi_process
         assert isinstance(store.engine, PostgresEngine)
@@ -75,12 +76,12 @@ def test_the_schema_and_tables_are_created(postgres_url: str, schema: str) -> No
 
 def test_create_false_does_not_create(postgres_url: str, schema: str) -> None:
     with pytest.raises(NotFoundError):
-        storage.open(postgres_url, create=False)
+        storage.open(postgres_url, create=False, principal=Principal.system())
     assert _tables(schema) == set()
 
 
 def test_a_store_from_a_newer_saihan_is_refused_untouched(postgres_url: str, schema: str) -> None:
-    with storage.open(postgres_url) as store:
+    with storage.open(postgres_url, principal=Principal.system()) as store:
         store.import_directory(small_directory())
     with psycopg.connect(SERVER) as db:
         db.execute(
@@ -89,7 +90,7 @@ def test_a_store_from_a_newer_saihan_is_refused_untouched(postgres_url: str, sch
             ).format(sql.Identifier(schema))
         )
     with pytest.raises(storage.IncompatibleStoreError, match="newer saihan"):
-        storage.open(postgres_url)
+        storage.open(postgres_url, principal=Principal.system())
     with psycopg.connect(SERVER) as db:
         row = db.execute(
             sql.SQL("SELECT count(*) FROM {}.saihan_records").format(sql.Identifier(schema))
@@ -108,21 +109,23 @@ def test_bad_options_name_the_option(postgres_server: str) -> None:
     }
     for query, path in cases.items():
         with pytest.raises(ValidationError) as caught:
-            storage.open(postgres_server + query)
+            storage.open(postgres_server + query, principal=Principal.system())
         assert caught.value.paths == [path]
 
 
 def test_an_unreachable_server_is_a_storage_error() -> None:
     started = time.monotonic()
     with pytest.raises(StorageError, match="cannot connect") as caught:
-        storage.open("postgresql://saihan:secret@127.0.0.1:1/none?timeout=2")
+        storage.open(
+            "postgresql://saihan:secret@127.0.0.1:1/none?timeout=2", principal=Principal.system()
+        )
     assert "secret" not in str(caught.value)
     assert time.monotonic() - started < 20
 
 
 def test_bulk_import_goes_in_copy_rounds_and_queries_agree(postgres_url: str) -> None:
     directory = synthetic_directory(12_000)
-    with storage.open(postgres_url) as store:
+    with storage.open(postgres_url, principal=Principal.system()) as store:
         seen: list[int] = []
         store.import_directory(directory, progress=lambda p: seen.append(p.done))
         assert seen == [0, 5_000, 10_000, 12_601]  # one COPY round per 5,000 records
@@ -135,7 +138,7 @@ def test_bulk_import_goes_in_copy_rounds_and_queries_agree(postgres_url: str) ->
 
 def test_connections_the_server_dropped_are_replaced(postgres_url: str, schema: str) -> None:
     """After the server ends every session (as a restart does), the next call still works."""
-    with storage.open(postgres_url) as store:
+    with storage.open(postgres_url, principal=Principal.system()) as store:
         store.import_directory(small_directory())
         before = store.services.count()
         with psycopg.connect(SERVER, autocommit=True) as admin:

@@ -22,6 +22,7 @@ from saihan.cli.common import (
     format_options,
     input_directory,
 )
+from saihan.cli.principal import add_principal, principal_of
 from saihan.cli.store_commands import ProgressBar
 from saihan.directory import Directory
 from saihan.errors import ValidationError
@@ -75,6 +76,7 @@ def register(commands: Any) -> None:
         "--report", type=Path, metavar="FILE", help="write the import report (JSON if .json)"
     )
     load.add_argument("--store", metavar="URL", help=_STORE_HELP)
+    add_principal(load)  # writing a directory is a system principal's work
     load.add_argument(
         "--progress",
         choices=("auto", "bar", "none"),
@@ -104,7 +106,7 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
     directory: Directory = result.value
     show = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
     bar = ProgressBar(sys.stderr) if show else None
-    with storage.open(args.store) as store:
+    with storage.open(args.store, principal=principal_of(args)) as store:
         try:
             written = store.import_directory(directory, progress=bar)  # one transaction
         finally:

@@ -4,9 +4,11 @@ working cases and referrals in a store from the shell.
 Every command takes ``--store URL`` (``--url`` too; default: ``$SAIHAN_STORE_URL``,
 else the embedded SQLite file, as for ``saihan store``) and opens an existing store
 only: make it with ``saihan store init`` or ``saihan store import``.  Commands that
-change something take ``--actor ID`` (who, for the audit trail) and ``--at T`` (an
+read or change something act as ``--as PRINCIPAL`` (or ``$SAIHAN_PRINCIPAL``; see
+``docs/access.md``), may name ``--actor ID`` (a system principal recording for a worker),
+and take ``--at T`` (an
 ISO 8601 date-time *with* its UTC offset; default: now).  Each is one audited
-transaction of :mod:`saihan.referral.workflow`.
+transaction of :mod:`saihan.casework`.
 
 Case documents are special care-required personal information: nothing here prints
 a case's summary, names, notes or consents, and a referral's reasons and outcomes
@@ -29,15 +31,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from saihan import storage
+from saihan.access import PRINCIPAL_FORM, Principal
+from saihan.casework import due_followups, workflow
 from saihan.cli.common import EXIT_FAILED, EXIT_OK
+from saihan.cli.principal import ENVIRONMENT_VARIABLE, add_principal, principal_of
 from saihan.cli.table import render_table
 from saihan.directory.municipalities import find_municipality
-from saihan.errors import ValidationError
+from saihan.errors import AccessDenied, ValidationError
 from saihan.limits import read_file
-from saihan.referral import workflow
 from saihan.referral.audit import AuditEvent
 from saihan.referral.case import Consent
-from saihan.referral.followup import FollowUp, due_followups
+from saihan.referral.followup import FollowUp
 from saihan.referral.io import load_case
 from saihan.referral.lifecycle import Referral, ReferralStatus
 from saihan.serialization import from_json, unstructure
@@ -75,11 +79,17 @@ def _add_store(parser: argparse.ArgumentParser) -> None:
         help="store URL, e.g. sqlite:///saihan.db (default: $SAIHAN_STORE_URL, "
         "else the embedded store)",
     )
+    add_principal(parser)
 
 
 def _add_actor(parser: argparse.ArgumentParser) -> None:
     _add_store(parser)
-    parser.add_argument("--actor", required=True, metavar="ID", help="who does it (audit trail)")
+    parser.add_argument(
+        "--actor",
+        metavar="ID",
+        help="the worker the change is recorded for (default: the --as principal's id; "
+        "only a system principal may name another)",
+    )
     parser.add_argument(
         "--at",
         metavar="T",
@@ -121,8 +131,20 @@ def _parse_day(text: str | None, path: str) -> dt.date | None:
 @contextmanager
 def _opened(args: argparse.Namespace) -> Iterator[Store]:
     """The store of ``--store``; it must exist already (no store is made by mistake)."""
-    with storage.open(args.store, create=False) as store:
+    with storage.open(args.store, create=False, principal=principal_of(args)) as store:
         yield store
+
+
+def _actor(args: argparse.Namespace, store: Store) -> Principal | str:
+    """``--actor``, else the principal acting (AccessDenied, saying how to give one,
+    when there is none)."""
+    if args.actor is not None:
+        return str(args.actor)
+    if store.principal is None:
+        raise AccessDenied(
+            f"give a principal: --as {PRINCIPAL_FORM} or ${ENVIRONMENT_VARIABLE} (docs/access.md)"
+        )
+    return store.principal
 
 
 def _when(moment: dt.datetime | None) -> str:
@@ -293,7 +315,7 @@ def _case_open(args: argparse.Namespace, out: TextIO) -> int:
     case = load_case(args.case_file)
     at = parse_at(args.at)
     with _opened(args) as store:
-        workflow.open_case(store, case, actor=args.actor, at=at)
+        workflow.open_case(store, case, actor=_actor(args, store), at=at)
         version = store.cases.get(case.id).version
     print(f"opened case {case.id} (version {version})", file=out)
     return EXIT_OK
@@ -302,7 +324,7 @@ def _case_open(args: argparse.Namespace, out: TextIO) -> int:
 def _case_close(args: argparse.Namespace, out: TextIO) -> int:
     at = parse_at(args.at)
     with _opened(args) as store:
-        case = workflow.close_case(store, args.case_id, actor=args.actor, at=at)
+        case = workflow.close_case(store, args.case_id, actor=_actor(args, store), at=at)
     print(f"closed case {case.id} at {_when(case.closed_at)}", file=out)
     return EXIT_OK
 
@@ -310,7 +332,7 @@ def _case_close(args: argparse.Namespace, out: TextIO) -> int:
 def _case_reopen(args: argparse.Namespace, out: TextIO) -> int:
     at = parse_at(args.at)
     with _opened(args) as store:
-        case = workflow.reopen_case(store, args.case_id, actor=args.actor, at=at)
+        case = workflow.reopen_case(store, args.case_id, actor=_actor(args, store), at=at)
     print(f"reopened case {case.id}", file=out)
     return EXIT_OK
 
@@ -326,13 +348,15 @@ def _case_consent(args: argparse.Namespace, out: TextIO) -> int:
             raise ValidationError("--on goes with --withdraw", path="on")
         consent = _load_consent(args.give)
         with _opened(args) as store:
-            case = workflow.give_consent(store, args.case_id, consent, actor=args.actor, at=at)
+            case = workflow.give_consent(
+                store, args.case_id, consent, actor=_actor(args, store), at=at
+            )
         print(f"case {case.id}: consent {len(case.consents) - 1} recorded", file=out)
         return EXIT_OK
     on = _parse_day(args.on, "on")
     with _opened(args) as store:
         cancelled = workflow.withdraw_consent(
-            store, args.case_id, args.withdraw, actor=args.actor, on=on, at=at
+            store, args.case_id, args.withdraw, actor=_actor(args, store), on=on, at=at
         )
     print(
         f"case {args.case_id}: consent {args.withdraw} withdrawn; "
@@ -354,7 +378,7 @@ def _referral_create(args: argparse.Namespace, out: TextIO) -> int:
             store,
             args.case_id,
             args.service_id,
-            actor=args.actor,
+            actor=_actor(args, store),
             at=at,
             request=args.request,
             need=args.need,
@@ -380,7 +404,7 @@ def _referral_transition(args: argparse.Namespace, out: TextIO) -> int:
             store,
             args.referral_id,
             args.status,
-            actor=args.actor,
+            actor=_actor(args, store),
             at=at,
             reason=args.reason,
             outcome=args.outcome,
@@ -396,7 +420,7 @@ def _referral_follow_up(args: argparse.Namespace, out: TextIO) -> int:
     at = parse_at(args.at)
     with _opened(args) as store:
         done = workflow.follow_up(
-            store, args.referral_id, actor=args.actor, at=at, outcome=args.outcome
+            store, args.referral_id, actor=_actor(args, store), at=at, outcome=args.outcome
         )
         version = store.referrals.get(done.id).version
     print(

@@ -21,6 +21,7 @@ from saihan.cli.common import (
     add_directory_export_options,
     export_directory,
 )
+from saihan.cli.principal import add_principal, principal_of
 from saihan.cli.table import render_table
 from saihan.directory.municipalities import find_municipality
 from saihan.limits import read_file
@@ -36,6 +37,7 @@ def _add_url(parser: argparse.ArgumentParser) -> None:
         help="store URL, e.g. sqlite:///saihan.db or postgresql://host/db "
         "(default: $SAIHAN_STORE_URL, else the embedded store)",
     )
+    add_principal(parser)
 
 
 def register(commands: Any) -> None:
@@ -115,7 +117,7 @@ class ProgressBar:
 
 
 def _init(args: argparse.Namespace, out: TextIO) -> int:
-    with storage.open(args.url) as store:
+    with storage.open(args.url, principal=principal_of(args)) as store:
         print(f"ready: {store.url} ({store.scheme}, schema version "
               f"{store.info().schema_version})", file=out)  # fmt: skip
     return EXIT_OK
@@ -126,7 +128,7 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
     directory = plugins.importer(args.format).load(data)
     show = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
     bar = ProgressBar(sys.stderr) if show else None
-    with storage.open(args.url) as store:
+    with storage.open(args.url, principal=principal_of(args)) as store:
         try:
             written = store.import_directory(directory, progress=bar)
         finally:
@@ -141,7 +143,7 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
-    with storage.open(args.url, create=False) as store:
+    with storage.open(args.url, create=False, principal=principal_of(args)) as store:
         directory = store.load_directory()
     return export_directory(directory, args, out)
 
@@ -154,7 +156,7 @@ def _place(code: str | None) -> str:
 
 
 def _cases(args: argparse.Namespace, out: TextIO) -> int:
-    with storage.open(args.url, create=False) as store:
+    with storage.open(args.url, create=False, principal=principal_of(args)) as store:
         found = store.cases.search(
             municipality=args.municipality, worker=args.worker, need=args.need, limit=args.limit
         )
@@ -169,7 +171,7 @@ def _cases(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _info(args: argparse.Namespace, out: TextIO) -> int:
-    with storage.open(args.url, create=False) as store:
+    with storage.open(args.url, create=False, principal=principal_of(args)) as store:
         info = store.info()
         rows = [
             ("url", info.url),

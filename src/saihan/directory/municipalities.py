@@ -19,7 +19,7 @@ import attrs
 from saihan._validation import Checker, checked
 from saihan.directory._data import read_rows
 from saihan.directory.text import normalize_for_search
-from saihan.errors import NotFoundError, ValidationError
+from saihan.errors import ErrorItem, NotFoundError, ValidationError
 
 __all__ = [
     "TOKYO_PREFECTURE_CODE",
@@ -30,6 +30,7 @@ __all__ = [
     "find_municipality",
     "is_valid_code",
     "municipality",
+    "municipality_code",
     "tokyo_municipalities",
 ]
 
@@ -182,3 +183,16 @@ def municipality(name_or_code: str) -> Municipality:
         raise NotFoundError(f"no Tokyo municipality is called {name_or_code!r}{detail}")
     choices = ", ".join(f"{m.name_ja} ({m.name_en}, {m.code})" for m in found)
     raise NotFoundError(f"{name_or_code!r} is ambiguous: it may mean {choices}")
+
+
+def municipality_code(value: object, path: str = "municipality") -> str:
+    """A municipality's code from its code or name: ValidationError (at ``path``) for
+    a malformed code, NotFoundError for a name that is not Tokyo's."""
+    if not isinstance(value, str):
+        raise ValidationError([ErrorItem(path, f"expected a string, got {type(value).__name__}")])
+    if value.isascii() and value.isdigit():
+        problem = code_problem(value)
+        if problem:
+            raise ValidationError([ErrorItem(path, problem)])
+        return value
+    return municipality(value).code

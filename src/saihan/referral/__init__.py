@@ -3,8 +3,14 @@
 >>> from saihan.referral import match, load_case          # doctest: +SKIP
 >>> plan = match(load_case("examples/cases/elderly-man-hachioji.json"), sample_directory())
 
+The operations on a store (``open_case``, ``create_referral``, ``due_followups``
+...) live in :mod:`saihan.casework`; their old names here still work (looked up
+when first used, so that the models never import the store).
+
 See ``docs/referral.md``.
 """
+
+from typing import Any
 
 from saihan.referral.audit import (
     GENESIS_DIGEST,
@@ -44,10 +50,7 @@ from saihan.referral.followup import (
     FollowUpPolicy,
     FollowUpReason,
     FollowUpRule,
-    due_followups,
     followup_for,
-    overdue_by_municipality,
-    overdue_by_worker,
 )
 from saihan.referral.gaps import GapReport, GapRow, gap_report
 from saihan.referral.io import load_case, load_cases
@@ -84,17 +87,6 @@ from saihan.referral.rules import (
     default_rules,
     load_rules,
     rules_from_data,
-)
-from saihan.referral.workflow import (
-    close_case,
-    create_referral,
-    follow_up,
-    give_consent,
-    open_case,
-    reopen_case,
-    transition_referral,
-    update_case,
-    withdraw_consent,
 )
 
 __all__ = [
@@ -184,3 +176,31 @@ __all__ = [
     "update_case",
     "withdraw_consent",
 ]
+
+_CASEWORK = frozenset(
+    {
+        "close_case",
+        "create_referral",
+        "due_followups",
+        "follow_up",
+        "give_consent",
+        "open_case",
+        "overdue_by_municipality",
+        "overdue_by_worker",
+        "reopen_case",
+        "transition_referral",
+        "update_case",
+        "withdraw_consent",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The casework names kept here for old callers, loaded on first use: the store
+    imports this package, so importing saihan.casework here eagerly would be a cycle."""
+    if name in _CASEWORK or name == "workflow":
+        import saihan.casework
+        import saihan.casework.workflow
+
+        return saihan.casework.workflow if name == "workflow" else getattr(saihan.casework, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

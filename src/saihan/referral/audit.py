@@ -61,6 +61,8 @@ class AuditAction(enum.StrEnum):
     REOPENED = "reopened"  # a closed case was opened again
     STATUS_CHANGED = "status-changed"  # a referral moved to another status
     FOLLOWED_UP = "followed-up"  # a referral was followed up
+    READ = "read"  # a principal read the record (APPI: a record of who accessed it)
+    ACCESS_DENIED = "access-denied"  # a principal was refused (the operation failed)
 
 
 _HEX = "^[0-9a-f]{64}$"
@@ -96,11 +98,13 @@ class AuditChainHead:
 
 @attrs.frozen
 class AuditEvent:
-    """One change to a case or a referral.
+    """One change to a case or a referral, or one access to it (``read``,
+    ``access-denied``: then ``changed`` names what was asked, e.g. ``read``).
 
     ``id`` sorts in the order the changes were committed: it is made from the
-    store revision the change took.  ``actor`` is None when the write was made
-    outside ``store.acting_as`` (a direct repository write by a program).
+    store revision the change took.  ``actor`` is the acting principal's id
+    (:class:`saihan.access.Principal`), or the worker a ``system`` principal
+    recorded the change for; None only for a refusal when no principal was given.
     """
 
     id: str = attrs.field(metadata={"schema": {"pattern": ID_PATTERN}, "doc": "Event id."})
@@ -126,6 +130,13 @@ class AuditEvent:
     )
     status_to: str | None = attrs.field(
         default=None, metadata={"doc": "A referral's status after the change."}
+    )
+    roles: tuple[str, ...] = attrs.field(
+        default=(), metadata={"doc": "The acting principal's roles, sorted (docs/access.md)."}
+    )
+    organisation: str | None = attrs.field(
+        default=None,
+        metadata={"schema": {"pattern": ID_PATTERN}, "doc": "The acting principal's organisation."},
     )
     record_digest: str | None = attrs.field(
         default=None,

@@ -280,10 +280,28 @@ class ConsultationCase:
         repr=False,
         metadata={**_SENSITIVE, "doc": "What was said, in the worker's words (sensitive)."},
     )
+    organisation: str | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {"pattern": ID_PATTERN},
+            "doc": "Id of the organisation handling the case (its desk workers see it).",
+        },
+    )
+    shared_with: frozenset[str] = attrs.field(
+        factory=frozenset,
+        metadata={
+            "schema": {"items": {"pattern": ID_PATTERN}},
+            "doc": "Organisation or worker ids the case is shared with (see docs/access.md).",
+        },
+    )
 
     @checked
     def __attrs_post_init__(self, check: Checker) -> None:
         check.identifier("id", self.id)
+        if self.organisation is not None:
+            check.identifier("organisation", self.organisation)
+        for index, shared in enumerate(sorted(self.shared_with)):
+            check.identifier(f"shared_with[{index}]", shared)
         check.require(bool(self.needs), "needs", "raise at least one need")
         seen: dict[str, int] = {}
         for index, need in enumerate(self.needs):

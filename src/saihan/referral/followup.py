@@ -11,18 +11,19 @@ closed on national holidays and 29 Dec - 3 Jan) when it has none.
 
 A referral's clock starts at the latest of: entering the status the rule
 counts from, coming back from ``on-hold``, and its last recorded follow-up
-(:func:`saihan.referral.workflow.follow_up`).  A follow-up is due on a
+(:func:`saihan.casework.follow_up`).  A follow-up is due on a
 business day; it is overdue from the next day on.  A referral that hands the
 person's information on but whose consent has since lapsed (expired or
 withdrawn) is due for follow-up from the first business day without consent.
+
+The models are here; asking a store which referrals are due is
+:func:`saihan.casework.due_followups`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -34,9 +35,6 @@ from saihan.referral.lifecycle import EventKind, Referral, ReferralStatus
 from saihan.schedule.calendar import BusinessCalendar
 from saihan.schedule.rules import Weekday, WeeklyHours
 
-if TYPE_CHECKING:
-    from saihan.storage.store import Store
-
 __all__ = [
     "DEFAULT_POLICY",
     "OFFICE_CALENDAR",
@@ -44,11 +42,9 @@ __all__ = [
     "FollowUpPolicy",
     "FollowUpReason",
     "FollowUpRule",
+    "check_at",
     "clock_start",
-    "due_followups",
     "followup_for",
-    "overdue_by_municipality",
-    "overdue_by_worker",
 ]
 
 _DAY = dt.timedelta(days=1)
@@ -301,92 +297,7 @@ def followup_for(
     )
 
 
-def _check_at(at: object) -> dt.datetime:
+def check_at(at: object) -> dt.datetime:
     if not isinstance(at, dt.datetime) or at.utcoffset() is None:
         raise ValidationError([ErrorItem("at", "give a datetime with its UTC offset")])
     return at
-
-
-def due_followups(
-    store: Store,
-    at: dt.datetime,
-    *,
-    policy: FollowUpPolicy = DEFAULT_POLICY,
-    municipality: str | None = None,
-    worker: str | None = None,
-) -> list[FollowUp]:
-    """Every open referral in ``store`` due for follow-up on ``at``'s day, most
-    overdue first (then by due day and referral id).
-
-    ``municipality`` (a code or name) and ``worker`` keep the referrals of
-    cases handled there or by them.  Reads the open referrals, their cases
-    and the referring services' calendars (each read is its own transaction:
-    a referral changed meanwhile shows as it was when read).
-    """
-    from saihan.storage.store import Store, _check_id, _municipality_code
-
-    if not isinstance(store, Store):
-        raise ValidationError([ErrorItem("store", f"expected a Store, got {type(store).__name__}")])
-    at = _check_at(at)
-    if not isinstance(policy, FollowUpPolicy):
-        raise ValidationError([ErrorItem("policy", "expected a FollowUpPolicy")])
-    code = None if municipality is None else _municipality_code(municipality)
-    if worker is not None:
-        _check_id(worker, "worker")
-    found: list[FollowUp] = []
-    cases: dict[str, ConsultationCase | None] = {}
-    calendars: dict[str, BusinessCalendar] = {}
-    for item in store.referrals.open():
-        referral = item.value
-        if referral.case_id not in cases:
-            stored = store.cases.find(referral.case_id)
-            cases[referral.case_id] = None if stored is None else stored.value
-        case = cases[referral.case_id]
-        if case is None:
-            continue
-        if code is not None and case.municipality != code:
-            continue
-        if worker is not None and case.worker != worker:
-            continue
-        calendar = _calendar_of(store, referral.referred_by, calendars)
-        due = followup_for(referral, case, at, policy=policy, calendar=calendar)
-        if due is not None:
-            found.append(due)
-    found.sort(key=lambda item: (-item.overdue_days, item.due_on, item.referral_id))
-    return found
-
-
-def _calendar_of(
-    store: Store, service_id: str | None, cache: dict[str, BusinessCalendar]
-) -> BusinessCalendar:
-    if service_id is None:
-        return OFFICE_CALENDAR
-    if service_id not in cache:
-        stored = store.services.find(service_id)
-        hours = None if stored is None else stored.value.hours
-        cache[service_id] = OFFICE_CALENDAR if hours is None else hours
-    return cache[service_id]
-
-
-def _grouped(
-    items: Iterable[FollowUp], key: Callable[[FollowUp], str | None]
-) -> dict[str | None, list[FollowUp]]:
-    groups: dict[str | None, list[FollowUp]] = {}
-    for item in items:
-        if item.overdue:
-            groups.setdefault(key(item), []).append(item)
-    return groups
-
-
-def overdue_by_worker(
-    store: Store, at: dt.datetime, *, policy: FollowUpPolicy = DEFAULT_POLICY
-) -> dict[str | None, list[FollowUp]]:
-    """Overdue follow-ups grouped by the case's worker (None: no worker assigned)."""
-    return _grouped(due_followups(store, at, policy=policy), lambda item: item.worker)
-
-
-def overdue_by_municipality(
-    store: Store, at: dt.datetime, *, policy: FollowUpPolicy = DEFAULT_POLICY
-) -> dict[str | None, list[FollowUp]]:
-    """Overdue follow-ups grouped by the municipality handling the case."""
-    return _grouped(due_followups(store, at, policy=policy), lambda item: item.municipality)

@@ -43,7 +43,9 @@ __all__ = [
     "ReferralEvent",
     "ReferralStatus",
     "check_consent",
+    "lost_coverage",
     "new_referral",
+    "parse_status",
     "record_followup",
     "transition",
 ]
@@ -283,7 +285,8 @@ def _name(status: ReferralStatus | None) -> str:
     return "none" if status is None else str(status)
 
 
-def _status(value: object, path: str) -> ReferralStatus:
+def parse_status(value: object, path: str) -> ReferralStatus:
+    """``value`` as a :class:`ReferralStatus`; ValidationError at ``path`` otherwise."""
     try:
         if not isinstance(value, str):
             raise ValueError(value)
@@ -330,7 +333,7 @@ def new_referral(
     covers the agency (else :class:`~saihan.errors.ConsentError`).  A closed
     case takes no new referral (ConflictError).
     """
-    first = _status(status, "status")
+    first = parse_status(status, "status")
     if first not in (_S.DRAFT, _S.REQUESTED):
         raise ValidationError([ErrorItem("status", "a referral starts as draft or requested")])
     if not isinstance(case, ConsultationCase):
@@ -373,7 +376,7 @@ def transition(
     """
     if not isinstance(referral, Referral):
         raise ValidationError([ErrorItem("referral", "expected a Referral")])
-    wanted = _status(to, "to")
+    wanted = parse_status(to, "to")
     current = referral.status
     if wanted not in TRANSITIONS[current]:
         allowed = sorted(status.value for status in TRANSITIONS[current])
@@ -417,3 +420,25 @@ def record_followup(
     if event.at < referral.updated_at:
         raise ValidationError([ErrorItem("at", "is earlier than the referral's last event")])
     return attrs.evolve(referral, history=(*referral.history, event))
+
+
+def lost_coverage(
+    old: ConsultationCase, new: ConsultationCase, referral: Referral
+) -> dt.date | None:
+    """The first day from the referral's last consent check on which ``old``
+    covered it and ``new`` does not (None if there is none).  Coverage only
+    changes on the days consents start, end or are withdrawn, so those days
+    (and the start) are the only ones to look at."""
+    start = new.local_day(referral.updated_at)
+    days = {start}
+    for consent in (*old.consents, *new.consents):
+        days.add(consent.given_on)
+        if consent.until is not None and consent.until < dt.date.max:
+            days.add(consent.until + dt.timedelta(days=1))
+        if consent.withdrawn_on is not None:
+            days.add(consent.withdrawn_on)
+    for day in sorted(day for day in days if day >= start):
+        agency, kind = referral.agency_id, referral.agency_kind
+        if old.consent_for(agency, kind, day) and not new.consent_for(agency, kind, day):
+            return day
+    return None

@@ -20,6 +20,7 @@ with the ``saihan-postgres`` distribution.  See ``docs/storage.md``.
 
 from __future__ import annotations
 
+from saihan.access import Principal
 from saihan.storage.directory_records import (
     AGENCIES,
     AGENCY_KINDS,
@@ -126,7 +127,9 @@ __all__ = [
 ]
 
 
-def open(url: str | None = None, *, create: bool = True) -> Store:
+def open(
+    url: str | None = None, *, create: bool = True, principal: Principal | None = None
+) -> Store:
     """Open the store at ``url`` (its scheme picks the backend).
 
     Without a URL: ``$SAIHAN_STORE_URL``, else the embedded SQLite store at
@@ -135,5 +138,11 @@ def open(url: str | None = None, *, create: bool = True) -> Store:
     store written by a newer saihan raises :class:`IncompatibleStoreError`.
     An unknown scheme raises :class:`~saihan.errors.PluginError` listing the
     installed backends.
+
+    ``principal`` (a :class:`saihan.access.Principal`) is who acts on the store
+    unless a block says otherwise (:meth:`Store.acting_as`).  Without one, reads
+    and writes of cases, plans, referrals and audit events, and directory writes,
+    raise :class:`~saihan.errors.AccessDenied`; directory reads stay public.
+    See ``docs/access.md``.
     """
-    return open_store(url, create=create)
+    return open_store(url, create=create, principal=principal)

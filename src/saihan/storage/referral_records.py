@@ -20,8 +20,9 @@ Cases (kind ``case``, id: the case id; audited)
     Checks: a case is closed (``closed_at``) only when every referral of it
     has ended; a change to its consents may not leave a referral that holds
     the person's information (requested, accepted, in progress, on hold)
-    without a consent covering it: withdraw consent with
-    :func:`saihan.referral.workflow.withdraw_consent`, which cancels them first.
+    without a consent covering it, and a consent's withdrawal stays as recorded
+    (``consents[i].withdrawn_on`` cannot be cleared or moved): withdraw consent with
+    :func:`saihan.casework.withdraw_consent`, which cancels them first.
 
 Referrals (kind ``referral``, id: the referral id; audited)
     References its case (a case with referrals cannot be deleted).  Index
@@ -78,12 +79,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from saihan._validation import _ID_RE
+from saihan._validation import ID_RE
 from saihan.errors import ErrorItem, ValidationError
 from saihan.referral.audit import AuditAction, AuditChainHead, AuditEvent, changed_paths
 from saihan.referral.case import ConsultationCase
 from saihan.referral.flows.model import Flow
-from saihan.referral.lifecycle import EventKind, Referral
+from saihan.referral.lifecycle import EventKind, Referral, lost_coverage
 from saihan.referral.plan import ReferralPlan
 from saihan.referral.rules import RuleSet
 from saihan.serialization import unstructure
@@ -170,28 +171,6 @@ def _case_index(case: ConsultationCase) -> Iterable[tuple[str, str]]:
         yield ("received", value)
 
 
-def _lost_coverage(
-    old: ConsultationCase, new: ConsultationCase, referral: Referral
-) -> dt.date | None:
-    """The first day from the referral's last consent check on which ``old``
-    covered it and ``new`` does not (None if there is none).  Coverage only
-    changes on the days consents start, end or are withdrawn, so those days
-    (and the start) are the only ones to look at."""
-    start = new.local_day(referral.updated_at)
-    days = {start}
-    for consent in (*old.consents, *new.consents):
-        days.add(consent.given_on)
-        if consent.until is not None and consent.until < dt.date.max:
-            days.add(consent.until + dt.timedelta(days=1))
-        if consent.withdrawn_on is not None:
-            days.add(consent.withdrawn_on)
-    for day in sorted(day for day in days if day >= start):
-        agency, kind = referral.agency_id, referral.agency_kind
-        if old.consent_for(agency, kind, day) and not new.consent_for(agency, kind, day):
-            return day
-    return None
-
-
 def _check_case(case: ConsultationCase, reader: Reader) -> list[ErrorItem]:
     referrals = reader.load_where(REFERRALS, [("case", [case.id])])
     problems = []
@@ -207,10 +186,21 @@ def _check_case(case: ConsultationCase, reader: Reader) -> list[ErrorItem]:
             )
     stored = reader.load(CASES, case.id)
     if stored is not None:
+        # A withdrawal is a fact about the past: it stays as recorded (an undone
+        # withdrawal would otherwise pass for a new one in the trail).
+        for index, (old, new) in enumerate(zip(stored.consents, case.consents, strict=False)):
+            if old.withdrawn_on is not None and new.withdrawn_on != old.withdrawn_on:
+                problems.append(
+                    ErrorItem(
+                        f"consents[{index}].withdrawn_on",
+                        f"consent {index} was withdrawn on {old.withdrawn_on}: a withdrawal "
+                        "cannot be undone or moved; record a new consent instead",
+                    )
+                )
         for referral in referrals:
             if not referral.status.needs_consent:
                 continue
-            day = _lost_coverage(stored, case, referral)
+            day = lost_coverage(stored, case, referral)
             if day is not None:
                 problems.append(
                     ErrorItem(
@@ -462,7 +452,7 @@ def plan_record_id(case_id: str, at: dt.datetime) -> str:
     not an id and for a time without a UTC offset.
     """
     problems = []
-    if not isinstance(case_id, str) or not _ID_RE.match(case_id):
+    if not isinstance(case_id, str) or not ID_RE.match(case_id):
         problems.append(ErrorItem("case_id", "not a valid case id"))
     if not isinstance(at, dt.datetime) or at.utcoffset() is None:
         problems.append(ErrorItem("at", "give the time with its UTC offset"))
@@ -482,7 +472,7 @@ def _plan_id(plan: ReferralPlan) -> str:
 
 def _plan_index(plan: ReferralPlan) -> Iterable[tuple[str, str]]:
     yield ("case", plan.case_id)
-    if isinstance(plan.rules_id, str) and _ID_RE.match(plan.rules_id):
+    if isinstance(plan.rules_id, str) and ID_RE.match(plan.rules_id):
         yield ("rule_set", plan.rules_id)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from saihan import plugins
+from saihan.access import Principal
 from saihan.errors import PluginError, SaihanError
 from saihan.storage.engine import Backend, Engine
 from saihan.storage.errors import StorageError
@@ -17,7 +18,9 @@ def available_backends() -> list[str]:
     return plugins.available(plugins.STORAGE)
 
 
-def open_store(url: str | None = None, *, create: bool = True) -> Store:
+def open_store(
+    url: str | None = None, *, create: bool = True, principal: Principal | None = None
+) -> Store:
     """Open the store at ``url``; see :func:`saihan.storage.open`."""
     text = default_url() if url is None else url
     parsed = parse_url(text)
@@ -42,4 +45,4 @@ def open_store(url: str | None = None, *, create: bool = True) -> Store:
             f"plugin {parsed.scheme!r} in group {plugins.STORAGE!r} returned "
             f"{type(engine).__name__}, not a saihan.storage.Engine"
         )
-    return Store(engine, parsed)
+    return Store(engine, parsed, principal=principal)

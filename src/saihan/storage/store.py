@@ -16,21 +16,30 @@ import gc
 import json
 import logging
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
 
-from saihan._validation import _ID_RE
+from saihan._validation import ID_RE
+from saihan.access import Action, Principal, Scoped, may
 from saihan.directory.agency import Agency
 from saihan.directory.agency_kinds import AgencyKind, default_agency_kinds
 from saihan.directory.directory import Directory, DirectoryMeta
-from saihan.directory.municipalities import code_problem, municipality
+from saihan.directory.municipalities import municipality_code as _municipality_code
 from saihan.directory.service import Service
 from saihan.directory.taxonomy import Need, NeedTaxonomy, default_taxonomy
 from saihan.directory.vocabulary import LegalSituation
-from saihan.errors import ConflictError, ErrorItem, NotFoundError, SaihanError, ValidationError
+from saihan.errors import (
+    AccessDenied,
+    ConflictError,
+    ErrorItem,
+    NotFoundError,
+    SaihanError,
+    ValidationError,
+)
 from saihan.limits import Limits, check_tree
 from saihan.referral.audit import (
     GENESIS_DIGEST,
@@ -64,6 +73,7 @@ from saihan.storage.engine import (
     EngineTransaction,
     ExpectedVersion,
     NewRecord,
+    RecordKeys,
     StoredRecord,
 )
 from saihan.storage.errors import StorageError
@@ -109,6 +119,9 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 log = logging.getLogger("saihan.storage")
+
+_SCOPED = frozenset({CASES.kind, REFERRALS.kind, PLANS.kind})
+"""Kinds whose reads and writes follow the case's scope (:func:`saihan.access.may`)."""
 
 DECODED_CACHE = 10_000
 """How many decoded records a store keeps (see :meth:`Store._read`)."""
@@ -183,6 +196,35 @@ class _Local(threading.local):
         self.tx: EngineTransaction | None = None
         self.actor: str | None = None
         self.at: dt.datetime | None = None
+        self.principal: Principal | None = None
+        self.denials: list[_Access] = []
+
+
+@attrs.frozen
+class _Access:
+    """An access to audit (a read, or a refusal) rather than a change."""
+
+    action: AuditAction
+    record_kind: str
+    record_id: str
+    asked: str  # what was asked: read, change, read-audit, change-directory
+    version: int | None
+    # Who, taken when it happened: a refusal is written after its block has ended.
+    actor: str | None
+    roles: tuple[str, ...]
+    organisation: str | None
+    at: dt.datetime
+
+
+_ACCESS_MARKS = "access_mark"
+"""Kind of the record a read or refusal event writes and deletes at once: it takes a
+store revision, so that the event's id sorts in commit order like a change's."""
+
+_NO_PRINCIPAL = (
+    "no principal is acting: give one with saihan.storage.open(url, principal=...) "
+    "or store.acting_as(Principal(...)); on the command line, --as or $SAIHAN_PRINCIPAL "
+    "(see docs/access.md)"
+)
 
 
 # Only the Unicode check matters here; the store bounds records by max_record_bytes.
@@ -214,7 +256,7 @@ def _document(item: object, label: str, limit: int | None) -> str:
 def _check_id(value: object, path: str = "id") -> str:
     if not isinstance(value, str):
         raise ValidationError([ErrorItem(path, f"expected a string, got {type(value).__name__}")])
-    if not _ID_RE.match(value):
+    if not ID_RE.match(value):
         raise ValidationError([ErrorItem(path, f"{value!r} is not a valid id: {_ID_HINT}")])
     return value
 
@@ -260,9 +302,14 @@ class Store:
     thread has its own transactions.
     """
 
-    def __init__(self, engine: Engine, url: StoreURL) -> None:
+    def __init__(
+        self, engine: Engine, url: StoreURL, *, principal: Principal | None = None
+    ) -> None:
+        if principal is not None and not isinstance(principal, Principal):
+            raise ValidationError([ErrorItem("principal", "expected a saihan.access.Principal")])
         self._engine = engine
         self._url = url
+        self._principal = principal
         self._local = _Local()
         self._closed = False
         self._lock = threading.Lock()
@@ -348,24 +395,183 @@ class Store:
         return Repository(self, record_type)
 
     # -- who is acting ----------------------------------------------------------
-    @contextlib.contextmanager
-    def acting_as(self, actor: str, *, at: dt.datetime | None = None) -> Iterator[Store]:
-        """Attribute the writes in the block to ``actor`` (an id) for the audit trail.
+    @property
+    def principal(self) -> Principal | None:
+        """Who is acting now (this thread's innermost ``acting_as``, else the store's)."""
+        return self._local.principal or self._principal
 
+    @contextlib.contextmanager
+    def acting_as(
+        self, actor: Principal | str, *, at: dt.datetime | None = None
+    ) -> Iterator[Store]:
+        """Act as ``actor`` in the block: every read and write is checked against it
+        (:func:`saihan.access.may`) and audited with its id.
+
+        ``actor`` is a :class:`~saihan.access.Principal`, or a worker id: a
+        ``system`` principal already acting may record changes for a named worker
+        (an import replaying history); any other principal may name only itself
+        (:class:`~saihan.errors.AccessDenied` otherwise, and with no principal).
         ``at`` is the time the audit events record (default: the clock, in UTC,
-        at each write); give it when replaying or testing.  Writes to cases and
-        referrals outside such a block are audited with no actor.  Blocks nest;
-        the innermost wins.  Per thread, like transactions.
+        at each write); give it when replaying or testing.  Blocks nest; the
+        innermost wins.  Per thread, like transactions.
         """
-        actor = _check_id(actor, "actor")
+        current = self.principal
+        if isinstance(actor, Principal):
+            principal, name = actor, actor.id
+        else:
+            name = _check_id(actor, "actor")
+            if current is None:
+                raise AccessDenied(_NO_PRINCIPAL)
+            if not current.is_system and name != current.id:
+                raise AccessDenied(
+                    f"principal {current.id!r} cannot act as {name!r}: only a system "
+                    "principal records changes for another worker"
+                )
+            principal = current
         if at is not None and (not isinstance(at, dt.datetime) or at.utcoffset() is None):
             raise ValidationError([ErrorItem("at", "give a datetime with its UTC offset")])
-        saved = (self._local.actor, self._local.at)
-        self._local.actor, self._local.at = actor, at
+        saved = (self._local.actor, self._local.at, self._local.principal)
+        self._local.actor, self._local.at, self._local.principal = name, at, principal
         try:
             yield self
         finally:
-            self._local.actor, self._local.at = saved
+            self._local.actor, self._local.at, self._local.principal = saved
+
+    # -- access -------------------------------------------------------------------
+    def _actor(self) -> str | None:
+        principal = self.principal
+        if self._local.actor is not None:
+            return self._local.actor
+        return None if principal is None else principal.id
+
+    def _audits_reads(self, record_type: RecordType[Any]) -> bool:
+        """True when reads of this kind are checked and audited for who is acting."""
+        principal = self.principal
+        return record_type.kind in _SCOPED and (principal is None or not principal.is_system)
+
+    def _scope(
+        self, tx: EngineTransaction, record_type: RecordType[Any], item: object
+    ) -> Scoped | None:
+        """The case whose scope covers ``item`` (a case, plan or referral), if stored."""
+        if record_type.kind == CASES.kind:
+            assert isinstance(item, ConsultationCase)
+            return item
+        case_id = getattr(item, "case_id", None)
+        if not isinstance(case_id, str):
+            return None
+        record = tx.get(CASES.kind, case_id)
+        return None if record is None else self._read(CASES, record)
+
+    def _refuse(self, record_type: RecordType[Any], record_id: str, asked: Action) -> AccessDenied:
+        """An AccessDenied to raise, its audit event queued to be committed after the
+        transaction ends, whether that commits or rolls back."""
+        principal = self.principal
+        self._local.denials.append(
+            self._access(AuditAction.ACCESS_DENIED, record_type.kind, record_id, asked, None)
+        )
+        if self._local.tx is None:
+            self._flush_denials()
+        if principal is None:
+            return AccessDenied(f"{asked.value} {record_type.label} {record_id!r}: {_NO_PRINCIPAL}")
+        return AccessDenied(
+            f"principal {principal.id!r} may not {asked.value} {record_type.label} "
+            f"{record_id!r} (see docs/access.md)"
+        )
+
+    def _access(
+        self, action: AuditAction, kind: str, id: str, asked: Action, version: int | None
+    ) -> _Access:
+        principal = self.principal
+        return _Access(
+            action=action,
+            record_kind=kind,
+            record_id=id,
+            asked=asked.value,
+            version=version,
+            actor=self._actor(),
+            roles=() if principal is None else tuple(sorted(principal.roles)),
+            organisation=None if principal is None else principal.organisation,
+            at=self._local.at or dt.datetime.now(dt.UTC),
+        )
+
+    def _flush_denials(self) -> None:
+        """Commit the queued refusal events, in a transaction of their own."""
+        if not self._local.denials or self._local.tx is not None:
+            return
+        pending, self._local.denials = self._local.denials, []
+        with self._unit(write=True) as tx:
+            tx.prepare_write()
+            self._write_accesses(tx, pending)
+
+    def _write_accesses(self, tx: EngineTransaction, accesses: Sequence[_Access]) -> None:
+        """Audit events of reads or refusals, all under one fresh store revision."""
+        if not accesses:
+            return
+        mark = uuid.uuid4().hex
+        revision = tx.write(_ACCESS_MARKS, mark, "{}", RecordKeys(), previous=None)
+        tx.delete(_ACCESS_MARKS, mark, previous=revision)
+        for number, access in enumerate(accesses):
+            self._write_audit(tx, AUDIT_EVENTS, None, None, revision, access=(access, number))
+
+    def _check_change(
+        self,
+        tx: EngineTransaction,
+        record_type: RecordType[Any],
+        id: str,
+        items: Sequence[object],
+    ) -> None:
+        """Refuse a write of ``items`` (the record before and after) unless allowed."""
+        principal = self.principal
+        if principal is not None and principal.is_system:
+            return
+        if principal is None:
+            asked = Action.CHANGE if record_type.kind in _SCOPED else Action.CHANGE_DIRECTORY
+            raise self._refuse(record_type, id, asked)
+        if record_type.kind not in _SCOPED:
+            if not may(principal, Action.CHANGE_DIRECTORY):
+                raise self._refuse(record_type, id, Action.CHANGE_DIRECTORY)
+            return
+        for item in items:
+            scope = self._scope(tx, record_type, item)
+            if scope is None and record_type.kind == REFERRALS.kind:
+                continue  # no such case: the reference check says so
+            if not may(principal, Action.CHANGE, scope):
+                raise self._refuse(record_type, id, Action.CHANGE)
+
+    def _visible(
+        self, tx: EngineTransaction, record_type: RecordType[Any], records: Iterable[StoredRecord]
+    ) -> builtins.list[StoredRecord]:
+        """The records the acting principal may read (all, for public kinds)."""
+        records = builtins.list(records)
+        principal = self.principal
+        if record_type.kind == AUDIT_EVENTS.kind:
+            return records if may(principal, Action.READ_AUDIT) else []
+        if not self._audits_reads(record_type):
+            return records
+        cases: dict[str, Scoped | None] = {}
+        kept = []
+        for record in records:
+            item = self._read(record_type, record)
+            key = getattr(item, "case_id", record.id)
+            if key not in cases:
+                cases[key] = self._scope(tx, record_type, item)
+            if may(principal, Action.READ, cases[key]):
+                kept.append(record)
+        return kept
+
+    def _record_reads(
+        self, tx: EngineTransaction, record_type: RecordType[Any], records: Sequence[StoredRecord]
+    ) -> None:
+        """One ``read`` event per record returned, in the read's own transaction."""
+        if records and self._audits_reads(record_type):
+            tx.prepare_write()
+            self._write_accesses(
+                tx,
+                [
+                    self._access(AuditAction.READ, record_type.kind, r.id, Action.READ, r.version)
+                    for r in records
+                ],
+            )
 
     def _write_audit(
         self,
@@ -374,27 +580,51 @@ class Store:
         before: object | None,
         after: object | None,
         revision: int,
+        *,
+        access: tuple[_Access, int] | None = None,
     ) -> None:
-        """Write the audit event of a change in the change's own transaction.
+        """Write the audit event of a change in the change's own transaction (or, with
+        ``access``, of a read or refusal and its number under ``revision``).
 
         The one function that appends audit events: it chains each to the one
         before it (see :meth:`_chain`)."""
-        assert record_type.audit is not None
-        change = record_type.audit(before, after)
-        subject = after if after is not None else before
-        event = AuditEvent(
-            id=audit_event_id(revision, deleted=after is None),
-            at=self._local.at or dt.datetime.now(dt.UTC),
-            actor=self._local.actor,
-            record_kind=record_type.kind,
-            record_id=record_type.id_of(subject),
-            action=change.action,  # type: ignore[arg-type]  # AuditChange keeps it as str
-            version=None if after is None else revision,
-            changed=change.changed,
-            status_from=change.status_from,
-            status_to=change.status_to,
-            record_digest=None if after is None else canonical_digest(unstructure(after)),
-        )
+        principal = self.principal
+        who = {
+            "at": self._local.at or dt.datetime.now(dt.UTC),
+            "actor": self._actor(),
+            "roles": () if principal is None else tuple(sorted(principal.roles)),
+            "organisation": None if principal is None else principal.organisation,
+        }
+        if access is not None:
+            done, number = access
+            event = AuditEvent(
+                id=f"{audit_event_id(revision)}.r{number:06d}",
+                at=done.at,
+                actor=done.actor,
+                roles=done.roles,
+                organisation=done.organisation,
+                record_kind=done.record_kind,
+                record_id=done.record_id,
+                action=done.action,
+                version=done.version,
+                changed=(done.asked,),
+            )
+        else:
+            assert record_type.audit is not None
+            change = record_type.audit(before, after)
+            subject = after if after is not None else before
+            event = AuditEvent(
+                id=audit_event_id(revision, deleted=after is None),
+                record_kind=record_type.kind,
+                record_id=record_type.id_of(subject),
+                action=change.action,  # type: ignore[arg-type]  # AuditChange keeps it as str
+                version=None if after is None else revision,
+                changed=change.changed,
+                status_from=change.status_from,
+                status_to=change.status_to,
+                record_digest=None if after is None else canonical_digest(unstructure(after)),
+                **who,  # type: ignore[arg-type]
+            )
         event, head, head_version = self._chain(tx, event)
         document = _document(event, AUDIT_EVENTS.label, None)
         tx.write(AUDIT_EVENTS.kind, event.id, document, AUDIT_EVENTS.keys(event), previous=None)
@@ -464,6 +694,7 @@ class Store:
                 raise
         finally:
             self._local.tx = None
+            self._flush_denials()  # refusals are audited even when the block failed
 
     @contextlib.contextmanager
     def _unit(self, *, write: bool) -> Iterator[EngineTransaction]:
@@ -496,6 +727,7 @@ class Store:
                 tx.commit()
             finally:
                 self._local.tx = None
+                self._flush_denials()  # refusals are audited even when the unit failed
         except (SaihanError, _CallbackFailed):
             raise
         except Exception as error:
@@ -546,7 +778,8 @@ class Store:
         *,
         progress: Callable[[ImportProgress], object] | None = None,
     ) -> int:
-        """Replace the stored directory with ``directory``, in one transaction.
+        """Replace the stored directory with ``directory``, in one transaction (a
+        ``system`` principal's work: AccessDenied for others).
 
         Agencies, services, extension needs and kinds, and the meta are all
         replaced; an error (or an exception from ``progress``) leaves the store
@@ -560,6 +793,8 @@ class Store:
             )
         if progress is not None and not callable(progress):
             raise ValidationError([ErrorItem("progress", "expected a callable or None")])
+        if not may(self.principal, Action.CHANGE_DIRECTORY):
+            raise self._refuse(META, META_ID, Action.CHANGE_DIRECTORY)
         limit = self.capabilities.max_record_bytes
         items: list[tuple[RecordType[Any], Any]] = [(META, directory.meta)]
         items += [(NEEDS, need) for need in _parents_first(directory.needs)]
@@ -795,33 +1030,57 @@ class Repository(Generic[T]):
         return found
 
     def find(self, id: str) -> Versioned[T] | None:
-        """The record with ``id``, or None."""
+        """The record with ``id``, or None; :class:`~saihan.errors.AccessDenied` when
+        the acting principal may not read it (see ``docs/access.md``)."""
         _check_id(id)
-        with self._store._unit(write=False) as tx:
+        self._check_reader(id)
+        with self._store._unit(write=self._store._audits_reads(self._type)) as tx:
             record = tx.get(self._type.kind, id)
-        return None if record is None else self._versioned(record)
+            if record is None:
+                return None
+            if not self._store._visible(tx, self._type, [record]):
+                raise self._store._refuse(self._type, id, Action.READ)
+            self._store._record_reads(tx, self._type, [record])
+        return self._versioned(record)
+
+    def _check_reader(self, id: str = "all") -> None:
+        """Refuse at once a read no record could allow (no principal; the trail
+        without the right to read it)."""
+        store = self._store
+        if self._type.kind == AUDIT_EVENTS.kind:
+            if not may(store.principal, Action.READ_AUDIT):
+                raise store._refuse(self._type, id, Action.READ_AUDIT)
+        elif self._type.kind in _SCOPED and store.principal is None:
+            raise store._refuse(self._type, id, Action.READ)
 
     def __contains__(self, id: object) -> bool:
         """True when a record has ``id`` (never for something that is not an id)."""
-        return isinstance(id, str) and bool(_ID_RE.match(id)) and self.find(id) is not None
+        return isinstance(id, str) and bool(ID_RE.match(id)) and self.find(id) is not None
 
     def list(
         self, *, after: str | None = None, limit: int | None = None
     ) -> builtins.list[Versioned[T]]:
         """Records sorted by id: those with an id after ``after``, at most ``limit``."""
         _check_page(after, limit)
-        with self._store._unit(write=False) as tx:
-            found = tx.scan(self._type.kind, after=after, limit=limit)
-        return [self._versioned(record) for record in found]
+        with self._store._unit(write=self._store._audits_reads(self._type)) as tx:
+            return self._scan([], after=after, limit=limit, tx=tx)
 
     def ids(self) -> builtins.list[str]:
-        """Every id, sorted."""
+        """Every id the acting principal may read, sorted."""
+        self._check_reader()
         with self._store._unit(write=False) as tx:
-            return tx.scan_ids(self._type.kind)
+            if not self._store._audits_reads(self._type):
+                return tx.scan_ids(self._type.kind)
+            found = self._store._visible(tx, self._type, tx.scan(self._type.kind))
+            return [record.id for record in found]
 
     def count(self) -> int:
+        """How many records the acting principal may read."""
+        self._check_reader()
         with self._store._unit(write=False) as tx:
-            return tx.count(self._type.kind)
+            if not self._store._audits_reads(self._type):
+                return tx.count(self._type.kind)
+            return len(self._store._visible(tx, self._type, tx.scan(self._type.kind)))
 
     def where(
         self,
@@ -844,7 +1103,7 @@ class Repository(Generic[T]):
             raise ValidationError([ErrorItem("values", "expected strings")])
         wanted = [value for value in wanted if _storable(value)]  # others match nothing
         _check_page(after, limit)
-        with self._store._unit(write=False) as tx:
+        with self._store._unit(write=self._store._audits_reads(self._type)) as tx:
             return self._scan(
                 [Condition(index, frozenset(wanted))], after=after, limit=limit, tx=tx
             )
@@ -860,10 +1119,26 @@ class Repository(Generic[T]):
         limit: int | None = None,
         tx: EngineTransaction,
     ) -> builtins.list[Versioned[T]]:
-        return [
-            self._versioned(record)
-            for record in tx.scan(self._type.kind, conditions, after=after, limit=limit)
-        ]
+        """The records the acting principal may read, paged after filtering; their
+        reads are audited (one event per record, in this transaction)."""
+        self._check_reader()
+        store = self._store
+        if self._type.kind == AUDIT_EVENTS.kind or not store._audits_reads(self._type):
+            found = tx.scan(self._type.kind, conditions, after=after, limit=limit)
+        else:
+            found = []
+            cursor = after
+            batch = 256 if limit is None else max(2 * limit, 16)
+            while limit is None or len(found) < limit:
+                page = tx.scan(self._type.kind, conditions, after=cursor, limit=batch)
+                found += store._visible(tx, self._type, page)
+                if len(page) < batch:
+                    break
+                cursor = page[-1].id
+            if limit is not None:
+                found = found[:limit]
+            store._record_reads(tx, self._type, found)
+        return [self._versioned(record) for record in found]
 
     # -- writes -----------------------------------------------------------------
     def put(self, item: T, *, expected_version: ExpectedVersion = None) -> Versioned[T]:
@@ -895,6 +1170,10 @@ class Repository(Generic[T]):
         with self._store._unit(write=True) as tx:
             tx.prepare_write()
             current = tx.get(record_type.kind, id)
+            before = None if current is None else self._store._read(record_type, current)
+            self._store._check_change(
+                tx, record_type, id, [item] if before is None else [before, item]
+            )
             previous = self._previous(id, current, expected_version)
             problems = self._missing(tx, record_type.references(item))
             problems += record_type.check(item, _TxReader(self._store, tx))
@@ -902,7 +1181,6 @@ class Repository(Generic[T]):
                 raise ValidationError(problems)
             version = tx.write(record_type.kind, id, document, keys, previous=previous)
             if record_type.audit is not None:
-                before = None if current is None else self._store._read(record_type, current)
                 self._store._write_audit(tx, record_type, before, item, version)
         return Versioned(item, version)
 
@@ -922,7 +1200,9 @@ class Repository(Generic[T]):
             tx.prepare_write()
             current = tx.get(self._type.kind, id)
             if current is None:
+                self._store._check_change(tx, self._type, id, [])
                 raise NotFoundError(f"no {label} has id {id!r}")
+            self._store._check_change(tx, self._type, id, [self._store._read(self._type, current)])
             if expected_version is not ANY_VERSION and current.version != expected_version:
                 raise ConflictError(
                     f"{label} {id!r} is at version {current.version}, not {expected_version}: "
@@ -1044,17 +1324,6 @@ def _known_kind(tx: EngineTransaction, kind: str) -> None:
     bundled = {item.code for item in default_agency_kinds()}
     if kind not in bundled and tx.get(AGENCY_KINDS.kind, kind) is None:
         raise NotFoundError(f"unknown agency kind {kind!r}")
-
-
-def _municipality_code(value: object, path: str = "municipality") -> str:
-    if not isinstance(value, str):
-        raise ValidationError([ErrorItem(path, f"expected a string, got {type(value).__name__}")])
-    if value.isascii() and value.isdigit():
-        problem = code_problem(value)
-        if problem:
-            raise ValidationError([ErrorItem(path, problem)])
-        return value
-    return municipality(value).code
 
 
 class ServiceRepository(Repository[Service]):
@@ -1203,7 +1472,7 @@ class CaseRepository(Repository[ConsultationCase]):
             conditions.append(Condition("received", received_cover(first, last)))
         if need is not None:
             _check_id(need, "need")
-        with self._store._unit(write=False) as tx:
+        with self._store._unit(write=self._store._audits_reads(self._type)) as tx:
             if need is not None:
                 conditions.append(Condition("need", _case_need_codes(tx, self._store, need)))
             return self._scan(conditions, after=after, limit=limit, tx=tx)
@@ -1316,7 +1585,7 @@ class ReferralRepository(Repository[Referral]):
     Writes are checked against the store (see
     :mod:`saihan.storage.referral_records`): the history only grows, and every
     status that hands the person's information on is covered by consent.
-    :mod:`saihan.referral.workflow` makes the changes with their audit actor.
+    :mod:`saihan.casework` makes the changes with their audit actor.
     """
 
     def for_case(self, case_id: str) -> builtins.list[Versioned[Referral]]:

@@ -4,7 +4,7 @@
 makes referrals (draft or requested at once), moves them through
 :data:`~saihan.referral.lifecycle.TRANSITIONS` (illegal moves included),
 follows them up, gives and withdraws consent, edits, closes and reopens
-cases, and lets days pass, all through :mod:`saihan.referral.workflow`.
+cases, and lets days pass, all through :mod:`saihan.casework`.
 It keeps its own model of what each operation should do (independent of
 the code under test) and after every step checks that:
 
@@ -59,6 +59,9 @@ import attrs
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from saihan.access import Principal, Role
+from saihan.casework import due_followups as _due_followups
+from saihan.casework import workflow
 from saihan.directory import (
     Audience,
     Channel,
@@ -69,6 +72,7 @@ from saihan.directory import (
 )
 from saihan.directory.vocabulary import LegalSituation
 from saihan.errors import (
+    AccessDenied,
     ConflictError,
     ConsentError,
     IllegalTransitionError,
@@ -76,11 +80,9 @@ from saihan.errors import (
     SaihanError,
     ValidationError,
 )
-from saihan.referral import workflow
 from saihan.referral.audit import AuditAction, AuditEvent
 from saihan.referral.case import Consent, ConsultationCase, RaisedNeed, Subject
 from saihan.referral.followup import DEFAULT_POLICY, OFFICE_CALENDAR, FollowUpReason
-from saihan.referral.followup import due_followups as _due_followups
 from saihan.referral.lifecycle import (
     REASON_REQUIRED,
     TRANSITIONS,
@@ -120,6 +122,11 @@ _MUNICIPALITIES = ("132012", "131041")
 _AGENCIES = ("hachioji-welfare", "hw-shinjuku", "halfway", "pantry")
 _KINDS = ("welfare_office", "hello_work", "rehabilitation_facility", "community-pantry")
 _DESK = "desk-line"
+_OFFICERS = {
+    code: Principal(id=f"officer-{code}", municipalities={code}, roles={Role.MUNICIPAL_OFFICER})
+    for code in _MUNICIPALITIES
+}
+"""One officer per municipality: the machine checks what each may see and do."""
 
 DESK_CALENDAR = BusinessCalendar(
     weekly=(
@@ -766,7 +773,54 @@ class ReferralLifecycleMachine(RuleBasedStateMachine):
     def advance_clock(self, step: dt.timedelta) -> None:
         self.clock += step
 
+    @rule(data=st.data(), how=st.sampled_from(["get", "follow-up", "consent", "close"]))
+    def another_municipality_is_refused(self, data: st.DataObject, how: str) -> None:
+        """An officer of the other municipality reads or changes a case or its referral:
+        refused with AccessDenied, nothing changed, and the refusal audited."""
+        if not self.cases:
+            return
+        case = self.cases[self._pick(data, self.cases, "case")]
+        other = next(code for code in _MUNICIPALITIES if code != case.municipality)
+        officer = _OFFICERS[other]
+        referrals = self._case_referrals(case.id)
+        kind, id = "case", case.id
+        if how == "follow-up" and referrals:
+            kind, id = "referral", referrals[0].id
+        before = self._snapshot()
+        consent = data.draw(self._consents(), label="consent")
+        refused = ""
+        try:
+            with self.store.acting_as(officer, at=self.clock):
+                if kind == "referral":
+                    workflow.follow_up(self.store, id, actor=officer, at=self.clock)
+                elif how == "consent":
+                    workflow.give_consent(self.store, id, consent, actor=officer, at=self.clock)
+                elif how == "close":
+                    workflow.close_case(self.store, id, actor=officer, at=self.clock)
+                else:
+                    self.store.cases.get(id)
+        except AccessDenied as error:
+            refused = str(error)
+        assert officer.id in refused, f"{officer.id} reached {kind} {id!r} of another municipality"
+        cases, referrals_now, count = self._snapshot()
+        assert (cases, referrals_now) == before[:2], "a refused operation changed the store"
+        assert count == before[2] + 1, "the refusal was not audited"
+        self.pending.append(_Audit(kind, id, AuditAction.ACCESS_DENIED, actor=officer.id))
+
     # -- invariants -----------------------------------------------------------------
+    @invariant()
+    def each_officer_sees_their_municipality(self) -> None:
+        """Scope as an invariant: each municipality's officer sees exactly its cases and
+        their referrals (``ids()``: what they may read, without reading it)."""
+        for code, officer in _OFFICERS.items():
+            with self.store.acting_as(officer, at=self.clock):
+                cases = set(self.store.cases.ids()) & set(self.cases)
+                referrals = set(self.store.referrals.ids()) & set(self.referrals)
+            assert cases == {id for id, c in self.cases.items() if c.municipality == code}
+            assert referrals == {
+                id for id, r in self.referrals.items() if self.cases[r.case_id].municipality == code
+            }
+
     @invariant()
     def the_store_holds_the_model(self) -> None:
         for id, case in self.cases.items():
@@ -810,6 +864,10 @@ class ReferralLifecycleMachine(RuleBasedStateMachine):
                     audit.path,
                     event.changed,
                 )
+            if event.action is AuditAction.ACCESS_DENIED:
+                assert event.version is None
+                assert event.roles == ("municipal-officer",)
+                continue
             assert event.version is not None
             assert event.version > previous
             previous = event.version

@@ -481,7 +481,13 @@ def _case(draw: DrawFn, parts: _CaseParts) -> ConsultationCase:
         worker=draw(_WORKERS),
         closed_at=draw(_closing_times(received_at, parts.closed)),
         summary=draw(_SUMMARIES),
+        organisation=draw(st.none() | st.sampled_from(_ORGANISATIONS)),
+        shared_with=draw(st.frozensets(st.sampled_from(_SHARED), max_size=2)),
     )
+
+
+_ORGANISATIONS = ("org-hachioji-desk", "org-shinjuku-npo")
+_SHARED = (*_ORGANISATIONS, "worker-7", "worker-9")
 
 
 def _closing_times(

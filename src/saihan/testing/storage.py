@@ -59,6 +59,7 @@ from hypothesis.stateful import (
 )
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.directory import (
     Address,
     Agency,
@@ -78,12 +79,19 @@ from saihan.directory import (
     tokyo_municipalities,
 )
 from saihan.directory.vocabulary import LegalSituation, PersonAttribute
-from saihan.errors import ConflictError, NotFoundError, SaihanError, ValidationError
+from saihan.errors import (
+    AccessDenied,
+    ConflictError,
+    NotFoundError,
+    SaihanError,
+    ValidationError,
+)
 from saihan.referral import (
     AuditAction,
     AuditEvent,
     Consent,
     ConsultationCase,
+    EventKind,
     RaisedNeed,
     Referral,
     ReferralEvent,
@@ -567,7 +575,7 @@ class StoreConformance:
 
     @pytest.fixture
     def store(self, store_url: str) -> Iterator[Store]:
-        opened = storage.open(store_url)
+        opened = storage.open(store_url, principal=Principal.system())
         try:
             yield opened
         finally:
@@ -579,7 +587,7 @@ class StoreConformance:
         handles: list[Store] = []
 
         def again() -> Store:
-            handles.append(storage.open(store_url))
+            handles.append(storage.open(store_url, principal=Principal.system()))
             return handles[-1]
 
         yield again
@@ -1565,7 +1573,7 @@ class StoreConformance:
                 attrs.evolve(case.value, summary=_SECRET + " (2)", worker="worker-2"),
                 expected_version=case.version,
             )
-        store.referrals.delete(moved.value.id, expected_version=moved.version)  # no actor
+        store.referrals.delete(moved.value.id, expected_version=moved.version)  # the store's
         events = store.audit.list()
         assert [(e.record_kind, e.record_id, e.action) for e in events] == [
             ("case", "case-1", AuditAction.CREATED),
@@ -1574,7 +1582,8 @@ class StoreConformance:
             ("case", "case-1", AuditAction.UPDATED),
             ("referral", "case-1.halfway-stay.1", AuditAction.DELETED),
         ]
-        assert [e.actor for e in events] == ["worker-1", "worker-1", "worker-2", "worker-2", None]
+        actors = ["worker-1", "worker-1", "worker-2", "worker-2", "system"]
+        assert [e.actor for e in events] == actors
         assert [e.at for e in events[:4]] == [at, at, later, later]
         assert [e.version for e in events] == [
             case.version,
@@ -1761,11 +1770,126 @@ class StoreConformance:
         version = store.cases.get("case-2").version
         assert first_problem() == f"case 'case-2' version {version} has no audit event"
 
+    # -- principals and scopes --------------------------------------------------------
+    def test_a_worker_cannot_reach_another_municipalitys_records(self, store: Store) -> None:
+        """A Hachioji worker reads, lists, changes and follows up Hachioji's cases and
+        referrals only; every refusal of Shinjuku's is an AccessDenied, audited."""
+        store.import_directory(small_directory())
+        ours, theirs = _case("case-h"), _case("case-s", municipality=SHINJUKU)
+        for case in (ours, theirs):
+            store.cases.put(attrs.evolve(case, organisation="org-a"))
+            store.referrals.put(
+                _referral(f"{case.id}.halfway-stay.1", case.id, "halfway-stay", "halfway",
+                          "rehabilitation_facility", ReferralStatus.REQUESTED)
+            )  # fmt: skip
+            store.plans.put(_plan(case.id, dt.datetime(2024, 11, 5, 11, tzinfo=_TOKYO)))
+        hachioji = Principal(
+            id="worker-h", organisation="org-a", municipalities={HACHIOJI}, roles={"desk-worker"}
+        )
+        their_referral = store.referrals.get("case-s.halfway-stay.1")
+        their_case = store.cases.get("case-s")
+        refusals: list[Callable[[], object]] = [
+            lambda: store.cases.get("case-s"),
+            lambda: store.cases.find("case-s"),
+            lambda: store.referrals.get("case-s.halfway-stay.1"),
+            lambda: store.cases.put(
+                attrs.evolve(their_case.value, worker="worker-h"),
+                expected_version=their_case.version,
+            ),
+            lambda: store.cases.put(_case("case-new", municipality=SHINJUKU)),
+            lambda: store.referrals.put(  # a follow-up
+                attrs.evolve(
+                    their_referral.value,
+                    history=(
+                        *their_referral.value.history,
+                        ReferralEvent(
+                            at=dt.datetime(2024, 11, 9, 10, tzinfo=_TOKYO),
+                            actor="worker-h",
+                            status=ReferralStatus.REQUESTED,
+                            previous=ReferralStatus.REQUESTED,
+                            kind=EventKind.FOLLOW_UP,
+                        ),
+                    ),
+                ),
+                expected_version=their_referral.version,
+            ),
+            lambda: store.referrals.delete(
+                "case-s.halfway-stay.1", expected_version=their_referral.version
+            ),
+            lambda: store.audit.list(),
+            lambda: store.import_directory(small_directory()),
+        ]
+        before = store.audit.count()
+        with store.acting_as(hachioji):
+            assert [item.value.id for item in store.cases.list()] == ["case-h"]
+            assert [item.value.id for item in store.cases.search(need="housing")] == ["case-h"]
+            assert store.cases.search(municipality=SHINJUKU) == []
+            assert store.cases.count() == 1
+            assert store.cases.ids() == ["case-h"]
+            assert [item.value.id for item in store.referrals.list()] == ["case-h.halfway-stay.1"]
+            assert store.referrals.for_case("case-s") == []
+            assert [item.value.case_id for item in store.referrals.open()] == ["case-h"]
+            assert store.plans.for_case("case-s") == []
+            assert len(store.plans.list()) == 1
+            assert store.cases.get("case-h").value.id == "case-h"
+            for number, attempt in enumerate(refusals):
+                with pytest.raises(AccessDenied, match="worker-h"):
+                    attempt()
+                with pytest.raises(AccessDenied), store.transaction():
+                    attempt()  # refused inside a transaction that then rolls back
+                assert number >= 0
+        assert store.cases.get("case-s") == their_case
+        assert store.referrals.get("case-s.halfway-stay.1") == their_referral
+        assert "case-new" not in store.cases
+        events = store.audit.list()[before:]
+        denied = [e for e in events if e.action is AuditAction.ACCESS_DENIED]
+        assert len(denied) == 2 * len(refusals)
+        assert {e.actor for e in denied} == {"worker-h"}
+        assert all(e.roles == ("desk-worker",) and e.organisation == "org-a" for e in denied)
+        reads = [e for e in events if e.action is AuditAction.READ]
+        assert {e.record_id for e in reads} >= {"case-h", "case-h.halfway-stay.1"}
+        assert not {e.record_id for e in reads} & {"case-s", "case-s.halfway-stay.1"}
+        assert store.integrity_check() == []
+
+    def test_auditors_read_the_trail_only_and_no_principal_reads_nothing(
+        self, store: Store, store_url: str
+    ) -> None:
+        store.cases.put(_case("case-1"))
+        auditor = Principal(id="auditor-1", roles={"auditor"})
+        with store.acting_as(auditor):
+            assert [e.action for e in store.audit.list()] == [AuditAction.CREATED]
+            assert store.cases.list() == []
+            with pytest.raises(AccessDenied):
+                store.cases.get("case-1")
+            with pytest.raises(AccessDenied):
+                store.cases.put(_case("case-2"))
+        anonymous = storage.open(store_url)  # no principal
+        assert anonymous.principal is None
+        assert anonymous.services.list() == []  # the directory stays public
+        attempts: list[Callable[[], object]] = [
+            lambda: anonymous.cases.list(),
+            lambda: anonymous.cases.get("case-1"),
+            lambda: anonymous.referrals.open(),
+            lambda: anonymous.audit.count(),
+            lambda: anonymous.cases.put(_case("case-3")),
+            lambda: anonymous.import_directory(small_directory()),
+        ]
+        for attempt in attempts:
+            with pytest.raises(AccessDenied, match="principal="):
+                attempt()
+            with pytest.raises(AccessDenied, match="give one"), anonymous.acting_as("worker-1"):
+                pass
+        anonymous.close()
+        with store.acting_as(auditor):
+            events = store.audit.list()
+        assert [e.action for e in events[1:3]] == [AuditAction.ACCESS_DENIED] * 2
+        assert sum(e.actor is None for e in events) == 6
+
     def test_the_referral_lifecycle_holds_on_this_backend(self, store_url: str) -> None:
         from saihan.testing.lifecycle import lifecycle_machine
 
         run_state_machine_as_test(
-            lifecycle_machine(lambda: storage.open(store_url)),
+            lifecycle_machine(lambda: storage.open(store_url, principal=Principal.system())),
             settings=settings(
                 max_examples=self.lifecycle_examples,
                 stateful_step_count=self.lifecycle_steps,
@@ -1802,7 +1926,7 @@ class StoreConformance:
             _wait_for(child, lambda line: line.startswith("progress ") and line != "progress 0")
             child.send_signal(signal.SIGKILL)
             child.wait(timeout=60)
-        with storage.open(store_url) as again:
+        with storage.open(store_url, principal=Principal.system()) as again:
             assert again.integrity_check() == []
             assert again.load_directory() == before
 
@@ -1817,7 +1941,7 @@ class StoreConformance:
                 time.sleep(rng.uniform(0.0, 0.6))
                 child.send_signal(signal.SIGKILL)
                 child.wait(timeout=60)
-            with storage.open(store_url) as again:
+            with storage.open(store_url, principal=Principal.system()) as again:
                 assert again.integrity_check() == []
                 loaded = again.load_directory()
                 marker = loaded.meta.name.ja
@@ -1841,7 +1965,7 @@ class StoreConformance:
             time.sleep(random.Random(7).uniform(0.0, 0.2))
             child.send_signal(signal.SIGKILL)
             child.wait(timeout=60)
-        with storage.open(store_url) as again:
+        with storage.open(store_url, principal=Principal.system()) as again:
             assert again.integrity_check() == []
             batches = sorted(int(id.removeprefix("batch-")) for id in again.agencies.ids())
             assert batches == list(range(len(batches)))
@@ -1958,7 +2082,7 @@ def _wait_for(child: subprocess.Popen[str], wanted: Callable[[str], bool]) -> st
 
 
 def _work(url: str, command: str, args: list[str]) -> None:
-    store = storage.open(url)
+    store = storage.open(url, principal=Principal.system())
     if command == "import":
         services, marker, mode = int(args[0]), args[1], args[2]
         directory = synthetic_directory(services, marker=marker)
@@ -2051,8 +2175,8 @@ def _machine_class(url: str) -> type[RuleBasedStateMachine]:
 
         def __init__(self) -> None:
             super().__init__()
-            self.real = storage.open(url)
-            self.model = storage.open("memory://")
+            self.real = storage.open(url, principal=Principal.system())
+            self.model = storage.open("memory://", principal=Principal.system())
             base = Directory(meta=DirectoryMeta(name=_text("状態機械")))
             for id in self.real.cases.ids():  # an import replaces only the directory
                 self.real.cases.delete(id, expected_version=ANY_VERSION)

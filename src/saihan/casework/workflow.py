@@ -17,24 +17,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import TYPE_CHECKING
 
 import attrs
 
-from saihan._validation import _ID_RE
+from saihan._validation import ID_RE
+from saihan.access import Principal
+from saihan.directory.agency_kinds import default_agency_kinds
+from saihan.directory.taxonomy import default_taxonomy
 from saihan.errors import ConflictError, ErrorItem, NotFoundError, ValidationError
 from saihan.referral.case import Consent, ConsultationCase
 from saihan.referral.lifecycle import (
     Referral,
     ReferralStatus,
-    _status,
+    lost_coverage,
     new_referral,
+    parse_status,
     record_followup,
     transition,
 )
-
-if TYPE_CHECKING:
-    from saihan.storage.store import Store
+from saihan.storage.store import Store
 
 __all__ = [
     "CONSENT_WITHDRAWN_REASON",
@@ -54,17 +55,39 @@ CONSENT_WITHDRAWN_REASON = "consent withdrawn"
 """The reason recorded on referrals cancelled because consent was withdrawn."""
 
 
-def _now(at: dt.datetime | None) -> dt.datetime:
-    if at is None:
-        return dt.datetime.now(dt.UTC)
-    if not isinstance(at, dt.datetime) or at.utcoffset() is None:
+def _given(at: object) -> dt.datetime | None:
+    if at is not None and (not isinstance(at, dt.datetime) or at.utcoffset() is None):
         raise ValidationError([ErrorItem("at", "give a datetime with its UTC offset")])
     return at
 
 
-def _check_store(store: object) -> Store:
-    from saihan.storage.store import Store
+def _now(at: dt.datetime | None) -> dt.datetime:
+    given = _given(at)
+    return dt.datetime.now(dt.UTC) if given is None else given
 
+
+def _known_need(store: Store, need: object) -> bool:
+    """True for a need of the bundled taxonomy or one the store adds."""
+    if not isinstance(need, str):
+        return False
+    return need in default_taxonomy() or (ID_RE.fullmatch(need) is not None and need in store.needs)
+
+
+def _checked_id(value: object, path: str) -> str:
+    if not isinstance(value, str) or not ID_RE.fullmatch(value):
+        raise ValidationError([ErrorItem(path, f"{value!r} is not a valid id")])
+    return value
+
+
+def _name(actor: Principal | str) -> str:
+    """The id a referral's history records for ``actor``."""
+    name = getattr(actor, "id", actor)
+    if not isinstance(name, str):
+        raise ValidationError([ErrorItem("actor", "expected a Principal or a worker id")])
+    return name
+
+
+def _check_store(store: object) -> Store:
     if not isinstance(store, Store):
         raise ValidationError([ErrorItem("store", f"expected a Store, got {type(store).__name__}")])
     return store
@@ -84,7 +107,7 @@ def referral_id_for(case_id: str, service_id: str, taken: set[str] | frozenset[s
 
 
 def open_case(
-    store: Store, case: ConsultationCase, *, actor: str, at: dt.datetime | None = None
+    store: Store, case: ConsultationCase, *, actor: Principal | str, at: dt.datetime | None = None
 ) -> ConsultationCase:
     """Store a new case (audited ``created``); ConflictError if its id is taken."""
     store = _check_store(store)
@@ -99,7 +122,7 @@ def update_case(
     store: Store,
     case: ConsultationCase,
     *,
-    actor: str,
+    actor: Principal | str,
     expected_version: int,
     at: dt.datetime | None = None,
 ) -> ConsultationCase:
@@ -115,7 +138,12 @@ def update_case(
 
 
 def give_consent(
-    store: Store, case_id: str, consent: Consent, *, actor: str, at: dt.datetime | None = None
+    store: Store,
+    case_id: str,
+    consent: Consent,
+    *,
+    actor: Principal | str,
+    at: dt.datetime | None = None,
 ) -> ConsultationCase:
     """Add ``consent`` to the case (audited ``consent-given``)."""
     store = _check_store(store)
@@ -123,6 +151,15 @@ def give_consent(
     if not isinstance(consent, Consent):
         raise ValidationError([ErrorItem("consent", "expected a Consent")])
     with store.transaction(), store.acting_as(actor, at=when):
+        known = {kind.code for kind in default_agency_kinds()} | set(store.agency_kinds.ids())
+        unknown = sorted(consent.agency_kinds - known)
+        if unknown:
+            raise ValidationError(
+                [
+                    ErrorItem("consent.agency_kinds", f"unknown agency kind {kind!r}")
+                    for kind in unknown
+                ]
+            )
         stored = store.cases.get(case_id)
         changed = attrs.evolve(stored.value, consents=(*stored.value.consents, consent))
         return store.cases.put(changed, expected_version=stored.version).value
@@ -133,7 +170,7 @@ def withdraw_consent(
     case_id: str,
     index: int,
     *,
-    actor: str,
+    actor: Principal | str,
     on: dt.date | None = None,
     at: dt.datetime | None = None,
 ) -> list[Referral]:
@@ -148,14 +185,13 @@ def withdraw_consent(
     Returns them.  Raises ValidationError (``index``, ``on``) for a consent
     that is not there, already withdrawn, or a day before it was given.
     """
-    from saihan.storage.referral_records import _lost_coverage
-
     store = _check_store(store)
     when = _now(at)
     if on is not None and (isinstance(on, dt.datetime) or not isinstance(on, dt.date)):
         raise ValidationError([ErrorItem("on", "expected a date")])
     if isinstance(index, bool) or not isinstance(index, int):
         raise ValidationError([ErrorItem("index", "expected the position of a consent")])
+    name = _name(actor)
     with store.transaction(), store.acting_as(actor, at=when):
         stored = store.cases.get(case_id)
         case = stored.value
@@ -187,13 +223,13 @@ def withdraw_consent(
                 continue  # the withdrawn consent never covered it
             covered = changed.consent_for(agency, kind, max(day, today)) is not None
             if covered and not (
-                referral.status.needs_consent and _lost_coverage(case, changed, referral)
+                referral.status.needs_consent and lost_coverage(case, changed, referral)
             ):
                 continue  # another consent still covers it, as long as this one did
             done = transition(
                 referral,
                 ReferralStatus.CANCELLED,
-                actor=actor,
+                actor=name,
                 at=max(when, referral.updated_at),
                 reason=CONSENT_WITHDRAWN_REASON,
             )
@@ -207,7 +243,7 @@ def create_referral(
     case_id: str,
     service_id: str,
     *,
-    actor: str,
+    actor: Principal | str,
     at: dt.datetime | None = None,
     request: bool = False,
     need: str | None = None,
@@ -220,14 +256,32 @@ def create_referral(
 
     The service's agency and its kind are read from the store; requesting
     needs a consent covering that agency on ``at``'s day
-    (:class:`~saihan.errors.ConsentError`).  ``id`` defaults to
+    (:class:`~saihan.errors.ConsentError`).  ``need`` must be a need of the case or of
+    the taxonomy (bundled or stored), and ``plan_id`` a stored plan of the case
+    (ValidationError at ``need``, ``plan_id``).  ``id`` defaults to
     :func:`referral_id_for`.  ``referred_by`` names the referring service,
     whose business calendar counts follow-up days.
     """
     store = _check_store(store)
     when = _now(at)
+    name = _name(actor)
     with store.transaction(), store.acting_as(actor, at=when):
         case = store.cases.get(case_id).value
+        if need is not None and need not in case.need_codes and not _known_need(store, need):
+            raise ValidationError(
+                [
+                    ErrorItem(
+                        "need",
+                        f"{need!r} is neither a need of case {case_id!r} nor in the need taxonomy",
+                    )
+                ]
+            )
+        if plan_id is not None:
+            plan = store.plans.find(_checked_id(plan_id, "plan_id"))
+            if plan is None or plan.value.case_id != case_id:
+                raise ValidationError(
+                    [ErrorItem("plan_id", f"no plan {plan_id!r} of case {case_id!r} in the store")]
+                )
         try:
             service = store.services.get(service_id).value
         except NotFoundError:
@@ -240,7 +294,7 @@ def create_referral(
         if id is None:
             taken = {item.value.id for item in store.referrals.for_case(case_id)}
             id = referral_id_for(case_id, service_id, taken)
-        elif not isinstance(id, str) or not _ID_RE.match(id):
+        elif not isinstance(id, str) or not ID_RE.fullmatch(id):
             raise ValidationError([ErrorItem("id", "not a valid referral id")])
         referral = new_referral(
             id,
@@ -248,7 +302,7 @@ def create_referral(
             service_id=service.id,
             agency_id=agency.id,
             agency_kind=agency.kind,
-            actor=actor,
+            actor=name,
             at=when,
             status=ReferralStatus.REQUESTED if request else ReferralStatus.DRAFT,
             need=need,
@@ -263,7 +317,7 @@ def transition_referral(
     referral_id: str,
     to: ReferralStatus | str,
     *,
-    actor: str,
+    actor: Principal | str,
     at: dt.datetime | None = None,
     reason: str | None = None,
     outcome: str | None = None,
@@ -276,10 +330,12 @@ def transition_referral(
     the person's information on checks the case's consent.
     """
     store = _check_store(store)
-    when = _now(at)
-    to = _status(to, "to")
-    with store.transaction(), store.acting_as(actor, at=when):
+    given = _given(at)
+    to = parse_status(to, "to")
+    name = _name(actor)
+    with store.transaction(), store.acting_as(actor, at=given):
         stored = store.referrals.get(referral_id)
+        when = _now(given)  # the clock read after the referral: see follow_up
         if expected_version is not None and stored.version != expected_version:
             raise ConflictError(
                 f"referral {referral_id!r} is at version {stored.version}, not "
@@ -287,7 +343,7 @@ def transition_referral(
             )
         case = store.cases.get(stored.value.case_id).value
         moved = transition(
-            stored.value, to, actor=actor, at=when, reason=reason, outcome=outcome, case=case
+            stored.value, to, actor=name, at=when, reason=reason, outcome=outcome, case=case
         )
         return store.referrals.put(moved, expected_version=stored.version).value
 
@@ -296,22 +352,27 @@ def follow_up(
     store: Store,
     referral_id: str,
     *,
-    actor: str,
+    actor: Principal | str,
     at: dt.datetime | None = None,
     outcome: str | None = None,
 ) -> Referral:
     """Record that someone followed a referral up: its status stays, and its
     follow-up clock starts again (see :mod:`saihan.referral.followup`)."""
     store = _check_store(store)
-    when = _now(at)
-    with store.transaction(), store.acting_as(actor, at=when):
+    given = _given(at)
+    name = _name(actor)
+    with store.transaction(), store.acting_as(actor, at=given):
         stored = store.referrals.get(referral_id)
-        done = record_followup(stored.value, actor=actor, at=when, outcome=outcome)
+        # Read the clock only now: a time taken before the read could be earlier than
+        # a follow-up another worker committed meanwhile, and be refused as out of
+        # order; read after it, the race is a version conflict (ConflictError).
+        when = _now(given)
+        done = record_followup(stored.value, actor=name, at=when, outcome=outcome)
         return store.referrals.put(done, expected_version=stored.version).value
 
 
 def close_case(
-    store: Store, case_id: str, *, actor: str, at: dt.datetime | None = None
+    store: Store, case_id: str, *, actor: Principal | str, at: dt.datetime | None = None
 ) -> ConsultationCase:
     """Close a case (audited ``closed``).  ConflictError, naming them, while any of
     its referrals is open; closing a closed case is an error too."""
@@ -334,7 +395,7 @@ def close_case(
 
 
 def reopen_case(
-    store: Store, case_id: str, *, actor: str, at: dt.datetime | None = None
+    store: Store, case_id: str, *, actor: Principal | str, at: dt.datetime | None = None
 ) -> ConsultationCase:
     """Open a closed case again (audited ``reopened``)."""
     store = _check_store(store)
