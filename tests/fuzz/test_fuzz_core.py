@@ -171,9 +171,10 @@ def test_a_case_built_in_python_with_a_lone_surrogate_is_refused_by_the_store() 
     import attrs
 
     from saihan import storage
+    from saihan.access import Principal
 
     case = load_case(CASE)
-    with storage.open("memory://") as store:
+    with storage.open("memory://", principal=Principal.system()) as store:
         with pytest.raises(ValidationError) as raised:
             store.cases.put(attrs.evolve(case, summary="note \ud800"))
         assert "summary" in raised.value.paths
