@@ -257,7 +257,8 @@ def test_a_3_mb_hostile_document_is_answered_in_seconds(kind: str) -> None:
     load, build = BIG[kind]
     document = build()
     assert len(document) >= MB3 * 0.9
-    started = time.perf_counter()
+    # CPU time, not the wall clock: a busy CI machine must not fail the bound.
+    started = time.process_time()
     tracemalloc.start()
     try:
         with pytest.raises(SaihanError):
@@ -265,7 +266,7 @@ def test_a_3_mb_hostile_document_is_answered_in_seconds(kind: str) -> None:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    elapsed = time.perf_counter() - started
-    # tracemalloc slows allocation two- to three-fold: the bound allows for it and a busy CI.
-    assert elapsed < 30, f"{kind}: {elapsed:.1f} s"
+    elapsed = time.process_time() - started
+    # tracemalloc slows allocation two- to three-fold: the bound allows for it.
+    assert elapsed < 20, f"{kind}: {elapsed:.1f} s of CPU"
     assert peak < 300 * 1024 * 1024, f"{kind}: {peak / 2**20:.0f} MiB"
