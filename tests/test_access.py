@@ -137,7 +137,9 @@ def test_the_documented_table_is_what_may_does() -> None:
 def test_principals_validate_their_fields() -> None:
     with pytest.raises(ValidationError) as caught:
         Principal(id="Worker 7", roles={"desk-wroker"})
-    assert caught.value.paths == ["roles"]
+    # every problem at once: the misspelt role (with the roles there are) and the bad id
+    assert sorted(caught.value.paths) == ["id", "roles[0]"]
+    assert "'desk-worker'" in str(caught.value)
     with pytest.raises(ValidationError) as caught:
         Principal(id="Worker 7", roles={"desk-worker"}, municipalities={"132013"})
     assert caught.value.paths == ["id", "municipalities"]

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import saihan
 from saihan import storage
+from saihan.access import Principal, Role
 from saihan.directory import Audience, Channel, LegalSituation, PersonAttribute, sample_directory
 from saihan.directory.agency_kinds import default_agency_kinds
 from saihan.directory.municipalities import tokyo_municipalities
@@ -40,6 +41,7 @@ from saihan.referral import (
     match,
     run_flow,
 )
+from saihan.referral.audit import GENESIS_DIGEST, AuditChainHead
 from saihan.referral.conditions import CASE_FIELDS, AgeTest, Not
 from saihan.referral.flows import FlowProblem
 from saihan.referral.followup import FollowUp, FollowUpReason
@@ -66,7 +68,7 @@ AT = dt.datetime(2024, 11, 5, 10, 0, tzinfo=TOKYO)
 MISSPELT = "misspelt-value"
 
 # followup.py belongs to another change this round; its models are not typed yet.
-NOT_YET_TYPED = {"FollowUp", "FollowUpRule", "FollowUpPolicy"}
+NOT_YET_TYPED: set[str] = set()
 
 
 # -- finding the models ------------------------------------------------------------
@@ -187,6 +189,15 @@ def examples() -> dict[type, Any]:
         special_openings(),
     ):
         roots.append(_one(strategy))
+    roots.append(AuditChainHead(event_id="e-1", digest=GENESIS_DIGEST, count=1))
+    roots.append(
+        Principal(
+            id="worker-1",
+            roles=frozenset({Role.DESK_WORKER}),
+            organisation="org-1",
+            municipalities=frozenset({"132012"}),
+        )
+    )
     roots.append(
         FollowUp(
             referral_id="r-1",
@@ -492,7 +503,7 @@ def test_string_built_objects_round_trip_through_every_store(tmp_path: Path) -> 
     plan = match(case, directory, at=AT)
     urls = _store_urls(tmp_path)
     for url in urls:
-        with storage.open(url) as store:
+        with storage.open(url, principal=Principal.system()) as store:
             store.import_directory(directory)
             store.cases.put(case)
             store.plans.put(plan)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker
+from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.municipalities import code_problem
 from saihan.errors import ErrorItem, ValidationError
 
@@ -69,29 +69,17 @@ class Scoped(Protocol):
     def shared_with(self) -> frozenset[str]: ...
 
 
-def _roles(value: object) -> frozenset[Role]:
-    if isinstance(value, (str, Role)):
-        value = (value,)
-    if not isinstance(value, Iterable):
-        raise ValidationError([ErrorItem("roles", "expected roles")])
-    roles = set()
-    known = ", ".join(role.value for role in Role)
-    for item in value:
-        try:
-            roles.add(Role(item))
-        except ValueError:
-            raise ValidationError(
-                [ErrorItem("roles", f"{item!r} is not a role; expected one of {known}")]
-            ) from None
-    return frozenset(roles)
-
-
-def _codes(value: object) -> frozenset[str]:
+def _role_set(value: Iterable[Role | str] | Role | str) -> frozenset[Any]:
+    # One role may be given alone; each is checked (and made a Role) by @checked.
     if isinstance(value, str):
-        value = (value,)
-    if not isinstance(value, Iterable):
-        raise ValidationError([ErrorItem("municipalities", "expected municipality codes")])
-    return frozenset(value)
+        return frozenset((value,))
+    return frozenset(value) if isinstance(value, Iterable) else value
+
+
+def _code_set(value: Iterable[str] | str) -> frozenset[Any]:
+    if isinstance(value, str):
+        return frozenset((value,))
+    return frozenset(value) if isinstance(value, Iterable) else value
 
 
 @attrs.frozen
@@ -104,31 +92,25 @@ class Principal:
     """
 
     id: str = attrs.field(metadata={"schema": {"pattern": ID_PATTERN}, "doc": "Worker id."})
-    roles: frozenset[Role] = attrs.field(converter=_roles, metadata={"doc": "Roles."})
+    roles: frozenset[Role] = attrs.field(converter=_role_set, metadata={"doc": "Roles."})
     organisation: str | None = attrs.field(
         default=None, metadata={"schema": {"pattern": ID_PATTERN}, "doc": "Organisation id."}
     )
     municipalities: frozenset[str] = attrs.field(
-        default=frozenset(), converter=_codes, metadata={"doc": "Municipality codes."}
+        default=frozenset(), converter=_code_set, metadata={"doc": "Municipality codes."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        check = Checker()
-        if not isinstance(self.id, str):
-            check.add("id", "expected a string id")
-        else:
-            check.identifier("id", self.id)
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        # Field types (roles from their values, sets from lists) are checked by @checked.
+        check.identifier("id", self.id)
         if self.organisation is not None:
-            if not isinstance(self.organisation, str):
-                check.add("organisation", "expected a string id")
-            else:
-                check.identifier("organisation", self.organisation)
+            check.identifier("organisation", self.organisation)
         check.require(bool(self.roles), "roles", "give at least one role")
-        for code in sorted(self.municipalities, key=str):
-            problem = code_problem(code) if isinstance(code, str) else "expected a string"
+        for code in sorted(self.municipalities):
+            problem = code_problem(code)
             if problem:
                 check.add("municipalities", f"{code!r}: {problem}")
-        check.done()
 
     @classmethod
     def system(cls, id: str = "system") -> Principal:

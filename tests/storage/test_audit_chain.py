@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.cli.main import main
 from saihan.referral.audit import GENESIS_DIGEST, AuditAction, AuditEvent, event_digest
 from saihan.storage.referral_records import AUDIT_CHAIN, AUDIT_CHAIN_HEAD_ID, AUDIT_EVENTS
@@ -48,7 +49,7 @@ def test_sql_tampering_on_sqlite_is_found(tmp_path: Path) -> None:
 
 def test_audit_verify_on_the_command_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/s.db"
-    with storage.open(url) as store, store.acting_as("worker-1"):
+    with storage.open(url, principal=Principal.system()) as store, store.acting_as("worker-1"):
         store.cases.put(_case("case-1", secret=MARKER))
         store.cases.put(_case("case-2", secret=MARKER))
         head = store.audit.verify().head_digest
@@ -71,7 +72,7 @@ def test_a_store_without_a_chain_starts_it_after_its_events(
     head as ``legacy``; the chain starts at the first event written afterwards."""
     path = tmp_path / "old.db"
     url = f"sqlite:///{path}"
-    with storage.open(url) as store:
+    with storage.open(url, principal=Principal.system()) as store:
         store.cases.put(_case("case-1"))
         store.cases.put(_case("case-2"))
     with sqlite3.connect(path) as db:  # make it look as an older saihan left it
@@ -87,7 +88,7 @@ def test_a_store_without_a_chain_starts_it_after_its_events(
                 (json.dumps(data, ensure_ascii=False), id),
             )
         db.execute("DELETE FROM saihan_records WHERE kind = 'audit_chain'")
-    with storage.open(url) as store:
+    with storage.open(url, principal=Principal.system()) as store:
         assert store.audit.verify().problems == ()
         assert store.audit.verify().chained == 0
         store.cases.put(_case("case-3"))
@@ -99,7 +100,7 @@ def test_a_store_without_a_chain_starts_it_after_its_events(
     assert "(2 written before the chain began)" in capsys.readouterr().out
     with sqlite3.connect(path) as db:  # dropping an old event shows in the head's count
         db.execute("DELETE FROM saihan_records WHERE kind = 'audit_event' AND id LIKE 'e%1'")
-    with storage.open(url) as store:
+    with storage.open(url, principal=Principal.system()) as store:
         problems = store.audit.verify().problems
         assert problems[0] == (
             "the audit chain head counts 1 chained and 2 earlier events; the store holds 1 and 1"
@@ -132,7 +133,7 @@ def _apply(store: storage.Store, writes: list[tuple[str, int]]) -> None:
 def test_audited_writes_verify_and_flipping_any_event_breaks_it_there(
     writes: list[tuple[str, int]], data: st.DataObject
 ) -> None:
-    with storage.open("memory://") as store:
+    with storage.open("memory://", principal=Principal.system()) as store:
         _apply(store, [("put", 1), *writes])
         verified = store.audit.verify()
         assert verified.problems == ()
@@ -179,7 +180,7 @@ def test_audited_writes_verify_and_flipping_any_event_breaks_it_there(
 
 
 def test_the_digest_is_the_documented_canonical_encoding() -> None:
-    with storage.open("memory://") as store:
+    with storage.open("memory://", principal=Principal.system()) as store:
         store.cases.put(_case("case-1"))
         event = store.audit.list()[0]
         tx = store.engine.begin(write=False)
@@ -212,7 +213,7 @@ def test_threads_writing_to_one_sqlite_store_do_not_fork_the_chain(tmp_path: Pat
 
     from saihan.errors import ConflictError
 
-    with storage.open(f"sqlite:///{tmp_path}/s.db") as store:
+    with storage.open(f"sqlite:///{tmp_path}/s.db", principal=Principal.system()) as store:
         errors: list[BaseException] = []
 
         def writer(number: int) -> None:

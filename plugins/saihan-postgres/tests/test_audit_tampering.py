@@ -13,6 +13,7 @@ import pytest
 from psycopg import sql
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.errors import ConflictError
 from saihan.testing.storage import _case
 from saihan.testing.tampering import check_sql_tampering
@@ -64,7 +65,7 @@ def test_concurrent_audited_writers_do_not_fork_the_chain(
     fresh: Callable[[], tuple[str, Callable[[str], None]]],
 ) -> None:
     url, _ = fresh()
-    with storage.open(url) as store:
+    with storage.open(url, principal=Principal.system()) as store:
         errors: list[BaseException] = []
 
         def writer(number: int) -> None:

@@ -13,6 +13,7 @@ import pytest
 from psycopg import sql
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.errors import SaihanError, ValidationError
 
 SECRET = "Hunter2-pa55"
@@ -44,7 +45,7 @@ def test_password_and_secret_options_never_appear(
     secret_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    with storage.open(secret_url) as store:
+    with storage.open(secret_url, principal=Principal.system()) as store:
         shown = [store.url, repr(store), str(store.info()), repr(store.info())]
         store.cases.count()
     for text in shown:

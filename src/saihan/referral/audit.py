@@ -95,6 +95,14 @@ class AuditChainHead:
     count: int = attrs.field(metadata={"schema": {"minimum": 1}})
     legacy: int = attrs.field(default=0, metadata={"schema": {"minimum": 0}})
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        check.identifier("event_id", self.event_id)
+        if not _HEX_RE.fullmatch(self.digest):
+            check.add("digest", "expected 64 lower-case hex digits (sha256)")
+        check.require(self.count >= 1, "count", "a head counts at least one event")
+        check.require(self.legacy >= 0, "legacy", "must not be negative")
+
 
 @attrs.frozen
 class AuditEvent:

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from saihan._validation import Checker, checked
 from saihan.directory.text import LocalizedText
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
 from saihan.referral.case import ConsultationCase
@@ -82,16 +83,14 @@ class FollowUpRule:
         default=None, metadata={"doc": "The status whose entry starts the clock; null: status."}
     )
 
-    def __attrs_post_init__(self) -> None:
-        problems = []
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         if self.status.ended:
-            problems.append(ErrorItem("status", f"{self.status} is ended: nothing to follow up"))
+            check.add("status", f"{self.status} is ended: nothing to follow up")
         if not 1 <= self.business_days <= MAX_BUSINESS_DAYS:
-            problems.append(ErrorItem("business_days", f"expected 1..{MAX_BUSINESS_DAYS}"))
+            check.add("business_days", f"expected 1..{MAX_BUSINESS_DAYS}")
         if self.counted_from is not None and self.counted_from.ended:
-            problems.append(ErrorItem("counted_from", f"{self.counted_from} is an ended status"))
-        if problems:
-            raise ValidationError(problems)
+            check.add("counted_from", f"{self.counted_from} is an ended status")
 
 
 @attrs.frozen
@@ -100,15 +99,13 @@ class FollowUpPolicy:
 
     rules: tuple[FollowUpRule, ...] = attrs.field(metadata={"doc": "The rules."})
 
-    def __attrs_post_init__(self) -> None:
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
         seen: set[ReferralStatus] = set()
-        problems = []
         for index, rule in enumerate(self.rules):
             if rule.status in seen:
-                problems.append(ErrorItem(f"rules[{index}].status", f"{rule.status} twice"))
+                check.add(f"rules[{index}].status", f"{rule.status} twice")
             seen.add(rule.status)
-        if problems:
-            raise ValidationError(problems)
 
     def rule_for(self, status: ReferralStatus) -> FollowUpRule | None:
         for rule in self.rules:
@@ -183,6 +180,10 @@ class FollowUp:
     worker: str | None
     municipality: str | None
     description: LocalizedText
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types say it all
 
     @property
     def overdue(self) -> bool:

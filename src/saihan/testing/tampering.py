@@ -17,6 +17,7 @@ from collections.abc import Callable
 import attrs
 
 from saihan import storage
+from saihan.access import Principal
 from saihan.testing.storage import _case
 
 __all__ = ["MARKER", "SCENARIOS", "check_sql_tampering"]
@@ -87,7 +88,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def _fill(url: str) -> tuple[list[str], dict[str, int]]:
-    with storage.open(url) as store, store.acting_as("worker-1"):
+    with storage.open(url, principal=Principal.system()) as store, store.acting_as("worker-1"):
         for number in (1, 2, 3):
             store.cases.put(_case(f"case-{number}", secret=MARKER))
         first = store.cases.get("case-1")
@@ -110,7 +111,7 @@ def check_sql_tampering(fresh: Callable[[], tuple[str, Callable[[str], None]]]) 
         statements, expected = scenario(events, versions)
         for statement in statements:
             run(statement)
-        with storage.open(url, create=False) as store:
+        with storage.open(url, create=False, principal=Principal.system()) as store:
             problems = store.integrity_check()
         assert any(expected in problem for problem in problems), (name, problems)
         assert MARKER not in "\n".join(problems), name
