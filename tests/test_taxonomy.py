@@ -7,8 +7,8 @@ from saihan.directory import (
     default_taxonomy,
     priority_areas,
 )
-from saihan.directory.text import LocalizedText
 from saihan.errors import NotFoundError, ValidationError
+from saihan.text import LocalizedText
 
 NEED_AREAS = {
     "employment",

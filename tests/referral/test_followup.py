@@ -21,7 +21,6 @@ from saihan.casework import (
     transition_referral,
 )
 from saihan.directory import sample_directory
-from saihan.directory.text import LocalizedText
 from saihan.errors import ValidationError
 from saihan.referral import (
     DEFAULT_POLICY,
@@ -41,6 +40,7 @@ from saihan.referral import (
 from saihan.referral.followup import clock_start
 from saihan.schedule import BusinessCalendar, Weekday, WeeklyHours
 from saihan.storage import Store, memory
+from saihan.text import LocalizedText
 
 S = ReferralStatus
 JST = dt.timezone(dt.timedelta(hours=9))

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from saihan.directory.text import LocalizedText
 from saihan.errors import NotFoundError, ValidationError
 from saihan.schedule import (
     AnnualClosure,
@@ -20,6 +19,7 @@ from saihan.schedule import (
     WeeklyHours,
 )
 from saihan.serialization import from_json, to_json
+from saihan.text import LocalizedText
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

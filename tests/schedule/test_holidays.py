@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from saihan.directory.text import LocalizedText
 from saihan.schedule import Holiday, UnsupportedDateError, japanese_holidays
+from saihan.text import LocalizedText
 
 
 @pytest.mark.parametrize(

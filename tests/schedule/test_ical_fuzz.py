@@ -27,7 +27,7 @@ _START, _END = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
 
 
 def _rich_calendar() -> BusinessCalendar:
-    from saihan.directory.text import LocalizedText
+    from saihan.text import LocalizedText
 
     return BusinessCalendar(
         weekly=[

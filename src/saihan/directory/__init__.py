@@ -28,8 +28,8 @@ from saihan.directory.taxonomy import (
     default_taxonomy,
     priority_areas,
 )
-from saihan.directory.text import LocalizedText, normalize_for_search
 from saihan.directory.vocabulary import Audience, Channel, Cost, LegalSituation, PersonAttribute
+from saihan.text import LocalizedText, normalize_for_search
 
 __all__ = [
     "TOKYO_PREFECTURE_CODE",

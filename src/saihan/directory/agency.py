@@ -7,7 +7,7 @@ import attrs
 from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.location import Location
 from saihan.directory.service import _URL_RE, ContactPoint
-from saihan.directory.text import LocalizedText
+from saihan.text import LocalizedText
 
 __all__ = ["Agency"]
 

@@ -12,7 +12,7 @@ import attrs
 
 from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory._data import read_rows
-from saihan.directory.text import LocalizedText
+from saihan.text import LocalizedText
 
 __all__ = ["AgencyKind", "default_agency_kinds"]
 

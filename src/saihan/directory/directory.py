@@ -14,9 +14,9 @@ from saihan.directory.agency_kinds import AgencyKind, default_agency_kinds
 from saihan.directory.municipalities import municipality
 from saihan.directory.service import AreaKind, ContactPoint, Service
 from saihan.directory.taxonomy import Need, NeedTaxonomy, default_taxonomy
-from saihan.directory.text import LocalizedText, normalize_for_search
 from saihan.directory.vocabulary import Audience, Channel
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
+from saihan.text import LocalizedText, normalize_for_search
 
 __all__ = ["Directory", "DirectoryMeta"]
 

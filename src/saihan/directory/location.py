@@ -8,7 +8,7 @@ import attrs
 
 from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.municipalities import code_problem
-from saihan.directory.text import LocalizedText
+from saihan.text import LocalizedText
 
 __all__ = ["Address", "GeoPoint", "Location"]
 

@@ -18,8 +18,8 @@ import attrs
 
 from saihan._validation import Checker, checked
 from saihan.directory._data import read_rows
-from saihan.directory.text import normalize_for_search
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
+from saihan.text import normalize_for_search
 
 __all__ = [
     "TOKYO_PREFECTURE_CODE",

@@ -10,7 +10,6 @@ import attrs
 from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.location import MUNICIPALITY_CODE_PATTERN
 from saihan.directory.municipalities import TOKYO_PREFECTURE_CODE, code_problem
-from saihan.directory.text import LocalizedText
 from saihan.directory.vocabulary import (
     Audience,
     Channel,
@@ -19,6 +18,7 @@ from saihan.directory.vocabulary import (
     PersonAttribute,
 )
 from saihan.schedule.calendar import BusinessCalendar
+from saihan.text import LocalizedText
 
 __all__ = ["AreaKind", "ContactPoint", "Eligibility", "Service", "ServiceArea"]
 

@@ -15,8 +15,8 @@ import attrs
 
 from saihan._validation import Checker, checked
 from saihan.directory._data import read_rows
-from saihan.directory.text import LocalizedText
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
+from saihan.text import LocalizedText
 
 __all__ = ["Need", "NeedTaxonomy", "PriorityArea", "default_taxonomy", "priority_areas"]
 

@@ -29,12 +29,12 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from saihan._validation import Checker, checked
-from saihan.directory.text import LocalizedText
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
 from saihan.referral.case import ConsultationCase
 from saihan.referral.lifecycle import EventKind, Referral, ReferralStatus
 from saihan.schedule.calendar import BusinessCalendar
 from saihan.schedule.rules import Weekday, WeeklyHours
+from saihan.text import LocalizedText
 
 __all__ = [
     "DEFAULT_POLICY",

@@ -31,7 +31,6 @@ from saihan.directory.agency import Agency
 from saihan.directory.directory import Directory
 from saihan.directory.service import AreaKind, Service
 from saihan.directory.taxonomy import NeedTaxonomy
-from saihan.directory.text import LocalizedText
 from saihan.directory.vocabulary import Channel
 from saihan.errors import ErrorItem, ValidationError
 from saihan.referral.case import ConsultationCase, Urgency
@@ -49,6 +48,7 @@ from saihan.referral.plan import (
 )
 from saihan.referral.rules import CompiledRule, Effect, Rule, RuleSet, default_rules
 from saihan.schedule.calendar import BusinessCalendar
+from saihan.text import LocalizedText
 
 if TYPE_CHECKING:
     from saihan.referral.flows.model import Flow, FlowRun

@@ -13,10 +13,10 @@ import enum
 import attrs
 
 from saihan._validation import Checker, checked
-from saihan.directory.text import LocalizedText
 from saihan.directory.vocabulary import Channel
 from saihan.referral.case import Urgency
 from saihan.referral.flows.model import FlowRun
+from saihan.text import LocalizedText
 
 __all__ = [
     "TRACE_VERSION",

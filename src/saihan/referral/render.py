@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from saihan.directory.text import LocalizedText
 from saihan.errors import ValidationError
 from saihan.referral.case import Urgency
 from saihan.referral.flows.model import FlowRun
 from saihan.referral.plan import Reason, Recommendation, ReferralPlan
+from saihan.text import LocalizedText
 
 __all__ = ["plan_text"]
 

@@ -39,7 +39,6 @@ import attrs
 
 from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.directory import Directory
-from saihan.directory.text import LocalizedText
 from saihan.errors import ErrorItem, ValidationError
 from saihan.limits import DEFAULT_LIMITS, Limits, parse_yaml, read_file
 from saihan.referral.case import Urgency
@@ -55,6 +54,7 @@ from saihan.referral.conditions import (
     condition_problems,
     known_codes,
 )
+from saihan.text import LocalizedText
 
 __all__ = [
     "CompiledRule",

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from saihan._validation import Checker, checked
-from saihan.directory.text import LocalizedText
 from saihan.errors import NotFoundError, ValidationError
 from saihan.schedule.engine import CompiledCalendar
 from saihan.schedule.holiday_calendar import Holiday, japanese_holidays
@@ -22,6 +21,7 @@ from saihan.schedule.rules import (
     SpecialOpening,
     WeeklyHours,
 )
+from saihan.text import LocalizedText
 
 __all__ = ["BusinessCalendar", "OpeningStatus"]
 

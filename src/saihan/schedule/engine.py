@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from saihan.directory.text import LocalizedText
 from saihan.schedule.holiday_calendar import HolidayCalendar, UnsupportedDateError
 from saihan.schedule.rules import interval_on
+from saihan.text import LocalizedText
 
 if TYPE_CHECKING:
     from saihan.schedule.calendar import BusinessCalendar

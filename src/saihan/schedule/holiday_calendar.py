@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 import attrs
 
 from saihan._validation import Checker, checked
-from saihan.directory.text import LocalizedText
 from saihan.errors import ValidationError
+from saihan.text import LocalizedText
 
 __all__ = [
     "FIRST_YEAR",

@@ -608,7 +608,7 @@ def _models(parsed: Any, name: str, cls: type[Any], limits: Limits) -> list[Any]
 
 
 def _note(parsed: Any, limits: Limits) -> Any:
-    from saihan.directory.text import LocalizedText
+    from saihan.text import LocalizedText
 
     notes = _models(parsed, "x-saihan-note", LocalizedText, limits)
     if len(notes) > 1:

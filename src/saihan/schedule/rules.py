@@ -17,7 +17,7 @@ import re
 import attrs
 
 from saihan._validation import Checker, checked
-from saihan.directory.text import LocalizedText
+from saihan.text import LocalizedText
 
 __all__ = [
     "YEAR_END_CLOSURE",

@@ -10,7 +10,6 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
-from saihan.directory.text import LocalizedText
 from saihan.schedule import (
     YEAR_END_CLOSURE,
     AnnualClosure,
@@ -21,6 +20,7 @@ from saihan.schedule import (
     Weekday,
     WeeklyHours,
 )
+from saihan.text import LocalizedText
 
 __all__ = [
     "annual_closures",

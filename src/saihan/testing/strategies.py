@@ -52,10 +52,10 @@ from saihan.directory.service import (
     ServiceArea,
 )
 from saihan.directory.taxonomy import Need, NeedTaxonomy, default_taxonomy
-from saihan.directory.text import LocalizedText
 from saihan.directory.vocabulary import Audience, Channel, Cost, LegalSituation, PersonAttribute
 from saihan.schedule import BusinessCalendar
 from saihan.testing.calendar_strategies import calendars
+from saihan.text import LocalizedText
 
 __all__ = [
     "PREFECTURES",

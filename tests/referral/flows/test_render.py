@@ -8,7 +8,6 @@ import shutil
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from saihan.directory.text import LocalizedText
 from saihan.errors import SaihanError, ValidationError
 from saihan.referral.flows import (
     Flow,
@@ -21,6 +20,7 @@ from saihan.referral.flows import (
     to_svg,
 )
 from saihan.testing import flows
+from saihan.text import LocalizedText
 
 FLOWS = bundled_flows()
 

@@ -13,10 +13,10 @@ from typing import Any
 from saihan.directory import Agency, Directory, Location, Service
 from saihan.directory.municipalities import find_municipality
 from saihan.directory.service import AreaKind, ContactPoint, ServiceArea
-from saihan.directory.text import LocalizedText
 from saihan.directory.vocabulary import Channel
 from saihan.schedule.hsds import to_hsds_schedules
 from saihan.serialization import unstructure
+from saihan.text import LocalizedText
 from saihan_hsds.schemas import PROFILE_URI
 from saihan_hsds.vocab import TAXONOMIES, VOCABULARY_LABELS, hsds_id, taxonomy, term_id
 

@@ -28,7 +28,6 @@ from saihan.directory.location import Address, GeoPoint
 from saihan.directory.municipalities import code_problem, find_municipality
 from saihan.directory.service import AreaKind, ContactPoint, Eligibility, ServiceArea
 from saihan.directory.taxonomy import Need, default_taxonomy
-from saihan.directory.text import LocalizedText
 from saihan.directory.vocabulary import Audience, Channel, Cost, LegalSituation, PersonAttribute
 from saihan.errors import ErrorItem, ValidationError
 from saihan.limits import DEFAULT_LIMITS, Limits, check_tree
@@ -36,6 +35,7 @@ from saihan.plugins import ImportReport, SkippedRecord
 from saihan.schedule import BusinessCalendar
 from saihan.schedule.hsds import from_hsds_schedules
 from saihan.serialization import schema_errors, structure
+from saihan.text import LocalizedText
 from saihan_hsds.schemas import is_valid, profile_validator
 from saihan_hsds.vocab import LINK_TYPES, TAXONOMIES, taxonomy_by_id, term_id
 

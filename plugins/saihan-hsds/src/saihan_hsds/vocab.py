@@ -13,9 +13,9 @@ import uuid
 
 import attrs
 
-from saihan.directory.text import LocalizedText
 from saihan.directory.vocabulary import Audience, Cost, LegalSituation, PersonAttribute
 from saihan.schedule.hsds import SAIHAN_NAMESPACE
+from saihan.text import LocalizedText
 
 __all__ = ["LINK_TYPES", "TAXONOMIES", "Taxonomy", "hsds_id", "taxonomy_by_id", "term_id"]
 

@@ -16,11 +16,11 @@ import functools
 import attrs
 
 from saihan._validation import ID_PATTERN, Checker, checked
-from saihan.directory.text import LocalizedText
 from saihan.errors import NotFoundError
 from saihan.referral.case import Urgency
 from saihan.referral.conditions import Condition, Predicate, compile_condition
 from saihan.referral.rules import Source
+from saihan.text import LocalizedText
 
 __all__ = [
     "Action",

@@ -13,10 +13,10 @@ import subprocess
 
 from saihan.directory.agency_kinds import default_agency_kinds
 from saihan.directory.taxonomy import default_taxonomy
-from saihan.directory.text import LocalizedText
 from saihan.errors import SaihanError, ValidationError
 from saihan.referral.case import Urgency
 from saihan.referral.flows.model import Action, Flow, FlowNode
+from saihan.text import LocalizedText
 
 __all__ = ["FORMATS", "RenderError", "action_text", "to_dot", "to_mermaid", "to_svg"]
 

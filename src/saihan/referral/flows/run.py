@@ -15,13 +15,13 @@ from typing import Any
 
 from saihan.directory.directory import Directory
 from saihan.directory.taxonomy import NeedTaxonomy, default_taxonomy
-from saihan.directory.text import LocalizedText
 from saihan.errors import ErrorItem, ValidationError
 from saihan.referral.case import ConsultationCase
 from saihan.referral.conditions import TRUE, FieldTest, codes_of, evaluate
 from saihan.referral.flows.model import Flow, FlowNode, FlowRun, FlowStep, TakenAction, flow_rule_id
 from saihan.referral.flows.validate import validate
 from saihan.referral.rules import CompiledRule, Effect, Rule
+from saihan.text import LocalizedText
 
 __all__ = ["FLOW_WEIGHT", "run_flow"]
 
