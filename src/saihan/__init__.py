@@ -3,7 +3,7 @@
 The public API is re-exported here; see ``docs/`` for the guide.
 """
 
-from saihan import access, directory, errors, plugins, schedule, serialization, storage
+from saihan import access, directory, errors, limits, plugins, schedule, serialization, storage
 from saihan._version import __version__
 from saihan.access import Principal, Role, may
 from saihan.directory import Directory, sample_directory
@@ -20,10 +20,13 @@ from saihan.errors import (
     StorageError,
     ValidationError,
 )
+from saihan.limits import DEFAULT_LIMITS, Limits
 from saihan.schedule import BusinessCalendar
 from saihan.serialization import from_json, json_schema, to_json
+from saihan.text import LocalizedText
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "AccessDenied",
     "BusinessCalendar",
     "ConflictError",
@@ -32,6 +35,8 @@ __all__ = [
     "ErrorItem",
     "IllegalTransitionError",
     "IncompatibleStoreError",
+    "Limits",
+    "LocalizedText",
     "NotFoundError",
     "PluginError",
     "Principal",
@@ -45,6 +50,7 @@ __all__ = [
     "errors",
     "from_json",
     "json_schema",
+    "limits",
     "may",
     "plugins",
     "sample_directory",
