@@ -25,7 +25,11 @@ from saihan.cli.main import main
 from saihan.referral.audit import GENESIS_DIGEST, AuditAction, AuditEvent, event_digest
 from saihan.storage.referral_records import AUDIT_CHAIN, AUDIT_CHAIN_HEAD_ID, AUDIT_EVENTS
 from saihan.testing.storage import _case
-from saihan.testing.tampering import MARKER, check_sql_tampering
+from saihan.testing.tampering import (
+    MARKER,
+    check_concurrent_writers_keep_one_chain,
+    check_sql_tampering,
+)
 
 
 def _sqlite_fresh(tmp_path: Path) -> Callable[[], tuple[str, Callable[[str], None]]]:
@@ -209,29 +213,5 @@ def test_the_digest_is_the_documented_canonical_encoding() -> None:
 
 
 def test_threads_writing_to_one_sqlite_store_do_not_fork_the_chain(tmp_path: Path) -> None:
-    import threading
-
-    from saihan.errors import ConflictError
-
     with storage.open(f"sqlite:///{tmp_path}/s.db", principal=Principal.system()) as store:
-        errors: list[BaseException] = []
-
-        def writer(number: int) -> None:
-            for attempt in range(10):
-                try:
-                    with store.acting_as(f"worker-{number}"):
-                        store.cases.put(_case(f"case-{number}-{attempt}"))
-                except ConflictError:
-                    continue  # the store's rule: retry the whole transaction
-                except BaseException as error:
-                    errors.append(error)
-
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
-        verified = store.audit.verify()
-        assert verified.problems == ()
-        assert verified.chained == store.cases.count() == store.audit.count() > 0
+        check_concurrent_writers_keep_one_chain(store)

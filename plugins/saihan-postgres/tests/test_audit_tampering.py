@@ -4,7 +4,6 @@ concurrent writers do not fork the chain."""
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -14,9 +13,10 @@ from psycopg import sql
 
 from saihan import storage
 from saihan.access import Principal
-from saihan.errors import ConflictError
-from saihan.testing.storage import _case
-from saihan.testing.tampering import check_sql_tampering
+from saihan.testing.tampering import (
+    check_concurrent_writers_keep_one_chain,
+    check_sql_tampering,
+)
 
 SERVER = os.environ.get("SAIHAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -66,25 +66,4 @@ def test_concurrent_audited_writers_do_not_fork_the_chain(
 ) -> None:
     url, _ = fresh()
     with storage.open(url, principal=Principal.system()) as store:
-        errors: list[BaseException] = []
-
-        def writer(number: int) -> None:
-            for attempt in range(20):
-                try:
-                    with store.acting_as(f"worker-{number}"):
-                        store.cases.put(_case(f"case-{number}-{attempt}"))
-                except ConflictError:
-                    continue  # the store's rule: retry the whole transaction
-                except BaseException as error:
-                    errors.append(error)
-
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
-        verified = store.audit.verify()
-        assert verified.problems == ()
-        assert verified.chained == store.cases.count() == store.audit.count()
-        assert store.integrity_check() == []
+        check_concurrent_writers_keep_one_chain(store, attempts=20)

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import io
+import threading
 from collections.abc import Callable
 
 import attrs
 
 from saihan import storage
 from saihan.access import Principal
+from saihan.errors import ConflictError
 from saihan.testing.storage import _case
 
-__all__ = ["MARKER", "SCENARIOS", "check_sql_tampering"]
+__all__ = ["MARKER", "SCENARIOS", "check_concurrent_writers_keep_one_chain", "check_sql_tampering"]
 
 MARKER = "tamper-marker-山田-5c1e"
 """A case summary that must never appear in what verification reports."""
@@ -122,3 +124,37 @@ def check_sql_tampering(fresh: Callable[[], tuple[str, Callable[[str], None]]]) 
         printed = out.getvalue()
         assert printed.startswith("BROKEN: "), (name, printed)
         assert MARKER not in printed, name
+
+
+def check_concurrent_writers_keep_one_chain(
+    store: storage.Store, *, writers: int = 4, attempts: int = 10
+) -> None:
+    """Threads writing audited cases to one store at once leave one unbroken chain.
+
+    Each thread writes ``attempts`` cases; a ConflictError (another writer chained
+    first) is the store's word to retry the whole transaction, and the thread moves
+    on.  Anything else fails the check, and so does a chain with a fork or a gap.
+    ``store`` must act as a ``system`` principal (the threads act for workers).
+    """
+    errors: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        for attempt in range(attempts):
+            try:
+                with store.acting_as(f"worker-{number}"):
+                    store.cases.put(_case(f"case-{number}-{attempt}"))
+            except ConflictError:
+                continue
+            except BaseException as error:
+                errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    verified = store.audit.verify()
+    assert verified.problems == ()
+    assert verified.chained == store.cases.count() == store.audit.count() > 0
+    assert store.integrity_check() == []
