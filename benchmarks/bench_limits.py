@@ -10,8 +10,10 @@ Prints times and ratios (asserts nothing), in one run, best of ``--runs``:
    walk of the tree for depth, string and collection limits) against a plain
    ``json.loads`` of the same text: the bundled sample directory, and a
    synthetic directory of ``--services`` services.
-2. **YAML**: ``parse_yaml`` (PyYAML's pure-Python safe loader with aliases and
-   nesting counted while composing) against ``yaml.safe_load``, on Tokyo's
+2. **YAML**: ``parse_yaml`` (libyaml's parser under PyYAML's composer, with
+   aliases, nesting and expanded values counted while composing) against
+   ``yaml.safe_load`` (pure Python, what most code calls) and against
+   ``yaml.load(Loader=CSafeLoader)`` (libyaml throughout, unbounded), on Tokyo's
    default rules and every bundled support flow.
 3. **ZIP**: ``read_zip`` (decompressed sizes counted while reading) against
    ``zipfile.ZipFile.read`` of every member, on an archive of the synthetic
@@ -102,6 +104,19 @@ def main() -> None:
         best(lambda: [yaml.safe_load(flow) for flow in flows], args.runs),
         "safe_load",
     )
+    if hasattr(yaml, "CSafeLoader"):
+        row(
+            "Tokyo's default rules",
+            best(lambda: parse_yaml(rules), args.runs),
+            best(lambda: yaml.load(rules, Loader=yaml.CSafeLoader), args.runs),
+            "CSafeLoader",
+        )
+        row(
+            f"{len(flows)} bundled flows",
+            best(lambda: [parse_yaml(flow) for flow in flows], args.runs),
+            best(lambda: [yaml.load(flow, Loader=yaml.CSafeLoader) for flow in flows], args.runs),
+            "CSafeLoader",
+        )
 
     print("3. ZIP: read_zip against ZipFile.read")
     buffer = io.BytesIO()
