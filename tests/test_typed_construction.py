@@ -24,7 +24,14 @@ from hypothesis import strategies as st
 import saihan
 from saihan import storage
 from saihan.access import Principal, Role
-from saihan.directory import Audience, Channel, LegalSituation, PersonAttribute, sample_directory
+from saihan.directory import (
+    Audience,
+    Channel,
+    LegalSituation,
+    PersonAttribute,
+    Relation,
+    sample_directory,
+)
 from saihan.directory.agency_kinds import default_agency_kinds
 from saihan.directory.municipalities import tokyo_municipalities
 from saihan.directory.taxonomy import Need, default_taxonomy, priority_areas
@@ -32,6 +39,7 @@ from saihan.errors import ValidationError
 from saihan.referral import (
     ConsultationCase,
     RaisedNeed,
+    RelativeSituation,
     Subject,
     Urgency,
     bundled_flows,
@@ -190,6 +198,9 @@ def examples() -> dict[type, Any]:
     ):
         roots.append(_one(strategy))
     roots.append(AuditChainHead(event_id="e-1", digest=GENESIS_DIGEST, count=1))
+    roots.append(
+        RelativeSituation(relation=Relation.PARENT, legal_situation=LegalSituation.IN_PRISON)
+    )
     roots.append(
         Principal(
             id="worker-1",

@@ -28,7 +28,16 @@ from saihan.directory.taxonomy import (
     default_taxonomy,
     priority_areas,
 )
-from saihan.directory.vocabulary import Audience, Channel, Cost, LegalSituation, PersonAttribute
+from saihan.directory.vocabulary import (
+    Audience,
+    Channel,
+    ConsentDecision,
+    Cost,
+    JuvenileStage,
+    LegalSituation,
+    PersonAttribute,
+    Relation,
+)
 from saihan.text import LocalizedText, normalize_for_search
 
 __all__ = [
@@ -39,12 +48,14 @@ __all__ = [
     "AreaKind",
     "Audience",
     "Channel",
+    "ConsentDecision",
     "ContactPoint",
     "Cost",
     "Directory",
     "DirectoryMeta",
     "Eligibility",
     "GeoPoint",
+    "JuvenileStage",
     "LegalSituation",
     "LocalizedText",
     "Location",
@@ -54,6 +65,7 @@ __all__ = [
     "NeedTaxonomy",
     "PersonAttribute",
     "PriorityArea",
+    "Relation",
     "Service",
     "ServiceArea",
     "check_digit",

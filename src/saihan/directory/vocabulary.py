@@ -62,6 +62,40 @@ class PersonAttribute(enum.StrEnum):
     STUDENT = "student"
     DEBT = "debt"
     NEEDS_INTERPRETER = "needs_interpreter"
+    # 特定少年: 18 or 19 and dealt with under the Juvenile Act (amended 2022). Derived from
+    # the age and legal situation when those are known; a worker may also tick it.
+    SPECIFIED_JUVENILE = "specified_juvenile"
+
+
+class JuvenileStage(enum.StrEnum):
+    """Where a juvenile case stands (少年事件の手続の段階), for ``juvenile_case``."""
+
+    ARRESTED = "arrested"  # 逮捕・勾留
+    UNDER_INVESTIGATION = "under_investigation"  # 捜査中 (not arrested)
+    FAMILY_COURT = "family_court"  # 家庭裁判所に送致、調査・審判を待つ
+    CLASSIFICATION_HOME = "classification_home"  # 観護措置で少年鑑別所に在所
+    TENTATIVE_PROBATION = "tentative_probation"  # 試験観察
+    ON_PROBATION = "on_probation"  # 保護観察処分
+    IN_TRAINING_SCHOOL = "in_training_school"  # 少年院に在院
+    CHILD_WELFARE_MEASURE = "child_welfare_measure"  # 児童相談所・児童自立支援施設の措置
+
+
+class Relation(enum.StrEnum):
+    """How a consulting family member is related to the person who offended."""
+
+    PARENT = "parent"
+    SPOUSE_OR_PARTNER = "spouse_or_partner"
+    CHILD = "child"
+    SIBLING = "sibling"
+    GRANDPARENT = "grandparent"
+    OTHER_RELATIVE = "other_relative"
+
+
+class ConsentDecision(enum.StrEnum):
+    """What the person said when asked to share their information."""
+
+    GIVEN = "given"
+    REFUSED = "refused"
 
 
 class Cost(enum.StrEnum):

@@ -20,7 +20,15 @@ from saihan.referral.audit import (
     canonical_digest,
     event_digest,
 )
-from saihan.referral.case import AgeRange, Consent, ConsultationCase, RaisedNeed, Subject, Urgency
+from saihan.referral.case import (
+    AgeRange,
+    Consent,
+    ConsultationCase,
+    RaisedNeed,
+    RelativeSituation,
+    Subject,
+    Urgency,
+)
 from saihan.referral.conditions import (
     CASE_FIELDS,
     SERVICE_FIELDS,
@@ -136,6 +144,7 @@ __all__ = [
     "ReferralEvent",
     "ReferralPlan",
     "ReferralStatus",
+    "RelativeSituation",
     "Rule",
     "RuleSet",
     "Source",

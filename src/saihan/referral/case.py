@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import zoneinfo
 
 import attrs
 
@@ -17,18 +18,28 @@ from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.directory.location import MUNICIPALITY_CODE_PATTERN
 from saihan.directory.municipalities import code_problem
 from saihan.directory.service import LANGUAGE_PATTERN, MAX_AGE
-from saihan.directory.vocabulary import Audience, Channel, LegalSituation, PersonAttribute
+from saihan.directory.vocabulary import (
+    Audience,
+    Channel,
+    ConsentDecision,
+    JuvenileStage,
+    LegalSituation,
+    PersonAttribute,
+    Relation,
+)
 
 __all__ = [
     "AgeRange",
     "Consent",
     "ConsultationCase",
     "RaisedNeed",
+    "RelativeSituation",
     "Subject",
     "Urgency",
 ]
 
 _SENSITIVE = {"sensitive": True}
+_JUVENILE_SITUATIONS = frozenset({LegalSituation.JUVENILE_CASE, LegalSituation.UNKNOWN})
 
 
 class Urgency(enum.StrEnum):
@@ -111,6 +122,35 @@ class Subject:
     name: str | None = attrs.field(
         default=None, repr=False, metadata={**_SENSITIVE, "doc": "Name (sensitive)."}
     )
+    preferred_municipality: str | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {"pattern": MUNICIPALITY_CODE_PATTERN},
+            "doc": "Where they want to live or be supported, as a municipality code (for a "
+            "person with no residence, or one about to leave a facility).",
+        },
+    )
+    suspected_attributes: frozenset[PersonAttribute] = attrs.field(
+        factory=frozenset,
+        metadata={
+            "doc": "Attributes a worker suspects but that are not diagnosed or certified (a "
+            "possible intellectual disability, say); never in ``attributes`` as well."
+        },
+    )
+    juvenile_stage: JuvenileStage | None = attrs.field(
+        default=None,
+        metadata={
+            "doc": "For a juvenile case: where the procedure stands (arrested, family court, "
+            "classification home ...)."
+        },
+    )
+    expected_release_on: dt.date | None = attrs.field(
+        default=None,
+        metadata={
+            "doc": "Still in a prison, training school or other facility: the day they are "
+            "expected to leave."
+        },
+    )
 
     @checked
     def __attrs_post_init__(self, check: Checker) -> None:
@@ -121,10 +161,24 @@ class Subject:
             check.add(given[1], f"give only one of age, age_range and birth_date, not {given}")
         if self.age is not None and not 0 <= self.age <= MAX_AGE:
             check.add("age", f"{self.age} is outside 0..{MAX_AGE}")
-        if self.residence is not None:
-            problem = code_problem(self.residence)
-            if problem is not None:
-                check.add("residence", problem)
+        for field in ("residence", "preferred_municipality"):
+            code = getattr(self, field)
+            if code is not None:
+                problem = code_problem(code)
+                if problem is not None:
+                    check.add(field, problem)
+        both = self.attributes & self.suspected_attributes
+        if both:
+            names = ", ".join(sorted(attribute.value for attribute in both))
+            check.add("suspected_attributes", f"{names} is known, not only suspected")
+        if self.juvenile_stage is not None and self.legal_situation not in _JUVENILE_SITUATIONS:
+            check.add(
+                "juvenile_stage",
+                f"a juvenile procedure stage needs legal_situation 'juvenile_case', "
+                f"not {self.legal_situation.value!r}",
+            )
+        if self.released_on is not None and self.expected_release_on is not None:
+            check.add("expected_release_on", "give released_on or expected_release_on, not both")
         check.non_blank_optional("name", self.name)
         check.done()
 
@@ -149,6 +203,53 @@ class Subject:
         # Whole years between the two days, rounded down; a birthday may fall in the rest.
         shift = _full_years(received, on)
         return (max(0, low + shift), max(0, high + shift + 1))
+
+
+@attrs.frozen
+class RelativeSituation:
+    """A relative of the consulter who is in the justice system (家族の相談).
+
+    When a family member consults for their own sake (a mother whose son is in
+    prison, say), ``subject`` is the family member and this says where the
+    relative stands; the plan's needs are the consulter's own.
+    """
+
+    relation: Relation = attrs.field(metadata={"doc": "How the relative is related to them."})
+    legal_situation: LegalSituation = attrs.field(
+        default=LegalSituation.UNKNOWN, metadata={"doc": "Where the relative stands."}
+    )
+    juvenile_stage: JuvenileStage | None = attrs.field(
+        default=None, metadata={"doc": "For a juvenile relative: the procedure stage."}
+    )
+    released_on: dt.date | None = attrs.field(
+        default=None, metadata={"doc": "When the relative was released, if they were."}
+    )
+    expected_release_on: dt.date | None = attrs.field(
+        default=None, metadata={"doc": "When the relative is expected to be released."}
+    )
+    residence: str | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {"pattern": MUNICIPALITY_CODE_PATTERN},
+            "doc": "Municipality code where the relative lives or will live, if known.",
+        },
+    )
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        if self.residence is not None:
+            problem = code_problem(self.residence)
+            if problem is not None:
+                check.add("residence", problem)
+        if self.juvenile_stage is not None and self.legal_situation not in _JUVENILE_SITUATIONS:
+            check.add(
+                "juvenile_stage",
+                f"a juvenile procedure stage needs legal_situation 'juvenile_case', "
+                f"not {self.legal_situation.value!r}",
+            )
+        if self.released_on is not None and self.expected_release_on is not None:
+            check.add("expected_release_on", "give released_on or expected_release_on, not both")
+        check.done()
 
 
 @attrs.frozen
@@ -192,6 +293,13 @@ class Consent:
     withdrawn_on: dt.date | None = attrs.field(
         default=None, metadata={"doc": "The day it was withdrawn, if it was."}
     )
+    decision: ConsentDecision = attrs.field(
+        default=ConsentDecision.GIVEN,
+        metadata={
+            "doc": "'given', or 'refused' when the person was asked and said no (then "
+            "``given_on`` is the day they were asked, and the consent covers nothing)."
+        },
+    )
 
     @checked
     def __attrs_post_init__(self, check: Checker) -> None:
@@ -203,11 +311,17 @@ class Consent:
             check.add("until", f"ends {self.until} before it was given on {self.given_on}")
         if self.withdrawn_on is not None and self.withdrawn_on < self.given_on:
             check.add("withdrawn_on", f"withdrawn {self.withdrawn_on} before given {self.given_on}")
+        if self.decision is ConsentDecision.REFUSED and self.withdrawn_on is not None:
+            check.add("withdrawn_on", "a refused consent cannot be withdrawn")
         check.done()
 
+    @property
+    def refused(self) -> bool:
+        return self.decision is ConsentDecision.REFUSED
+
     def in_force(self, on: dt.date) -> bool:
-        """True when the consent holds on ``on``."""
-        if on < self.given_on:
+        """True when the consent holds on ``on`` (a refusal never does)."""
+        if self.refused or on < self.given_on:
             return False
         if self.until is not None and on > self.until:
             return False
@@ -215,9 +329,15 @@ class Consent:
 
     def covers(self, agency_id: str, agency_kind: str, on: dt.date) -> bool:
         """True when information may go to this agency on ``on``."""
-        return self.in_force(on) and (
-            agency_id in self.agency_ids or agency_kind in self.agency_kinds
-        )
+        return self.in_force(on) and self.names(agency_id, agency_kind)
+
+    def names(self, agency_id: str, agency_kind: str) -> bool:
+        """True when this consent (given or refused) is about this agency."""
+        return agency_id in self.agency_ids or agency_kind in self.agency_kinds
+
+    def refuses(self, agency_id: str, agency_kind: str, on: dt.date) -> bool:
+        """True when the person refused, by ``on``, to let information go here."""
+        return self.refused and on >= self.given_on and self.names(agency_id, agency_kind)
 
 
 def _id_problem(value: str) -> str | None:
@@ -294,6 +414,27 @@ class ConsultationCase:
             "doc": "Organisation or worker ids the case is shared with (see docs/access.md).",
         },
     )
+    received_by: str | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {"pattern": ID_PATTERN},
+            "doc": "Id of the service (desk) that received the consultation.",
+        },
+    )
+    relative: RelativeSituation | None = attrs.field(
+        default=None,
+        metadata={
+            "doc": "For a family member consulting for themselves: the relative in the "
+            "justice system (consulter must be 'family')."
+        },
+    )
+    time_zone: str | None = attrs.field(
+        default=None,
+        metadata={
+            "doc": "IANA zone of the person's day (Asia/Tokyo, say); null reads days in the "
+            "UTC offset of ``received_at``."
+        },
+    )
 
     @checked
     def __attrs_post_init__(self, check: Checker) -> None:
@@ -315,6 +456,17 @@ class ConsultationCase:
             if problem is not None:
                 check.add("municipality", problem)
         check.non_blank_optional("summary", self.summary)
+        if self.received_by is not None:
+            check.identifier("received_by", self.received_by)
+        if self.relative is not None and self.consulter is not Audience.FAMILY:
+            check.add(
+                "relative", f"only a family consulter has a relative, not {self.consulter.value!r}"
+            )
+        if self.time_zone is not None:
+            try:
+                zoneinfo.ZoneInfo(self.time_zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                check.add("time_zone", f"{self.time_zone!r} is not an IANA time zone")
         # Both times carry their UTC offset (checked with the fields' types).
         if self.closed_at is not None and self.closed_at < self.received_at:
             check.add("closed_at", "closed before it was received")
@@ -325,22 +477,46 @@ class ConsultationCase:
         check.done()
 
     @property
+    def zone(self) -> dt.tzinfo:
+        """The zone the person's days are read in: ``time_zone``, or the UTC offset of
+        ``received_at``."""
+        if self.time_zone is not None:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        zone = self.received_at.tzinfo
+        assert zone is not None  # received_at is checked to carry an offset
+        return zone
+
+    @property
     def received_on(self) -> dt.date:
-        """The day received, in the case's own UTC offset."""
-        return self.received_at.date()
+        """The person's day on which the case was received."""
+        return self.local_day(self.received_at)
 
     @property
     def need_codes(self) -> tuple[str, ...]:
         return tuple(need.code for need in self.needs)
 
     def local_day(self, moment: dt.datetime) -> dt.date:
-        """The day ``moment`` falls on in the case's own UTC offset (that of
-        ``received_at``): consents' days are read in it."""
-        return moment.astimezone(self.received_at.tzinfo).date()
+        """The person's day: the date ``moment`` falls on in :attr:`zone`.
+
+        Every date test (ages, days since release, rules in force, consent,
+        eligibility and the lifecycle) reads its day through this, so the same
+        moment written in any UTC offset gives the same answers.
+        """
+        return moment.astimezone(self.zone).date()
 
     def consent_for(self, agency_id: str, agency_kind: str, on: dt.date) -> Consent | None:
         """The first consent that lets information go to this agency on ``on``."""
         for consent in self.consents:
             if consent.covers(agency_id, agency_kind, on):
+                return consent
+        return None
+
+    def consent_refused_for(self, agency_id: str, agency_kind: str, on: dt.date) -> Consent | None:
+        """The refusal, by ``on``, to let information go to this agency, unless a later
+        consent covers it."""
+        if self.consent_for(agency_id, agency_kind, on) is not None:
+            return None
+        for consent in self.consents:
+            if consent.refuses(agency_id, agency_kind, on):
                 return consent
         return None
