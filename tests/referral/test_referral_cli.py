@@ -130,3 +130,30 @@ def test_rules_check_prints_each_failure_and_exits_1(
     assert code == 1
     assert "FAILED eligibility: service x admits no one" in out
     assert 'falsifying example: {"case": {}}' in out
+
+
+def test_match_accepts_a_need_the_given_directory_adds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A municipality's own need lives in its directory's taxonomy, not the bundled one:
+    # the case is checked against the directory it is matched on.
+    import attrs
+
+    from saihan.directory import LocalizedText, Need
+    from saihan.serialization import to_json
+
+    base = sample_directory()
+    parent = base.taxonomy.roots()[0].code
+    local = Need(code="local-night-shelter", label=LocalizedText("夜間シェルター"), parent=parent)
+    directory = tmp_path / "directory.json"
+    directory.write_text(to_json(attrs.evolve(base, needs=(*base.needs, local))), encoding="utf-8")
+    data = json.loads(Path(ELDERLY).read_text(encoding="utf-8"))
+    data["needs"] = [{"code": "local-night-shelter", "urgency": "high"}]
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(data), encoding="utf-8")
+    code, out, err = run(capsys, "match", str(case), "--input", str(directory))
+    assert code == 0, err
+    assert "local-night-shelter" in out
+    code, _, err = run(capsys, "match", str(case))
+    assert code == 1
+    assert "needs[0].code" in err

@@ -109,8 +109,9 @@ def _at(text: str | None) -> dt.datetime | None:
 def _match(args: argparse.Namespace, out: TextIO) -> int:
     if args.per_need < 0:
         raise ValidationError("--per-need is 0 (all) or more", path="per_need")
-    case = load_case(args.case)
     directory = _directory(args)
+    # Need codes are checked against the directory's own taxonomy, not only the bundled one.
+    case = load_case(args.case, directory=directory)
     flow = None
     if args.flow is not None:
         from saihan.cli.flow_commands import flow_argument
@@ -143,8 +144,8 @@ def _case_files(paths: list[Path]) -> list[Path]:
 def _gaps(args: argparse.Namespace, out: TextIO) -> int:
     from saihan.referral import load_cases
 
-    cases = load_cases(_case_files(args.cases))
     directory = _directory(args)
+    cases = load_cases(_case_files(args.cases), directory=directory)
     report = gap_report(cases, directory, _rules(args.rules, directory), _at(args.at))
     if args.format == "csv":
         out.write(report.to_csv())
