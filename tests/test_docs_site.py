@@ -112,3 +112,15 @@ def test_every_page_under_docs_is_in_the_navigation() -> None:
     }
     assert on_disk - listed == set(), "pages missing from mkdocs.yml's nav"
     assert listed - on_disk == set(), "nav entries without a page"
+
+
+def test_the_japanese_tutorial_runs_the_same_code_as_the_english_one() -> None:
+    import re
+
+    def code(name: str) -> list[str]:
+        text = (ROOT / "docs" / name).read_text(encoding="utf-8")
+        return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+
+    english = code("tutorial.md")
+    assert len(english) >= 8
+    assert code("tutorial.ja.md") == english
