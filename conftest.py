@@ -1,4 +1,4 @@
-"""Run the Python blocks of README.md and docs/*.md as tests (Sybil).
+"""Run the Python and shell blocks of README.md and docs/*.md as tests (Sybil).
 
 Each page runs in one namespace, top to bottom, in a fresh working directory that
 sees the repository's ``examples/`` (so ``sqlite:///saihan.db`` never lands in the
@@ -10,6 +10,11 @@ A block shows what it prints in one of two ways, and both are checked: a
 ``print(...)  # -> text`` line whose text must be one of the lines printed, or a run
 of ``# line`` comments closing the block, which must be the last lines printed.
 Other printed lines (a loop's output, say) are not compared.
+
+A ``sh`` block is a list of commands, or a transcript (``$ command`` lines, each
+followed by what it prints; ``...`` stands for any text). Each command runs with
+this Python's ``saihan`` first on the PATH and must succeed; usage synopses are
+``text`` blocks, and commands not to run here (installs) are skipped.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import io
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -69,6 +76,58 @@ class _ShownOutput:
         return None
 
 
+def _expected(line: str) -> re.Pattern[str]:
+    # "..." or "…" in a shown line stands for whatever the command printed there.
+    parts = re.split(r"\.\.\.|…", line.strip())
+    return re.compile(".*".join(re.escape(part) for part in parts))
+
+
+def _commands(source: str) -> list[tuple[str, list[str]]]:
+    """The commands of a shell block, each with the output lines it shows."""
+    lines = source.replace("\\\n", " ").splitlines()
+    transcript = any(line.startswith("$ ") for line in lines)
+    found: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if transcript and line.startswith("$ "):
+            found.append((line[2:], []))
+        elif transcript and found and line.strip():
+            found[-1][1].append(line)
+        elif not transcript and line.strip() and not line.lstrip().startswith("#"):
+            found.append((line, []))
+    return found
+
+
+class _ShellBlock:
+    """Run each command of a shell block in the page's directory; each must succeed
+    (unless it says ``|| ...``), and the output a transcript shows must be printed."""
+
+    def __call__(self, example: Example) -> str | None:
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "NO_COLOR": "1",
+        }
+        for command, shown in _commands(str(example.parsed)):
+            result = subprocess.run(
+                ["bash", "-o", "pipefail", "-c", command],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=300,
+                check=False,
+            )
+            if result.returncode != 0 and "||" not in command:
+                return f"{command!r} exited {result.returncode}:\n{result.stderr[-2000:]}"
+            printed = (result.stdout + result.stderr).splitlines()
+            for line in shown:
+                if not any(_expected(line).search(out) for out in printed):
+                    return f"{command!r} did not print {line!r}; it printed:\n" + "\n".join(
+                        printed[:40]
+                    )
+        BLOCKS_RUN.append(f"{example.path}:{example.line}")
+        return None
+
+
 def _setup(namespace: dict[str, Any]) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="saihan-docs-"))
     (workdir / "examples").symlink_to(ROOT / "examples")
@@ -86,11 +145,15 @@ def _teardown(namespace: dict[str, Any]) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if BLOCKS_RUN:
-        terminalreporter.write_line(f"documentation: {len(BLOCKS_RUN)} Python blocks run")
+        terminalreporter.write_line(f"documentation: {len(BLOCKS_RUN)} Python and shell blocks run")
 
 
 pytest_collect_file = Sybil(
-    parsers=[CodeBlockParser(language="python", evaluator=_ShownOutput()), SkipParser()],
+    parsers=[
+        CodeBlockParser(language="python", evaluator=_ShownOutput()),
+        CodeBlockParser(language="sh", evaluator=_ShellBlock()),
+        SkipParser(),
+    ],
     patterns=["README.md", "docs/*.md"],
     setup=_setup,
     teardown=_teardown,
