@@ -51,7 +51,34 @@ def build_parser() -> argparse.ArgumentParser:
     store_commands.register(commands)
     interop_commands.register(commands)
     lifecycle_commands.register(commands)
+    _fill_standard_help(parser)
     return parser
+
+
+# The options every command shares mean the same everywhere, so they say so in the same
+# words; a command's own help, when it gives one, is kept.
+_STANDARD_HELP = {
+    "--lang": "language of what is printed: ja (default) or en",
+    "--format": "output format: %(choices)s (default: %(default)s)",
+    "--at": "the moment to ask about, ISO 8601 (2024-11-05T10:30+09:00; no offset: Tokyo time)",
+    "--as": "act as this principal: WORKER[@ORG][/CODE,...]:ROLE[,...] "
+    "(default: $SAIHAN_PRINCIPAL)",
+    "--actor": "the worker id recorded as having done it (default: the principal's id)",
+    "--output": "write to this file instead of standard output",
+    "-o": "write to this file instead of standard output",
+}
+
+
+def _fill_standard_help(parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in {id(c): c for c in action.choices.values()}.values():
+                _fill_standard_help(child)
+        elif action.help is None:
+            for flag in action.option_strings:
+                if flag in _STANDARD_HELP:
+                    action.help = _STANDARD_HELP[flag]
+                    break
 
 
 def main(argv: Sequence[str] | None = None) -> int:

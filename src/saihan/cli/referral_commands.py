@@ -20,6 +20,19 @@ __all__ = ["register"]
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
+def _per_need(text: str) -> int | None:
+    """``all`` (None, as ``match`` takes it) or a positive count; ``0`` is the old ``all``."""
+    if text.strip().lower() in ("all", "0"):
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not 'all' or a number") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{count} is not 'all' or a number of 1 or more")
+    return count
+
+
 def _add_sources(parser: argparse.ArgumentParser) -> None:
     add_input(parser)
     parser.add_argument(
@@ -45,7 +58,11 @@ def register(commands: Any) -> None:
     matching.add_argument("--lang", choices=LANGUAGES, default="ja")
     matching.add_argument("--format", choices=("text", "json"), default="text")
     matching.add_argument(
-        "--per-need", type=int, default=5, metavar="N", help="recommendations per need (0: all)"
+        "--per-need",
+        type=_per_need,
+        default=5,
+        metavar="all|N",
+        help="recommendations per need: a number, or 'all' (default 5)",
     )
     matching.add_argument(
         "--flow", metavar="FLOW", help="follow a support flow first: a bundled flow id or a file"
@@ -57,7 +74,7 @@ def register(commands: Any) -> None:
     )
     gaps.add_argument("cases", type=Path, nargs="+", help="case documents, or folders of them")
     _add_sources(gaps)
-    gaps.add_argument("--format", choices=("text", "csv"), default="text")
+    gaps.add_argument("--format", choices=("text", "csv", "json"), default="text")
     gaps.set_defaults(handler=_gaps)
 
     group = commands.add_parser("rules", help="check or show referral rule files")
@@ -107,8 +124,6 @@ def _at(text: str | None) -> dt.datetime | None:
 
 
 def _match(args: argparse.Namespace, out: TextIO) -> int:
-    if args.per_need < 0:
-        raise ValidationError("--per-need is 0 (all) or more", path="per_need")
     directory = _directory(args)
     # Need codes are checked against the directory's own taxonomy, not only the bundled one.
     case = load_case(args.case, directory=directory)
@@ -122,7 +137,7 @@ def _match(args: argparse.Namespace, out: TextIO) -> int:
         directory,
         _rules(args.rules),
         _at(args.at),
-        per_need=args.per_need or None,
+        per_need=args.per_need,
         flow=flow,
     )
     if directory.meta.sample:
@@ -149,6 +164,11 @@ def _gaps(args: argparse.Namespace, out: TextIO) -> int:
     report = gap_report(cases, directory, _rules(args.rules, directory), _at(args.at))
     if args.format == "csv":
         out.write(report.to_csv())
+        return EXIT_OK
+    if args.format == "json":
+        from saihan.serialization import to_json
+
+        out.write(to_json(report) + "\n")
         return EXIT_OK
     out.write(f"{report.cases} cases, rules {report.rules_id} {report.rules_version}\n")
     out.write(f"{'municipality':<13}{'need':<42}{'cases':>6}{'unmet':>6}{'poor':>6}\n")

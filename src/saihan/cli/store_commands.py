@@ -32,10 +32,12 @@ __all__ = ["ProgressBar", "register"]
 
 def _add_url(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--url",
+        "--store",
+        "--url",  # the old spelling, kept as an alias: every command says --store now
+        dest="url",
         metavar="URL",
         help="store URL, e.g. sqlite:///saihan.db or postgresql://host/db "
-        "(default: $SAIHAN_STORE_URL, else the embedded store)",
+        "(default: $SAIHAN_STORE_URL, else the embedded store; --url is an old alias)",
     )
     add_principal(parser)
 

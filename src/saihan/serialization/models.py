@@ -41,6 +41,7 @@ def public_models() -> tuple[type, ...]:
         referral.RuleSet,
         referral.ReferralPlan,
         referral.Flow,
+        referral.GapReport,  # `saihan gaps --format json`
         # The life of a referral: stored, and exchanged with other case systems.
         referral.Referral,
         referral.AuditEvent,
