@@ -168,7 +168,7 @@ def _needs(args: argparse.Namespace, out: TextIO) -> int:
             )
         )
     headers = ("code", "need", "area") if args.lang == "en" else ("コード", "ニーズ", "重点課題")
-    print(render_table(headers, rows, max_width=60), file=out)
+    print(render_table(headers, rows), file=out)
     return EXIT_OK
 
 
@@ -176,7 +176,7 @@ def _kinds(args: argparse.Namespace, out: TextIO) -> int:
     kinds = input_directory(args).kinds.values()
     rows = [(k.code, k.name.get(args.lang), ", ".join(sorted(k.needs))) for k in kinds]
     headers = ("code", "kind", "needs") if args.lang == "en" else ("コード", "種別", "ニーズ")
-    print(render_table(headers, rows, max_width=50), file=out)
+    print(render_table(headers, rows), file=out)
     return EXIT_OK
 
 

@@ -49,7 +49,6 @@ from saihan.storage import Store, Versioned
 
 __all__ = ["parse_at", "register"]
 
-ID_WIDTH = 140  # table columns wide enough for whole ids (up to 128 characters): never cut
 STATUSES = tuple(status.value for status in ReferralStatus)
 FOLLOWUP_FIELDS = (
     "referral_id",
@@ -486,7 +485,7 @@ def _referral_show(args: argparse.Namespace, out: TextIO) -> int:
         row = [str(index), _when(event.at), event.actor, str(event.kind), status, ", ".join(kept)]
         rows.append(row)
         words.extend(f"[{index}] {name}: {getattr(event, name)}" for name in kept)
-    print(render_table(headers, rows, max_width=ID_WIDTH), file=out)
+    print(render_table(headers, rows, keep=(0, 1, 2, 3, 4)), file=out)
     if words and args.show_sensitive:
         print("", file=out)
         for line in words:
@@ -521,7 +520,7 @@ def _referral_list(args: argparse.Namespace, out: TextIO) -> int:
     ]
     print(
         render_table(
-            ["referral", "case", "service", "status", "updated"], rows, max_width=ID_WIDTH
+            ["referral", "case", "service", "status", "updated"], rows, keep=(0, 1, 2, 3, 4)
         ),
         file=out,
     )
@@ -579,7 +578,7 @@ def _followups_table(items: Sequence[FollowUp], lang: str) -> str:
         for item in items
     ]
     headers = ["overdue", "due on", "referral", "service", "status", "worker", "municipality"]
-    return render_table([*headers, "why"], rows, max_width=ID_WIDTH)
+    return render_table([*headers, "why"], rows, keep=(0, 1, 2, 3, 4, 5))
 
 
 def _followups(args: argparse.Namespace, out: TextIO) -> int:
@@ -687,7 +686,7 @@ def _audit(args: argparse.Namespace, out: TextIO) -> int:
         for event in events
     ]
     headers = ["event", "at", "actor", "record", "action", "version", "status", "changed"]
-    print(render_table(headers, rows, max_width=ID_WIDTH), file=out)
+    print(render_table(headers, rows, keep=(0, 1, 2, 3, 4, 5)), file=out)
     print(_plural(len(rows), "event"), file=out)
     return EXIT_OK
 

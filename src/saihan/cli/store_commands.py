@@ -167,7 +167,7 @@ def _cases(args: argparse.Namespace, out: TextIO) -> int:
         [item.value.id, _place(item.value.municipality), item.value.received_on.isoformat()]
         for item in found
     ]
-    print(render_table(["case", "municipality", "received"], rows, max_width=60), file=out)
+    print(render_table(["case", "municipality", "received"], rows, keep=(0, 2)), file=out)
     print(f"{len(rows)} case{'' if len(rows) == 1 else 's'}", file=out)
     return EXIT_OK
 

@@ -74,6 +74,8 @@ def registrations() -> dict[type, Callable[[], Any]]:
         referral.Exclusion: ref.exclusions,
         referral.MissingRequirement: ref.missing_requirements,
         referral.Flow: _Lazy("saihan.testing.flow_strategies").flows,
+        referral.GapReport: _Lazy("saihan.testing.gap_strategies").gap_reports,
+        referral.GapRow: _Lazy("saihan.testing.gap_strategies").gap_rows,
         referral.Referral: life.referrals,
         referral.ReferralEvent: life.referral_events,
         referral.AuditEvent: life.audit_events,
