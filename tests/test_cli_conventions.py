@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -100,3 +101,65 @@ def test_json_output_validates_against_its_published_schema(
     document = json.loads(capsys.readouterr().out)
     errors = sorted(Draft202012Validator(published).iter_errors(document), key=str)
     assert errors == []
+
+
+def _json_commands(tmp: str) -> dict[str, list[str]]:
+    import glob
+
+    flow_file = sorted(glob.glob("src/saihan/referral/flows/data/*.yaml"))[0]
+    rules_file = "src/saihan/referral/data/tokyo_rules.yaml"
+    store = f"sqlite:///{tmp}/conventions.db"
+    return {
+        "directory search": ["directory", "search", "--need", "housing"],
+        "directory needs": ["directory", "needs"],
+        "directory kinds": ["directory", "kinds"],
+        "directory municipalities": ["directory", "municipalities"],
+        "rules show": ["rules", "show", "--on", "2024-11-05"],
+        "rules check": ["rules", "check", rules_file, "--examples", "3"],
+        "flow list": ["flow", "list"],
+        "flow validate": ["flow", "validate", flow_file],
+        "store info": ["store", "info", "--store", store, "--check"],
+        "store cases": ["store", "cases", "--store", store],
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "directory search",
+        "directory needs",
+        "directory kinds",
+        "directory municipalities",
+        "rules show",
+        "rules check",
+        "flow list",
+        "flow validate",
+        "store info",
+        "store cases",
+    ],
+)
+def test_commands_that_print_data_print_json(
+    name: str, tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    argv = _json_commands(str(tmp_path))[name]
+    if argv[0] == "store":
+        assert main(["store", "import", "src/saihan/directory/data/sample_directory.json",
+                     "--store", argv[argv.index("--store") + 1]]) == 0  # fmt: skip
+        capsys.readouterr()
+    assert main([*argv, "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    expected: Callable[[Any], bool] = {
+        "directory search": lambda d: d["count"] == len(d["services"]) > 0,
+        "directory needs": lambda d: d["count"] == len(d["needs"]) > 40,
+        "directory kinds": lambda d: d["count"] == len(d["kinds"]) > 20,
+        "directory municipalities": lambda d: d["count"] == len(d["municipalities"]) == 62,
+        "rules show": lambda d: d["id"] == "tokyo-default" and len(d["rules"]) > 10,
+        "rules check": lambda d: d["valid"] is True and d["failures"] == [],
+        "flow list": lambda d: len(d["flows"]) >= 5,
+        "flow validate": lambda d: d["valid"] is True and d["nodes"] > 2,
+        "store info": lambda d: d["integrity"] == {"ok": True, "problems": []},
+        "store cases": lambda d: d == {"count": 0, "cases": []},
+    }[name]
+    assert expected(document), document

@@ -20,10 +20,13 @@ __all__ = [
     "EXIT_USAGE",
     "add_directory_export_options",
     "add_input",
+    "add_lang",
+    "add_output_format",
     "emit",
     "export_directory",
     "format_options",
     "input_directory",
+    "write_json",
 ]
 
 EXIT_OK = 0
@@ -41,6 +44,24 @@ def add_input(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="directory document to use (default: the bundled sample)",
     )
+
+
+def add_output_format(parser: argparse.ArgumentParser, *extra: str) -> None:
+    """``--format text|json`` (and ``extra`` formats): every command that prints data."""
+    parser.add_argument("--format", choices=("text", "json", *extra), default="text")
+
+
+def add_lang(parser: argparse.ArgumentParser) -> None:
+    """``--lang ja|en``: every command that prints words."""
+    parser.add_argument("--lang", choices=("ja", "en"), default="ja")
+
+
+def write_json(data: object, out: TextIO) -> None:
+    """``data`` (plain JSON values) as indented UTF-8 JSON, Japanese kept readable."""
+    import json
+
+    json.dump(data, out, ensure_ascii=False, indent=2)
+    out.write("\n")
 
 
 def add_directory_export_options(parser: argparse.ArgumentParser) -> None:

@@ -12,8 +12,11 @@ from saihan.cli.common import (
     EXIT_OK,
     add_directory_export_options,
     add_input,
+    add_lang,
+    add_output_format,
     export_directory,
     input_directory,
+    write_json,
 )
 from saihan.cli.table import render_table
 from saihan.directory import (
@@ -62,15 +65,19 @@ def register(commands: Any) -> None:
 
     needs = sub.add_parser("needs", help="list the need taxonomy")
     add_input(needs)
-    needs.add_argument("--lang", choices=("ja", "en"), default="ja")
+    add_lang(needs)
+    add_output_format(needs)
     needs.set_defaults(handler=_needs)
 
     kinds = sub.add_parser("kinds", help="list the agency kinds")
     add_input(kinds)
-    kinds.add_argument("--lang", choices=("ja", "en"), default="ja")
+    add_lang(kinds)
+    add_output_format(kinds)
     kinds.set_defaults(handler=_kinds)
 
     places = sub.add_parser("municipalities", help="list Tokyo's 62 municipalities")
+    add_lang(places)
+    add_output_format(places)
     places.set_defaults(handler=_municipalities)
 
 
@@ -157,6 +164,13 @@ def _area_label(service: Service, lang: str) -> str:
 
 def _needs(args: argparse.Namespace, out: TextIO) -> int:
     taxonomy = input_directory(args).taxonomy
+    if args.format == "json":
+        needs = [
+            {**unstructure(need), "priority_area": taxonomy.priority_area(need.code)}
+            for need in taxonomy
+        ]
+        write_json({"count": len(needs), "needs": needs}, out)
+        return EXIT_OK
     rows = []
     for need in taxonomy:
         depth = len(taxonomy.ancestors(need.code)) - 1
@@ -174,6 +188,9 @@ def _needs(args: argparse.Namespace, out: TextIO) -> int:
 
 def _kinds(args: argparse.Namespace, out: TextIO) -> int:
     kinds = input_directory(args).kinds.values()
+    if args.format == "json":
+        write_json({"count": len(kinds), "kinds": [unstructure(kind) for kind in kinds]}, out)
+        return EXIT_OK
     rows = [(k.code, k.name.get(args.lang), ", ".join(sorted(k.needs))) for k in kinds]
     headers = ("code", "kind", "needs") if args.lang == "en" else ("コード", "種別", "ニーズ")
     print(render_table(headers, rows), file=out)
@@ -181,8 +198,15 @@ def _kinds(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _municipalities(args: argparse.Namespace, out: TextIO) -> int:
-    rows = [
-        (m.code, m.name_ja, m.name_kana, m.name_en, m.kind.value) for m in tokyo_municipalities()
-    ]
-    print(render_table(("code", "name", "kana", "romaji", "kind"), rows), file=out)
+    places = tokyo_municipalities()
+    if args.format == "json":
+        write_json({"count": len(places), "municipalities": [unstructure(m) for m in places]}, out)
+        return EXIT_OK
+    rows = [(m.code, m.name_ja, m.name_kana, m.name_en, m.kind.value) for m in places]
+    headers = (
+        ("code", "name", "kana", "romaji", "kind")
+        if args.lang == "en"
+        else ("コード", "名称", "よみ", "ローマ字", "種別")
+    )
+    print(render_table(headers, rows, keep=(0, 1, 2, 3, 4)), file=out)
     return EXIT_OK

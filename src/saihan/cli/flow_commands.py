@@ -34,9 +34,11 @@ def register(commands: Any) -> None:
     sub = group.add_subparsers(dest="action", metavar="ACTION")
     listing = sub.add_parser("list", help="the bundled flows and the plan sections they cite")
     listing.add_argument("--lang", choices=("ja", "en"), default="ja")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
     listing.set_defaults(handler=_list)
     check = sub.add_parser("validate", help="check a flow file; exit 1 listing every problem")
     check.add_argument("file", type=Path, metavar="FILE", help="YAML or JSON flow file")
+    check.add_argument("--format", choices=("text", "json"), default="text")
     check.set_defaults(handler=_validate)
     render = sub.add_parser("render", help="draw a flow as Mermaid, Graphviz DOT or SVG")
     render.add_argument("flow", metavar="FLOW", help="a bundled flow id or a flow file")
@@ -61,6 +63,18 @@ def flow_argument(text: str) -> Flow:
 
 
 def _list(args: argparse.Namespace, out: TextIO) -> int:
+    if args.format == "json":
+        listed = [
+            {
+                "id": flow.id,
+                "version": flow.version,
+                "title": {"ja": flow.title.ja, "en": flow.title.en},
+                "source": {"document": flow.source.document, "section": flow.source.section},
+            }
+            for flow in bundled_flows()
+        ]
+        out.write(json.dumps({"flows": listed}, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
     for flow in bundled_flows():
         out.write(f"{flow.id} {flow.version}: {flow.title.get(args.lang)}\n")
         section = f" {flow.source.section}" if flow.source.section else ""
@@ -73,9 +87,24 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
         flow = flow_from_data(read_document(args.file))
     except ValidationError as error:
         count = len(error.errors)
+        if args.format == "json":
+            problems = [{"path": item.path, "message": item.message} for item in error.errors]
+            document = {"file": str(args.file), "valid": False, "problems": problems}
+            out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+            return EXIT_FAILED
         out.write(f"{args.file}: {count} problem{'s' if count != 1 else ''}\n")
         out.writelines(f"  {item}\n" for item in error.errors)
         return EXIT_FAILED
+    if args.format == "json":
+        document = {
+            "file": str(args.file),
+            "valid": True,
+            "flow": flow.id,
+            "version": flow.version,
+            "nodes": len(flow.nodes),
+        }
+        out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
     out.write(f"{args.file}: valid; flow {flow.id} {flow.version}, {len(flow.nodes)} nodes\n")
     return EXIT_OK
 

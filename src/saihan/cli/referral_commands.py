@@ -9,11 +9,19 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from saihan.cli.common import EXIT_FAILED, EXIT_OK, add_input, input_directory
+from saihan.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_input,
+    add_output_format,
+    input_directory,
+    write_json,
+)
 from saihan.directory import Directory
 from saihan.errors import ValidationError
 from saihan.referral import RuleSet, default_rules, gap_report, load_case, load_rules, match
 from saihan.referral.render import LANGUAGES
+from saihan.serialization import unstructure
 
 __all__ = ["register"]
 
@@ -87,11 +95,15 @@ def register(commands: Any) -> None:
     add_input(check)
     check.add_argument("--examples", type=int, default=100, help="cases per property")
     check.add_argument("--seed", type=int, help="seed, to repeat a run exactly")
+    add_output_format(check)
     check.set_defaults(handler=_check)
     show = sub.add_parser("show", help="list the rules of a file (default: Tokyo's)")
-    show.add_argument("rules_file", type=Path, nargs="?", metavar="RULES")
+    show.add_argument(
+        "rules_file", type=Path, nargs="?", metavar="RULES", help="YAML or JSON rule file"
+    )
     show.add_argument("--on", help="only the rules that apply on this date (YYYY-MM-DD)")
     show.add_argument("--lang", choices=LANGUAGES, default="ja")
+    add_output_format(show)
     show.set_defaults(handler=_show)
 
 
@@ -182,7 +194,10 @@ def _gaps(args: argparse.Namespace, out: TextIO) -> int:
 def _check(args: argparse.Namespace, out: TextIO) -> int:
     directory = input_directory(args)
     rules = load_rules(args.rules_file, directory=directory)
-    out.write(f"{args.rules_file}: valid; {len(rules.rules)} rules in {rules.id} {rules.version}\n")
+    if args.format == "text":
+        out.write(
+            f"{args.rules_file}: valid; {len(rules.rules)} rules in {rules.id} {rules.version}\n"
+        )
     try:
         from saihan.testing.referral_properties import check_rule_set
     except ImportError:
@@ -192,6 +207,20 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         )
         return EXIT_FAILED
     failures = check_rule_set(rules, directory, max_examples=args.examples, seed=args.seed)
+    if args.format == "json":
+        write_json(
+            {
+                "rules_id": rules.id,
+                "rules_version": rules.version,
+                "rules": len(rules.rules),
+                "valid": True,
+                "failures": [
+                    {"name": f.name, "message": f.message, "example": f.example} for f in failures
+                ],
+            },
+            out,
+        )
+        return EXIT_FAILED if failures else EXIT_OK
     if not failures:
         out.write("every property holds\n")
         return EXIT_OK
@@ -211,6 +240,10 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
         except ValueError:
             raise ValidationError(f"{args.on!r} is not a date like 2024-04-01", path="on") from None
     shown = rules.rules if on is None else rules.active(on)
+    if args.format == "json":
+        listed = [unstructure(rule) for rule in shown]
+        write_json({"id": rules.id, "version": rules.version, "rules": listed}, out)
+        return EXIT_OK
     out.write(f"{rules.id} {rules.version}: {len(shown)} rules\n")
     for rule in shown:
         until = rule.valid_to.isoformat() if rule.valid_to else "…"

@@ -20,6 +20,7 @@ from saihan.cli.common import (
     EXIT_OK,
     add_directory_export_options,
     export_directory,
+    write_json,
 )
 from saihan.cli.principal import add_principal, principal_of
 from saihan.cli.table import render_table
@@ -72,6 +73,7 @@ def register(commands: Any) -> None:
     info = sub.add_parser("info", help="backend, schema version and record counts")
     _add_url(info)
     info.add_argument("--check", action="store_true", help="also run the integrity check")
+    info.add_argument("--format", choices=("text", "json"), default="text")
     info.set_defaults(handler=_info)
 
     cases = sub.add_parser(
@@ -82,6 +84,7 @@ def register(commands: Any) -> None:
     cases.add_argument("--worker", help="worker id")
     cases.add_argument("--need", help="need code (sub-needs included)")
     cases.add_argument("--limit", type=int, help="at most this many cases")
+    cases.add_argument("--format", choices=("text", "json"), default="text")
     cases.set_defaults(handler=_cases)
 
 
@@ -163,6 +166,17 @@ def _cases(args: argparse.Namespace, out: TextIO) -> int:
             municipality=args.municipality, worker=args.worker, need=args.need, limit=args.limit
         )
     # Only the id, municipality and day: a case's other fields are sensitive.
+    if args.format == "json":
+        listed = [
+            {
+                "id": item.value.id,
+                "municipality": item.value.municipality,
+                "received_on": item.value.received_on.isoformat(),
+            }
+            for item in found
+        ]
+        write_json({"count": len(listed), "cases": listed}, out)
+        return EXIT_OK
     rows = [
         [item.value.id, _place(item.value.municipality), item.value.received_on.isoformat()]
         for item in found
@@ -175,19 +189,31 @@ def _cases(args: argparse.Namespace, out: TextIO) -> int:
 def _info(args: argparse.Namespace, out: TextIO) -> int:
     with storage.open(args.url, create=False, principal=principal_of(args)) as store:
         info = store.info()
-        rows = [
-            ("url", info.url),
-            ("backend", info.scheme),
-            ("schema version", str(info.schema_version)),
-            *((f"{kind} records", str(count)) for kind, count in info.counts.items()),
-            *info.details.items(),
-        ]
-        width = max(len(name) for name, _ in rows)
-        for name, value in rows:
-            print(f"{name.ljust(width)}  {value}", file=out)
-        if not args.check:
-            return EXIT_OK
-        problems = store.integrity_check()
+        problems = [str(problem) for problem in store.integrity_check()] if args.check else None
+    if args.format == "json":
+        document: dict[str, object] = {
+            "url": info.url,
+            "backend": info.scheme,
+            "schema_version": info.schema_version,
+            "counts": dict(info.counts),
+            "details": dict(info.details),
+        }
+        if problems is not None:
+            document["integrity"] = {"ok": not problems, "problems": problems}
+        write_json(document, out)
+        return EXIT_FAILED if problems else EXIT_OK
+    rows = [
+        ("url", info.url),
+        ("backend", info.scheme),
+        ("schema version", str(info.schema_version)),
+        *((f"{kind} records", str(count)) for kind, count in info.counts.items()),
+        *info.details.items(),
+    ]
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name.ljust(width)}  {value}", file=out)
+    if problems is None:
+        return EXIT_OK
     if problems:
         for problem in problems:
             print(f"problem: {problem}", file=out)
