@@ -235,10 +235,8 @@ def availability(
     zone = calendar.zone
     start = dt.datetime.combine(first, dt.time(0, 0), zone)
     end = dt.datetime.combine(first + dt.timedelta(days=days), dt.time(0, 0), zone)
-    weekly = [
-        (max(a, start), min(b, end)) for a, b in _weekly_intervals(calendar, first, days) if b > start
-    ]
-    weekly = [(a, b) for a, b in weekly if a < b]
+    clipped = [(max(a, start), min(b, end)) for a, b in _weekly_intervals(calendar, first, days)]
+    weekly = [(a, b) for a, b in clipped if a < b]
     actual = _merge(calendar.openings(start, end))
     closed = _minus(weekly, actual)
     not_available: list[dict[str, Any]] = []
@@ -254,7 +252,9 @@ def availability(
         if previous is not None and contiguous:
             previous["_end"] = closed_end
         else:
-            not_available.append({"description": reason, "_start": closed_start, "_end": closed_end})
+            not_available.append(
+                {"description": reason, "_start": closed_start, "_end": closed_end}
+            )
         last_reason = reason
     result: dict[str, Any] = {}
     available = _available_time(calendar)
@@ -273,9 +273,7 @@ def availability(
     if calendar.note is not None:
         notes.append(calendar.note.ja)
     for extra_start, extra_end in extra:
-        notes.append(
-            f"{extra_start:%Y-%m-%d %H:%M}-{extra_end:%H:%M} 臨時開所 (special opening)"
-        )
+        notes.append(f"{extra_start:%Y-%m-%d %H:%M}-{extra_end:%H:%M} 臨時開所 (special opening)")
     if notes:
         result["availabilityExceptions"] = "\n".join(notes)
     return result

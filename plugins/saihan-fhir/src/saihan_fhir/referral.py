@@ -116,10 +116,7 @@ def _consent_resource(
     referral: Referral, consent: Consent, index: int | None, custodian: str | None
 ) -> dict[str, Any]:
     key = f"{referral.case_id}#consents[{'' if index is None else index}]"
-    if consent.withdrawn_on is not None:
-        status = "inactive"
-    else:
-        status = "active"
+    status = "inactive" if consent.withdrawn_on is not None else "active"
     period: dict[str, str] = {"start": consent.given_on.isoformat()}
     if consent.until is not None:
         period["end"] = consent.until.isoformat()
@@ -191,9 +188,7 @@ def _service_request(
         resource["extension"].append(
             {
                 "url": c.EXT_REFERRED_BY,
-                "valueReference": _reference(
-                    "HealthcareService", c.SERVICE, referral.referred_by
-                ),
+                "valueReference": _reference("HealthcareService", c.SERVICE, referral.referred_by),
             }
         )
     if referral.plan_id is not None:
@@ -248,9 +243,7 @@ def _task_version(
     return task
 
 
-def _provenance(
-    referral: Referral, index: int, requester: dict[str, Any]
-) -> dict[str, Any]:
+def _provenance(referral: Referral, index: int, requester: dict[str, Any]) -> dict[str, Any]:
     event = referral.history[index]
     if event.kind is EventKind.FOLLOW_UP:
         party = c.Party.REQUESTER  # the referring desk follows its referrals up
@@ -262,9 +255,7 @@ def _provenance(
         "id": c.fhir_id(f"{referral.id}.{index + 1}"),
         "target": [{"reference": f"Task/{c.fhir_id(referral.id)}/_history/{index + 1}"}],
         "recorded": _instant(event.at),
-        "activity": {
-            "coding": [c.coding(c.DATA_OPERATION, "CREATE" if index == 0 else "UPDATE")]
-        },
+        "activity": {"coding": [c.coding(c.DATA_OPERATION, "CREATE" if index == 0 else "UPDATE")]},
         "agent": [
             {
                 "who": _logical("Practitioner", c.ACTOR, event.actor),
@@ -486,7 +477,9 @@ def read_referral_bundle(document: Any) -> ReadReferral:
         if task.get("intent", str) != "order":
             raise _fail(task.at("intent"), "the SDOHCC referral Task's intent is 'order'")
         if task.code_of("code", c.TASK_CODE) != "fulfill":
-            raise _fail(task.at("code"), f"the SDOHCC referral Task's code is {c.TASK_CODE} fulfill")
+            raise _fail(
+                task.at("code"), f"the SDOHCC referral Task's code is {c.TASK_CODE}#fulfill"
+            )
         if task.identifier_value("identifier", c.REFERRAL) != referral_id:
             raise _fail(task.at("identifier"), f"every Task version must be of {referral_id!r}")
         status = c.from_task_status(task.get("status", str), task.at("status"))
@@ -497,10 +490,10 @@ def read_referral_bundle(document: Any) -> ReadReferral:
             kind = EventKind(kind_code)
         else:
             raise _fail(task.at("businessStatus"), f"{kind_code!r} is not a saihan event kind")
-        target = f"Task/{task.get('id', str)}/_history/{number}"
-        made = provenance.get(target)
+        version_url = f"Task/{task.get('id', str)}/_history/{number}"
+        made = provenance.get(version_url)
         if made is None:
-            raise _fail(task.path, f"no Provenance names {target}: who made this version?")
+            raise _fail(task.path, f"no Provenance names {version_url}: who made this version?")
         agents = made.items("agent", required=True)
         who = agents[0].child("who") if agents else None
         actor = who.identifier_value("identifier", c.ACTOR) if who is not None else None
@@ -615,6 +608,17 @@ class FhirReferralExporter:
         text = json.dumps(document, ensure_ascii=False, indent=indent or None)
         return (text + "\n").encode("utf-8")
 
+    def export_stored(self, store: Any, referral_id: str, /, **options: Any) -> bytes:
+        """The stored referral, read as the store's principal (audited); options
+        ``include_reasons``, ``include_consent`` (bool) and ``indent``.  See
+        :func:`saihan_fhir.export_referral`."""
+        from saihan_fhir.store_io import export_referral
+
+        check_options(
+            self.name, options, {"include_reasons": bool, "include_consent": bool, "indent": int}
+        )
+        return export_referral(store, referral_id, **options)
+
 
 class FhirReferralImporter:
     """Reads a referral bundle written by :class:`FhirReferralExporter` (or a
@@ -651,3 +655,11 @@ class FhirReferralImporter:
         found = self.read(data, **options)
         return ImportResult(found.referral, found.report)
 
+    def import_stored(self, store: Any, data: bytes, /, **options: Any) -> Any:
+        """Write the bundle's referral into ``store`` as its principal (audited, one
+        transaction); returns the stored :class:`~saihan.storage.Versioned` referral.
+        See :func:`saihan_fhir.import_referral`."""
+        from saihan_fhir.store_io import import_referral
+
+        check_options(self.name, options, {"limits": Limits})
+        return import_referral(store, data, **options)[0]
