@@ -12,7 +12,6 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
-
 from saihan_fhir import IG_STATUSES
 
 __all__ = ["fhir_problems", "validate_bundle"]
