@@ -236,7 +236,17 @@ def test_the_exporter_is_found_by_entry_point_and_checks_its_options() -> None:
 
 def test_saihan_export_format_fhir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "directory.fhir.json"
-    assert main(["export", "--format", "fhir", "-o", str(target)]) == 0
+    window = ["--option", 'first="2025-01-01"', "--option", "days=40"]
+    assert main(["export", "--format", "fhir", "-o", str(target), *window]) == 0
     bundle = json.loads(target.read_text(encoding="utf-8"))
     assert validate_bundle(bundle).count("Organization") == len(sample_directory().agencies)
     assert "wrote" in capsys.readouterr().err
+    ends = [
+        n["during"]["end"]
+        for r in _resources(bundle, "HealthcareService")
+        for n in r.get("notAvailable", [])
+    ]
+    assert ends
+    assert max(ends) < "2025-02-10"
+    assert main(["export", "--format", "fhir", "--option", 'first="someday"']) == 1
+    assert "first" in capsys.readouterr().err

@@ -360,7 +360,7 @@ class FhirExporter:
     """Writes a directory as one FHIR R4 ``collection`` Bundle (UTF-8 JSON).
 
     Confidential locations keep only their municipality, always.  Options:
-    ``first`` (a date: the first day of the ``notAvailable`` window, default
+    ``first`` (a date, or its ISO text: the first day of the ``notAvailable`` window, default
     today in Tokyo), ``days`` (int, default 366), ``indent`` (int, default 2).
     """
 
@@ -371,6 +371,13 @@ class FhirExporter:
 
     def export(self, directory: Directory, /, **options: Any) -> bytes:
         given = {key: value for key, value in options.items() if value is not None}
+        if isinstance(given.get("first"), str):  # from the command line's --option
+            try:
+                given["first"] = dt.date.fromisoformat(given["first"])
+            except ValueError:
+                raise ValidationError(
+                    f"{given['first']!r} is not a date like 2025-04-01", path="first"
+                ) from None
         check_options(self.name, given, {"first": dt.date, "days": int, "indent": int})
         indent = given.pop("indent", 2)
         document = directory_bundle(directory, **given)

@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from saihan._validation import Checker, checked
 from saihan.directory.vocabulary import ConsentDecision
 from saihan.errors import ErrorItem, ValidationError
 from saihan.limits import DEFAULT_LIMITS, Limits, parse_json
@@ -324,6 +325,10 @@ class ReadReferral:
     referral: Referral
     consent: Consent | None
     report: ImportReport
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
 
 
 _HISTORY_PATH = re.compile(r"^history\[(\d+)\](.*)$")
