@@ -95,7 +95,8 @@ class Reader:
         for item in concepts:
             if not isinstance(item, dict):
                 continue
-            for one in item.get("coding") or []:
+            codings = item.get("coding")
+            for one in codings if isinstance(codings, list) else []:
                 if isinstance(one, dict) and one.get("system") == system:
                     code = one.get("code")
                     if isinstance(code, str):

@@ -358,7 +358,7 @@ def _read_consent(reader: Reader) -> Consent:
             raise _fail(actor.at("reference"), f"name the agency by an identifier of {c.AGENCY}")
         agencies.add(value)
     kinds = {
-        str(item.value.get("valueCode"))
+        item.need("valueCode", str)
         for item in provision.items("extension")
         if isinstance(item.value, dict) and item.value.get("url") == c.EXT_CONSENT_KINDS
     }
