@@ -12,7 +12,9 @@ transaction of :mod:`saihan.casework`.
 
 Case documents are special care-required personal information: nothing here prints
 a case's summary, names, notes or consents, and a referral's reasons and outcomes
-(the worker's own words) are shown only with ``referral show --show-sensitive``.
+(the worker's own words) are shown only with ``referral show --show-sensitive``
+(``referral export`` writes them only with ``--include-reasons``, and the consent
+covering the referral only with ``--include-consent``).
 ``saihan audit verify`` checks the audit trail's hash chain (exit 1 when broken).
 See ``docs/referral-lifecycle.md``.
 """
