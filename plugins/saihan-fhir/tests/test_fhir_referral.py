@@ -486,3 +486,26 @@ def test_saihan_referral_export_needs_a_principal_and_a_plugin(
     monkeypatch.setenv("SAIHAN_PRINCIPAL", "system:system")
     assert main(["referral", "export", REFERRAL, "--store", url, "--format", "hsds"]) == 1
     assert "no exporter of referrals is called 'hsds'" in capsys.readouterr().err
+
+
+def test_docs_status_table_is_the_code() -> None:
+    """docs/fhir.md's status table says what to_task_status, SET_BY and the export do."""
+    from saihan_fhir.codes import exporting_party
+
+    text = (ROOT / "docs" / "fhir.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if (
+            len(cells) == 4
+            and cells[0].startswith("`")
+            and cells[0].strip("`") in list(ReferralStatus)
+        ):
+            rows[ReferralStatus(cells[0].strip("`"))] = cells[1:]
+    assert set(rows) == set(ReferralStatus)
+    words = {Party.REQUESTER: "requester", Party.PERFORMER: "performer"}
+    for status, (code, set_by, recorded) in rows.items():
+        assert code.strip("`") == to_task_status(status)
+        allowed = SET_BY[status]
+        assert set_by == ("either" if len(allowed) == 2 else words[next(iter(allowed))])
+        assert recorded == words[exporting_party(status)]
