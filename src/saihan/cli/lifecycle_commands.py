@@ -12,7 +12,9 @@ transaction of :mod:`saihan.casework`.
 
 Case documents are special care-required personal information: nothing here prints
 a case's summary, names, notes or consents, and a referral's reasons and outcomes
-(the worker's own words) are shown only with ``referral show --show-sensitive``.
+(the worker's own words) are shown only with ``referral show --show-sensitive``
+(``referral export`` writes them only with ``--include-reasons``, and the consent
+covering the referral only with ``--include-consent``).
 ``saihan audit verify`` checks the audit trail's hash chain (exit 1 when broken).
 See ``docs/referral-lifecycle.md``.
 """
@@ -30,14 +32,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from saihan import storage
+from saihan import plugins, storage
 from saihan.access import PRINCIPAL_FORM, Principal
 from saihan.casework import due_followups, workflow
-from saihan.cli.common import EXIT_FAILED, EXIT_OK
+from saihan.cli.common import EXIT_FAILED, EXIT_OK, emit
 from saihan.cli.principal import ENVIRONMENT_VARIABLE, add_principal, principal_of
 from saihan.cli.table import render_table
 from saihan.directory.municipalities import find_municipality
-from saihan.errors import AccessDenied, ValidationError
+from saihan.errors import AccessDenied, PluginError, ValidationError
 from saihan.limits import read_file
 from saihan.referral.audit import AuditEvent
 from saihan.referral.case import Consent
@@ -306,6 +308,35 @@ def _register_referral(commands: Any) -> None:
     listing.add_argument("--open", action="store_true", help="only those not yet ended")
     listing.set_defaults(handler=_referral_list)
 
+    export = sub.add_parser(
+        "export",
+        help="write a stored referral through an exporter (fhir: the SDOH Clinical Care IG's "
+        "Task, ServiceRequest and Consent; needs the saihan-fhir plugin)",
+    )
+    export.add_argument("referral_id", metavar="REFERRAL_ID")
+    _add_store(export)
+    export.add_argument("--format", default="fhir", help="exporter name (default: fhir)")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "--include-reasons",
+        action="store_true",
+        help="also write reasons and outcomes (the worker's words about the person)",
+    )
+    export.add_argument(
+        "--include-consent",
+        action="store_true",
+        help="also write the case's consent that covers the referral (reads the case, audited)",
+    )
+    export.set_defaults(handler=_referral_export)
+
+    imported = sub.add_parser(
+        "import", help="store a referral from a file through an importer (default: fhir)"
+    )
+    imported.add_argument("file", type=Path, metavar="FILE")
+    _add_store(imported)
+    imported.add_argument("--format", default="fhir", help="importer name (default: fhir)")
+    imported.set_defaults(handler=_referral_import)
+
 
 # -- cases ------------------------------------------------------------------------------
 
@@ -525,6 +556,73 @@ def _referral_list(args: argparse.Namespace, out: TextIO) -> int:
         file=out,
     )
     print(_plural(len(rows), "referral"), file=out)
+    return EXIT_OK
+
+
+def _referral_plugin(group: str, name: str) -> Any:
+    """The ``group`` plugin for referrals called ``name`` (or ``name-referral``, so that
+    ``--format fhir`` finds the ``fhir-referral`` plugin beside the directory's ``fhir``)."""
+    for candidate in (name, f"{name}-referral"):
+        if candidate in plugins.available(group):
+            plugin = plugins.load_plugin(group, candidate)
+            if getattr(plugin, "exports" if group == plugins.EXPORTERS else "imports", None) is (
+                Referral
+            ):
+                return plugin
+    what = "exporter" if group == plugins.EXPORTERS else "importer"
+    raise PluginError(
+        f"no {what} of referrals is called {name!r} or {name + '-referral'!r}; "
+        "install saihan-fhir for --format fhir"
+    )
+
+
+def _referral_export(args: argparse.Namespace, out: TextIO) -> int:
+    """Through the plugin's ``export_stored`` (the store read as the principal, audited)
+    when it has one, else the referral read here and passed to ``export``."""
+    exporter = _referral_plugin(plugins.EXPORTERS, args.format)
+    with _opened(args) as store:
+        if store.principal is None:
+            raise AccessDenied(
+                f"give a principal: --as {PRINCIPAL_FORM} or ${ENVIRONMENT_VARIABLE} "
+                "(docs/access.md)"
+            )
+        stored = getattr(exporter, "export_stored", None)
+        if stored is not None:
+            payload = stored(
+                store,
+                args.referral_id,
+                include_reasons=args.include_reasons,
+                include_consent=args.include_consent,
+            )
+        elif args.include_consent or args.include_reasons:
+            raise ValidationError(
+                f"the {exporter.name} exporter cannot add reasons or consent", path="format"
+            )
+        else:
+            payload = exporter.export(store.referrals.get(args.referral_id).value)
+    emit(payload, args.output, out, f"referral {args.referral_id}")
+    return EXIT_OK
+
+
+def _referral_import(args: argparse.Namespace, out: TextIO) -> int:
+    importer = _referral_plugin(plugins.IMPORTERS, args.format)
+    data = read_file(args.file)
+    with _opened(args) as store:
+        stored = getattr(importer, "import_stored", None)
+        if stored is not None:
+            item = stored(store, data)
+        else:
+            referral = importer.load(data)
+            with store.transaction():
+                found = store.referrals.find(referral.id)
+                version = None if found is None else found.version
+                item = store.referrals.put(referral, expected_version=version)
+    referral = item.value
+    print(
+        f"{referral.id}: {_plural(len(referral.history), 'event')}, {referral.status} "
+        f"(version {item.version})",
+        file=out,
+    )
     return EXIT_OK
 
 
