@@ -48,6 +48,10 @@ def test_every_command_has_help(command: tuple[str, ...]) -> None:
         main([*command, "--help"])
     assert stopped.value.code == 0
     assert printed.getvalue().startswith("usage: saihan " + " ".join(command))
+    parser = dict(_leaves(build_parser()))[command]
+    if parser.get_default("handler") is not None:
+        # A command that does something shows how, with an example that uses it.
+        assert f"example:\n  saihan {' '.join(command)}" in printed.getvalue()
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -163,3 +167,17 @@ def test_commands_that_print_data_print_json(
         "store cases": lambda d: d == {"count": 0, "cases": []},
     }[name]
     assert expected(document), document
+
+
+def test_every_example_is_a_command_line_the_parser_takes() -> None:
+    import shlex
+
+    from saihan.cli.examples import EXAMPLES
+
+    for path, example in EXAMPLES.items():
+        words = shlex.split(example)
+        assert words[0] == "saihan"
+        assert tuple(words[1 : 1 + len(path)]) == path, example
+        args = build_parser().parse_args(words[1:])
+        assert args.handler is not None, example
+    assert set(EXAMPLES) <= set(COMMANDS)

@@ -31,6 +31,7 @@ from saihan.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
 )
+from saihan.cli.examples import EXAMPLES
 from saihan.errors import SaihanError
 
 __all__ = ["build_parser", "main"]
@@ -52,7 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     interop_commands.register(commands)
     lifecycle_commands.register(commands)
     _fill_standard_help(parser)
+    _add_examples(parser)
     return parser
+
+
+def _add_examples(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> None:
+    if path in EXAMPLES:
+        parser.epilog = f"example:\n  {EXAMPLES[path]}"
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                _add_examples(child, (*path, name))
 
 
 # The options every command shares mean the same everywhere, so they say so in the same
