@@ -152,7 +152,8 @@ _SERVICE_TEXT: dict[str, dict[str, Any]] = {
             "en": "Public assistance: consultation and application",
         },
         "description": {
-            "ja": "生活に困っている人の相談を受け、生活保護の申請を受け付けます。住まいのない人の相談にも応じます。",
+            "ja": "生活に困っている人の相談を受け、生活保護の申請を受け付けます。"
+            "住まいのない人の相談にも応じます。",
             "en": "Consultation for people who cannot make ends meet, and applications for "
             "public assistance, including people with no home.",
         },
@@ -165,7 +166,8 @@ _SERVICE_TEXT: dict[str, dict[str, Any]] = {
             "en": "Consultation on children's delinquency and upbringing",
         },
         "description": {
-            "ja": "18歳未満の子どもの非行や家庭での養育について、子ども本人や家族、学校などからの相談に応じます。",
+            "ja": "18歳未満の子どもの非行や家庭での養育について、"
+            "子ども本人や家族、学校などからの相談に応じます。",
             "en": "Advice for children under 18, their families and schools on delinquency "
             "and upbringing at home.",
         },
@@ -182,7 +184,8 @@ _SERVICE_TEXT: dict[str, dict[str, Any]] = {
         "suffix": "mental-health",
         "name": {"ja": "精神保健福祉相談", "en": "Mental health and welfare consultation"},
         "description": {
-            "ja": "保健師や精神科医が、こころの健康やアルコール・薬物の問題について本人や家族の相談に応じます。",
+            "ja": "保健師や精神科医が、こころの健康やアルコール・薬物の問題について"
+            "本人や家族の相談に応じます。",
             "en": "Public health nurses and psychiatrists advise people and families on "
             "mental health and alcohol or drug problems.",
         },
@@ -192,7 +195,8 @@ _SERVICE_TEXT: dict[str, dict[str, Any]] = {
         "suffix": "consultation",
         "name": {"ja": "高齢者の総合相談", "en": "General consultation for older people"},
         "description": {
-            "ja": "65歳以上の人の介護、健康、暮らしの困りごとについて、本人や家族の相談に応じ、介護保険などのサービスにつなぎます。",
+            "ja": "65歳以上の人の介護、健康、暮らしの困りごとについて、本人や家族の相談に応じ、"
+            "介護保険などのサービスにつなぎます。",
             "en": "Advice for people aged 65 and over and their families on care, health and "
             "daily life, and connection to long-term care insurance and other services.",
         },
@@ -258,8 +262,12 @@ def build(document: Mapping[str, Any], rows: Sequence[NetworkRow] | None = None)
             )
     for row in rows:
         if row.existing:
-            agency = by_id.get(row.id)
-            if agency is None or agency["kind"] != row.kind or agency["name"]["ja"] != row.name_ja:
+            written = by_id.get(row.id)
+            if (
+                written is None
+                or written["kind"] != row.kind
+                or written["name"]["ja"] != row.name_ja
+            ):
                 raise ValueError(f"sample_network.csv row {row.id}: no such {row.kind} in the JSON")
             for service in services:
                 if service["agency_id"] == row.id:
