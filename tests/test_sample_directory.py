@@ -263,9 +263,12 @@ def test_child_guidance_centres_by_jurisdiction(sample: Directory) -> None:
         assert len(found) == 1, (name, found)
         return sample.agency_of(found[0]).name.ja
 
-    for ward in ("世田谷区", "江戸川区", "港区", "中野区", "板橋区", "豊島区", "葛飾区", "品川区"):
-        assert centre_of(ward) == f"{ward}児童相談所" or centre_of(ward).startswith(ward)
+    for ward in ("世田谷区", "江戸川区", "港区", "中野区", "豊島区", "葛飾区", "品川区", "文京区"):
+        assert centre_of(ward) == f"{ward}児童相談所"
     assert centre_of("荒川区") == "荒川区子ども家庭総合センター"
+    assert centre_of("板橋区") == "板橋区子ども家庭総合支援センター"
+    assert centre_of("目黒区") == "東京都品川児童相談所"  # after 品川区 opened its own
+    assert centre_of("墨田区") == "東京都江東児童相談所"
     assert centre_of("新宿区") == "東京都児童相談センター"
     assert centre_of("八丈町") == "東京都児童相談センター"
     assert centre_of("練馬区") == "東京都練馬児童相談所"
