@@ -114,8 +114,24 @@ def test_without_residence_the_handling_municipality_is_used() -> None:
     assert "shinjuku-welfare-office-public-assistance" in plan.recommended_ids()
     nowhere = case("welfare.public_assistance", residence=None)
     plan = match(nowhere, sample_directory(), per_need=None)
+    # No municipality at all: no municipal desk, but Tokyo-wide services still apply.
     assert all(r.agency_kind != "welfare_office" for r in plan.recommendations())
-    assert "residence_unknown" in {reason.code for e in plan.excluded for reason in e.reasons}
+    assert "tokyo-crime-worry-desk" in plan.recommended_ids()
+    desk = next(r for r in plan.recommendations() if r.service_id == "tokyo-crime-worry-desk")
+    area = next(reason for reason in desk.reasons if reason.code == "area")
+    assert area.text.en == "serves the whole prefecture (the person's municipality is not known)"
+    assert "residence_unknown" not in {reason.code for e in plan.excluded for reason in e.reasons}
+
+
+def test_a_preferred_municipality_is_the_area_before_the_handling_one() -> None:
+    wants = case("welfare.public_assistance", residence=None, municipality="131041")
+    wants = attrs.evolve(wants, subject=attrs.evolve(wants.subject, preferred_municipality="131113"))
+    plan = match(wants, sample_directory(), per_need=None)
+    assert "ota-welfare-office-public-assistance" in plan.recommended_ids()
+    assert "shinjuku-welfare-office-public-assistance" not in plan.recommended_ids()
+    office = next(r for r in plan.recommendations() if r.agency_kind == "welfare_office")
+    area = next(reason for reason in office.reasons if reason.code == "area")
+    assert area.facts[0].field == "case.preferred_municipality"
 
 
 def test_a_fitting_service_without_consent_is_listed_as_needing_it() -> None:
@@ -135,7 +151,11 @@ def test_a_fitting_service_without_consent_is_listed_as_needing_it() -> None:
 
 
 def test_unmet_needs_are_listed() -> None:
-    plan = match(case("juvenile_education.prevention", age=40), sample_directory())
+    # In Setagaya every body for young people has an age limit (and none for a
+    # related need takes a 40-year-old), so nothing meets it.
+    plan = match(
+        case("juvenile_education.prevention", age=40, residence="131121"), sample_directory()
+    )
     assert plan.unmet_needs == ("juvenile_education.prevention",)
     assert plan.needs[0].recommendations == ()
 
@@ -216,14 +236,16 @@ def test_a_plan_reads_in_japanese_and_english() -> None:
 
 def test_the_gap_report_counts_unmet_and_poorly_met_needs() -> None:
     cases = [
-        case("juvenile_education.prevention", id="a"),  # nothing eligible
-        case("welfare.debt", id="b"),  # only the Tokyo desk, for the broader "welfare"
+        case("juvenile_education.prevention", id="a", residence="131121"),  # nothing eligible
+        # Only desks for a sibling need (welfare.needy_persons ...) and the Tokyo desk, for
+        # the broader "welfare": poorly met.
+        case("welfare.debt", id="b"),
         case("welfare.public_assistance", id="c"),  # the local welfare office: met well
         case("welfare.public_assistance", id="d", residence="131041"),
     ]
     report = gap_report(cases, sample_directory())
     rows = {(row.municipality, row.need): row for row in report.rows}
-    assert rows["132012", "juvenile_education.prevention"].unmet == 1
+    assert rows["131121", "juvenile_education.prevention"].unmet == 1
     assert rows["132012", "welfare.debt"].poorly_met == 1
     assert rows["132012", "welfare.public_assistance"].met_well == 1
     assert rows["131041", "welfare.public_assistance"].cases == 1
