@@ -2,8 +2,9 @@
 
 Hypothesis profiles: ``dev`` (the default) keeps property tests quick; ``ci``
 runs more examples, derandomized and without deadlines, so CI is thorough and
-reproducible.  Pick one with ``HYPOTHESIS_PROFILE=ci``; ``CI=true`` (set by
-most CI services) selects ``ci`` too.
+reproducible; ``thorough`` runs 1,000 examples per property, for a dedicated run
+(``HYPOTHESIS_PROFILE=thorough pytest tests/referral/test_properties.py``).  Pick one
+with ``HYPOTHESIS_PROFILE=ci``; ``CI=true`` (set by most CI services) selects ``ci`` too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from hypothesis import settings
 settings.register_profile("dev", deadline=dt.timedelta(seconds=1))
 settings.register_profile(
     "ci", max_examples=200, derandomize=True, deadline=None, database=None, print_blob=True
+)
+settings.register_profile(
+    "thorough", max_examples=1000, derandomize=True, deadline=None, database=None, print_blob=True
 )
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE")

@@ -73,10 +73,16 @@ def test_refer_a_case_example_runs() -> None:
         check=True,
     )
     lines = result.stdout.splitlines()
-    assert lines[0] == (
-        "housing: 東京都地域生活定着支援センター / 特別調整（コーディネート業務） "
-        "(consent given; reachable now)"
+    # Released a week ago: coordination before release is a near miss; the welfare
+    # office comes first for housing, the settlement centre's follow-up for welfare.
+    assert (
+        lines[0]
+        == "housing: 八王子市福祉事務所 / 生活保護の相談・申請 (consent given; reachable now)"
     )
+    assert (
+        "welfare: 東京都地域生活定着支援センター / フォローアップ・相談支援 "
+        "(consent given; reachable now)"
+    ) in lines
     assert "unmet: none" in lines
     failed = subprocess.run(
         [sys.executable, str(EXAMPLES / "refer_a_case.py"), "missing.json"],
@@ -99,8 +105,10 @@ def test_follow_up_referrals_example_runs() -> None:
     assert lines[0].startswith("follow-ups due at 2024-12-20T09:00:00+09:00: ")
     assert "worker-7: " in result.stdout
     assert "worker-12: " in result.stdout
+    # The first for his housing is now the Hachioji welfare office (coordination before
+    # release does not apply to a man released a week ago).
     assert (
-        "  example-elderly-man-hachioji.tokyo-community-settlement-coordination.1 [accepted] "
+        "  example-elderly-man-hachioji.hachioji-welfare-office-public-assistance.1 [accepted] "
         "due 2024-12-04, 12 business days overdue"
     ) in lines
     assert "summary" not in result.stdout

@@ -28,11 +28,23 @@ def test_every_example_case_loads_and_both_paths_agree() -> None:
 def test_the_elderly_man_in_hachioji() -> None:
     plan = plan_for("elderly-man-hachioji")
     recommended = plan.recommended_ids()
-    assert "tokyo-community-settlement-coordination" in recommended
+    # He was released a week ago: coordination *before* release is a near miss, and
+    # the settlement centre's follow-up after release is put first for his welfare.
+    assert "tokyo-community-settlement-coordination" not in recommended
+    coordination = [
+        e for e in plan.excluded if e.service_id == "tokyo-community-settlement-coordination"
+    ]
+    assert coordination
+    assert all("release_timing" in {r.code for r in e.reasons} for e in coordination)
     assert "hachioji-welfare-office-public-assistance" in recommended
     assert not {rec.agency_kind for rec in plan.recommendations()} & JUVENILE_KINDS
+    welfare = plan.recommendations("welfare")
+    assert welfare[0].service_id == "tokyo-community-settlement-follow-up"
+    assert welfare[0].first
+    assert welfare[0].status is RecommendationStatus.READY
     housing = plan.recommendations("housing")
-    assert housing[0].agency_kind == "community_settlement_center"
+    assert housing[0].service_id == "hachioji-welfare-office-public-assistance"
+    assert housing[0].required
     assert housing[0].status is RecommendationStatus.READY
     added = {np.need: np.added_by for np in plan.needs}
     assert added["elderly_disability.special_coordination"] == "special-coordination-need"
@@ -48,7 +60,12 @@ def test_the_mother_worried_about_her_sons_shoplifting() -> None:
     assert delinquency[0].service_id == "setagaya-child-guidance-center-consultation"
     assert delinquency[0].status is RecommendationStatus.READY
     schooling = plan.recommendations("juvenile_education.schooling")
-    assert [rec.service_id for rec in schooling] == ["tokyo-bbs-federation-study-support"]
+    assert schooling[0].service_id == "tokyo-bbs-federation-study-support"
+    # The others meet a sibling need (delinquency, mentoring), and say so.
+    for rec in schooling[1:]:
+        fit = next(reason for reason in rec.reasons if reason.code == "need_fit")
+        assert fit.text.en is not None
+        assert fit.text.en.startswith("meets a related need under the same heading")
 
 
 def test_the_woman_on_probation_using_stimulants() -> None:

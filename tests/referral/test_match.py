@@ -13,20 +13,33 @@ from saihan import ValidationError
 from saihan.directory import (
     Audience,
     Channel,
+    ConsentDecision,
     Directory,
     Eligibility,
     LegalSituation,
     PersonAttribute,
+    ReleaseTiming,
     sample_directory,
 )
 from saihan.referral import (
     TRACE_VERSION,
     Consent,
+    ConsultationCase,
+    Fact,
+    RaisedNeed,
     RecommendationStatus,
     ReferralPlan,
+    Urgency,
     gap_report,
     match,
     reference_match,
+)
+from saihan.referral.match import (
+    AREA_OWN,
+    AREA_SEVERAL,
+    FIT_BROADER,
+    FIT_SIBLING,
+    FIT_WHOLE_FIELD,
 )
 from saihan.serialization import from_json
 
@@ -114,8 +127,26 @@ def test_without_residence_the_handling_municipality_is_used() -> None:
     assert "shinjuku-welfare-office-public-assistance" in plan.recommended_ids()
     nowhere = case("welfare.public_assistance", residence=None)
     plan = match(nowhere, sample_directory(), per_need=None)
+    # No municipality at all: no municipal desk, but Tokyo-wide services still apply.
     assert all(r.agency_kind != "welfare_office" for r in plan.recommendations())
-    assert "residence_unknown" in {reason.code for e in plan.excluded for reason in e.reasons}
+    assert "tokyo-crime-worry-desk" in plan.recommended_ids()
+    desk = next(r for r in plan.recommendations() if r.service_id == "tokyo-crime-worry-desk")
+    area = next(reason for reason in desk.reasons if reason.code == "area")
+    assert area.text.en == "serves the whole prefecture (the person's municipality is not known)"
+    assert "residence_unknown" not in {reason.code for e in plan.excluded for reason in e.reasons}
+
+
+def test_a_preferred_municipality_is_the_area_before_the_handling_one() -> None:
+    wants = case("welfare.public_assistance", residence=None, municipality="131041")
+    wants = attrs.evolve(
+        wants, subject=attrs.evolve(wants.subject, preferred_municipality="131113")
+    )
+    plan = match(wants, sample_directory(), per_need=None)
+    assert "ota-welfare-office-public-assistance" in plan.recommended_ids()
+    assert "shinjuku-welfare-office-public-assistance" not in plan.recommended_ids()
+    office = next(r for r in plan.recommendations() if r.agency_kind == "welfare_office")
+    area = next(reason for reason in office.reasons if reason.code == "area")
+    assert area.facts[0].field == "case.preferred_municipality"
 
 
 def test_a_fitting_service_without_consent_is_listed_as_needing_it() -> None:
@@ -135,7 +166,11 @@ def test_a_fitting_service_without_consent_is_listed_as_needing_it() -> None:
 
 
 def test_unmet_needs_are_listed() -> None:
-    plan = match(case("juvenile_education.prevention", age=40), sample_directory())
+    # In Setagaya every body for young people has an age limit (and none for a
+    # related need takes a 40-year-old), so nothing meets it.
+    plan = match(
+        case("juvenile_education.prevention", age=40, residence="131121"), sample_directory()
+    )
     assert plan.unmet_needs == ("juvenile_education.prevention",)
     assert plan.needs[0].recommendations == ()
 
@@ -216,14 +251,16 @@ def test_a_plan_reads_in_japanese_and_english() -> None:
 
 def test_the_gap_report_counts_unmet_and_poorly_met_needs() -> None:
     cases = [
-        case("juvenile_education.prevention", id="a"),  # nothing eligible
-        case("welfare.debt", id="b"),  # only the Tokyo desk, for the broader "welfare"
+        case("juvenile_education.prevention", id="a", residence="131121"),  # nothing eligible
+        # Only desks for a sibling need (welfare.needy_persons ...) and the Tokyo desk, for
+        # the broader "welfare": poorly met.
+        case("welfare.debt", id="b"),
         case("welfare.public_assistance", id="c"),  # the local welfare office: met well
         case("welfare.public_assistance", id="d", residence="131041"),
     ]
     report = gap_report(cases, sample_directory())
     rows = {(row.municipality, row.need): row for row in report.rows}
-    assert rows["132012", "juvenile_education.prevention"].unmet == 1
+    assert rows["131121", "juvenile_education.prevention"].unmet == 1
     assert rows["132012", "welfare.debt"].poorly_met == 1
     assert rows["132012", "welfare.public_assistance"].met_well == 1
     assert rows["131041", "welfare.public_assistance"].cases == 1
@@ -240,3 +277,240 @@ def test_a_match_index_is_built_only_from_a_directory() -> None:
         MatchIndex({"services": []})  # type: ignore[arg-type]
     assert caught.value.paths == ["directory"]
     assert MatchIndex.of(sample_directory()) is MatchIndex.of(sample_directory())
+
+
+# -- issue 18: the person's day, ranking, timing, derived attributes, consent refused -----
+
+UTC = dt.UTC
+
+
+def _plan_in(case_: ConsultationCase, at: dt.datetime, **kwargs: object) -> ReferralPlan:
+    return match(case_, sample_directory(), at=at, **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_same_moment_in_utc_and_in_tokyo_gives_the_same_plan() -> None:
+    # Born 2007-11-05: 18 on the Tokyo day of 2025-11-05 00:30 JST, which is still
+    # 2025-11-04 (17) in UTC.  The person's day (Tokyo's) decides: no child guidance.
+    teen = case(
+        "family.consultation",
+        age=None,
+        birth_date=dt.date(2007, 11, 5),
+        residence="131121",
+        time_zone="Asia/Tokyo",
+    )
+    moment = dt.datetime(2025, 11, 5, 0, 30, tzinfo=JST)
+    in_tokyo = _plan_in(teen, moment, per_need=None)
+    in_utc = _plan_in(teen, moment.astimezone(UTC), per_need=None)
+    assert in_tokyo == in_utc
+    assert "setagaya-child-guidance-center-consultation" not in in_utc.recommended_ids()
+    reasons = reasons_for(in_utc, "setagaya-child-guidance-center-consultation")
+    assert "age" in reasons
+
+
+def test_a_consent_ending_the_day_before_in_tokyo_is_not_ready_in_utc() -> None:
+    consent = Consent(
+        given_on=dt.date(2024, 11, 1),
+        until=dt.date(2024, 11, 5),
+        agency_kinds=frozenset({"welfare_office"}),
+    )
+    with_consent = case("welfare.public_assistance", consents=(consent,))
+    # 2024-11-06 08:00 in Tokyo is 2024-11-05 23:00 UTC: the consent has ended.
+    moment = dt.datetime(2024, 11, 5, 23, 0, tzinfo=UTC)
+    plan = _plan_in(with_consent, moment, per_need=None)
+    office = next(r for r in plan.recommendations() if r.service_id == OFFICE)
+    assert office.status is RecommendationStatus.NEEDS_CONSENT
+    assert plan == _plan_in(with_consent, moment.astimezone(JST), per_need=None)
+
+
+def test_consent_refused_is_not_consent_not_yet_asked() -> None:
+    refusal = Consent(
+        given_on=RECEIVED.date(),
+        agency_kinds=frozenset({"welfare_office"}),
+        decision=ConsentDecision.REFUSED,
+    )
+    plan = match(case("welfare.public_assistance", consents=(refusal,)), sample_directory())
+    office = next(r for r in plan.recommendations() if r.service_id == OFFICE)
+    assert office.status is RecommendationStatus.CONSENT_REFUSED
+    others = {r.status for r in plan.recommendations() if r.agency_kind != "welfare_office"}
+    assert others == {RecommendationStatus.NEEDS_CONSENT}
+    assert "consent refused" in plan.to_text("en")
+
+
+def test_specialists_rank_above_a_generalist_listing_the_broad_code() -> None:
+    plan = match(case("legal"), sample_directory(), per_need=None)
+    ranked = [r.service_id for r in plan.recommendations("legal")]
+    desk = ranked.index("tokyo-crime-worry-desk")
+    assert ranked.index("houterasu-tokyo-civil-legal-aid") < desk
+    assert ranked.index("daiichi-tokyo-bar-association-legal-consultation") < desk
+    reason = next(
+        r
+        for r in plan.recommendations("legal")[desk].reasons
+        if r.code == "need_fit"  # the generalist says it is one
+    )
+    assert reason.points == FIT_WHOLE_FIELD
+    assert reason.text.en == (
+        "covers the whole field (legal) as a generalist; ranked behind specialists"
+    )
+
+
+def test_a_body_of_several_municipalities_is_not_called_the_persons_own_desk() -> None:
+    plan = match(
+        case("mental_health.consultation", residence="131041"), sample_directory(), per_need=None
+    )
+    centre = next(
+        r
+        for r in plan.recommendations()
+        if r.service_id == "tokyo-chubu-mental-health-centre-consultation"
+    )
+    area = next(r for r in centre.reasons if r.code == "area")
+    assert area.text.en == "serves 10 municipalities, the person's (131041) among them"
+    assert area.points == AREA_SEVERAL
+    health = next(
+        r
+        for r in plan.recommendations()
+        if r.service_id == "shinjuku-public-health-center-mental-health"
+    )
+    own = next(r for r in health.reasons if r.code == "area")
+    assert own.text.en == "a desk of the person's own municipality (131041) only"
+    assert own.points == AREA_OWN
+
+
+def test_a_need_met_only_by_a_sibling_code_finds_the_sibling_desk() -> None:
+    plan = match(case("welfare.debt"), sample_directory(), per_need=None)
+    ranked = plan.recommendations("welfare.debt")
+    ids = [r.service_id for r in ranked]
+    assert "hachioji-self-reliance-desk-consultation" in ids
+    assert ids.index("hachioji-self-reliance-desk-consultation") < ids.index(
+        "tokyo-crime-worry-desk"
+    )
+    desk = ranked[ids.index("hachioji-self-reliance-desk-consultation")]
+    fit = next(r for r in desk.reasons if r.code == "need_fit")
+    assert fit.points == FIT_SIBLING
+    assert fit.text.en == (
+        "meets a related need under the same heading (welfare.needy_persons), not the need itself"
+    )
+    generalist = ranked[ids.index("tokyo-crime-worry-desk")]
+    broad = next(r for r in generalist.reasons if r.code == "need_fit")
+    assert broad.points == FIT_BROADER
+    assert "broader need" in (broad.text.en or "")
+
+
+def test_the_delinquency_desk_for_adolescents_is_not_for_a_woman_of_70() -> None:
+    plan = match(
+        case("family.consultation", "mental_health.consultation", age=70, residence="131041"),
+        sample_directory(),
+        per_need=None,
+    )
+    assert "tokyo-juvenile-support-center-consultation" not in plan.recommended_ids()
+    assert "age" in reasons_for(plan, "tokyo-juvenile-support-center-consultation")
+
+
+def _leaving(**subject: object) -> ConsultationCase:
+    base = case(
+        "elderly_disability.special_coordination",
+        consulter=Audience.PROFESSIONAL,
+        age=68,
+        legal=LegalSituation.IN_PRISON,
+    )
+    return attrs.evolve(base, subject=attrs.evolve(base.subject, **subject))  # type: ignore[arg-type]
+
+
+def test_coordination_before_release_is_for_people_still_inside() -> None:
+    inside = _leaving(expected_release_on=dt.date(2025, 1, 20))
+    plan = match(inside, sample_directory(), per_need=None)
+    coordination = plan.recommendations("elderly_disability.special_coordination")[0]
+    assert coordination.service_id == "tokyo-community-settlement-coordination"
+    assert coordination.first
+    released = _leaving(
+        legal_situation=LegalSituation.RELEASED_FROM_PRISON, released_on=dt.date(2024, 10, 29)
+    )
+    plan = match(released, sample_directory(), per_need=None)
+    assert "tokyo-community-settlement-coordination" not in plan.recommended_ids()
+    assert "release_timing" in reasons_for(plan, "tokyo-community-settlement-coordination")
+
+
+def test_elderly_is_derived_from_the_age_and_shown_as_a_fact() -> None:
+    # 68 and never ticked "elderly": the special-coordination rule and the settlement
+    # centre's eligibility agree.
+    inside = _leaving(expected_release_on=dt.date(2025, 1, 20))
+    assert PersonAttribute.ELDERLY not in inside.subject.attributes
+    plan = match(inside, sample_directory(), per_need=None)
+    assert "special-coordination-settlement-centre-first" in plan.applied_rules
+    assert "tokyo-community-settlement-coordination" in plan.recommended_ids()
+    derived = [r for r in plan.derived if r.code == "derived"]
+    assert [r.text.en for r in derived] == ["elderly: the age is 65 or over"]
+    assert Fact("age", "68") in derived[0].facts
+    release = next(r for r in plan.derived if r.code == "release")
+    assert release.text.en == "before release, 76 days to go"
+
+
+def test_a_specified_juvenile_is_derived_from_age_and_legal_situation() -> None:
+    youth = case("juvenile_education.delinquency", age=18, legal=LegalSituation.JUVENILE_CASE)
+    plan = match(youth, sample_directory())
+    assert any(
+        Fact("case.attributes", "specified_juvenile") in r.facts
+        for r in plan.derived
+        if r.code == "derived"
+    )
+    adult = match(case("juvenile_education.delinquency", age=20), sample_directory())
+    assert not [r for r in adult.derived if r.code == "derived"]
+
+
+def test_a_service_limited_to_within_days_of_release() -> None:
+    soon = Eligibility(release_timing=ReleaseTiming.AFTER_RELEASE, within_days_of_release=30)
+    directory = directory_with(OFFICE, eligibility=soon)
+    released = LegalSituation.RELEASED_FROM_PRISON
+    recent = case("welfare.public_assistance", legal=released, released_on=dt.date(2024, 10, 20))
+    assert OFFICE in match(recent, directory, per_need=None).recommended_ids()
+    old = case("welfare.public_assistance", legal=released, released_on=dt.date(2024, 1, 20))
+    plan = match(old, directory, per_need=None)
+    assert reasons_for(plan, OFFICE) == {"release_timing"}
+    unknown = case("welfare.public_assistance", legal=released)
+    assert reasons_for(match(unknown, directory, per_need=None), OFFICE) == {"release_unknown"}
+
+
+def test_suspected_attributes_count_for_rules_at_a_lower_weight_only() -> None:
+    suspected = _leaving(
+        age=50,
+        legal_situation=LegalSituation.RELEASED_FROM_PRISON,
+        released_on=dt.date(2024, 10, 29),
+        suspected_attributes=frozenset({PersonAttribute.INTELLECTUAL_DISABILITY}),
+    )
+    suspected = attrs.evolve(suspected, needs=(RaisedNeed("welfare"),))
+    plan = match(suspected, sample_directory(), per_need=None)
+    added = next(n for n in plan.needs if n.need == "elderly_disability.special_coordination")
+    assert added.added_by == "special-coordination-need"
+    assert added.urgency is Urgency.NORMAL  # the rule says high: one step less on suspicion
+    change = next(c for c in plan.changes if c.rule_id == "special-coordination-need")
+    assert change.on_suspicion
+    # The welfare office is preferred at half weight; the centre is not put first.
+    office = next(r for r in plan.recommendations("welfare") if r.agency_kind == "welfare_office")
+    rule = next(r for r in office.reasons if r.rule_id == "special-coordination-welfare-office")
+    assert rule.points == 5
+    assert "special-coordination-settlement-centre-first" not in plan.applied_rules
+    # A suspicion never meets a service's required attributes, and the reason says so.
+    assert "tokyo-community-settlement-follow-up" not in plan.recommended_ids()
+    why = next(
+        r
+        for e in plan.excluded
+        if e.service_id == "tokyo-community-settlement-follow-up"
+        for r in e.reasons
+        if r.code == "attributes"
+    )
+    assert "suspicion" in (why.text.en or "")
+    assert any(r.code == "suspected" for r in plan.derived)
+
+
+def test_applied_rules_lists_only_rules_that_changed_something() -> None:
+    # Emergency housing raised already: the add_need rule changes nothing.  The housing
+    # support corporations are preferred only for housing.rental, which is not raised.
+    homeless = case("housing.emergency", attributes=(PersonAttribute.HOMELESS,), residence="131041")
+    plan = match(homeless, sample_directory(), per_need=None)
+    assert "homeless-emergency-housing-need" not in plan.applied_rules
+    assert "housing-support-corporations" not in plan.applied_rules
+    assert "homeless-welfare-office" in plan.applied_rules
+    change = next(c for c in plan.changes if c.rule_id == "homeless-welfare-office")
+    assert change.effect == "prefer"
+    assert change.needs == ("housing.emergency",)
+    assert "shinjuku-welfare-office-homeless-support" in change.services
+    assert [c.rule_id for c in plan.changes] == list(plan.applied_rules)

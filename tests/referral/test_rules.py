@@ -286,12 +286,12 @@ def test_rules_may_name_a_directorys_own_needs_and_kinds() -> None:
 def test_a_plan_from_a_newer_saihan_is_refused() -> None:
     import json
 
-    from saihan.referral import ReferralPlan
+    from saihan.referral import TRACE_VERSION, ReferralPlan
     from saihan.serialization import from_json
 
     plan = match(case("welfare"), sample_directory())
     data = json.loads(plan.to_json())
-    data["trace_version"] = 3
+    data["trace_version"] = TRACE_VERSION + 1
     with pytest.raises(ValidationError, match="newer saihan") as caught:
         from_json(json.dumps(data), ReferralPlan)
     assert caught.value.paths == ["trace_version"]

@@ -20,7 +20,14 @@ from saihan.directory.municipalities import (
     tokyo_municipalities,
 )
 from saihan.directory.sample import load_directory, sample_directory
-from saihan.directory.service import AreaKind, ContactPoint, Eligibility, Service, ServiceArea
+from saihan.directory.service import (
+    AreaKind,
+    ContactPoint,
+    Eligibility,
+    ReleaseTiming,
+    Service,
+    ServiceArea,
+)
 from saihan.directory.taxonomy import (
     Need,
     NeedTaxonomy,
@@ -66,6 +73,7 @@ __all__ = [
     "PersonAttribute",
     "PriorityArea",
     "Relation",
+    "ReleaseTiming",
     "Service",
     "ServiceArea",
     "check_digit",

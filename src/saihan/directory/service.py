@@ -20,9 +20,17 @@ from saihan.directory.vocabulary import (
 from saihan.schedule.calendar import BusinessCalendar
 from saihan.text import LocalizedText
 
-__all__ = ["AreaKind", "ContactPoint", "Eligibility", "Service", "ServiceArea"]
+__all__ = [
+    "AreaKind",
+    "ContactPoint",
+    "Eligibility",
+    "ReleaseTiming",
+    "Service",
+    "ServiceArea",
+]
 
 MAX_AGE = 130
+MAX_RELEASE_DAYS = 36500
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 _LANGUAGE_RE = re.compile(LANGUAGE_PATTERN)
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9-]{5,20}$")
@@ -144,6 +152,13 @@ class ServiceArea:
         return municipality_code in self.municipality_codes
 
 
+class ReleaseTiming(enum.StrEnum):
+    """When, relative to leaving a prison or training school, a service takes people."""
+
+    BEFORE_RELEASE = "before_release"  # still inside: coordination before release
+    AFTER_RELEASE = "after_release"  # released (on parole, after the full term, 出院後)
+
+
 @attrs.frozen
 class Eligibility:
     """Who a service is for, beyond where they live.
@@ -152,6 +167,13 @@ class Eligibility:
     takes people in any situation.  A person must have every
     ``required_attributes`` (any one of them when ``any_required_attribute``)
     and none of ``excluded_attributes``.
+
+    ``release_timing`` and ``within_days_of_release`` limit a service to people
+    before or after their release from a prison or training school, and to
+    those within a number of days of it (before release: expected within that
+    many days; after: released at most that many days ago; with no
+    ``release_timing``: either).  How a person's release is read is described
+    in docs/referral.md ("The person's release").
     """
 
     min_age: int | None = attrs.field(
@@ -178,9 +200,24 @@ class Eligibility:
     note: LocalizedText | None = attrs.field(
         default=None, metadata={"doc": "Conditions in words, as the body publishes them."}
     )
+    release_timing: ReleaseTiming | None = attrs.field(
+        default=None,
+        metadata={"doc": "'before_release' or 'after_release'; null: any (or no) release."},
+    )
+    within_days_of_release: int | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {"minimum": 0, "maximum": MAX_RELEASE_DAYS},
+            "doc": "Only within this many days of the release (before or after it, as "
+            "release_timing says); null: no limit.",
+        },
+    )
 
     @checked
     def __attrs_post_init__(self, check: Checker) -> None:
+        days = self.within_days_of_release
+        if days is not None and not 0 <= days <= MAX_RELEASE_DAYS:
+            check.add("within_days_of_release", f"{days} is outside 0..{MAX_RELEASE_DAYS}")
         for name, age in (("min_age", self.min_age), ("max_age", self.max_age)):
             if age is not None and not 0 <= age <= MAX_AGE:
                 check.add(name, f"{age} is outside 0..{MAX_AGE}")
@@ -191,6 +228,11 @@ class Eligibility:
             names = ", ".join(sorted(both))
             check.add("excluded_attributes", f"required and excluded at once: {names}")
         check.done()
+
+    @property
+    def limits_release(self) -> bool:
+        """True when the service is limited by the time of release."""
+        return self.release_timing is not None or self.within_days_of_release is not None
 
     def admits_age(self, age: int) -> bool:
         return (self.min_age is None or age >= self.min_age) and (

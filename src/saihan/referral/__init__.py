@@ -75,7 +75,15 @@ from saihan.referral.lifecycle import (
     record_followup,
     transition,
 )
-from saihan.referral.match import DEFAULT_PER_NEED, MatchIndex, match, reference_match
+from saihan.referral.match import (
+    DEFAULT_PER_NEED,
+    MatchIndex,
+    derived_attributes,
+    match,
+    place_of,
+    reference_match,
+    release_of,
+)
 from saihan.referral.plan import (
     TRACE_VERSION,
     Exclusion,
@@ -86,6 +94,7 @@ from saihan.referral.plan import (
     Recommendation,
     RecommendationStatus,
     ReferralPlan,
+    RuleChange,
 )
 from saihan.referral.rules import (
     Effect,
@@ -146,6 +155,7 @@ __all__ = [
     "ReferralStatus",
     "RelativeSituation",
     "Rule",
+    "RuleChange",
     "RuleSet",
     "Source",
     "Subject",
@@ -158,6 +168,7 @@ __all__ = [
     "compile_condition",
     "create_referral",
     "default_rules",
+    "derived_attributes",
     "due_followups",
     "evaluate",
     "event_digest",
@@ -175,8 +186,10 @@ __all__ = [
     "overdue_by_municipality",
     "overdue_by_worker",
     "parse_condition",
+    "place_of",
     "record_followup",
     "reference_match",
+    "release_of",
     "reopen_case",
     "rules_from_data",
     "run_flow",

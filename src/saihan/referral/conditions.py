@@ -40,7 +40,14 @@ from saihan.directory.agency_kinds import default_agency_kinds
 from saihan.directory.municipalities import code_problem
 from saihan.directory.service import AreaKind
 from saihan.directory.taxonomy import default_taxonomy
-from saihan.directory.vocabulary import Audience, Channel, Cost, LegalSituation, PersonAttribute
+from saihan.directory.vocabulary import (
+    Audience,
+    Channel,
+    Cost,
+    JuvenileStage,
+    LegalSituation,
+    PersonAttribute,
+)
 from saihan.errors import ErrorItem, ValidationError
 
 __all__ = [
@@ -165,9 +172,29 @@ CASE_FIELDS = _fields(
         "case.legal_situation", "The subject's legal situation.", vocabulary=_values(LegalSituation)
     ),
     FieldSpec(
-        "case.attributes", "The subject's attributes.", True, vocabulary=_values(PersonAttribute)
+        "case.juvenile_stage",
+        "For a juvenile case: the procedure stage.",
+        vocabulary=_values(JuvenileStage),
+    ),
+    FieldSpec(
+        "case.attributes",
+        "The subject's attributes, with those derived from the case (elderly from the age, "
+        "specified_juvenile).",
+        True,
+        vocabulary=_values(PersonAttribute),
+    ),
+    FieldSpec(
+        "case.suspected_attributes",
+        "Attributes suspected but not diagnosed or certified.",
+        True,
+        vocabulary=_values(PersonAttribute),
     ),
     FieldSpec("case.residence", "Municipality code of residence.", check=code_problem),
+    FieldSpec(
+        "case.preferred_municipality",
+        "Municipality code of where the person wants to live or be supported.",
+        check=code_problem,
+    ),
     FieldSpec("case.municipality", "Code of the municipality handling it.", check=code_problem),
     FieldSpec("case.needs", "Needs raised or added, with ancestors.", True, check=_need_problem),
     FieldSpec(
@@ -182,7 +209,12 @@ CASE_FIELDS = _fields(
     FieldSpec("case.languages", "Languages the person can use.", True),
     FieldSpec(
         "case.days_since_release",
-        "Days from release to the day of the match.",
+        "Days from release to the person's day of the match (null before release).",
+        kind=ValueKind.INTEGER,
+    ),
+    FieldSpec(
+        "case.days_until_release",
+        "Days from the person's day of the match to the expected release (null after it).",
         kind=ValueKind.INTEGER,
     ),
 )

@@ -3,7 +3,7 @@
 For a municipality's own plan reviews: each row counts, for one
 municipality and one need, the cases that raised it (or had it added by a
 rule), how many found nothing eligible (*unmet*) and how many found only a
-poor fit (*poorly met*: the best recommendation meets only a broader need,
+poor fit (*poorly met*: the best recommendation meets only a broader or a sibling need,
 such as a general consultation desk, or serves the whole country rather
 than Tokyo or the municipality).  Cases are grouped by the municipality of
 residence, else the municipality handling the case, else ``unknown``.
@@ -22,7 +22,7 @@ from saihan._validation import Checker, checked
 from saihan.directory.directory import Directory
 from saihan.errors import ValidationError
 from saihan.referral.case import ConsultationCase
-from saihan.referral.match import AREA_NATIONAL, FIT_BROADER, match
+from saihan.referral.match import AREA_NATIONAL, FIT_BROADER, FIT_SIBLING, match
 from saihan.referral.plan import NeedPlan
 from saihan.referral.rules import RuleSet, default_rules
 
@@ -84,7 +84,7 @@ def _poorly_met(need_plan: NeedPlan) -> bool:
     best = need_plan.recommendations[0]
     fit = next((r.points for r in best.reasons if r.code == "need_fit"), FIT_BROADER)
     area = next((r.points for r in best.reasons if r.code == "area"), AREA_NATIONAL)
-    return fit <= FIT_BROADER or area <= AREA_NATIONAL
+    return fit <= FIT_SIBLING or area <= AREA_NATIONAL
 
 
 def gap_report(

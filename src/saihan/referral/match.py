@@ -29,11 +29,16 @@ import attrs
 
 from saihan.directory.agency import Agency
 from saihan.directory.directory import Directory
-from saihan.directory.service import AreaKind, Service
+from saihan.directory.service import AreaKind, ReleaseTiming, Service
 from saihan.directory.taxonomy import NeedTaxonomy
-from saihan.directory.vocabulary import Channel
+from saihan.directory.vocabulary import (
+    Channel,
+    JuvenileStage,
+    LegalSituation,
+    PersonAttribute,
+)
 from saihan.errors import ErrorItem, ValidationError
-from saihan.referral.case import ConsultationCase, Urgency
+from saihan.referral.case import ConsultationCase, Subject, Urgency
 from saihan.referral.conditions import evaluate
 from saihan.referral.plan import (
     TRACE_VERSION,
@@ -45,6 +50,7 @@ from saihan.referral.plan import (
     Recommendation,
     RecommendationStatus,
     ReferralPlan,
+    RuleChange,
 )
 from saihan.referral.rules import CompiledRule, Effect, Rule, RuleSet, default_rules
 from saihan.schedule.calendar import BusinessCalendar
@@ -53,16 +59,39 @@ from saihan.text import LocalizedText
 if TYPE_CHECKING:
     from saihan.referral.flows.model import Flow, FlowRun
 
-__all__ = ["DEFAULT_PER_NEED", "MatchIndex", "match", "reference_match"]
+__all__ = [
+    "DEFAULT_PER_NEED",
+    "ELDERLY_AGE",
+    "MatchIndex",
+    "derived_attributes",
+    "match",
+    "place_of",
+    "reference_match",
+    "release_of",
+]
 
 DEFAULT_PER_NEED = 5
 
 CHECKED_FLOWS = 64
 """How many validated flows a :class:`MatchIndex` remembers."""
 
-# Points: how well the service's need fits, and how close to home it works.
-FIT_EXACT, FIT_NARROWER, FIT_BROADER = 30, 20, 10
-AREA_LOCAL, AREA_PREFECTURE, AREA_NATIONAL = 10, 5, 0
+# Points: how well the service's need fits (docs/referral.md, "Ranking"), and how close
+# to home it works.  Each fit step (12) is wider than the whole area range (10), so the
+# area never lifts a service over one that fits the need better: only rules can.
+FIT_EXACT = 60  # the need itself, a specific (leaf) code
+FIT_NARROWER = 48  # a sub-need of it: a specialist for part of the need
+FIT_WHOLE_FIELD = 36  # the need itself, as a heading with sub-needs: a generalist
+FIT_SIBLING = 24  # a related need under the same heading
+FIT_BROADER = 12  # only a broader need that includes it (parent, grandparent ...)
+AREA_OWN = 10  # a desk of the person's municipality only
+AREA_SEVERAL = 7  # serves several municipalities, the person's among them
+AREA_PREFECTURE = 4  # the whole prefecture
+AREA_NATIONAL = 0  # the whole country
+AREA_LOCAL = AREA_OWN  # the name older code used
+
+ELDERLY_AGE = 65
+"""From this age a person counts as ``elderly`` (as the special-coordination rules test)."""
+SPECIFIED_JUVENILE_AGES = (18, 19)  # 特定少年: 18 or 19 under the Juvenile Act
 
 Facts = Mapping[str, Any]
 _T = TypeVar("_T")
@@ -134,7 +163,7 @@ class MatchIndex:
                 channels=channels,
                 hours=hours,
                 needs_fact=shared(Fact("service.needs", _show(frozenset(service.needs)))),
-                area_points=_area_reason(service).points,
+                area_points=_area_points(service),
                 parts=parts,
                 part_ids=part_numbers[parts],
                 signature=signatures.setdefault(parts, len(signatures)),
@@ -142,6 +171,7 @@ class MatchIndex:
         self.part_count = len(part_ids)
         self._candidates: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {}
         self._pools: dict[tuple[str, str | None], _Pool] = {}
+        self._shapes: dict[str, _NeedShape] = {}
         self._targets: dict[int, tuple[CompiledRule, frozenset[str]]] = {}
         self._unions: dict[
             tuple[int, ...],
@@ -227,8 +257,8 @@ class MatchIndex:
         if place is not None:
             ids.extend(local.get(place, ()))
         entries = tuple(self.entries[service_id] for service_id in sorted(ids))
-        below = self.taxonomy.descendants(need)
-        fits = array("b", (_fit(entry.service, need, below) for entry in entries))
+        shape = self.shape(need)
+        fits = array("b", (_fit(entry.service.needs, shape) for entry in entries))
         result = _Pool(
             ids=tuple(entry.service.id for entry in entries),
             entries=entries,
@@ -241,6 +271,16 @@ class MatchIndex:
         with self._lock:
             self._pools[need, place] = result
         return result
+
+    def shape(self, need: str) -> _NeedShape:
+        """Where ``need`` sits in the tree: its sub-needs, siblings and broader needs."""
+        cached = self._shapes.get(need)
+        if cached is not None:
+            return cached
+        shape = _NeedShape.of(self.taxonomy, need)
+        with self._lock:
+            self._shapes[need] = shape
+        return shape
 
     def union(
         self, rules: list[tuple[CompiledRule, frozenset[str] | None]]
@@ -282,8 +322,9 @@ class MatchIndex:
         cached = self._candidates.get(need)
         if cached is not None:
             return cached
-        # A service for a sub-need serves the need; one for a broader need does too.
-        related = self.taxonomy.descendants(need) | set(self.taxonomy.ancestors(need))
+        # A service for the need, a sub-need, a sibling need or a broader need is a
+        # candidate (with a lower fit the further it is).
+        related = self.shape(need).related
         local: dict[str, list[str]] = {}
         wide: list[str] = []
         for service_id, entry in self.entries.items():
@@ -301,6 +342,153 @@ class MatchIndex:
         return result
 
 
+@attrs.frozen
+class _NeedShape:
+    """A need's neighbourhood in the tree, as the fit reads it."""
+
+    need: str
+    leaf: bool
+    narrower: frozenset[str]  # its sub-needs (not itself)
+    siblings: frozenset[str]  # needs under its parent, with theirs, not its own
+    broader: frozenset[str]  # its ancestors (not itself)
+    related: frozenset[str]  # all of these and the need
+
+    @classmethod
+    def of(cls, taxonomy: NeedTaxonomy, need: str) -> _NeedShape:
+        own = taxonomy.descendants(need)
+        chain = taxonomy.ancestors(need)
+        broader = frozenset(chain[1:])
+        siblings: frozenset[str] = frozenset()
+        if len(chain) > 1:
+            siblings = taxonomy.descendants(chain[1]) - own - {chain[1]}
+        return cls(
+            need=need,
+            leaf=own == {need},
+            narrower=own - {need},
+            siblings=siblings,
+            broader=broader,
+            related=own | siblings | broader,
+        )
+
+
+def _fit(needs: frozenset[str], shape: _NeedShape) -> int:
+    """How well a service meeting ``needs`` fits the need (the best of what it meets)."""
+    if shape.need in needs and (shape.leaf or needs.isdisjoint(shape.narrower)):
+        return FIT_EXACT if shape.leaf else FIT_WHOLE_FIELD
+    if not needs.isdisjoint(shape.narrower):
+        return FIT_NARROWER
+    if not needs.isdisjoint(shape.siblings):
+        return FIT_SIBLING
+    return FIT_BROADER
+
+
+def _fit_codes(needs: frozenset[str], shape: _NeedShape, fit: int) -> frozenset[str]:
+    """The service's codes that gave it its fit."""
+    if fit in (FIT_EXACT, FIT_WHOLE_FIELD):
+        return frozenset({shape.need})
+    if fit == FIT_NARROWER:
+        return needs & shape.narrower
+    if fit == FIT_SIBLING:
+        return needs & shape.siblings
+    return needs & shape.broader
+
+
+# -- the person on the day of the match ----------------------------------------------------
+
+# Legal situations that say, without a date, which side of a release the person is on.
+_INSIDE = frozenset({LegalSituation.IN_PRISON})
+_INSIDE_STAGES = frozenset({JuvenileStage.IN_TRAINING_SCHOOL, JuvenileStage.CLASSIFICATION_HOME})
+_RELEASED = frozenset(
+    {
+        LegalSituation.ON_PAROLE,
+        LegalSituation.RELEASED_FROM_PRISON,
+        LegalSituation.RELEASED_FROM_JUVENILE_TRAINING_SCHOOL,
+    }
+)
+
+
+def release_of(subject: Subject, day: dt.date) -> tuple[ReleaseTiming | None, int | None]:
+    """Which side of a release the person is on ``day``, and how many days from it.
+
+    ``released_on`` (on or before the day): after, that many days since;
+    ``expected_release_on``: before, that many days to go, until the day comes
+    (from then on it counts as the release day).  Without dates: before for a
+    person in prison (or in a training school or classification home), after for
+    one on parole or released, with the days unknown; otherwise (None, None).
+    """
+    for released in (subject.released_on, subject.expected_release_on):
+        if released is not None:
+            if released <= day:
+                return ReleaseTiming.AFTER_RELEASE, (day - released).days
+            return ReleaseTiming.BEFORE_RELEASE, (released - day).days
+    if subject.legal_situation in _INSIDE or subject.juvenile_stage in _INSIDE_STAGES:
+        return ReleaseTiming.BEFORE_RELEASE, None
+    if subject.legal_situation in _RELEASED:
+        return ReleaseTiming.AFTER_RELEASE, None
+    return None, None
+
+
+def derived_attributes(case: ConsultationCase, day: dt.date) -> frozenset[PersonAttribute]:
+    """The attributes worked out from the case on ``day`` that it does not list itself.
+
+    ``elderly`` when every age the person can be is :data:`ELDERLY_AGE` or over;
+    ``specified_juvenile`` (特定少年) when every age is 18 or 19 and the legal
+    situation is ``juvenile_case``.
+    """
+    subject = case.subject
+    bounds = subject.age_bounds(day, case.received_on)
+    found: set[PersonAttribute] = set()
+    if bounds is not None:
+        if bounds[0] >= ELDERLY_AGE:
+            found.add(PersonAttribute.ELDERLY)
+        low, high = SPECIFIED_JUVENILE_AGES
+        if (
+            low <= bounds[0]
+            and bounds[1] <= high
+            and (subject.legal_situation is LegalSituation.JUVENILE_CASE)
+        ):
+            found.add(PersonAttribute.SPECIFIED_JUVENILE)
+    return frozenset(found - subject.attributes)
+
+
+def place_of(case: ConsultationCase) -> tuple[str | None, str | None]:
+    """The municipality services must cover, and the case field it comes from: the
+    residence, else the preferred municipality, else the handling municipality."""
+    subject = case.subject
+    for field, code in (
+        ("case.residence", subject.residence),
+        ("case.preferred_municipality", subject.preferred_municipality),
+        ("case.municipality", case.municipality),
+    ):
+        if code is not None:
+            return code, field
+    return None, None
+
+
+@attrs.frozen(eq=False)
+class _Person:
+    """What a match reads of the person on its day, worked out once."""
+
+    day: dt.date
+    bounds: tuple[int, int] | None
+    attributes: frozenset[PersonAttribute]  # listed and derived
+    derived: frozenset[PersonAttribute]
+    suspected: frozenset[PersonAttribute]
+    release: tuple[ReleaseTiming | None, int | None]
+
+    @classmethod
+    def of(cls, case: ConsultationCase, day: dt.date) -> _Person:
+        derived = derived_attributes(case, day)
+        return cls(
+            day=day,
+            bounds=case.subject.age_bounds(day, case.received_on),
+            attributes=case.subject.attributes | derived,
+            derived=derived,
+            suspected=case.subject.suspected_attributes - case.subject.attributes - derived,
+            release=release_of(case.subject, day),
+        )
+
+
 # -- case facts ------------------------------------------------------------------------
 
 
@@ -310,30 +498,40 @@ def _case_facts(
     urgent: Iterable[str],
     at: dt.datetime,
     index: MatchIndex | Callable[[Iterable[str]], frozenset[str]],
+    person: _Person | None = None,
 ) -> dict[str, Any]:
-    """What rules (and flows) read of a case; ``index`` (or a function in its place, for
-    a flow run without a directory) adds each need's broader needs."""
+    """What rules (and flows) read of a case on the person's day of ``at``; ``index``
+    (or a function in its place, for a flow run without a directory) adds each need's
+    broader needs.  ``case.attributes`` holds the derived attributes too."""
     ancestors = index._with_ancestors if isinstance(index, MatchIndex) else index
     subject = case.subject
     received = case.received_on
-    today = at.date()
+    if person is None:
+        person = _Person.of(case, case.local_day(at))
+    today = person.day
 
     def age(on: dt.date | None) -> tuple[int, int] | None:
         return subject.age_bounds(on or today, received)
 
-    days = None if subject.released_on is None else (today - subject.released_on).days
+    timing, days = person.release
     return {
         "case.consulter": case.consulter.value,
         "case.received_via": case.received_via.value,
         "case.legal_situation": subject.legal_situation.value,
-        "case.attributes": frozenset(a.value for a in subject.attributes),
+        "case.juvenile_stage": None
+        if subject.juvenile_stage is None
+        else subject.juvenile_stage.value,
+        "case.attributes": frozenset(a.value for a in person.attributes),
+        "case.suspected_attributes": frozenset(a.value for a in person.suspected),
         "case.residence": subject.residence,
+        "case.preferred_municipality": subject.preferred_municipality,
         "case.municipality": case.municipality,
         "case.needs": ancestors(needs),
         "case.urgent_needs": ancestors(urgent),
         "case.preferred_channels": frozenset(c.value for c in case.preferred_channels),
         "case.languages": frozenset(case.languages),
-        "case.days_since_release": days,
+        "case.days_since_release": days if timing is ReleaseTiming.AFTER_RELEASE else None,
+        "case.days_until_release": days if timing is ReleaseTiming.BEFORE_RELEASE else None,
         "age": age,
     }
 
@@ -379,8 +577,12 @@ def _text(ja: str, en: str) -> LocalizedText:
 _NOT_ACCEPTING = Reason(
     "not_accepting_referrals", _text("現在、紹介を受け付けていない", "not taking referrals now")
 )
-_RESIDENCE_UNKNOWN = Reason(
-    "residence_unknown", _text("住所地が不明", "residence unknown; the service has an area")
+_RELEASE_UNKNOWN = Reason(
+    "release_unknown",
+    _text(
+        "出所（出院）の時期が不明（時期の条件あり）",
+        "release unknown; the service is limited by the time of release",
+    ),
 )
 _AGE_UNKNOWN = Reason(
     "age_unknown", _text("年齢が不明（年齢制限あり）", "age unknown; the service has an age limit")
@@ -401,16 +603,28 @@ class _CaseReasons:
     languages: frozenset[str]
 
     @classmethod
-    def of(cls, case: ConsultationCase, place: str | None) -> _CaseReasons:
+    def of(
+        cls, case: ConsultationCase, place: str | None, place_field: str | None, person: _Person
+    ) -> _CaseReasons:
         subject = case.subject
-        attributes = Fact("case.attributes", _show(frozenset(a.value for a in subject.attributes)))
+        attributes = Fact("case.attributes", _show(frozenset(a.value for a in person.attributes)))
+        required: tuple[Fact, ...] = (attributes,)
+        required_text = _text("対象となる属性に当たらない", "does not have the attributes required")
+        if person.suspected:
+            suspected = _show(frozenset(a.value for a in person.suspected))
+            required = (attributes, Fact("case.suspected_attributes", suspected))
+            required_text = _text(
+                f"対象となる属性に当たらない（疑い {suspected} は条件を満たさない）",
+                f"does not have the attributes required (a suspicion of {suspected} "
+                "does not meet them)",
+            )
         return cls(
             outside_area=None
             if place is None
             else Reason(
                 "outside_area",
                 _text("対象地域外", "outside its area"),
-                facts=(Fact("case.residence", place),),
+                facts=(Fact(place_field or "case.residence", place),),
             ),
             audience=Reason(
                 "audience",
@@ -422,11 +636,7 @@ class _CaseReasons:
                 _text("法的な状況が対象外", "legal situation not served"),
                 facts=(Fact("case.legal_situation", subject.legal_situation.value),),
             ),
-            required_attributes=Reason(
-                "attributes",
-                _text("対象となる属性に当たらない", "does not have the attributes required"),
-                facts=(attributes,),
-            ),
+            required_attributes=Reason("attributes", required_text, facts=required),
             excluded_attributes=Reason(
                 "attributes",
                 _text("対象外の属性に当たる", "has an attribute the service excludes"),
@@ -470,6 +680,9 @@ def _parts(service: Service, channels: frozenset[Channel]) -> tuple[Part, ...]:
         None
         if rules.min_age is None and rules.max_age is None
         else ("age", (rules.min_age, rules.max_age)),
+        ("release", (rules.release_timing, rules.within_days_of_release))
+        if rules.limits_release
+        else None,
         ("legal", rules.legal_situations) if rules.legal_situations else None,
         ("required", (rules.required_attributes, rules.any_required_attribute))
         if rules.required_attributes
@@ -489,19 +702,21 @@ def _part_reason(part: Part, context: _Context) -> Reason | None:
     if kind == "accepting":
         return None if key else _NOT_ACCEPTING
     if kind == "area":
+        # Without a place, prefecture-wide services apply (municipal ones are no
+        # candidates then): a Tokyo desk takes calls from anyone in Tokyo.
         area_kind, prefecture = key
         if area_kind is AreaKind.PREFECTURE and place is not None and place[:2] != prefecture:
             return prepared.outside_area
-        if area_kind is not AreaKind.NATIONAL and place is None:
-            return _RESIDENCE_UNKNOWN
         return None
     if kind == "audience":
         return None if case.consulter in key else prepared.audience
     if kind == "age":
         return _age_reason(key, context.bounds)
+    if kind == "release":
+        return _release_reason(key, context.person.release)
     if kind == "legal":
         return None if not key or case.subject.legal_situation in key else prepared.legal_situation
-    attributes = case.subject.attributes
+    attributes = context.person.attributes  # listed and derived; never suspected
     if kind == "required":
         required, any_one = key
         if not required:
@@ -534,6 +749,49 @@ def _age_reason(
         _text(f"年齢が対象外（対象 {span} 歳）", f"age outside {span}"),
         facts=(Fact("age", shown),),
     )
+
+
+def _release_text(release: tuple[ReleaseTiming | None, int | None]) -> tuple[str, str]:
+    timing, days = release
+    if timing is ReleaseTiming.BEFORE_RELEASE:
+        if days is None:
+            return ("出所（出院）前、時期は不明", "before release, day unknown")
+        return (f"出所（出院）まで{days}日", f"before release, {days} days to go")
+    if timing is ReleaseTiming.AFTER_RELEASE:
+        if days is None:
+            return ("出所（出院）後、時期は不明", "after release, day unknown")
+        return (f"出所（出院）から{days}日", f"released {days} days ago")
+    return ("出所（出院）に当たらない", "no release known")
+
+
+def _release_fact(release: tuple[ReleaseTiming | None, int | None]) -> Fact:
+    return Fact("release", _release_text(release)[1])
+
+
+def _release_reason(
+    limits: tuple[ReleaseTiming | None, int | None],
+    release: tuple[ReleaseTiming | None, int | None],
+) -> Reason | None:
+    wanted, within = limits
+    timing, days = release
+    if timing is None or (within is not None and days is None):
+        return _RELEASE_UNKNOWN
+    if (wanted is None or timing is wanted) and (within is None or (days or 0) <= within):
+        return None
+    side_ja = {None: "前後", ReleaseTiming.BEFORE_RELEASE: "前", ReleaseTiming.AFTER_RELEASE: "後"}
+    side_en = {
+        None: "of",
+        ReleaseTiming.BEFORE_RELEASE: "before",
+        ReleaseTiming.AFTER_RELEASE: "after",
+    }
+    if within is None:
+        span = (f"出所（出院）{side_ja[wanted]}の人が対象", f"only {side_en[wanted]} release")
+    else:
+        span = (
+            f"出所（出院）{side_ja[wanted]}{within}日以内の人が対象",
+            f"only within {within} days {side_en[wanted]} release",
+        )
+    return Reason("release_timing", _text(*span), facts=(_release_fact(release),))
 
 
 def _eligibility_reasons(entry: _Entry, context: _Context) -> tuple[Reason, ...]:
@@ -596,23 +854,52 @@ def _points(rule: Rule) -> int:
     return 0
 
 
-def _explain(
-    item: _Scored,
-    facts: Facts,
-    rule_facts: Callable[[CompiledRule, Facts], tuple[Fact, ...]],
-) -> tuple[Reason, ...]:
+def _suspected_points(rule: Rule) -> int:
+    """A prefer or demote rule that holds only through suspected attributes: half its
+    weight, rounded down, at least 1."""
+    full = _points(rule)
+    half = max(1, abs(full) // 2)
+    return half if full > 0 else -half
+
+
+def _less_urgent(level: Urgency) -> Urgency:
+    levels = list(Urgency)
+    return levels[min(levels.index(level) + 1, len(levels) - 1)]
+
+
+def _on_suspicion(text: LocalizedText, suspected: str) -> LocalizedText:
+    return attrs.evolve(
+        text,
+        ja=f"{text.ja}（疑い {suspected} による。重みは半分）",
+        en=None
+        if text.en is None
+        else f"{text.en} (through suspected {suspected} only: half weight)",
+    )
+
+
+def _explain(item: _Scored, context: _Context, shape: _NeedShape) -> tuple[Reason, ...]:
     """The reasons behind a kept recommendation: need fit, area, then each rule."""
     entry = item.entry
     service_facts = {**entry.facts, "service.local": item.local}
+    codes = _fit_codes(entry.service.needs, shape, item.fit)
     reasons = [
-        Reason("need_fit", _fit_text(item.fit), facts=(entry.needs_fact,), points=item.fit),
-        _area_reason(entry.service),
+        Reason(
+            "need_fit",
+            _fit_text(item.fit, codes),
+            facts=(entry.needs_fact,),
+            points=item.fit,
+        ),
+        _area_reason(entry.service, context.place, context.place_field),
     ]
     for compiled in item.hits:
         rule = compiled.rule
-        used = rule_facts(compiled, service_facts)
+        used = context.rule_facts(compiled, service_facts)
+        text = rule.description
+        if id(compiled) in context.suspicion:
+            used = (*used, context.suspected_fact)
+            text = _on_suspicion(text, context.suspected_fact.value)
         reasons.append(
-            Reason(rule.effect.value, rule.description, compiled.id, used, _points(rule))
+            Reason(rule.effect.value, text, compiled.id, used, context.weights[id(compiled)])
         )
     return tuple(reasons)
 
@@ -720,6 +1007,117 @@ def reference_match(
     )
 
 
+class _Changes:
+    """What each rule changed, gathered while a plan is made."""
+
+    def __init__(self) -> None:
+        self.added: list[RuleChange] = []  # add_need rules and flow actions, as they apply
+        self.touched: dict[int, set[tuple[str, str]]] = {}  # rule -> {(need, service id)}
+
+    def add_need(self, label: str, need: str, *, on_suspicion: bool = False) -> None:
+        self.added.append(
+            RuleChange(
+                label,
+                Effect.ADD_NEED.value,
+                added_need=need,
+                needs=(need,),
+                on_suspicion=on_suspicion,
+            )
+        )
+
+    def touch(self, compiled: CompiledRule, need: str, service_id: str) -> None:
+        self.touched.setdefault(id(compiled), set()).add((need, service_id))
+
+    def result(
+        self,
+        fired: list[CompiledRule],
+        missing: Mapping[str, tuple[str, ...]],
+        suspicion: frozenset[int],
+        order: list[str],
+    ) -> tuple[tuple[str, ...], tuple[RuleChange, ...]]:
+        place = {need: position for position, need in enumerate(order)}
+        found = list(self.added)
+        for compiled in fired:
+            pairs = self.touched.get(id(compiled), set())
+            lacking = missing.get(compiled.id, ()) if compiled.label is None else ()
+            if not pairs and not lacking:
+                continue
+            needs = {need for need, _ in pairs} | set(lacking)
+            found.append(
+                RuleChange(
+                    compiled.id,
+                    compiled.rule.effect.value,
+                    needs=tuple(sorted(needs, key=lambda code: place.get(code, len(place)))),
+                    services=tuple(sorted({service for _, service in pairs})),
+                    on_suspicion=id(compiled) in suspicion,
+                )
+            )
+        unique = {change.rule_id: change for change in reversed(found)}
+        kept = tuple(change for change in found if unique[change.rule_id] is change)
+        return tuple(change.rule_id for change in kept), kept
+
+
+def _with_suspected(facts: Facts, person: _Person) -> dict[str, Any]:
+    """The case's facts with the suspected attributes counted as attributes."""
+    return {
+        **facts,
+        "case.attributes": facts["case.attributes"] | {a.value for a in person.suspected},
+    }
+
+
+def _derived_reasons(person: _Person) -> tuple[Reason, ...]:
+    """The derived facts a plan shows: attributes worked out, the release, suspicions."""
+    reasons = []
+    age = _facts_used(["age"], {"age": lambda on: person.bounds}, None, person.day)
+    if PersonAttribute.ELDERLY in person.derived:
+        reasons.append(
+            Reason(
+                "derived",
+                _text(
+                    f"{ELDERLY_AGE}歳以上のため高齢者（elderly）とする",
+                    f"elderly: the age is {ELDERLY_AGE} or over",
+                ),
+                facts=(*age, Fact("case.attributes", "elderly")),
+            )
+        )
+    if PersonAttribute.SPECIFIED_JUVENILE in person.derived:
+        reasons.append(
+            Reason(
+                "derived",
+                _text(
+                    "18・19歳の少年事件のため特定少年（specified_juvenile）とする",
+                    "specified juvenile (特定少年): 18 or 19, in a juvenile case",
+                ),
+                facts=(
+                    *age,
+                    Fact("case.legal_situation", LegalSituation.JUVENILE_CASE.value),
+                    Fact("case.attributes", "specified_juvenile"),
+                ),
+            )
+        )
+    if person.release[0] is not None:
+        ja, en = _release_text(person.release)
+        reasons.append(Reason("release", _text(ja, en), facts=(_release_fact(person.release),)))
+    if person.suspected:
+        shown = _show(frozenset(a.value for a in person.suspected))
+        reasons.append(
+            Reason(
+                "suspected",
+                _text(
+                    f"疑い（未診断・未認定）: {shown}。規則の判定には低い重みで数える"
+                    "（優先・後回しは重み半分、追加するニーズは緊急度を一段下げる。"
+                    "最初に・必須・除外の規則は適用しない）。支援の対象属性の条件は満たさない",
+                    f"suspected, not diagnosed or certified: {shown}. Counted by rules at a "
+                    "lower weight (prefer and demote at half weight, an added need one step "
+                    "less urgent; first, require and exclude rules do not apply on suspicion); "
+                    "never meets a service's required attributes, never rules one out",
+                ),
+                facts=(Fact("case.suspected_attributes", shown),),
+            )
+        )
+    return tuple(reasons)
+
+
 def _plan(
     case: ConsultationCase,
     directory: Directory,
@@ -744,18 +1142,33 @@ def _plan(
     if unknown:
         raise ValidationError(unknown)
     when_holds = _when_compiled if fast else _when_walked
-    today = at.date()
+    # The person's day: every date test below (ages, the release, which rules are in
+    # force, consent) reads it, so the moment's UTC offset changes nothing.
+    today = case.local_day(at)
+    person = _Person.of(case, today)
     active = [compiled for compiled in rules.compiled if compiled.rule.applies_on(today)]
+    suspected_fact = Fact(
+        "case.suspected_attributes", _show(frozenset(a.value for a in person.suspected))
+    )
+
+    def holds(compiled: CompiledRule, facts: Facts) -> bool | None:
+        """True when the rule's case side holds, None when it holds only if the
+        suspected attributes are counted, False otherwise."""
+        if when_holds(compiled, facts):
+            return True
+        if person.suspected and when_holds(compiled, _with_suspected(facts, person)):
+            return None
+        return False
 
     # 1. Needs: those raised, then those add_need rules imply, in rule order.
     urgency = {need.code: need.urgency for need in case.needs}
     added: dict[str, tuple[str, tuple[Fact, ...]]] = {}
-    applied: list[str] = []
+    changes = _Changes()
 
     def facts_now() -> dict[str, Any]:
         """The case's facts with the needs (and urgencies) added so far."""
         urgent = [code for code, level in urgency.items() if level is Urgency.URGENT]
-        return _case_facts(case, urgency, urgent, at, index)
+        return _case_facts(case, urgency, urgent, at, index, person)
 
     facts = facts_now()
     # A support flow runs first, on the needs as raised: the worker follows the
@@ -767,34 +1180,46 @@ def _plan(
             index.check_flow(flow, directory)
         else:
             check_flow(flow, directory)
-        trace, flow_rules = _follow(flow, facts, urgency, added, applied, today, fast)
+        trace, flow_rules = _follow(flow, facts, urgency, added, changes, today, fast)
         facts = facts_now()
     for compiled in active:
         rule = compiled.rule
         if rule.effect is not Effect.ADD_NEED or rule.need is None:
             continue
-        if not when_holds(compiled, facts):
-            continue
-        applied.append(rule.id)
-        if rule.need in urgency:
-            continue
+        verdict = holds(compiled, facts)
+        if verdict is False or rule.need in urgency:
+            continue  # a need already there is not changed
         if rule.need not in taxonomy:
             raise ValidationError(f"rule {rule.id!r} adds unknown need {rule.need!r}", path="need")
-        urgency[rule.need] = rule.urgency
-        added[rule.need] = (rule.id, _facts_used(rule.when.fields(), facts, None, today))
+        used = _facts_used(rule.when.fields(), facts, None, today)
+        if verdict is None:
+            urgency[rule.need] = _less_urgent(rule.urgency)
+            used = (*used, suspected_fact)
+        else:
+            urgency[rule.need] = rule.urgency
+        added[rule.need] = (rule.id, used)
+        changes.add_need(rule.id, rule.need, on_suspicion=verdict is None)
         facts = facts_now()
 
-    # 2. The case side of every service rule, once.
-    fired = [
-        compiled
-        for compiled in active
-        if compiled.rule.effect.targets_services and when_holds(compiled, facts)
-    ]
-    applied.extend(compiled.rule.id for compiled in fired)
+    # 2. The case side of every service rule, once.  On suspicion only prefer and demote
+    # apply (at half weight); first, require and exclude need what is known.
+    fired: list[CompiledRule] = []
+    suspicion: set[int] = set()
+    for compiled in active:
+        if not compiled.rule.effect.targets_services:
+            continue
+        verdict = holds(compiled, facts)
+        if verdict is True:
+            fired.append(compiled)
+        elif verdict is None and compiled.rule.effect in (Effect.PREFER, Effect.DEMOTE):
+            fired.append(compiled)
+            suspicion.add(id(compiled))
     fired += flow_rules  # the flow decided them: they always fire, after the rule set's
-    place = case.subject.residence or case.municipality
-    bounds = case.subject.age_bounds(today, case.received_on)
-    prepared = _CaseReasons.of(case, place)
+    weights = {
+        id(c): _suspected_points(c.rule) if id(c) in suspicion else _points(c.rule) for c in fired
+    }
+    place, place_field = place_of(case)
+    prepared = _CaseReasons.of(case, place, place_field, person)
 
     need_plans: list[NeedPlan] = []
     excluded: list[Exclusion] = []
@@ -816,7 +1241,20 @@ def _plan(
             explained[key] = found
         return found
 
-    context = _Context(case, facts, bounds, place, prepared, rule_facts)
+    context = _Context(
+        case,
+        facts,
+        person.bounds,
+        place,
+        place_field,
+        prepared,
+        rule_facts,
+        person,
+        weights,
+        frozenset(suspicion),
+        suspected_fact,
+        changes,
+    )
     verdicts = _Verdicts(context, index.part_count)
     for need in order:
         # The fired rules that concern this need, in rule order.
@@ -839,8 +1277,9 @@ def _plan(
             if per_need is None or position < per_need or required
         ]
         # Rank first, explain after: reasons are built only for what the plan shows.
+        shape = index.shape(need)
         recommendations = tuple(
-            _recommend(case, item, _explain(item, facts, rule_facts), urgency, index, at)
+            _recommend(case, item, _explain(item, context, shape), urgency, index, at, today)
             for item in kept
         )
         if not recommendations:
@@ -862,19 +1301,24 @@ def _plan(
         for rule in (compiled.rule for compiled in fired)
         if rule.id in required_needs and rule.id not in met_required
     )
+    applied, rule_changes = changes.result(
+        fired, {item.rule_id: item.needs for item in missing}, frozenset(suspicion), order
+    )
     return ReferralPlan(
         trace_version=TRACE_VERSION,
         case_id=case.id,
         at=at,
         rules_id=rules.id,
         rules_version=rules.version,
-        applied_rules=tuple(dict.fromkeys(applied)),
+        applied_rules=applied,
         needs=tuple(need_plans),
         unmet_needs=tuple(unmet),
         excluded=tuple(excluded),
         missing=missing,
         directory=directory.meta.name.ja,
         flow=trace,
+        changes=rule_changes,
+        derived=_derived_reasons(person),
     )
 
 
@@ -890,7 +1334,7 @@ def _follow(
     facts: Facts,
     urgency: dict[str, Urgency],
     added: dict[str, tuple[str, tuple[Fact, ...]]],
-    applied: list[str],
+    changes: _Changes,
     today: dt.date,
     fast: bool,
 ) -> tuple[FlowRun, list[CompiledRule]]:
@@ -905,12 +1349,12 @@ def _follow(
         if code is None:
             continue
         label = flow_rule_id(flow.id, taken.node)
-        applied.append(label)
         if code in urgency:
             continue
         urgency[code] = taken.action.urgency or Urgency.NORMAL
         used = fields_read(flow, trace, until=taken.node)
         added[code] = (label, _facts_used(used, facts, None, today))
+        changes.add_need(label, code)
     return trace, connect_rules(flow, trace)
 
 
@@ -922,14 +1366,14 @@ class _Context:
     facts: Facts
     bounds: tuple[int, int] | None
     place: str | None
+    place_field: str | None
     prepared: _CaseReasons
     rule_facts: Callable[[CompiledRule, Facts], tuple[Fact, ...]]
-
-
-def _fit(service: Service, need: str, below: frozenset[str]) -> int:
-    if need in service.needs:
-        return FIT_EXACT
-    return FIT_NARROWER if not service.needs.isdisjoint(below) else FIT_BROADER
+    person: _Person
+    weights: dict[int, int]  # points of each fired rule (half on suspicion)
+    suspicion: frozenset[int]  # ids of the fired rules that hold only on suspicion
+    suspected_fact: Fact
+    changes: _Changes
 
 
 # A candidate that passed, as a tuple that sorts into plan order: (not first, -score,
@@ -937,10 +1381,22 @@ def _fit(service: Service, need: str, below: frozenset[str]) -> int:
 Ranked = tuple[bool, int, str, _Entry, int, tuple[CompiledRule, ...], bool]
 
 
-def _ranked(entry: _Entry, fit: int, hits: tuple[CompiledRule, ...]) -> Ranked:
-    score = fit + entry.area_points + sum(_points(c.rule) for c in hits)
+_NOT_FOR_SIBLINGS = frozenset({Effect.FIRST, Effect.REQUIRE})
+
+
+def _ranked(
+    entry: _Entry, fit: int, hits: tuple[CompiledRule, ...], context: _Context, need: str
+) -> Ranked:
+    if fit == FIT_SIBLING:
+        # A sibling need is not the need: no rule puts it first or counts it as the
+        # service a require rule asks for (prefer and demote still move it).
+        hits = tuple(c for c in hits if c.rule.effect not in _NOT_FOR_SIBLINGS)
+    weights = context.weights
+    score = fit + entry.area_points + sum(weights[id(c)] for c in hits)
     first = any(c.rule.effect is Effect.FIRST for c in hits)
     required = any(c.rule.effect is Effect.REQUIRE for c in hits)
+    for compiled in hits:
+        context.changes.touch(compiled, need, entry.service.id)
     return (not first, -score, entry.service.id, entry, fit, hits, required)
 
 
@@ -953,18 +1409,17 @@ def _rank_reference(
     context: _Context, index: MatchIndex, need: str, in_scope: list[CompiledRule]
 ) -> tuple[list[Ranked], list[Exclusion]]:
     """Every service in the directory, every rule, trees walked: the yardstick."""
-    taxonomy = index.taxonomy
-    below = taxonomy.descendants(need)
-    related = below | set(taxonomy.ancestors(need))
+    shape = _NeedShape.of(index.taxonomy, need)
     ranked: list[Ranked] = []
     excluded: list[Exclusion] = []
     for service_id in sorted(index.entries):
         entry = index.entries[service_id]
         service = entry.service
-        if service.needs.isdisjoint(related) or not _may_cover(service, context.place):
+        if service.needs.isdisjoint(shape.related) or not _may_cover(service, context.place):
             continue
         local = service.area.kind is AreaKind.MUNICIPALITIES
         failures = list(_eligibility_reasons(entry, context))
+        eligible = not failures
         service_facts = {**entry.facts, "service.local": local}
         hits: list[CompiledRule] = []
         for compiled in in_scope:
@@ -974,12 +1429,14 @@ def _rank_reference(
             if compiled.rule.effect is Effect.EXCLUDE:
                 used = context.rule_facts(compiled, service_facts)
                 failures.append(_rule_exclusion(compiled, used))
+                if eligible:
+                    context.changes.touch(compiled, need, service_id)
             else:
                 hits.append(compiled)
         if failures:
             excluded.append(Exclusion(service_id, need, tuple(failures)))
         else:
-            ranked.append(_ranked(entry, _fit(service, need, below), tuple(hits)))
+            ranked.append(_ranked(entry, _fit(service.needs, shape), tuple(hits), context, need))
     return ranked, excluded
 
 
@@ -1010,6 +1467,9 @@ def _rank_fast(
         if excluding and (excluding_any is None or service_id in excluding_any):
             ruled_out = [c for c, ids in excluding if _targets(c, ids, entry, context)]
             if ruled_out:
+                if not failures:
+                    for compiled in ruled_out:
+                        context.changes.touch(compiled, need, service_id)
                 service_facts = {**entry.facts, "service.local": _is_local(entry)}
                 failures = (
                     *failures,
@@ -1021,7 +1481,7 @@ def _rank_fast(
         if others and (others_any is None or service_id in others_any):
             hits = tuple(c for c, ids in others if _targets(c, ids, entry, context))
             if hits:
-                ranked.append(_ranked(entry, fit, hits))
+                ranked.append(_ranked(entry, fit, hits, context, need))
                 continue
         ranked.append((True, -score, service_id, entry, fit, (), False))
     return ranked, excluded
@@ -1051,34 +1511,68 @@ def _may_cover(service: Service, place: str | None) -> bool:
     return place is not None and place in service.area.municipality_codes
 
 
-_FIT_TEXTS = {
-    FIT_EXACT: _text("ニーズにそのまま対応", "meets the need itself"),
-    FIT_NARROWER: _text(
-        "ニーズの一部（より具体的な支援）に対応", "meets part of the need (more specific)"
-    ),
-    FIT_BROADER: _text("より広い分野の支援として対応", "meets a broader need that includes it"),
-}
+def _fit_text(fit: int, codes: frozenset[str]) -> LocalizedText:
+    shown = ", ".join(sorted(codes))
+    if fit == FIT_EXACT:
+        return _text(f"ニーズそのものに対応（{shown}）", f"meets the need itself ({shown})")
+    if fit == FIT_NARROWER:
+        return _text(
+            f"ニーズの一部に、より具体的に対応（{shown}）",
+            f"meets part of the need, more specifically ({shown})",
+        )
+    if fit == FIT_WHOLE_FIELD:
+        return _text(
+            f"分野全体（{shown}）を扱う総合的な窓口。専門の窓口の後に置く",
+            f"covers the whole field ({shown}) as a generalist; ranked behind specialists",
+        )
+    if fit == FIT_SIBLING:
+        return _text(
+            f"同じ分野の関連するニーズに対応（{shown}）。ニーズそのものではない",
+            f"meets a related need under the same heading ({shown}), not the need itself",
+        )
+    return _text(
+        f"より広い分野（{shown}）の総合的な窓口として対応",
+        f"meets only a broader need that includes it ({shown}), as a generalist",
+    )
 
 
-def _fit_text(fit: int) -> LocalizedText:
-    return _FIT_TEXTS[fit]
+def _area_points(service: Service) -> int:
+    area = service.area
+    if area.kind is AreaKind.MUNICIPALITIES:
+        return AREA_OWN if len(area.municipality_codes) == 1 else AREA_SEVERAL
+    return AREA_PREFECTURE if area.kind is AreaKind.PREFECTURE else AREA_NATIONAL
 
 
-_LOCAL_TEXT = _text("住まいの区市町村の窓口", "a desk of the person's own municipality")
-# A candidate with a municipal area always covers the person's own municipality.
-_AREA_REASONS = {
-    AreaKind.MUNICIPALITIES: Reason("area", _LOCAL_TEXT, points=AREA_LOCAL),
-    AreaKind.PREFECTURE: Reason(
-        "area", _text("都全域が対象", "serves all of the prefecture"), points=AREA_PREFECTURE
-    ),
-    AreaKind.NATIONAL: Reason(
-        "area", _text("全国が対象", "serves the whole country"), points=AREA_NATIONAL
-    ),
-}
-
-
-def _area_reason(service: Service) -> Reason:
-    return _AREA_REASONS[service.area.kind]
+def _area_reason(service: Service, place: str | None, place_field: str | None) -> Reason:
+    """Which kind of area the service has, in words: its own municipality only, several
+    municipalities (how many), the whole prefecture, or the whole country."""
+    area = service.area
+    points = _area_points(service)
+    where = () if place is None else (Fact(place_field or "case.residence", place),)
+    if area.kind is AreaKind.MUNICIPALITIES:
+        count = len(area.municipality_codes)
+        if count == 1:
+            text = _text(
+                f"本人の区市町村（{place}）だけを受け持つ窓口",
+                f"a desk of the person's own municipality ({place}) only",
+            )
+        else:
+            text = _text(
+                f"{count}区市町村を受け持つ（本人の区市町村 {place} を含む）",
+                f"serves {count} municipalities, the person's ({place}) among them",
+            )
+    elif area.kind is AreaKind.PREFECTURE:
+        text = (
+            _text("都道府県全域が対象", "serves the whole prefecture")
+            if place is not None
+            else _text(
+                "都道府県全域が対象（本人の区市町村は不明）",
+                "serves the whole prefecture (the person's municipality is not known)",
+            )
+        )
+    else:
+        text = _text("全国が対象", "serves the whole country")
+    return Reason("area", text, facts=where, points=points)
 
 
 def _recommend(
@@ -1088,10 +1582,16 @@ def _recommend(
     urgency: Mapping[str, Urgency],
     index: MatchIndex,
     at: dt.datetime,
+    today: dt.date,
 ) -> Recommendation:
     entry = scored.entry
     service, agency = entry.service, entry.agency
-    consent = case.consent_for(agency.id, agency.kind, at.date())
+    if case.consent_for(agency.id, agency.kind, today) is not None:
+        status = RecommendationStatus.READY
+    elif case.consent_refused_for(agency.id, agency.kind, today) is not None:
+        status = RecommendationStatus.CONSENT_REFUSED
+    else:
+        status = RecommendationStatus.NEEDS_CONSENT
     usable = (
         entry.channels if not case.preferred_channels else entry.channels & case.preferred_channels
     )
@@ -1114,9 +1614,7 @@ def _recommend(
         agency_name=agency.name,
         needs_covered=covered,
         score=scored.score,
-        status=RecommendationStatus.READY
-        if consent is not None
-        else RecommendationStatus.NEEDS_CONSENT,
+        status=status,
         first=scored.first,
         required=scored.required,
         channels=usable,

@@ -28,12 +28,17 @@ __all__ = [
     "Recommendation",
     "RecommendationStatus",
     "ReferralPlan",
+    "RuleChange",
 ]
 
-TRACE_VERSION = 2
+TRACE_VERSION = 3
 """Bumped whenever the plan's stored form changes meaning; readers check it.
 
 2: ``flow``, the support flow the plan followed (version-1 plans have none and are read).
+3: ``applied_rules`` holds only rules that changed the plan, ``changes`` says what each
+changed, ``derived`` the attributes worked out from the case; status ``consent_refused``;
+scores follow the ranking of docs/referral.md (fit on the need tree, area by its width).
+Older plans are read (their lists are what those versions wrote).
 """
 
 
@@ -41,7 +46,8 @@ class RecommendationStatus(enum.StrEnum):
     """Whether the person's information may go to the service's agency now."""
 
     READY = "ready"  # a consent covers the agency on the day of the match
-    NEEDS_CONSENT = "needs_consent"  # fits, but ask the person first
+    NEEDS_CONSENT = "needs_consent"  # fits, but ask the person first (not asked yet)
+    CONSENT_REFUSED = "consent_refused"  # fits, but the person refused to share with it
 
 
 @attrs.frozen
@@ -86,7 +92,9 @@ class Recommendation:
         metadata={"doc": "The case's needs this service meets."}
     )
     score: int = attrs.field(metadata={"doc": "Sum of the reasons' points."})
-    status: RecommendationStatus = attrs.field(metadata={"doc": "ready or needs_consent."})
+    status: RecommendationStatus = attrs.field(
+        metadata={"doc": "ready, needs_consent (not asked yet) or consent_refused."}
+    )
     first: bool = attrs.field(default=False, metadata={"doc": "A rule put it first."})
     required: bool = attrs.field(default=False, metadata={"doc": "A rule requires it."})
     channels: frozenset[Channel] = attrs.field(
@@ -157,6 +165,40 @@ class MissingRequirement:
 
 
 @attrs.frozen
+class RuleChange:
+    """What one rule (or support-flow action) changed in a plan."""
+
+    rule_id: str = attrs.field(metadata={"doc": "The rule, or flow:<flow>/<node>."})
+    effect: str = attrs.field(
+        metadata={"doc": "add_need, require, exclude, prefer, demote or first."}
+    )
+    added_need: str | None = attrs.field(
+        default=None, metadata={"doc": "For add_need: the need it added."}
+    )
+    needs: tuple[str, ...] = attrs.field(
+        default=(), metadata={"doc": "The plan's needs whose services it changed."}
+    )
+    services: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata={
+            "doc": "The services it moved, put first, kept or left out (for require with "
+            "none available: empty, and the plan's ``missing`` names it)."
+        },
+    )
+    on_suspicion: bool = attrs.field(
+        default=False,
+        metadata={
+            "doc": "True when it held only through suspected attributes (and so counted "
+            "with a lower weight, see docs/referral.md)."
+        },
+    )
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        pass  # the fields' types are all there is to check
+
+
+@attrs.frozen
 class ReferralPlan:
     """What ``match`` proposes for a case, and the trace of why.
 
@@ -170,7 +212,11 @@ class ReferralPlan:
     rules_id: str = attrs.field(metadata={"doc": "Rule set id."})
     rules_version: str = attrs.field(metadata={"doc": "Rule set version."})
     applied_rules: tuple[str, ...] = attrs.field(
-        default=(), metadata={"doc": "Ids of the rules that fired, in rule-set order."}
+        default=(),
+        metadata={
+            "doc": "Ids of the rules that changed the plan (added a need, or moved, put "
+            "first, kept or left out a service), in the order they applied."
+        },
     )
     needs: tuple[NeedPlan, ...] = attrs.field(default=(), metadata={"doc": "Per need."})
     unmet_needs: tuple[str, ...] = attrs.field(
@@ -186,6 +232,16 @@ class ReferralPlan:
     flow: FlowRun | None = attrs.field(
         default=None,
         metadata={"doc": "The support flow followed: its path, actions and end; null: none."},
+    )
+    changes: tuple[RuleChange, ...] = attrs.field(
+        default=(), metadata={"doc": "What each rule in applied_rules changed, in that order."}
+    )
+    derived: tuple[Reason, ...] = attrs.field(
+        default=(),
+        metadata={
+            "doc": "Facts worked out from the case on the plan's day (elderly from the age, "
+            "specified juvenile, the release), and how suspected attributes counted."
+        },
     )
 
     @checked

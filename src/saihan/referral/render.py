@@ -28,6 +28,10 @@ _WORDS = {
     "hours_unknown": ("受付時間不明", "hours unknown"),
     "ready": ("同意あり", "consent given"),
     "needs_consent": ("要同意（本人の同意を得てから）", "needs consent first"),
+    "consent_refused": ("同意なし（本人が拒否）", "consent refused"),
+    "derived": ("ケースから導いた事実", "Worked out from the case"),
+    "changes": ("計画を変えた規則", "Rules that changed the plan"),
+    "on_suspicion": ("疑いによる", "on suspicion"),
     "score": ("点", " points"),
     "added": ("規則により追加", "added by rule"),
     "more": ("ほか", "more"),
@@ -126,6 +130,10 @@ def plan_text(plan: ReferralPlan, lang: str = "ja") -> str:
         f"{words['title']}: {words['case']} {plan.case_id} "
         f"({_time(plan.at)} {words['at']}; {words['rules']} {plan.rules_id} {plan.rules_version})"
     ]
+    if plan.derived:
+        lines.append("")
+        lines.append(f"{words['derived']}:")
+        lines.extend(f"  - {_reason(reason, lang)}" for reason in plan.derived)
     if plan.flow is not None:
         lines += _flow_lines(plan.flow, words, lang)
     for need_plan in plan.needs:
@@ -149,6 +157,20 @@ def plan_text(plan: ReferralPlan, lang: str = "ja") -> str:
             f"  - [{item.rule_id}] {', '.join(item.needs)}: {_say(item.text, lang)}"
             for item in plan.missing
         )
+    if plan.changes:
+        lines.append("")
+        lines.append(f"{words['changes']}:")
+        for change in plan.changes:
+            what = [change.effect]
+            if change.added_need:
+                what.append(change.added_need)
+            elif change.needs:
+                what.append(", ".join(change.needs))
+            if change.services:
+                what.append(", ".join(change.services))
+            if change.on_suspicion:
+                what.append(words["on_suspicion"])
+            lines.append(f"  - [{change.rule_id}] " + " — ".join(what))
     lines.append("")
     unmet = ", ".join(plan.unmet_needs) if plan.unmet_needs else words["none"]
     lines.append(f"{words['unmet']}: {unmet}")

@@ -28,7 +28,17 @@ The properties:
 ``monotonic``                adding a service removes no recommendation it does not outrank
 ``fast_path_agrees``         :func:`~saihan.referral.match` equals
                              :func:`~saihan.referral.reference_match`
+``offset_invariant``         the plan for one moment is the same whatever UTC offset the
+                             moment is written in (every date test reads the person's day)
+``age_and_timing_respected`` a service limited by age or by the time of release, added for
+                             the case's need, is recommended only to a person inside them
+``specific_before_general``  a service for the need itself (or a sub-need of a broad need),
+                             added beside a generalist with the same rules, ranks above it
 ============================ ===============================================================
+
+Every date test reads the person's day (``case.local_day(plan.at)``); the
+attributes include those derived from the case (``elderly`` from the age,
+``specified_juvenile``); suspected attributes never meet a service's required ones.
 
 Example::
 
@@ -64,7 +74,8 @@ from hypothesis.strategies import DrawFn, SearchStrategy
 
 from saihan.directory.directory import Directory
 from saihan.directory.municipalities import tokyo_municipalities
-from saihan.directory.service import AreaKind, Eligibility, Service, ServiceArea
+from saihan.directory.service import AreaKind, Eligibility, ReleaseTiming, Service, ServiceArea
+from saihan.directory.vocabulary import JuvenileStage, LegalSituation, PersonAttribute
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
 from saihan.referral.case import Consent, ConsultationCase
 from saihan.referral.flows.model import Flow
@@ -79,13 +90,16 @@ __all__ = [
     "PROPERTIES",
     "PropertyFailure",
     "RuleSetProperties",
+    "assert_age_and_timing_respected",
     "assert_consent_respected",
     "assert_deterministic",
     "assert_eligibility_respected",
     "assert_fast_path_agrees",
     "assert_monotonic",
     "assert_no_unrequested_needs",
+    "assert_offset_invariant",
     "assert_service_area_respected",
+    "assert_specific_before_general",
     "check_rule_set",
 ]
 
@@ -207,7 +221,11 @@ def _ineligible(
             found.append(f"it is limited to ages {limits} and the age is {_age_text(bounds)}")
     if rule.legal_situations and subject.legal_situation not in rule.legal_situations:
         found.append(f"it does not serve legal situation {subject.legal_situation.value}")
-    has = subject.attributes
+    if rule.release_timing is not None or rule.within_days_of_release is not None:
+        problem = _release_problem(subject, rule, day)
+        if problem is not None:
+            found.append(problem)
+    has = subject.attributes | _derived(case, day)  # suspected ones never count
     if rule.required_attributes:
         if rule.any_required_attribute:
             fits = any(attribute in has for attribute in rule.required_attributes)
@@ -234,6 +252,54 @@ def _ineligible(
     return found
 
 
+def _derived(case: ConsultationCase, day: dt.date) -> frozenset[PersonAttribute]:
+    """Attributes the case implies on ``day``: elderly at 65 or over (every possible age),
+    specified juvenile at 18-19 in a juvenile case."""
+    bounds = case.subject.age_bounds(day, case.received_on)
+    found = set()
+    if bounds is not None and min(bounds) >= 65:
+        found.add(PersonAttribute.ELDERLY)
+    if (
+        bounds is not None
+        and min(bounds) >= 18
+        and max(bounds) <= 19
+        and case.subject.legal_situation is LegalSituation.JUVENILE_CASE
+    ):
+        found.add(PersonAttribute.SPECIFIED_JUVENILE)
+    return frozenset(found)
+
+
+def _release_problem(subject: Any, rule: Eligibility, day: dt.date) -> str | None:
+    """Why the person is outside the service's release timing on ``day``, or None."""
+    side: str | None = None
+    days: int | None = None
+    moment = subject.released_on or subject.expected_release_on
+    if moment is not None:
+        side = "after" if moment <= day else "before"
+        days = abs((day - moment).days)
+    elif subject.legal_situation is LegalSituation.IN_PRISON or subject.juvenile_stage in (
+        JuvenileStage.IN_TRAINING_SCHOOL,
+        JuvenileStage.CLASSIFICATION_HOME,
+    ):
+        side = "before"
+    elif subject.legal_situation in (
+        LegalSituation.ON_PAROLE,
+        LegalSituation.RELEASED_FROM_PRISON,
+        LegalSituation.RELEASED_FROM_JUVENILE_TRAINING_SCHOOL,
+    ):
+        side = "after"
+    wanted = {None: None, ReleaseTiming.BEFORE_RELEASE: "before"}.get(rule.release_timing, "after")
+    limit = rule.within_days_of_release
+    if side is None:
+        return "it is limited by the time of release and the person has no release known"
+    if wanted is not None and side != wanted:
+        return f"it is only {wanted} release and the person is {side} it"
+    if limit is not None and (days is None or days > limit):
+        shown = "unknown" if days is None else str(days)
+        return f"it is only within {limit} days of release and the person is {shown} days from it"
+    return None
+
+
 def _names(values: Iterable[str]) -> str:
     return ", ".join(sorted(str(value) for value in values)) or "none"
 
@@ -249,7 +315,7 @@ def assert_eligibility_respected(
     required attributes are there and no excluded one is, and it has a
     channel and a language the person can use.
     """
-    day = plan.at.date()
+    day = case.local_day(plan.at)
     for need_plan in plan.needs:
         for rec in need_plan.recommendations:
             service = _service(directory, case, plan, need_plan.need, rec)
@@ -266,17 +332,18 @@ def assert_service_area_respected(
 ) -> None:
     """The person lives inside every recommended service's area.
 
-    The place is the residence or, when it is unknown, the municipality
-    handling the case; with neither, only services open to the whole
-    country may be recommended.
+    The place is the residence or, when it is unknown, the preferred
+    municipality, else the municipality handling the case; with none of them,
+    prefecture-wide and national services may be recommended, municipal ones
+    not.
     """
-    place = case.subject.residence or case.municipality
+    place = case.subject.residence or case.subject.preferred_municipality or case.municipality
     for need_plan in plan.needs:
         for rec in need_plan.recommendations:
             service = _service(directory, case, plan, need_plan.need, rec)
             area = service.area
             if place is None:
-                if area.kind is not AreaKind.NATIONAL:
+                if area.kind is AreaKind.MUNICIPALITIES:
                     _fail(
                         f"{_where(case, plan, need_plan.need, rec.service_id)} is recommended, "
                         f"but the residence is unknown and its area is {_area_text(area)}"
@@ -306,6 +373,8 @@ def _area_text(area: ServiceArea) -> str:
 
 def _covered(consents: Sequence[Consent], agency_id: str, kind: str, day: dt.date) -> bool:
     for consent in consents:
+        if consent.refused:
+            continue
         in_force = (
             consent.given_on <= day
             and (consent.until is None or day <= consent.until)
@@ -334,7 +403,7 @@ def assert_consent_respected(
     ``per_need`` are those the plan was made with (``rules`` None: the
     default rules).
     """
-    day = plan.at.date()
+    day = case.local_day(plan.at)
     for need_plan in plan.needs:
         for rec in need_plan.recommendations:
             where = _where(case, plan, need_plan.need, rec.service_id)
@@ -346,13 +415,28 @@ def assert_consent_respected(
                     f"{rec.agency_kind!r}, the directory {agency.id!r} of kind {agency.kind!r}"
                 )
             covered = _covered(case.consents, agency.id, agency.kind, day)
-            expected = RecommendationStatus.READY if covered else RecommendationStatus.NEEDS_CONSENT
+            refused = not covered and any(
+                consent.refused
+                and consent.given_on <= day
+                and (agency.id in consent.agency_ids or agency.kind in consent.agency_kinds)
+                for consent in case.consents
+            )
+            expected = (
+                RecommendationStatus.READY
+                if covered
+                else RecommendationStatus.CONSENT_REFUSED
+                if refused
+                else RecommendationStatus.NEEDS_CONSENT
+            )
             if rec.status is not expected:
                 why = (
                     f"a consent covers agency {agency.id!r} (kind {agency.kind}) on {day}"
                     if covered
-                    else f"no consent in force on {day} covers agency {agency.id!r} "
+                    else f"the person refused, by {day}, to share with agency {agency.id!r} "
                     f"(kind {agency.kind})"
+                    if refused
+                    else f"no consent in force on {day} covers agency {agency.id!r} "
+                    f"(kind {agency.kind}) and none refuses it"
                 )
                 _fail(f"{where} is {rec.status.value}, but {why}{_rules_touching(rec)}")
     used = _rules_for(plan, rules)
@@ -379,8 +463,12 @@ def assert_consent_respected(
 
 
 def _related(service: Service, need: str, directory: Directory) -> bool:
+    """The service meets the need, a sub-need, a broader need or a sibling need."""
     taxonomy = directory.taxonomy
     related = taxonomy.descendants(need) | set(taxonomy.ancestors(need))
+    parent = taxonomy.get(need).parent
+    if parent is not None:
+        related |= taxonomy.descendants(parent)
     return any(code in related for code in service.needs)
 
 
@@ -399,7 +487,7 @@ def assert_no_unrequested_needs(
     narrower or a broader one).
     """
     used = _rules_for(plan, rules)
-    day = plan.at.date()
+    day = case.local_day(plan.at)
     raised = set(case.need_codes)
     seen: set[str] = set()
     for need_plan in plan.needs:
@@ -438,7 +526,8 @@ def assert_no_unrequested_needs(
             if not _related(service, need, directory):
                 _fail(
                     f"{_where(case, plan, need, rec.service_id)} is recommended, but the service "
-                    f"meets {_names(service.needs)}, none of them {need!r}, narrower or broader"
+                    f"meets {_names(service.needs)}, none of them {need!r}, narrower, broader "
+                    "or a sibling"
                     f"{_rules_touching(rec)}"
                 )
     missing = sorted(raised - seen)
@@ -575,6 +664,106 @@ def assert_monotonic(
                 )
 
 
+def assert_offset_invariant(
+    case: ConsultationCase,
+    directory: Directory,
+    rules: RuleSet | None,
+    offset: dt.timedelta,
+    *,
+    at: dt.datetime | None = None,
+    per_need: int | None = DEFAULT_PER_NEED,
+) -> None:
+    """The plan for one moment is the same when the moment is written in UTC ``offset``.
+
+    ``at`` (default: when the case was received) is matched as given and as the
+    same instant in ``offset``: every date test reads the person's day, never
+    the day of the offset the moment happens to carry.
+    """
+    used = default_rules() if rules is None else rules
+    moment = case.received_at if at is None else at
+    shifted = moment.astimezone(dt.timezone(offset))
+    expected = match(case, directory, used, moment, per_need=per_need)
+    got = match(case, directory, used, shifted, per_need=per_need)
+    if got != expected:
+        _fail(
+            f"case {case.id!r}: the moment {moment.isoformat()} written as "
+            f"{shifted.isoformat()} gives another plan (rule set {used.id!r}): "
+            f"{_difference(expected, got)}"
+        )
+
+
+def assert_age_and_timing_respected(
+    case: ConsultationCase,
+    directory: Directory,
+    rules: RuleSet | None,
+    extra_service: Service,
+    *,
+    at: dt.datetime | None = None,
+    per_need: int | None = None,
+) -> None:
+    """``extra_service`` (limited by age or release timing), added to the directory, is
+    recommended only when the person is inside its limits on the person's day."""
+    used = default_rules() if rules is None else rules
+    bigger = attrs.evolve(directory, services=(*directory.services, extra_service))
+    plan = match(case, bigger, used, at, per_need=per_need)
+    day = case.local_day(plan.at)
+    for need_plan in plan.needs:
+        for rec in need_plan.recommendations:
+            if rec.service_id != extra_service.id:
+                continue
+            problems = _ineligible(case, bigger, extra_service, day)
+            if problems:
+                _fail(
+                    f"{_where(case, plan, need_plan.need, rec.service_id)} is recommended, but "
+                    f"{'; '.join(problems)}{_rules_touching(rec)}"
+                )
+
+
+def _rule_points(rec: Recommendation) -> int:
+    return sum(r.points for r in rec.reasons if r.code not in ("need_fit", "area"))
+
+
+def assert_specific_before_general(
+    case: ConsultationCase,
+    directory: Directory,
+    rules: RuleSet | None,
+    generalist: Service,
+    specialist: Service,
+    *,
+    at: dt.datetime | None = None,
+) -> None:
+    """With both services added, the one that fits a need better ranks above the other,
+    unless the rules favour the generalist (put it first alone, or gave it more points).
+
+    The area is not a reason: a Tokyo-wide specialist ranks above a desk of the
+    person's own municipality that only covers the broader field.
+    """
+    used = default_rules() if rules is None else rules
+    bigger = attrs.evolve(directory, services=(*directory.services, generalist, specialist))
+    plan = match(case, bigger, used, at, per_need=None)
+    for need_plan in plan.needs:
+        found = {rec.service_id: rec for rec in need_plan.recommendations}
+        general, special = found.get(generalist.id), found.get(specialist.id)
+        if general is None or special is None:
+            continue
+        fits = {
+            rec.service_id: next(r.points for r in rec.reasons if r.code == "need_fit")
+            for rec in (general, special)
+        }
+        if fits[specialist.id] <= fits[generalist.id]:
+            continue
+        favoured = (general.first and not special.first) or (
+            _rule_points(general) > _rule_points(special)
+        )
+        if not favoured and not _rank(special) < _rank(general):
+            _fail(
+                f"{_where(case, plan, need_plan.need, specialist.id)} fits the need better "
+                f"(fit {fits[specialist.id]} against {fits[generalist.id]}) but ranks below "
+                f"the generalist {generalist.id!r} (score {special.score} against "
+                f"{general.score}) with the same rules{_rules_touching(special)}"
+            )
+
+
 # -- running them with Hypothesis -------------------------------------------------------
 
 
@@ -596,6 +785,8 @@ class _Example:
     case: ConsultationCase
     at: dt.datetime | None = None
     extra_service: Service | None = None
+    second_service: Service | None = None
+    offset: dt.timedelta | None = None
 
     def to_json(self) -> str:
         data: dict[str, Any] = {"case": unstructure(self.case)}
@@ -603,6 +794,10 @@ class _Example:
             data["at"] = self.at.isoformat()
         if self.extra_service is not None:
             data["extra_service"] = unstructure(self.extra_service)
+        if self.second_service is not None:
+            data["second_service"] = unstructure(self.second_service)
+        if self.offset is not None:
+            data["offset_minutes"] = int(self.offset.total_seconds() // 60)
         return json.dumps(data, ensure_ascii=False, indent=2)
 
 
@@ -639,6 +834,9 @@ PROPERTIES: tuple[str, ...] = (
     "deterministic",
     "monotonic",
     "fast_path_agrees",
+    "offset_invariant",
+    "age_and_timing_respected",
+    "specific_before_general",
 )
 """The names of the properties :func:`check_rule_set` runs, in order."""
 
@@ -715,9 +913,192 @@ def _monotonic_examples(rules: RuleSet, directory: Directory) -> SearchStrategy[
     return examples()
 
 
+_OFFSETS = st.integers(-12 * 4, 14 * 4).map(lambda quarters: dt.timedelta(minutes=15 * quarters))
+
+
+def _open_to(case: ConsultationCase, service: Service, area: ServiceArea) -> Service:
+    """``service`` in ``area``, taking referrals from this consulter in its language."""
+    return attrs.evolve(
+        service,
+        area=area,
+        audiences=service.audiences | {case.consulter},
+        eligibility=Eligibility(),
+        languages=case.languages[:1],
+        accepting_referrals=True,
+    )
+
+
+def _areas_for(case: ConsultationCase) -> list[ServiceArea]:
+    place = case.subject.residence or case.subject.preferred_municipality or case.municipality
+    areas = [ServiceArea.tokyo(), ServiceArea.national()]
+    if place is not None:
+        areas.append(ServiceArea.of(place))
+    return areas
+
+
+_LEGAL_AROUND_RELEASE = (
+    LegalSituation.IN_PRISON,
+    LegalSituation.ON_PAROLE,
+    LegalSituation.RELEASED_FROM_PRISON,
+    LegalSituation.RELEASED_FROM_JUVENILE_TRAINING_SCHOOL,
+    LegalSituation.NONE,
+)
+
+
+def _timing_examples(rules: RuleSet, directory: Directory) -> SearchStrategy[_Example]:
+    """A case around a release, with a service for one of its needs limited by age
+    and release timing, in its area and otherwise open to it."""
+    plain = _examples(rules, directory)
+    taken = {service.id for service in directory.services}
+    new_ids = identifiers().filter(lambda sid: sid not in taken)
+    owners = st.sampled_from(directory.agencies)
+    ages = st.none() | st.integers(0, 100)
+
+    @st.composite
+    def examples(draw: DrawFn) -> _Example:
+        example = draw(plain)
+        case = example.case
+        latest = min(case.received_on, case.received_at.date())
+        when = draw(st.sampled_from(["released", "expected", "neither"]))
+        days = dt.timedelta(days=draw(st.integers(0, 800)))
+        subject = attrs.evolve(
+            case.subject,
+            legal_situation=draw(st.sampled_from(_LEGAL_AROUND_RELEASE)),
+            juvenile_stage=None,
+            released_on=latest - days if when == "released" else None,
+            expected_release_on=latest + days if when == "expected" else None,
+        )
+        case = attrs.evolve(case, subject=subject, preferred_channels=frozenset())
+        agency = draw(owners)
+        low, high = draw(ages), draw(ages)
+        if low is not None and high is not None and low > high:
+            low, high = high, low
+        eligibility = Eligibility(
+            min_age=low,
+            max_age=high,
+            release_timing=draw(st.none() | st.sampled_from(list(ReleaseTiming))),
+            within_days_of_release=draw(st.none() | st.integers(0, 400)),
+        )
+        service = draw(
+            services(
+                id=draw(new_ids),
+                agency_id=agency.id,
+                location_ids=[location.id for location in agency.locations],
+                needs=[draw(st.sampled_from(case.need_codes))],
+                tokyo_only=True,
+            )
+        )
+        service = attrs.evolve(
+            _open_to(case, service, draw(st.sampled_from(_areas_for(case)))),
+            eligibility=eligibility,
+        )
+        return attrs.evolve(example, case=case, extra_service=service)
+
+    return examples()
+
+
+def _specific_examples(rules: RuleSet, directory: Directory) -> SearchStrategy[_Example]:
+    """A case with a generalist and a specialist for one of its needs: the generalist
+    meets the broader need (or the whole field, or a sibling), the specialist the need
+    itself (or, for a broad need, a sub-need); same agency, any areas covering the place."""
+    plain = _examples(rules, directory)
+    taken = {service.id for service in directory.services}
+    new_ids = identifiers().filter(lambda sid: sid not in taken)
+    owners = st.sampled_from(directory.agencies)
+    taxonomy = directory.taxonomy
+
+    @st.composite
+    def examples(draw: DrawFn) -> _Example:
+        example = draw(plain)
+        case = attrs.evolve(example.case, preferred_channels=frozenset())
+        need = draw(st.sampled_from(case.need_codes))
+        children = sorted(child.code for child in taxonomy.children(need))
+        parent = taxonomy.get(need).parent
+        if children:
+            special_needs = [draw(st.sampled_from(children))]
+            general_options = [need, *taxonomy.ancestors(need)[1:]]
+        elif parent is not None:
+            special_needs = [need]
+            siblings = sorted(taxonomy.descendants(parent) - {need, parent})
+            general_options = [*taxonomy.ancestors(need)[1:], *siblings]
+        else:
+            return example  # a need alone at the top: nothing is more general
+        general_needs = [draw(st.sampled_from(general_options))]
+        agency = draw(owners)
+        first_id = draw(new_ids)
+        second_id = draw(new_ids.filter(lambda sid: sid != first_id))
+        template = draw(
+            services(
+                id=first_id,
+                agency_id=agency.id,
+                location_ids=[location.id for location in agency.locations],
+                needs=general_needs,
+                tokyo_only=True,
+            )
+        )
+        areas = _areas_for(case)
+        generalist = attrs.evolve(
+            _open_to(case, template, draw(st.sampled_from(areas))),
+            needs=frozenset(general_needs),
+        )
+        specialist = attrs.evolve(
+            _open_to(case, template, draw(st.sampled_from(areas))),
+            id=second_id,
+            needs=frozenset(special_needs),
+        )
+        return attrs.evolve(example, case=case, extra_service=generalist, second_service=specialist)
+
+    return examples()
+
+
 def _property_test(
     name: str, rules: RuleSet, directory: Directory, per_need: int | None
 ) -> tuple[SearchStrategy[_Example], Callable[[_Example], None]]:
+    if name == "offset_invariant":
+
+        def offsets(example: _Example) -> None:
+            assert example.offset is not None
+            assert_offset_invariant(
+                example.case,
+                directory,
+                rules,
+                example.offset,
+                at=example.at,
+                per_need=per_need,
+            )
+
+        strategy = st.builds(
+            lambda example, offset: attrs.evolve(example, offset=offset),
+            _examples(rules, directory),
+            _OFFSETS,
+        )
+        return strategy, offsets
+    if name in ("age_and_timing_respected", "specific_before_general"):
+        if not directory.agencies:
+            return st.nothing(), lambda example: None
+        if name == "age_and_timing_respected":
+
+            def timing(example: _Example) -> None:
+                assert example.extra_service is not None
+                assert_age_and_timing_respected(
+                    example.case, directory, rules, example.extra_service, at=example.at
+                )
+
+            return _timing_examples(rules, directory), timing
+
+        def specific(example: _Example) -> None:
+            if example.extra_service is None or example.second_service is None:
+                return
+            assert_specific_before_general(
+                example.case,
+                directory,
+                rules,
+                example.extra_service,
+                example.second_service,
+                at=example.at,
+            )
+
+        return _specific_examples(rules, directory), specific
     if name == "monotonic":
         if not directory.agencies:
             return st.nothing(), lambda example: None
@@ -918,3 +1299,12 @@ class RuleSetProperties:
 
     def test_fast_path_agrees(self) -> None:
         self._check("fast_path_agrees")
+
+    def test_offset_invariant(self) -> None:
+        self._check("offset_invariant")
+
+    def test_age_and_timing_respected(self) -> None:
+        self._check("age_and_timing_respected")
+
+    def test_specific_before_general(self) -> None:
+        self._check("specific_before_general")

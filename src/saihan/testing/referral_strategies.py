@@ -616,7 +616,7 @@ def _field_values(spec: FieldSpec, directory: Directory | None) -> SearchStrateg
     if spec.vocabulary is not None:
         return st.sampled_from(sorted(spec.vocabulary()))
     name = spec.name
-    if name in ("case.residence", "case.municipality"):
+    if name in ("case.residence", "case.municipality", "case.preferred_municipality"):
         return st.sampled_from(_tokyo_codes())
     if name.endswith("needs"):
         # Rules are checked against the bundled taxonomy when they are built.
