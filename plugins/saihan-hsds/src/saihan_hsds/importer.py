@@ -33,7 +33,7 @@ from saihan.errors import ErrorItem, ValidationError
 from saihan.limits import DEFAULT_LIMITS, Limits, check_tree
 from saihan.plugins import ImportReport, SkippedRecord
 from saihan.schedule import BusinessCalendar
-from saihan.schedule.hsds import from_hsds_schedules
+from saihan.schedule.hsds import localized, read_hsds_schedules
 from saihan.serialization import schema_errors, structure
 from saihan.text import LocalizedText
 from saihan_hsds.schemas import is_valid, profile_validator
@@ -859,24 +859,31 @@ class _Reader:
                     "closes_at",
                     "notes",
                     "description",
+                    "count",
+                    "byweekno",
+                    "bymonthday",
+                    "byyearday",
                 },
             )
         self.not_carried[
             "schedule: holidays, closures and notes other than saihan's own wording"
         ] += 1
         try:
-            return from_hsds_schedules(rows)
+            calendar, unexpressed = read_hsds_schedules(rows)
         except ValidationError as error:
             for item in error.errors:
-                index = item.path[1 : item.path.index("]")] if item.path.startswith("[") else None
-                row_path = (
-                    self.at(rows[int(index)], _join(path, f"schedules[{index}]"))
-                    if index is not None
-                    else _join(path, "schedules")
-                )
-                rest = item.path[item.path.index("]") + 2 :] if index is not None else item.path
-                rec.add(_join(row_path, rest), item.message)
+                rec.add(self._row_path(rows, path, item.path), item.message)
             return None
+        for item in unexpressed:
+            self.not_carried[f"{self._row_path(rows, path, item.path)}: {item.message}"] += 1
+        return calendar
+
+    def _row_path(self, rows: list[Any], path: str, item_path: str) -> str:
+        if not item_path.startswith("["):
+            return _join(path, f"schedules.{item_path}" if item_path else "schedules")
+        index = item_path[1 : item_path.index("]")]
+        row_path = self.at(rows[int(index)], _join(path, f"schedules[{index}]"))
+        return _join(row_path, item_path[item_path.index("]") + 2 :])
 
     def area(self, rec: _Record, obj: dict[str, Any], path: str, org: _Org) -> ServiceArea | None:
         areas = obj.get("service_areas") or []
