@@ -100,13 +100,21 @@ def test_the_official_full_service_carries_what_saihan_models() -> None:
     result = HsdsImporter().load_with_report((EXAMPLES / "service_full.json").read_bytes())
     (service,) = result.value.services
     assert service.name.ja == "Community Counselling"
+    assert service.name.en == "Community Counselling"  # English text is said to be English
+    assert service.description is not None
+    assert service.description.en == service.description.ja
     assert (service.eligibility.min_age, service.eligibility.max_age) == (12, 100)
     assert service.url == "http://example.com/counselling"
     assert service.languages == ("ur",)
     assert service.needs == {"general"}  # its term is of another taxonomy
     assert [c.value for c in service.contacts] == ["email@example.com", "+441234234567"]
-    assert service.hours is not None
-    assert service.hours.special_openings
+    # Its one schedule row gives COUNT with UNTIL (RFC 5545 forbids it), BYWEEKNO on a weekly
+    # row, and one Saturday with byday TH,FR: no RRULE states it, so no opening is invented.
+    assert service.hours is None
+    assert (
+        "schedules[0].count: COUNT and UNTIL together: RFC 5545 (3.3.10) forbids it; left out"
+        " (1 record)"
+    ) in result.report.not_carried
     assert result.value.agencies[0].kind == OTHER_KIND.code
     assert "service.wait_time (1 record)" in result.report.not_carried
     assert "location: not in a Tokyo municipality saihan can name (1 record)" in (

@@ -33,7 +33,7 @@ from saihan.errors import ErrorItem, ValidationError
 from saihan.limits import DEFAULT_LIMITS, Limits, check_tree
 from saihan.plugins import ImportReport, SkippedRecord
 from saihan.schedule import BusinessCalendar
-from saihan.schedule.hsds import localized, read_hsds_schedules
+from saihan.schedule.hsds import is_japanese, read_hsds_schedules
 from saihan.serialization import schema_errors, structure
 from saihan.text import LocalizedText
 from saihan_hsds.schemas import is_valid, profile_validator
@@ -112,6 +112,9 @@ class _Reader:
         self.extra_kinds: list[AgencyKind] = []
         self.need_ids: dict[str, str] = {}
         self.dropped_locations: set[str] = set()  # locations a tabular package left unattached
+        # Another publisher's document (no record carries saihan_id): a text with no
+        # kana or kanji is English, and goes to the `en` slot.
+        self.third_party = False
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -179,6 +182,8 @@ class _Reader:
         if ja in (None, ""):
             rec.add(_join(path, field), f"{field}_kana or {field}_en is given without {field}")
             return None
+        if self.third_party and en is None and isinstance(ja, str) and not is_japanese(ja):
+            en = ja  # saihan keeps a display form in ja; en says the text is English
         return self.build(  # type: ignore[no-any-return]
             rec,
             path,
@@ -974,6 +979,18 @@ class _Reader:
     # -- the whole document ----------------------------------------------------------
 
     def read(self, source: _Source) -> tuple[Directory, ImportReport]:
+        self.third_party = source.dataset is None and not any(
+            isinstance(obj, dict)
+            and (
+                "saihan_id" in obj
+                or any(
+                    isinstance(service, dict) and "saihan_id" in service
+                    for service in (obj.get("services") or [])
+                    if isinstance(obj.get("services"), list)
+                )
+            )
+            for obj, _ in [*source.organizations, *source.services]
+        )
         meta = self.meta(source)
         self.read_terms(source.terms)
         orgs: list[_Org] = []

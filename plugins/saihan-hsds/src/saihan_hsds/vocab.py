@@ -170,6 +170,7 @@ VOCABULARY_LABELS: dict[str, LocalizedText] = {
     "student": LocalizedText(ja="学生", en="Student"),
     "debt": LocalizedText(ja="借金がある", en="In debt"),
     "needs_interpreter": LocalizedText(ja="通訳が必要", en="Needs an interpreter"),
+    "specified_juvenile": LocalizedText(ja="特定少年", en="Specified juvenile (18 or 19)"),
     "free": LocalizedText(ja="無料", en="Free"),
     "paid": LocalizedText(ja="有料", en="Paid"),
     "sliding_scale": LocalizedText(ja="収入に応じて", en="Sliding scale"),
