@@ -208,7 +208,8 @@ def test_rows_an_rrule_or_saihan_cannot_state_are_left_out(field: str, value: An
     calendar, left_out = read_hsds_schedules([row, {"byday": "TU", "opens_at": "09:00Z",
                                                     "closes_at": "10:00Z"}])  # fmt: skip
     assert [item.path for item in left_out] == [f"[0].{field}"]
-    assert calendar is not None and len(calendar.weekly) == 1
+    assert calendar is not None
+    assert len(calendar.weekly) == 1
 
 
 def test_a_schedule_description_is_kept_and_exported() -> None:
@@ -233,9 +234,12 @@ def test_an_english_description_goes_to_en() -> None:
     rows = [{"byday": "MO", "opens_at": "09:00Z", "closes_at": "12:00Z",
              "description": "Monday mornings"}]  # fmt: skip
     note = from_hsds_schedules(rows).note
-    assert note is not None and note.en == "Monday mornings"
+    assert note is not None
+    assert note.en == "Monday mornings"
     assert localized("相談窓口").en is None
-    assert not is_japanese("Open Monday") and is_japanese("月曜") and is_japanese("カナ")
+    assert not is_japanese("Open Monday")
+    assert is_japanese("月曜")
+    assert is_japanese("カナ")
 
 
 def test_saihan_special_openings_and_descriptions_round_trip() -> None:

@@ -37,6 +37,7 @@ from saihan.directory.vocabulary import (
     LegalSituation,
     PersonAttribute,
     Relation,
+    ServiceStatus,
 )
 from saihan.text import LocalizedText, normalize_for_search
 
@@ -68,6 +69,7 @@ __all__ = [
     "Relation",
     "Service",
     "ServiceArea",
+    "ServiceStatus",
     "check_digit",
     "code_problem",
     "default_agency_kinds",

@@ -28,7 +28,14 @@ from saihan.directory.location import Address, GeoPoint
 from saihan.directory.municipalities import code_problem, find_municipality
 from saihan.directory.service import AreaKind, ContactPoint, Eligibility, ServiceArea
 from saihan.directory.taxonomy import Need, default_taxonomy
-from saihan.directory.vocabulary import Audience, Channel, Cost, LegalSituation, PersonAttribute
+from saihan.directory.vocabulary import (
+    Audience,
+    Channel,
+    Cost,
+    LegalSituation,
+    PersonAttribute,
+    ServiceStatus,
+)
 from saihan.errors import ErrorItem, ValidationError
 from saihan.limits import DEFAULT_LIMITS, Limits, check_tree
 from saihan.plugins import ImportReport, SkippedRecord
@@ -780,6 +787,7 @@ class _Reader:
                 cost_note=cost_note,
                 accepting_referrals=bool(accepting),
                 url=obj.get("url"),
+                status=ServiceStatus(obj.get("status") or "active"),
             ),
             {
                 "id": "saihan_id" if ours else "id",
