@@ -43,6 +43,9 @@ def register(commands: Any) -> None:
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.add_argument("--from", dest="start", help="first date (default: reception period)")
     export.add_argument("--to", dest="end", help="last date (default: reception period)")
+    export.add_argument(
+        "--uid-domain", help="ical: the domain in every UID (default: saihan.invalid)"
+    )
     export.set_defaults(handler=_export)
 
     holidays = sub.add_parser("holidays", help="Japan's national holidays of a year")
@@ -183,6 +186,10 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
     _, calendar = _hours(args)
     exporter = plugins.exporter(args.format, for_type=BusinessCalendar)
     options: dict[str, Any] = {}
+    if args.format == "ical":  # UIDs unique across services' feeds (RFC 5545 3.8.4.7)
+        options["uid"] = f"service-{args.service}"
+        if args.uid_domain is not None:
+            options["domain"] = args.uid_domain
     start, end = _date(args.start, "from"), _date(args.end, "to")
     if start is not None:
         options["start"] = start
