@@ -86,14 +86,28 @@ def test_the_profile_is_merge_patches_over_the_official_schemas() -> None:
     }
 
 
+_VOCABULARY_ONLY = {"taxonomy.json", "taxonomy_list.json", "taxonomy_term.json",
+                    "taxonomy_term_list.json"}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "name",
-    sorted(path.name for path in EXAMPLES.glob("*.json")),
+    sorted(path.name for path in EXAMPLES.glob("*.json") if path.name not in _VOCABULARY_ONLY),
 )
 def test_every_official_example_loads(name: str) -> None:
     result = HsdsImporter().load_with_report((EXAMPLES / name).read_bytes())
     assert result.report.skipped == ()
     assert isinstance(result.value, Directory)
+
+
+@pytest.mark.parametrize("name", sorted(_VOCABULARY_ONLY))
+def test_taxonomy_documents_are_refused_with_a_clear_error(name: str) -> None:
+    # They hold terms of another publisher's taxonomy and no services: importing them would
+    # give an empty directory and an empty report.
+    with pytest.raises(ValidationError) as caught:
+        HsdsImporter().load((EXAMPLES / name).read_bytes())
+    assert "a taxonomy document" in str(caught.value)
+    assert "no organizations or services" in str(caught.value)
 
 
 def test_the_official_full_service_carries_what_saihan_models() -> None:

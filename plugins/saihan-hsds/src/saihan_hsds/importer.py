@@ -1252,6 +1252,23 @@ class _Source:
     terms: list[tuple[Any, str]] = attrs.field(factory=list)
     dataset: tuple[dict[str, Any], str] | None = None
     notes: list[str] = attrs.field(factory=list)
+    taxonomies: list[str] = attrs.field(factory=list)  # paths of taxonomies on their own
+
+
+def _partial_page(page: dict[str, Any]) -> str | None:
+    """The report's note for one page of several (the API's paginated lists), else None."""
+    number, pages = page.get("page_number"), page.get("total_pages")
+    several = isinstance(pages, int) and not isinstance(pages, bool) and pages > 1
+    if not several and page.get("last_page") is not False and page.get("first_page") is not False:
+        return None
+    total = page.get("total_items")
+    of_total = f" of {total}" if isinstance(total, int) else ""
+    return (
+        f"partial: page {number if number is not None else '?'} of "
+        f"{pages if pages is not None else '?'} ({len(page['contents'])} items{of_total}); "
+        "this import holds only this page: import every page with `saihan import --merge` "
+        "(saihan.directory.merge_directories)"
+    )
 
 
 def _kind_of(item: Any) -> str:
@@ -1284,6 +1301,9 @@ def _shape(data: Any) -> _Source:
                 f"expected a list, got {_kind(data['contents'])}", path="contents"
             )
         items, prefix = data["contents"], "contents"
+        partial = _partial_page(data)
+        if partial is not None:
+            source.notes.append(partial)
         for field in ("taxonomy_terms", "taxonomies"):
             if field in data and not isinstance(data[field], list):
                 raise ValidationError(f"expected a list, got {_kind(data[field])}", path=field)
@@ -1325,6 +1345,8 @@ def _shape(data: Any) -> _Source:
                 )
         else:
             source.notes.append(f"{kind}: a {kind} on its own, outside an organization")
+            if kind == "taxonomy":
+                source.taxonomies.append(path)
     return source
 
 
@@ -1358,4 +1380,24 @@ def read_document(
     for note in [*notes, *source.notes]:
         reader.not_carried[note] += 1
     reader.dropped_locations = set(dropped_locations)
-    return reader.read(source)
+    directory, report = reader.read(source)
+    if (
+        (source.terms or source.taxonomies)
+        and not source.organizations
+        and not source.services
+        and not directory.needs
+        and not directory.agency_kinds
+        and not report.skipped
+    ):
+        what = (
+            f"{len(source.terms)} taxonomy term(s)"
+            if source.terms
+            else f"{len(source.taxonomies)} taxonomy(-ies)"
+        )
+        raise ValidationError(
+            f"a taxonomy document ({what}) and no organizations or services: saihan reads "
+            "terms with the services that use them (terms of saihan's own taxonomies become "
+            "needs and agency kinds); import the organizations or services instead",
+            path=source.terms[0][1] if source.terms else source.taxonomies[0],
+        )
+    return directory, report
