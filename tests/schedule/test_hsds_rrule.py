@@ -254,3 +254,54 @@ def test_saihan_special_openings_and_descriptions_round_trip() -> None:
     back = from_hsds_schedules(to_hsds_schedules(calendar, key="k"))
     assert back.note is None  # saihan's own generated description is not a note
     assert back.special_openings == calendar.special_openings
+
+
+_WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    days=st.sets(st.sampled_from(_WEEKDAYS), min_size=1),
+    hour=st.integers(min_value=0, max_value=23),
+    length=st.integers(min_value=1, max_value=12),
+    offset=st.integers(min_value=-11, max_value=14),
+    suffix=st.booleans(),
+)
+def test_utc_times_in_any_row_timezone_open_at_the_instants_an_expander_gives(
+    days: set[str], hour: int, length: int, offset: int, suffix: bool
+) -> None:
+    """A `Z` time is UTC whatever the row's `timezone`; a bare time is in `timezone`."""
+    closes = (hour + length) % 24
+    row = {
+        "freq": "WEEKLY",
+        "byday": ",".join(sorted(days)),
+        "opens_at": f"{hour:02d}:00" + ("Z" if suffix else ""),
+        "closes_at": f"{closes:02d}:00" + ("Z" if suffix else ""),
+        "timezone": offset,
+    }
+    calendar = from_hsds_schedules([row])
+    source = dt.UTC if suffix else dt.timezone(dt.timedelta(hours=offset))
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+    first = next(
+        day
+        for day in (dt.date(2023, 12, 25) + dt.timedelta(days=n) for n in range(7))
+        if _WEEKDAYS[day.weekday()] in days
+    )
+    expected = _expanded(
+        f"FREQ=WEEKLY;BYDAY={row['byday']}",
+        dt.datetime.combine(first, dt.time(hour), source),
+        dt.timedelta(hours=length),
+        start - dt.timedelta(days=2),
+        end + dt.timedelta(days=2),
+    )
+
+    def utc(spans: set[tuple[dt.datetime, dt.datetime]]) -> set[tuple[dt.datetime, dt.datetime]]:
+        return {
+            (a.astimezone(dt.UTC), b.astimezone(dt.UTC))
+            for a, b in spans
+            if start <= a.astimezone(dt.UTC) < end
+        }
+
+    found = set(calendar.openings(start - dt.timedelta(days=2), end + dt.timedelta(days=2)))
+    assert utc(found) == utc(expected)

@@ -305,7 +305,11 @@ def _read(
             problems.extend(item.under(index) for item in error.errors)
             continue
         if zone_name is None:
-            zone_name = _zone_for_offset(fields.zone_hint)
+            try:
+                zone_name = _zone_for_offset(fields.zone_hint)
+            except ValidationError as error:
+                problems.extend(item.under(index) for item in error.errors)
+                continue
         try:
             items = _items(fields, ZoneInfo(zone_name))
         except _NotExpressible as why:
@@ -355,7 +359,7 @@ def _zone_for_offset(hours: float | None) -> str:
         return "UTC"  # HSDS: "Dates are assumed to be UTC otherwise."
     if hours == 9:
         return "Asia/Tokyo"
-    if hours == int(hours) and -14 <= hours <= 12:
+    if hours == int(hours) and -12 <= hours <= 14:
         # Etc/GMT zones have the sign inverted by POSIX convention.
         return f"Etc/GMT{'-' if hours > 0 else '+'}{abs(int(hours))}"
     raise ValidationError(
@@ -436,6 +440,9 @@ def _fields(row: Mapping[str, Any]) -> _Fields:
         except ValueError:
             problems.append(ErrorItem("timezone", f"{offset!r} is not a UTC offset in hours"))
             offset = None
+    if offset is not None and not -14 <= float(offset) <= 14:
+        problems.append(ErrorItem("timezone", f"{offset!r} is not a UTC offset (-14 to 14 hours)"))
+        offset = None
     byday = str(row.get("byday") or "")
     entries: list[tuple[int | None, Weekday]] = []
     for entry in filter(None, (part.strip().upper() for part in byday.split(","))):
