@@ -87,9 +87,13 @@ def test_the_profile_is_merge_patches_over_the_official_schemas() -> None:
     }
 
 
+_VOCABULARY_ONLY = {"taxonomy.json", "taxonomy_list.json", "taxonomy_term.json",
+                    "taxonomy_term_list.json"}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "name",
-    sorted(path.name for path in EXAMPLES.glob("*.json")),
+    sorted(path.name for path in EXAMPLES.glob("*.json") if path.name not in _VOCABULARY_ONLY),
 )
 def test_every_official_example_loads(name: str) -> None:
     result = HsdsImporter().load_with_report((EXAMPLES / name).read_bytes())
@@ -97,17 +101,35 @@ def test_every_official_example_loads(name: str) -> None:
     assert isinstance(result.value, Directory)
 
 
+@pytest.mark.parametrize("name", sorted(_VOCABULARY_ONLY))
+def test_taxonomy_documents_are_refused_with_a_clear_error(name: str) -> None:
+    # They hold terms of another publisher's taxonomy and no services: importing them would
+    # give an empty directory and an empty report.
+    with pytest.raises(ValidationError) as caught:
+        HsdsImporter().load((EXAMPLES / name).read_bytes())
+    assert "a taxonomy document" in str(caught.value)
+    assert "no organizations or services" in str(caught.value)
+
+
 def test_the_official_full_service_carries_what_saihan_models() -> None:
     result = HsdsImporter().load_with_report((EXAMPLES / "service_full.json").read_bytes())
     (service,) = result.value.services
     assert service.name.ja == "Community Counselling"
+    assert service.name.en == "Community Counselling"  # English text is said to be English
+    assert service.description is not None
+    assert service.description.en == service.description.ja
     assert (service.eligibility.min_age, service.eligibility.max_age) == (12, 100)
     assert service.url == "http://example.com/counselling"
     assert service.languages == ("ur",)
     assert service.needs == {"general"}  # its term is of another taxonomy
     assert [c.value for c in service.contacts] == ["email@example.com", "+441234234567"]
-    assert service.hours is not None
-    assert service.hours.special_openings
+    # Its one schedule row gives COUNT with UNTIL (RFC 5545 forbids it), BYWEEKNO on a weekly
+    # row, and one Saturday with byday TH,FR: no RRULE states it, so no opening is invented.
+    assert service.hours is None
+    assert (
+        "schedules[0].count: COUNT and UNTIL together: RFC 5545 (3.3.10) forbids it; left out"
+        " (1 record)"
+    ) in result.report.not_carried
     assert result.value.agencies[0].kind == OTHER_KIND.code
     assert "service.wait_time (1 record)" in result.report.not_carried
     assert "location: not in a Tokyo municipality saihan can name (1 record)" in (

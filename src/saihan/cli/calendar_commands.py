@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from saihan import plugins
 from saihan.cli.common import EXIT_OK, add_input, emit, input_directory
+from saihan.directory import Service, ServiceStatus
 from saihan.errors import ValidationError
 from saihan.schedule import BusinessCalendar, japanese_holidays
 from saihan.schedule.japan import WEEKDAYS_JA
@@ -42,6 +43,9 @@ def register(commands: Any) -> None:
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.add_argument("--from", dest="start", help="first date (default: reception period)")
     export.add_argument("--to", dest="end", help="last date (default: reception period)")
+    export.add_argument(
+        "--uid-domain", help="ical: the domain in every UID (default: saihan.invalid)"
+    )
     export.set_defaults(handler=_export)
 
     holidays = sub.add_parser("holidays", help="Japan's national holidays of a year")
@@ -55,12 +59,32 @@ def _add_service(parser: argparse.ArgumentParser) -> None:
     add_input(parser)
 
 
-def _hours(args: argparse.Namespace) -> tuple[str, BusinessCalendar]:
-    directory = input_directory(args)
-    service = directory.service(args.service)
+def _service(args: argparse.Namespace) -> Service:
+    return input_directory(args).service(args.service)
+
+
+def _hours(
+    args: argparse.Namespace, service: Service | None = None
+) -> tuple[str, BusinessCalendar]:
+    service = service or _service(args)
     if service.hours is None:
         raise ValidationError(f"service {service.id!r} has no opening hours", path="hours")
     return service.name.ja, service.hours
+
+
+_STATUS_WORDS = {
+    ServiceStatus.INACTIVE: ("休止中", "inactive"),
+    ServiceStatus.DEFUNCT: ("廃止", "defunct"),
+    ServiceStatus.TEMPORARILY_CLOSED: ("一時休止中", "temporarily closed"),
+}
+
+
+def _closed_status(service: Service, lang: str) -> str | None:
+    """The words for a service that is not active (closed whatever its hours), else None."""
+    if service.active:
+        return None
+    ja, en = _STATUS_WORDS[service.status]
+    return en if lang == "en" else ja
 
 
 def _moment(text: str | None, calendar: BusinessCalendar) -> dt.datetime:
@@ -85,7 +109,13 @@ def _date(text: str | None, path: str) -> dt.date | None:
 
 
 def _next_open(args: argparse.Namespace, out: TextIO) -> int:
-    name, calendar = _hours(args)
+    service = _service(args)
+    closed = _closed_status(service, args.lang)
+    if closed is not None:
+        print(f"{service.name.ja}: {closed}", file=out)
+        print("no further openings" if args.lang == "en" else "今後の受付はありません", file=out)
+        return EXIT_OK
+    name, calendar = _hours(args, service)
     at = _moment(args.at, calendar)
     status = calendar.status(at)
     print(f"{name}: {status.message.get(args.lang)}", file=out)
@@ -104,7 +134,9 @@ def _next_open(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _show(args: argparse.Namespace, out: TextIO) -> int:
-    name, calendar = _hours(args)
+    service = _service(args)
+    name, calendar = _hours(args, service)
+    closed = _closed_status(service, "ja")
     try:
         first = dt.date.fromisoformat(args.month + "-01")
     except ValueError:
@@ -115,10 +147,18 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
     start = dt.datetime.combine(first, dt.time(), zone)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone)
     by_day: dict[dt.date, list[str]] = {}
-    for opens, closes in calendar.openings(start, end):
-        by_day.setdefault(opens.date(), []).append(f"{opens:%H:%M}-{closes:%H:%M}")
+    for opens, closes in [] if closed is not None else calendar.openings(start, end):
+        # An opening over midnight (or round the clock) is shown on each day it covers.
+        while opens < closes:
+            midnight = dt.datetime.combine(opens.date() + dt.timedelta(days=1), dt.time(), zone)
+            until = min(closes, midnight)
+            end_text = "24:00" if until == midnight else f"{until:%H:%M}"
+            by_day.setdefault(opens.date(), []).append(f"{opens:%H:%M}-{end_text}")
+            opens = until
     holidays = japanese_holidays()
     print(f"{first.year}年{first.month}月  {name}", file=out)
+    if closed is not None:
+        print(f"  {closed} / {_closed_status(service, 'en')}", file=out)
     print(" ".join(f" {label} " for label in WEEKDAYS_JA), file=out)
     week = ["    "] * first.weekday()
     for number in range(1, days_in_month + 1):
@@ -146,6 +186,10 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
     _, calendar = _hours(args)
     exporter = plugins.exporter(args.format, for_type=BusinessCalendar)
     options: dict[str, Any] = {}
+    if args.format == "ical":  # UIDs unique across services' feeds (RFC 5545 3.8.4.7)
+        options["uid"] = f"service-{args.service}"
+        if args.uid_domain is not None:
+            options["domain"] = args.uid_domain
     start, end = _date(args.start, "from"), _date(args.end, "to")
     if start is not None:
         options["start"] = start

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+import attrs
+
 from saihan import plugins, storage
 from saihan.cli.common import (
     EXIT_OK,
@@ -24,7 +26,7 @@ from saihan.cli.common import (
 )
 from saihan.cli.principal import add_principal, principal_of
 from saihan.cli.store_commands import ProgressBar
-from saihan.directory import Directory
+from saihan.directory import Directory, merge_directories
 from saihan.errors import ValidationError
 from saihan.limits import read_file
 
@@ -76,6 +78,12 @@ def register(commands: Any) -> None:
         "--report", type=Path, metavar="FILE", help="write the import report (JSON if .json)"
     )
     load.add_argument("--store", metavar="URL", help=_STORE_HELP)
+    load.add_argument(
+        "--merge",
+        action="store_true",
+        help="merge into the stored directory by id (pages of a feed, several sources) "
+        "instead of replacing it; conflicts go to the report",
+    )
     add_principal(load)  # writing a directory is a system principal's work
     load.add_argument(
         "--progress",
@@ -104,16 +112,26 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
         importer, data, lenient=args.lenient, **format_options(args.option)
     )
     directory: Directory = result.value
+    report = result.report
+    conflicts: tuple[str, ...] = ()
     show = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
     bar = ProgressBar(sys.stderr) if show else None
     with storage.open(args.store, principal=principal_of(args)) as store:
+        if args.merge:
+            directory, conflicts = merge_directories(store.load_directory(), directory)
+            report = attrs.evolve(
+                report,
+                not_carried=(
+                    *report.not_carried,
+                    *(f"merge conflict: {conflict}" for conflict in conflicts),
+                ),
+            )
         try:
             written = store.import_directory(directory, progress=bar)  # one transaction
         finally:
             if bar is not None:
                 bar.close()
         where = store.url
-    report = result.report
     if args.report is not None:
         text = report.to_json() if args.report.suffix == ".json" else report.to_text()
         try:
@@ -122,10 +140,14 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
             raise ValidationError(
                 f"stored, but cannot write the report {str(args.report)!r}: {error.strerror}"
             ) from None
+    counts = f"{len(directory.agencies)} agencies and {len(directory.services)} services"
     summary = (
-        f"imported {len(directory.agencies)} agencies and {len(directory.services)} services "
-        f"({written} records) into {where}"
+        f"merged into {where}, which now holds {counts} ({written} records)"
+        if args.merge
+        else f"imported {counts} ({written} records) into {where}"
     )
+    if conflicts:
+        summary += f"; {len(conflicts)} merge conflict(s), the imported records kept"
     if report.skipped:
         summary += f"; skipped {len(report.skipped)} record(s)"
     if report.not_carried:

@@ -8,6 +8,7 @@ from saihan.directory.agency import Agency
 from saihan.directory.agency_kinds import AgencyKind, default_agency_kinds
 from saihan.directory.directory import Directory, DirectoryMeta
 from saihan.directory.location import Address, GeoPoint, Location
+from saihan.directory.merge import merge_directories
 from saihan.directory.municipalities import (
     TOKYO_PREFECTURE_CODE,
     Municipality,
@@ -44,6 +45,7 @@ from saihan.directory.vocabulary import (
     LegalSituation,
     PersonAttribute,
     Relation,
+    ServiceStatus,
 )
 from saihan.text import LocalizedText, normalize_for_search
 
@@ -76,6 +78,7 @@ __all__ = [
     "ReleaseTiming",
     "Service",
     "ServiceArea",
+    "ServiceStatus",
     "check_digit",
     "code_problem",
     "default_agency_kinds",
@@ -83,6 +86,7 @@ __all__ = [
     "find_municipality",
     "is_valid_code",
     "load_directory",
+    "merge_directories",
     "municipality",
     "normalize_for_search",
     "priority_areas",

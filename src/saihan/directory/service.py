@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 
@@ -16,6 +17,7 @@ from saihan.directory.vocabulary import (
     Cost,
     LegalSituation,
     PersonAttribute,
+    ServiceStatus,
 )
 from saihan.schedule.calendar import BusinessCalendar
 from saihan.text import LocalizedText
@@ -294,6 +296,10 @@ class Service:
     url: str | None = attrs.field(
         default=None, metadata={"schema": {"pattern": r"^https?://\S+$"}, "doc": "Public page."}
     )
+    status: ServiceStatus = attrs.field(
+        default=ServiceStatus.ACTIVE,
+        metadata={"doc": "active, inactive, defunct or temporarily closed; only active opens."},
+    )
 
     @checked
     def __attrs_post_init__(self, check: Checker) -> None:
@@ -311,6 +317,23 @@ class Service:
         if self.url is not None and not _URL_RE.fullmatch(self.url):
             check.add("url", f"{self.url!r} is not an http(s) URL")
         check.done()
+
+    @property
+    def active(self) -> bool:
+        """True when the service runs now (``status`` is ``active``)."""
+        return self.status is ServiceStatus.ACTIVE
+
+    def is_open(self, t: dt.datetime) -> bool | None:
+        """Whether it answers at ``t``: False when not active; None when hours are unknown."""
+        if not self.active:
+            return False
+        return None if self.hours is None else self.hours.is_open(t)
+
+    def next_open(self, t: dt.datetime) -> dt.datetime | None:
+        """When it next answers from ``t`` (``t`` if open): None when not active or unknown."""
+        if not self.active or self.hours is None:
+            return None
+        return t if self.hours.is_open(t) else self.hours.next_open(t)
 
     @property
     def channels(self) -> frozenset[Channel]:

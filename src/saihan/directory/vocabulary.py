@@ -98,6 +98,20 @@ class ConsentDecision(enum.StrEnum):
     REFUSED = "refused"
 
 
+class ServiceStatus(enum.StrEnum):
+    """Whether a service runs now (HSDS 3.1 ``service.status``, the same four values).
+
+    Only an ``active`` service is ever open: the others answer closed to every
+    query (``Service.is_open``, ``Service.next_open``, match, ``saihan calendar``),
+    whatever their hours say.
+    """
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DEFUNCT = "defunct"
+    TEMPORARILY_CLOSED = "temporarily closed"
+
+
 class Cost(enum.StrEnum):
     """What using a service costs the person."""
 

@@ -1596,7 +1596,9 @@ def _recommend(
         entry.channels if not case.preferred_channels else entry.channels & case.preferred_channels
     )
     next_open = open_now = None
-    if entry.hours is not None:
+    if not service.active:
+        open_now = False  # inactive, defunct or temporarily closed: closed whatever the hours
+    elif entry.hours is not None:
         open_now = entry.hours.is_open(at)
         next_open = at if open_now else entry.hours.next_open(at)
     covered = frozenset(

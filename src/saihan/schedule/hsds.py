@@ -15,12 +15,29 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
 
 from saihan.errors import ErrorItem, ValidationError
 from saihan.schedule.calendar import BusinessCalendar
-from saihan.schedule.rules import SpecialOpening, Weekday, WeeklyHours
+from saihan.schedule.rules import (
+    YEAR_END_CLOSURE,
+    SpecialOpening,
+    Weekday,
+    WeeklyHours,
+    week_of_month,
+)
+from saihan.text import LocalizedText
 
-__all__ = ["SAIHAN_NAMESPACE", "from_hsds_schedules", "to_hsds_schedules"]
+__all__ = [
+    "SAIHAN_NAMESPACE",
+    "from_hsds_schedules",
+    "is_japanese",
+    "localized",
+    "read_hsds_schedules",
+    "to_hsds_schedules",
+]
 
 SAIHAN_NAMESPACE = uuid.UUID("6f1d9c1e-4f39-5a51-9d0e-5a1d2b7f0c13")
 """UUID namespace for the stable HSDS ids saihan derives from its own ids."""
@@ -66,10 +83,6 @@ def _notes(calendar: BusinessCalendar) -> str:
         )
         parts_ja.append(f"{span} 臨時休業")
         parts_en.append(f"temporarily closed {span.replace('〜', ' to ')}")
-    if calendar.note is not None:
-        parts_ja.append(calendar.note.ja)
-        if calendar.note.en:
-            parts_en.append(calendar.note.en)
     if not parts_ja:
         return ""
     return "。".join(parts_ja) + "。 / " + "; ".join(parts_en) + "."
@@ -100,6 +113,7 @@ def to_hsds_schedules(
     """
     offset = _offset_hours(calendar)
     notes = _notes(calendar)
+    kept = _note_text(calendar.note)
     rows: list[dict[str, Any]] = []
 
     def row(number: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +150,7 @@ def to_hsds_schedules(
                     "closes_at": _hhmm(rule.closes, offset),
                     "valid_from": valid_from.isoformat() if valid_from else None,
                     "valid_to": valid_to.isoformat() if valid_to else None,
-                    "description": _describe(rule),
+                    "description": kept or _describe(rule),
                 },
             )
         )
@@ -153,13 +167,20 @@ def to_hsds_schedules(
                     "valid_to": opening.date.isoformat(),
                     "dtstart": opening.date.isoformat(),
                     "until": opening.date.isoformat(),
-                    "description": (
-                        opening.note.ja if opening.note else "臨時開設 / special opening"
-                    ),
+                    "description": _note_text(opening.note) or _SAIHAN_SPECIAL,
                 },
             )
         )
     return rows
+
+
+def _note_text(note: LocalizedText | None) -> str | None:
+    """A note as one text: Japanese, and English after ` / ` when it differs."""
+    if note is None:
+        return None
+    if note.en and note.en != note.ja:
+        return f"{note.ja} / {note.en}"
+    return note.ja
 
 
 def _describe(rule: WeeklyHours) -> str:
@@ -171,69 +192,200 @@ def _describe(rule: WeeklyHours) -> str:
     return f"{weeks}{days}曜日 {rule.opens:%H:%M}〜{rule.closes:%H:%M}"
 
 
+class _NotExpressible(Exception):
+    """A row that is valid HSDS but that no RRULE, or no saihan calendar, can state."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f\u3000-\u303f]")
+_ORDINALS = frozenset({-1, 1, 2, 3, 4, 5})
+_SAIHAN_SPECIAL = "臨時開設 / special opening"
+
+
+def is_japanese(text: str) -> bool:
+    """True when ``text`` holds any kana or kanji (or Japanese punctuation).
+
+    The test HSDS import uses to put a text in the ``ja`` or the ``en`` slot:
+    a text with no Japanese script at all is not Japanese.
+    """
+    return _JAPANESE.search(text) is not None
+
+
+def localized(text: str) -> LocalizedText:
+    """``text`` in the slot its script says: Japanese, or (no kana or kanji) English.
+
+    A saihan text always has a display form in ``ja``; an English-only text is
+    therefore ``LocalizedText(ja=text, en=text)``: ``en`` says which language it is
+    in, and exporters write it once (``ja == en``).
+    """
+    stripped = text.strip()
+    if is_japanese(stripped):
+        return LocalizedText(ja=stripped)
+    return LocalizedText(ja=stripped, en=stripped)
+
+
 def from_hsds_schedules(
     rows: Sequence[Mapping[str, Any]], *, timezone: str | None = None
 ) -> BusinessCalendar:
-    """A business calendar from HSDS ``schedule`` rows (one service's).
+    """A business calendar from HSDS ``schedule`` rows (one service's), strictly.
 
-    Weekly and monthly rows become weekly hours; a row valid for a single day
-    becomes a special opening.  The time zone comes from ``timezone`` (an IANA
-    name) or else from the rows' UTC offset (+9 is Asia/Tokyo).  Holidays and
-    closures are not in HSDS: the result is closed on national holidays and
-    over the year-end break only if the rows' notes say so in saihan's words.
-    Every bad row and field is reported at once.
+    Like :func:`read_hsds_schedules`, but a row that cannot be expressed (COUNT,
+    BYWEEKNO, BYMONTHDAY, BYYEARDAY, an INTERVAL other than 1, COUNT with UNTIL,
+    a DTSTART off the row's days) raises :class:`~saihan.errors.ValidationError`
+    naming the row and field, with every bad row, instead of being left out.
+    Rows that never open (their days never fall inside their dates) are no error.
     """
+    calendar, unexpressed = _read(rows, timezone)
+    if unexpressed:
+        raise ValidationError(list(unexpressed))
+    return calendar or BusinessCalendar(
+        timezone=timezone or "UTC", closed_on_national_holidays=False, annual_closures=()
+    )
+
+
+def read_hsds_schedules(
+    rows: Sequence[Mapping[str, Any]], *, timezone: str | None = None
+) -> tuple[BusinessCalendar | None, tuple[ErrorItem, ...]]:
+    """A business calendar from HSDS ``schedule`` rows, and the rows left out.
+
+    Times: a time's own suffix (``Z`` or ``+09:00``) says which instant it is; a
+    time without one is in the row's ``timezone`` (a UTC offset in hours), and
+    with neither it is UTC, as HSDS says.  The calendar's zone is ``timezone``
+    (an IANA name) if given, else the first row's ``timezone``, else the first
+    time's offset, else UTC; every time is converted to it (``00:00Z`` in a
+    ``timezone: 9`` row is 09:00), moving the days when the conversion crosses
+    midnight.  Monthly ``byday`` lists are read as RFC 5545 reads them:
+    ``1MO,3WE`` is the first Monday and the third Wednesday (not the first and
+    third of each).  Each row's dates are the intersection of ``valid_from`` ..
+    ``valid_to`` and ``dtstart`` .. ``until``.  A row no RRULE or saihan
+    calendar can state is left out and listed (``[0].count: ...``), never turned
+    into an opening; the result is ``None`` when no row is left.  Descriptions
+    other than saihan's own become the calendar's ``note`` (in ``ja`` or ``en``
+    by :func:`is_japanese`); a one-day row's description is its opening's note.
+    Holidays: closed on national holidays and over the year-end break when the
+    rows' notes or descriptions say so (「祝日…休」, 「年末年始」, saihan's English).
+    Malformed rows raise :class:`~saihan.errors.ValidationError`, all at once.
+    """
+    return _read(rows, timezone)
+
+
+def _read(
+    rows: Sequence[Mapping[str, Any]], timezone: str | None
+) -> tuple[BusinessCalendar | None, tuple[ErrorItem, ...]]:
     problems: list[ErrorItem] = []
+    unexpressed: list[ErrorItem] = []
     weekly: list[WeeklyHours] = []
     openings: list[SpecialOpening] = []
-    offsets: set[float] = set()
-    notes = " ".join(str(row.get("notes") or "") for row in rows)
+    descriptions: list[str] = []
+    words = " ".join(
+        str(row.get(field) or "")
+        for row in rows
+        if isinstance(row, Mapping)
+        for field in ("notes", "description")
+    )
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(
+                f"{timezone!r} is not an IANA time zone like Asia/Tokyo", path="timezone"
+            ) from None
+    zone_name = timezone
     for index, row in enumerate(rows):
-        path = f"[{index}]"
         if not isinstance(row, Mapping):
-            problems.append(ErrorItem(path, "a schedule row must be an object"))
+            problems.append(ErrorItem(f"[{index}]", "a schedule row must be an object"))
             continue
         try:
-            parsed = _parse_row(row)
+            fields = _fields(row)
         except ValidationError as error:
             problems.extend(item.under(index) for item in error.errors)
             continue
-        offset, item = parsed
-        if offset is not None:
-            offsets.add(offset)
-        if isinstance(item, SpecialOpening):
-            openings.append(item)
-        else:
-            weekly.append(item)
-    if len(offsets) > 1:
-        problems.append(
-            ErrorItem("timezone", f"the rows disagree on the UTC offset: {sorted(offsets)}")
-        )
+        if zone_name is None:
+            try:
+                zone_name = _zone_for_offset(fields.zone_hint)
+            except ValidationError as error:
+                problems.extend(item.under(index) for item in error.errors)
+                continue
+        try:
+            items = _items(fields, ZoneInfo(zone_name))
+        except _NotExpressible as why:
+            unexpressed.append(ErrorItem(f"[{index}].{why.field}", why.message))
+            continue
+        description = str(row.get("description") or "").strip()
+        for item in items:
+            if isinstance(item, SpecialOpening):
+                if description and description != _SAIHAN_SPECIAL:
+                    item = attrs.evolve(item, note=localized(description))
+                openings.append(item)
+            else:
+                weekly.append(item)
+        if (
+            description
+            and not any(isinstance(item, SpecialOpening) for item in items)
+            and all(
+                not isinstance(item, WeeklyHours) or _describe(item) != description
+                for item in items
+            )
+            and description not in descriptions
+        ):
+            descriptions.append(description)
     if problems:
         raise ValidationError(problems)
-    zone = timezone or _zone_for_offset(offsets.pop() if offsets else 9.0)
-    closes_on_holidays = "祝日は休み" in notes or "closed on national holidays" in notes
-    year_end = "年末年始" in notes
-    from saihan.schedule.rules import YEAR_END_CLOSURE
-
-    return BusinessCalendar(
-        weekly=weekly,
-        timezone=zone,
-        closed_on_national_holidays=closes_on_holidays,
-        annual_closures=(YEAR_END_CLOSURE,) if year_end else (),
-        special_openings=openings,
+    if not weekly and not openings:
+        return None, tuple(unexpressed)
+    closes_on_holidays = (
+        "祝日" in words and "休" in words
+    ) or "closed on national holidays" in words
+    year_end = "年末年始" in words
+    return (
+        BusinessCalendar(
+            weekly=weekly,
+            timezone=zone_name or "UTC",
+            closed_on_national_holidays=closes_on_holidays,
+            annual_closures=(YEAR_END_CLOSURE,) if year_end else (),
+            special_openings=openings,
+            note=localized("\n".join(descriptions)) if descriptions else None,
+        ),
+        tuple(unexpressed),
     )
 
 
-def _zone_for_offset(hours: float) -> str:
+def _zone_for_offset(hours: float | None) -> str:
+    if hours is None or hours == 0:
+        return "UTC"  # HSDS: "Dates are assumed to be UTC otherwise."
     if hours == 9:
         return "Asia/Tokyo"
-    if hours == int(hours):
+    if hours == int(hours) and -12 <= hours <= 14:
         # Etc/GMT zones have the sign inverted by POSIX convention.
-        return "UTC" if hours == 0 else f"Etc/GMT{'-' if hours > 0 else '+'}{abs(int(hours))}"
+        return f"Etc/GMT{'-' if hours > 0 else '+'}{abs(int(hours))}"
     raise ValidationError(
         f"no fixed IANA zone for UTC offset {hours}; pass timezone=", path="timezone"
     )
+
+
+@attrs.frozen
+class _Fields:
+    opens: dt.time
+    opens_offset: float | None  # the time's own suffix
+    closes: dt.time
+    closes_offset: float | None
+    row_offset: float | None  # the row's ``timezone``
+    first: dt.date | None
+    last: dt.date | None
+    dtstart: dt.date | None
+    freq: str
+    byday: tuple[tuple[int | None, Weekday], ...]
+    row: Mapping[str, Any]
+
+    @property
+    def zone_hint(self) -> float | None:
+        if self.row_offset is not None:
+            return self.row_offset
+        return self.opens_offset if self.opens_offset is not None else self.closes_offset
 
 
 def _parse_time(value: Any, path: str) -> tuple[dt.time, float | None]:
@@ -262,7 +414,7 @@ def _parse_date(value: Any, path: str) -> dt.date | None:
         raise ValidationError(f"{value!r} is not a date like 2024-04-01", path=path) from None
 
 
-def _parse_row(row: Mapping[str, Any]) -> tuple[float | None, WeeklyHours | SpecialOpening]:
+def _fields(row: Mapping[str, Any]) -> _Fields:
     problems: list[ErrorItem] = []
 
     def attempt(function: Any, *args: Any) -> Any:
@@ -276,49 +428,176 @@ def _parse_row(row: Mapping[str, Any]) -> tuple[float | None, WeeklyHours | Spec
     closes = attempt(_parse_time, row.get("closes_at"), "closes_at")
     valid_from = attempt(_parse_date, row.get("valid_from"), "valid_from")
     valid_to = attempt(_parse_date, row.get("valid_to"), "valid_to")
-    if valid_from is None:
-        valid_from = attempt(_parse_date, row.get("dtstart"), "dtstart")
-    if valid_to is None:
-        valid_to = attempt(_parse_date, row.get("until"), "until")
+    dtstart = attempt(_parse_date, row.get("dtstart"), "dtstart")
+    until = attempt(_parse_date, row.get("until"), "until")
     freq = str(row.get("freq") or "WEEKLY").upper()
     if freq not in ("WEEKLY", "MONTHLY"):
         problems.append(ErrorItem("freq", f"{freq!r} is not WEEKLY or MONTHLY"))
-    if row.get("interval") not in (None, 1, "1"):
-        problems.append(ErrorItem("interval", "only an interval of 1 can be read"))
-    offset = None
-    if isinstance(row.get("timezone"), int | float) and not isinstance(row.get("timezone"), bool):
-        offset = float(row["timezone"])
-    for parsed in (opens, closes):
-        if parsed is not None and parsed[1] is not None:
-            offset = parsed[1] if offset is None else offset
+    offset = row.get("timezone")
+    if offset is not None and (isinstance(offset, bool) or not isinstance(offset, int | float)):
+        try:
+            offset = float(str(offset))
+        except ValueError:
+            problems.append(ErrorItem("timezone", f"{offset!r} is not a UTC offset in hours"))
+            offset = None
+    if offset is not None and not -14 <= float(offset) <= 14:
+        problems.append(ErrorItem("timezone", f"{offset!r} is not a UTC offset (-14 to 14 hours)"))
+        offset = None
     byday = str(row.get("byday") or "")
-    days: set[Weekday] = set()
-    weeks: set[int] = set()
+    entries: list[tuple[int | None, Weekday]] = []
     for entry in filter(None, (part.strip().upper() for part in byday.split(","))):
         try:
-            days.add(Weekday(entry[-2:]))
+            day = Weekday(entry[-2:])
         except ValueError:
             problems.append(ErrorItem("byday", f"{entry!r} is not a day like MO or 2SA"))
             continue
+        week: int | None = None
         if entry[:-2]:
             try:
-                weeks.add(int(entry[:-2]))
+                week = int(entry[:-2])
             except ValueError:
                 problems.append(ErrorItem("byday", f"{entry!r} has no week number before the day"))
+                continue
+        entries.append((week, day))
     if not byday.strip():
         problems.append(ErrorItem("byday", "name the days (MO,TU ...)"))
     if problems:
         raise ValidationError(problems)
-    assert opens is not None  # problems is empty, so both times parsed
-    assert closes is not None
-    one_day = _parse_date(row.get("dtstart"), "dtstart")
-    if one_day is not None and one_day == _parse_date(row.get("until"), "until") and not weeks:
-        return offset, SpecialOpening(date=one_day, opens=opens[0], closes=closes[0])
-    return offset, WeeklyHours(
-        days=frozenset(days),
+    return _Fields(
         opens=opens[0],
+        opens_offset=opens[1],
         closes=closes[0],
-        weeks=frozenset(weeks),
-        valid_from=valid_from,
-        valid_until=valid_to,
+        closes_offset=closes[1],
+        row_offset=None if offset is None else float(offset),
+        first=_later(valid_from, dtstart),
+        last=_earlier(valid_to, until),
+        dtstart=dtstart,
+        freq=freq,
+        byday=tuple(entries),
+        row=row,
     )
+
+
+def _local(
+    moment: dt.time, offset: float | None, fields: _Fields, zone: ZoneInfo
+) -> tuple[dt.time, int]:
+    """``moment`` (at ``offset``, else the row's, else UTC) in ``zone``; and the day shift."""
+    day = fields.first or dt.date.today()
+    source = offset if offset is not None else fields.row_offset
+    if source is None:
+        source = 0.0
+    used = {
+        (dt.datetime.combine(d, dt.time(12), zone).utcoffset() or dt.timedelta()).total_seconds()
+        / 3600
+        for d in (day, dt.date(day.year, 1, 1), dt.date(day.year, 7, 1))
+    }
+    if source in used:
+        return moment, 0  # already wall-clock time in the zone
+    target = (
+        dt.datetime.combine(day, dt.time(12), zone).utcoffset() or dt.timedelta()
+    ).total_seconds() / 3600
+    minutes = moment.hour * 60 + moment.minute + round((target - source) * 60)
+    shift, rest = divmod(minutes, 24 * 60)
+    return dt.time(rest // 60, rest % 60, moment.second), shift
+
+
+def _items(fields: _Fields, zone: ZoneInfo) -> list[WeeklyHours | SpecialOpening]:
+    row = fields.row
+    if row.get("count") not in (None, "", "null"):
+        if row.get("until") not in (None, "", "null"):
+            raise _NotExpressible(
+                "count", "COUNT and UNTIL together: RFC 5545 (3.3.10) forbids it; left out"
+            )
+        raise _NotExpressible(
+            "count", "COUNT (a number of occurrences) has no place in a saihan calendar; left out"
+        )
+    for name in ("byweekno", "byyearday", "bymonthday"):
+        if row.get(name) not in (None, "", "null"):
+            extra = (
+                " (RFC 5545 allows it only with YEARLY)"
+                if name == "byweekno" or (name == "byyearday" and fields.freq == "MONTHLY")
+                else ""
+            )
+            raise _NotExpressible(
+                name, f"{name.upper()} cannot be stated in a saihan calendar{extra}; left out"
+            )
+    if row.get("interval") not in (None, 1, 1.0, "1", "", "null"):
+        raise _NotExpressible("interval", "only an INTERVAL of 1 can be stated; left out")
+    if fields.freq == "WEEKLY" and any(week is not None for week, _ in fields.byday):
+        raise _NotExpressible(
+            "byday", "a numbered day (2MO) in a WEEKLY row: RFC 5545 allows it only with MONTHLY"
+        )
+    if any(week is not None and week not in _ORDINALS for week, _ in fields.byday):
+        raise _NotExpressible("byday", "only the 1st to 5th and the last (-1) weekday of a month")
+    opens, shift = _local(fields.opens, fields.opens_offset, fields, zone)
+    closes, _ = _local(fields.closes, fields.closes_offset, fields, zone)
+    if opens == closes and fields.opens != fields.closes:
+        raise _NotExpressible("closes_at", "opens and closes at the same moment")
+    byday = fields.byday
+    if shift:
+        if any(week is not None for week, _ in byday):
+            raise _NotExpressible(
+                "opens_at",
+                "in the calendar's zone the opening moves to another day, which a numbered "
+                "day (2SA) cannot follow",
+            )
+        byday = tuple((None, _shifted(day, shift)) for _, day in byday)
+    first, last = fields.first, fields.last
+    if fields.dtstart is not None and not any(
+        _matches(fields.dtstart, week, day) for week, day in fields.byday
+    ):
+        raise _NotExpressible(
+            "dtstart",
+            f"dtstart {fields.dtstart} is not one of the row's days ({row.get('byday')}): "
+            "RFC 5545 makes it an occurrence anyway, HSDS calls it the first event; left out",
+        )
+    if first is not None and last is not None and last < first:
+        return []  # never applies
+    one_day = fields.dtstart is not None and fields.dtstart == _parse_date(row.get("until"), "")
+    if one_day and first == last and first is not None:
+        # saihan writes a special opening so; a day the row's days miss is no opening
+        if any(_matches(first, week, day) for week, day in byday):
+            return [SpecialOpening(date=first, opens=opens, closes=closes)]
+        return []
+    # RFC 5545: each BYDAY entry stands alone (1MO,3WE is not 3MO or 1WE). Days with the
+    # same weeks share one rule.
+    weeks_of: dict[Weekday, set[int]] = {}
+    every: set[Weekday] = set()
+    for week, day in byday:
+        if week is None:
+            every.add(day)
+        else:
+            weeks_of.setdefault(day, set()).add(week)
+    groups: dict[frozenset[int], set[Weekday]] = {}
+    for day in every:
+        groups.setdefault(frozenset(), set()).add(day)
+    for day, weeks in weeks_of.items():
+        if day not in every:
+            groups.setdefault(frozenset(weeks), set()).add(day)
+    return [
+        WeeklyHours(
+            days=frozenset(days),
+            opens=opens,
+            closes=closes,
+            weeks=weeks,
+            valid_from=first,
+            valid_until=last,
+        )
+        for weeks, days in sorted(
+            groups.items(), key=lambda item: (sorted(item[0]), sorted(d.number for d in item[1]))
+        )
+    ]
+
+
+def _shifted(day: Weekday, shift: int) -> Weekday:
+    order = sorted(Weekday, key=lambda weekday: weekday.number)
+    return order[(day.number + shift) % 7]
+
+
+def _matches(day: dt.date, week: int | None, weekday: Weekday) -> bool:
+    if Weekday.of(day) != weekday:
+        return False
+    if week is None:
+        return True
+    nth, last = week_of_month(day)
+    return nth == week or (week == -1 and last)

@@ -14,6 +14,7 @@ EXDATEs and single events alone.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from typing import Any
@@ -39,6 +40,12 @@ __all__ = ["IcalCalendarExporter", "IcalCalendarImporter", "from_ical", "to_ical
 
 FORMAT_VERSION = "1"
 PRODID = "-//saihan//business calendar//JA"
+DEFAULT_UID_DOMAIN = "saihan.invalid"
+"""The default domain of exported UIDs (``.invalid`` is reserved: it is nobody's)."""
+_UID_PART = re.compile(r"[A-Za-z0-9._:-]{1,200}")
+_DOMAIN = re.compile(
+    r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
 _DERIVED = "DERIVED"  # VEVENTs that import ignores: they follow from the rest
 
 
@@ -73,12 +80,34 @@ def to_ical(
     start: dt.date | None = None,
     end: dt.date | None = None,
     name: str | None = None,
-    uid: str = "saihan-calendar",
+    uid: str | None = None,
+    domain: str = DEFAULT_UID_DOMAIN,
+    stamp: dt.datetime | None = None,
 ) -> bytes:
     """The calendar as an iCalendar file (UTF-8 bytes) for the dates ``start`` to ``end``.
 
     Without dates: the reception period, or a year from today when there is none.
+    Every VEVENT has a ``UID`` of the form ``<uid>-rule-<n>@<domain>`` (RFC 5545
+    3.8.4.7: unique across feeds): ``uid`` names the calendar (``saihan calendar
+    export`` passes ``service-<service id>``; by default it is a digest of the
+    calendar), ``domain`` the publisher (default ``saihan.invalid``, a name that is
+    nobody's; pass your own).  Every VEVENT has the ``DTSTAMP`` RFC 5545 3.6.1
+    requires: ``stamp`` (an aware datetime, written in UTC), default now.
     """
+    problems = []
+    if uid is None:
+        uid = "calendar-" + hashlib.sha256(_json(calendar).encode()).hexdigest()[:16]
+    elif not _UID_PART.fullmatch(uid):
+        problems.append(ErrorItem("uid", f"{uid!r}: use letters, digits and . _ - : only"))
+    if not _DOMAIN.fullmatch(domain):
+        problems.append(ErrorItem("domain", f"{domain!r} is not a domain name like example.jp"))
+    if stamp is None:
+        stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    elif stamp.tzinfo is None or stamp.utcoffset() is None:
+        problems.append(ErrorItem("stamp", "give an aware datetime (with a time zone)"))
+    if problems:
+        raise ValidationError(problems)
+    stamp = stamp.astimezone(dt.UTC)
     first, last = export_window(calendar, start, end)
     zone = calendar.zone
     out = icalendar.Calendar()
@@ -121,7 +150,8 @@ def to_ical(
     for index, rule in enumerate(calendar.weekly):
         occurrences = [day for day in _days(first, last) if rule.applies_on(day)]
         event = icalendar.Event()
-        event.add("uid", f"{uid}-rule-{index}")
+        event.add("uid", f"{uid}-rule-{index}@{domain}")
+        event.add("dtstamp", stamp)
         event.add("summary", _summary(calendar))
         event.add("x-saihan-rule", str(index))
         if rule.valid_from is not None:
@@ -160,7 +190,8 @@ def to_ical(
     extras = [piece for piece in _minus(truth, _union(shown)) if piece[0] < limit]
     for number, (opens_ts, closes_ts) in enumerate(extras):
         event = icalendar.Event()
-        event.add("uid", f"{uid}-extra-{number}")
+        event.add("uid", f"{uid}-extra-{number}@{domain}")
+        event.add("dtstamp", stamp)
         event.add("summary", _summary(calendar))
         event.add("dtstart", dt.datetime.fromtimestamp(opens_ts, zone))
         event.add("dtend", dt.datetime.fromtimestamp(closes_ts, zone))
@@ -625,7 +656,18 @@ class IcalCalendarExporter:
     exports = BusinessCalendar
 
     def export(self, calendar: BusinessCalendar, **options: Any) -> bytes:
-        check_options("ical", options, {"start": dt.date, "end": dt.date, "name": str, "uid": str})
+        check_options(
+            "ical",
+            options,
+            {
+                "start": dt.date,
+                "end": dt.date,
+                "name": str,
+                "uid": str,
+                "domain": str,
+                "stamp": dt.datetime,
+            },
+        )
         if not isinstance(calendar, BusinessCalendar):
             raise ValidationError(
                 f"the ical exporter writes a BusinessCalendar, not {type(calendar).__name__}"

@@ -145,7 +145,7 @@ def _service(service: Service) -> dict[str, Any]:
     put_text(record, "description", service.description)
     if service.url is not None:
         record["url"] = service.url
-    record["status"] = "active"
+    record["status"] = service.status.value
     record["accepting_referrals"] = service.accepting_referrals
     eligibility = service.eligibility
     put_text(record, "eligibility_description", eligibility.note)

@@ -28,12 +28,19 @@ from saihan.directory.location import Address, GeoPoint
 from saihan.directory.municipalities import code_problem, find_municipality
 from saihan.directory.service import AreaKind, ContactPoint, Eligibility, ServiceArea
 from saihan.directory.taxonomy import Need, default_taxonomy
-from saihan.directory.vocabulary import Audience, Channel, Cost, LegalSituation, PersonAttribute
+from saihan.directory.vocabulary import (
+    Audience,
+    Channel,
+    Cost,
+    LegalSituation,
+    PersonAttribute,
+    ServiceStatus,
+)
 from saihan.errors import ErrorItem, ValidationError
 from saihan.limits import DEFAULT_LIMITS, Limits, check_tree
 from saihan.plugins import ImportReport, SkippedRecord
 from saihan.schedule import BusinessCalendar
-from saihan.schedule.hsds import from_hsds_schedules
+from saihan.schedule.hsds import is_japanese, read_hsds_schedules
 from saihan.serialization import schema_errors, structure
 from saihan.text import LocalizedText
 from saihan_hsds.schemas import is_valid, profile_validator
@@ -112,6 +119,9 @@ class _Reader:
         self.extra_kinds: list[AgencyKind] = []
         self.need_ids: dict[str, str] = {}
         self.dropped_locations: set[str] = set()  # locations a tabular package left unattached
+        # Another publisher's document (no record carries saihan_id): a text with no
+        # kana or kanji is English, and goes to the `en` slot.
+        self.third_party = False
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -179,6 +189,8 @@ class _Reader:
         if ja in (None, ""):
             rec.add(_join(path, field), f"{field}_kana or {field}_en is given without {field}")
             return None
+        if self.third_party and en is None and isinstance(ja, str) and not is_japanese(ja):
+            en = ja  # saihan keeps a display form in ja; en says the text is English
         return self.build(  # type: ignore[no-any-return]
             rec,
             path,
@@ -775,6 +787,7 @@ class _Reader:
                 cost_note=cost_note,
                 accepting_referrals=bool(accepting),
                 url=obj.get("url"),
+                status=ServiceStatus(obj.get("status") or "active"),
             ),
             {
                 "id": "saihan_id" if ours else "id",
@@ -859,24 +872,31 @@ class _Reader:
                     "closes_at",
                     "notes",
                     "description",
+                    "count",
+                    "byweekno",
+                    "bymonthday",
+                    "byyearday",
                 },
             )
         self.not_carried[
             "schedule: holidays, closures and notes other than saihan's own wording"
         ] += 1
         try:
-            return from_hsds_schedules(rows)
+            calendar, unexpressed = read_hsds_schedules(rows)
         except ValidationError as error:
             for item in error.errors:
-                index = item.path[1 : item.path.index("]")] if item.path.startswith("[") else None
-                row_path = (
-                    self.at(rows[int(index)], _join(path, f"schedules[{index}]"))
-                    if index is not None
-                    else _join(path, "schedules")
-                )
-                rest = item.path[item.path.index("]") + 2 :] if index is not None else item.path
-                rec.add(_join(row_path, rest), item.message)
+                rec.add(self._row_path(rows, path, item.path), item.message)
             return None
+        for item in unexpressed:
+            self.not_carried[f"{self._row_path(rows, path, item.path)}: {item.message}"] += 1
+        return calendar
+
+    def _row_path(self, rows: list[Any], path: str, item_path: str) -> str:
+        if not item_path.startswith("["):
+            return _join(path, f"schedules.{item_path}" if item_path else "schedules")
+        index = item_path[1 : item_path.index("]")]
+        row_path = self.at(rows[int(index)], _join(path, f"schedules[{index}]"))
+        return _join(row_path, item_path[item_path.index("]") + 2 :])
 
     def area(self, rec: _Record, obj: dict[str, Any], path: str, org: _Org) -> ServiceArea | None:
         areas = obj.get("service_areas") or []
@@ -967,6 +987,18 @@ class _Reader:
     # -- the whole document ----------------------------------------------------------
 
     def read(self, source: _Source) -> tuple[Directory, ImportReport]:
+        self.third_party = source.dataset is None and not any(
+            isinstance(obj, dict)
+            and (
+                "saihan_id" in obj
+                or any(
+                    isinstance(service, dict) and "saihan_id" in service
+                    for service in (obj.get("services") or [])
+                    if isinstance(obj.get("services"), list)
+                )
+            )
+            for obj, _ in [*source.organizations, *source.services]
+        )
         meta = self.meta(source)
         self.read_terms(source.terms)
         orgs: list[_Org] = []
@@ -1220,6 +1252,23 @@ class _Source:
     terms: list[tuple[Any, str]] = attrs.field(factory=list)
     dataset: tuple[dict[str, Any], str] | None = None
     notes: list[str] = attrs.field(factory=list)
+    taxonomies: list[str] = attrs.field(factory=list)  # paths of taxonomies on their own
+
+
+def _partial_page(page: dict[str, Any]) -> str | None:
+    """The report's note for one page of several (the API's paginated lists), else None."""
+    number, pages = page.get("page_number"), page.get("total_pages")
+    several = isinstance(pages, int) and not isinstance(pages, bool) and pages > 1
+    if not several and page.get("last_page") is not False and page.get("first_page") is not False:
+        return None
+    total = page.get("total_items")
+    of_total = f" of {total}" if isinstance(total, int) else ""
+    return (
+        f"partial: page {number if number is not None else '?'} of "
+        f"{pages if pages is not None else '?'} ({len(page['contents'])} items{of_total}); "
+        "this import holds only this page: import every page with `saihan import --merge` "
+        "(saihan.directory.merge_directories)"
+    )
 
 
 def _kind_of(item: Any) -> str:
@@ -1252,6 +1301,9 @@ def _shape(data: Any) -> _Source:
                 f"expected a list, got {_kind(data['contents'])}", path="contents"
             )
         items, prefix = data["contents"], "contents"
+        partial = _partial_page(data)
+        if partial is not None:
+            source.notes.append(partial)
         for field in ("taxonomy_terms", "taxonomies"):
             if field in data and not isinstance(data[field], list):
                 raise ValidationError(f"expected a list, got {_kind(data[field])}", path=field)
@@ -1293,6 +1345,8 @@ def _shape(data: Any) -> _Source:
                 )
         else:
             source.notes.append(f"{kind}: a {kind} on its own, outside an organization")
+            if kind == "taxonomy":
+                source.taxonomies.append(path)
     return source
 
 
@@ -1326,4 +1380,24 @@ def read_document(
     for note in [*notes, *source.notes]:
         reader.not_carried[note] += 1
     reader.dropped_locations = set(dropped_locations)
-    return reader.read(source)
+    directory, report = reader.read(source)
+    if (
+        (source.terms or source.taxonomies)
+        and not source.organizations
+        and not source.services
+        and not directory.needs
+        and not directory.agency_kinds
+        and not report.skipped
+    ):
+        what = (
+            f"{len(source.terms)} taxonomy term(s)"
+            if source.terms
+            else f"{len(source.taxonomies)} taxonomy(-ies)"
+        )
+        raise ValidationError(
+            f"a taxonomy document ({what}) and no organizations or services: saihan reads "
+            "terms with the services that use them (terms of saihan's own taxonomies become "
+            "needs and agency kinds); import the organizations or services instead",
+            path=source.terms[0][1] if source.terms else source.taxonomies[0],
+        )
+    return directory, report

@@ -85,6 +85,31 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_HH_MM = re.compile(r"^([0-9]{2}:[0-9]{2})(Z|[+-][0-9]{2}:[0-9]{2})?$")
+
+
+def _written_keys(resource: dict[str, Any], written: set[str]) -> dict[str, Any]:
+    """``resource`` with only the foreign keys into tables the package holds: a key into a
+    table saihan never writes (``program``) names a resource that is not there, which a
+    datapackage reader (Frictionless) rightly refuses."""
+    keys = resource["schema"].get("foreignKeys")
+    if not keys:
+        return resource
+    kept = [key for key in keys if key["reference"].get("resource", "") in written | {""}]
+    schema = {name: value for name, value in resource["schema"].items() if name != "foreignKeys"}
+    if kept:
+        schema["foreignKeys"] = kept
+    return {**resource, "schema": schema}
+
+
+def _with_seconds(value: Any) -> Any:
+    """``10:00+09:00`` as ``10:00:00+09:00``: the datapackage's ``time`` type (Frictionless,
+    ISO 8601 extended ``HH:MM:SS``) refuses a time without seconds."""
+    if isinstance(value, str) and (match := _HH_MM.fullmatch(value)):
+        return f"{match[1]}:00{match[2] or ''}"
+    return value
+
+
 def to_tables(document: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """The rows of each table (by resource name) of an HSDS document."""
     tables: dict[str, list[dict[str, Any]]] = {}
@@ -96,6 +121,8 @@ def to_tables(document: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                 child, _ = _CHILDREN[(kind, name)]
                 for item in value:
                     add(child, item)
+            elif kind == "schedule" and name in ("opens_at", "closes_at"):
+                row[name] = _with_seconds(value)
             else:
                 row[name] = value
         tables.setdefault(kind, []).append(row)
@@ -247,7 +274,11 @@ class HsdsTabularExporter:
             "hsds_version": document["version"],
             "hsds_profile": document["profile"],
             "dataset": document["dataset"],
-            "resources": [resources[name] for name in resources if name in text_tables],
+            "resources": [
+                _written_keys(resources[name], set(text_tables))
+                for name in resources
+                if name in text_tables
+            ],
         }
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
