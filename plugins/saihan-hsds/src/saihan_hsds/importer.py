@@ -1383,6 +1383,8 @@ def read_document(
     directory, report = reader.read(source)
     if (
         (source.terms or source.taxonomies)
+        # saihan's own export of an empty directory carries its dataset record: not refused
+        and source.dataset is None
         and not source.organizations
         and not source.services
         and not directory.needs
