@@ -28,6 +28,7 @@ __all__ = [
     "AccessDenied",
     "ConflictError",
     "ConsentError",
+    "ConsentRefusedError",
     "ErrorItem",
     "IllegalTransitionError",
     "IncompatibleStoreError",
@@ -152,6 +153,12 @@ class PluginError(SaihanError):
 
 class ConsentError(SaihanError):
     """Case data would reach an agency the person has not consented to."""
+
+
+class ConsentRefusedError(ConsentError):
+    """The person was asked and refused to let their information go to this agency
+    (a consent with ``decision`` ``refused``), as distinct from not asked yet; a
+    consent they give later lifts the refusal."""
 
 
 class StorageError(SaihanError):

@@ -227,7 +227,9 @@ def _audit_case(old: ConsultationCase | None, new: ConsultationCase | None) -> A
     elif any(path.startswith("consents[") and path.endswith("].withdrawn_on") for path in changed):
         action = AuditAction.CONSENT_WITHDRAWN
     elif len(new.consents) > len(old.consents):
-        action = AuditAction.CONSENT_GIVEN
+        added = new.consents[len(old.consents) :]
+        refused = all(consent.refused for consent in added)
+        action = AuditAction.CONSENT_REFUSED if refused else AuditAction.CONSENT_GIVEN
     return AuditChange(action, changed)
 
 

@@ -286,6 +286,7 @@ _CASE_ACTIONS = (
     AuditAction.DELETED,
     AuditAction.CONSENT_GIVEN,
     AuditAction.CONSENT_WITHDRAWN,
+    AuditAction.CONSENT_REFUSED,
     AuditAction.CLOSED,
     AuditAction.REOPENED,
 )
