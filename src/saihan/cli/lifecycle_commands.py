@@ -531,7 +531,7 @@ def _case_show(args: argparse.Namespace, out: TextIO) -> int:
     rows.append(("needs", ", ".join(f"{need.code} ({need.urgency})" for need in case.needs)))
     given = sum(1 for consent in case.consents if not consent.refused)
     refused = len(case.consents) - given
-    rows.append(("consents", f"{_plural(given, 'given')}, {refused} refused"))
+    rows.append(("consents", f"{given} given, {refused} refused"))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name.ljust(width)}  {value}", file=out)
@@ -557,9 +557,9 @@ def _case_show(args: argparse.Namespace, out: TextIO) -> int:
         ("summary", case.summary),
         *((f"needs[{i}] note", need.note) for i, need in enumerate(case.needs)),
     ]
-    for label, value in words:
-        if value is not None:
-            print(f"{label}: {value}", file=out)
+    for label, text in words:
+        if text is not None:
+            print(f"{label}: {text}", file=out)
     return EXIT_OK
 
 
