@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -375,3 +376,43 @@ def test_the_mother_of_a_prisoner_example() -> None:
     [kind] = refusals[0].agency_kinds
     assert mother.consent_refused_for("any-agency", kind, mother.received_on) == refusals[0]
     assert any(not consent.refused for consent in mother.consents)
+
+
+def test_the_referral_guides_case_blocks_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/referral.md's blocks about the case fields run as written."""
+    guide = EXAMPLES.parent.parent / "docs" / "referral.md"
+    monkeypatch.chdir(guide.parent.parent)
+    blocks = re.findall(r"```python\n(.*?)```", guide.read_text(encoding="utf-8"), re.DOTALL)
+    about_days = [block for block in blocks if "local_day" in block]
+    assert about_days
+    for block in about_days:
+        exec(block, {})
+
+
+def test_the_guides_document_every_new_field() -> None:
+    docs = EXAMPLES.parent.parent / "docs"
+    referral = (docs / "referral.md").read_text(encoding="utf-8")
+    for name in (
+        "preferred_municipality",
+        "suspected_attributes",
+        "juvenile_stage",
+        "expected_release_on",
+        "specified_juvenile",
+        "relative",
+        "relation",
+        "decision",
+        "received_by",
+        "time_zone",
+        *(stage.value for stage in JuvenileStage),
+        *(relation.value for relation in Relation),
+    ):
+        assert f"`{name}`" in referral, name
+    lifecycle = (docs / "referral-lifecycle.md").read_text(encoding="utf-8")
+    cli = (docs / "cli.md").read_text(encoding="utf-8")
+    assert "`case.local_day(moment)`" in referral
+    for text in (lifecycle, cli):
+        assert "case show" in text
+        assert "--refuse" in text
+    assert "refuse_consent" in lifecycle
+    assert "consent-refused" in lifecycle
+    assert "`consent-refused`" in (docs / "access.md").read_text(encoding="utf-8")
