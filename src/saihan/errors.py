@@ -10,6 +10,7 @@ application can catch the whole family in one place::
     │   └── IllegalTransitionError   a referral status change the table forbids
     ├── PluginError       a plugin that is missing or fails to load
     ├── ConsentError      sharing case data without the person's consent
+    │   └── ConsentRefusedError      the person was asked and refused this agency
     ├── AccessDenied      the principal acting may not do this (see docs/access.md)
     └── StorageError      the store itself cannot do what was asked
         └── IncompatibleStoreError   written by a newer saihan; left untouched

@@ -8,7 +8,8 @@ Cases (kind ``case``, id: the case id; audited)
     Index entries: ``municipality`` (code of the municipality handling the
     case), ``residence`` (the subject's residence code), ``worker`` (the worker
     in charge), ``legal_situation``, ``need`` (each raised need code) and
-    ``received``: the day received, in the case's own UTC offset, at three
+    ``received``: the day received, the person's day (``received_on``: in the
+    case's ``time_zone``, else in the UTC offset of ``received_at``), at three
     grains (``2024``, ``2024-11`` and ``2024-11-05``) so that a range of days
     is one query over whole years, whole months and the days at its edges
     (:func:`received_cover`).  No references: consents name agency ids and
