@@ -98,20 +98,22 @@ def test_the_persons_day_does_not_depend_on_the_offset_written(
 
 
 def test_a_preferred_municipality_is_a_checked_code() -> None:
-    homeless = Subject(preferred_municipality=TAITO, attributes={PersonAttribute.HOMELESS})
+    homeless = Subject(
+        preferred_municipality=TAITO, attributes=frozenset({PersonAttribute.HOMELESS})
+    )
     assert homeless.preferred_municipality == TAITO
     assert paths(lambda: Subject(preferred_municipality="131068")) == ["preferred_municipality"]
 
 
 def test_suspected_attributes_are_disabilities_and_dependences_not_also_known() -> None:
-    subject = Subject(suspected_attributes={PersonAttribute.INTELLECTUAL_DISABILITY})
+    subject = Subject(suspected_attributes=frozenset({PersonAttribute.INTELLECTUAL_DISABILITY}))
     assert subject.suspected_attributes == {PersonAttribute.INTELLECTUAL_DISABILITY}
-    both = {PersonAttribute.DRUG_DEPENDENCE}
+    both = frozenset({PersonAttribute.DRUG_DEPENDENCE})
     assert paths(lambda: Subject(attributes=both, suspected_attributes=both)) == [
         "suspected_attributes"
     ]
     for attribute in set(PersonAttribute) - SUSPECTABLE_ATTRIBUTES:
-        assert paths(lambda: Subject(suspected_attributes={attribute})) == [  # noqa: B023
+        assert paths(lambda: Subject(suspected_attributes=frozenset({attribute}))) == [  # noqa: B023
             "suspected_attributes"
         ]
 
@@ -172,7 +174,7 @@ def test_an_age_band_is_refused_only_when_no_age_in_it_fits() -> None:
     ],
 )
 def test_a_specified_juvenile_is_18_or_19_on_the_day_received(subject: Subject, ok: bool) -> None:
-    tagged = attrs.evolve(subject, attributes={PersonAttribute.SPECIFIED_JUVENILE})
+    tagged = attrs.evolve(subject, attributes=frozenset({PersonAttribute.SPECIFIED_JUVENILE}))
     if ok:
         assert PersonAttribute.SPECIFIED_JUVENILE in case(subject=tagged).subject.attributes
     else:

@@ -144,7 +144,7 @@ def test_a_refusal_needs_names_and_known_kinds(store: Store) -> None:
         refuse_consent(store, MOTHER.id, agency_ids=["Not An Id"], actor="w", at=later(days=1))
     assert caught.value.paths == ["agency_ids[0]"]
     with pytest.raises(ValidationError) as caught:
-        refuse_consent(store, MOTHER.id, agency_kinds="bbs", actor="w", at=later(days=1))  # type: ignore[arg-type]
+        refuse_consent(store, MOTHER.id, agency_kinds="bbs", actor="w", at=later(days=1))
     assert caught.value.paths == ["agency_kinds"]
     assert _everything(store) == before
 
