@@ -413,7 +413,8 @@ def subjects(
     unless ``age_known``; never with ``age_known=False``), inside ``min_age``
     and ``max_age`` on the day ``received_on``; birth and release dates are
     drawn on or before ``received_on`` (a case refuses a release after it
-    was received).
+    was received), expected releases on or after it, and juvenile stages,
+    suspected attributes and ``specified_juvenile`` as :func:`cases` draws them.
     """
     parts = _SubjectParts.of(
         residence=residence,
@@ -727,6 +728,17 @@ def cases(
     between ``first`` and ``last`` (the plan's years by default) with a UTC
     offset, usually +09:00.  ``closed``: False (the default), open cases;
     True, closed ones (``closed_at`` set); None, either.
+
+    Every field is drawn, valid by construction: the person's ``time_zone``
+    (often none or ``Asia/Tokyo``, now and then another), and every date of the
+    subject relative to the person's day received; ``received_by`` (a service
+    of ``directory`` when given); a ``relative`` now and then for a family
+    consulter; a refusal (``decision`` ``refused``) now and then among the
+    consents, on a day no given consent naming the same agency or kind is in
+    force; the subject's ``preferred_municipality``, ``suspected_attributes``
+    (never also known), ``juvenile_stage`` (for a juvenile case, one the age
+    allows), ``expected_release_on`` (for someone held, on or after the day
+    received) and ``specified_juvenile`` only for an age that can be 18 or 19.
     """
     if not 1 <= min_needs <= max_needs:
         raise ValueError("need 1 <= min_needs <= max_needs")
