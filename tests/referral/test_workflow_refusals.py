@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 
+import attrs
 import pytest
 
 import saihan.storage
@@ -18,6 +19,7 @@ from saihan.casework import (
     open_case,
     refuse_consent,
     transition_referral,
+    update_case,
     withdraw_consent,
 )
 from saihan.directory import ConsentDecision, sample_directory
@@ -249,3 +251,21 @@ def test_a_withdrawn_then_refused_agency_is_no_longer_referred(store: Store) -> 
             request=True,
         )
     assert due_followups(store, later(days=3)) == []
+
+
+def test_a_recorded_decision_cannot_be_changed(store: Store) -> None:
+    stored = store.cases.get(MOTHER.id)
+    index = next(i for i, consent in enumerate(MOTHER.consents) if consent.refused)
+    consents = list(stored.value.consents)
+    consents[index] = attrs.evolve(consents[index], decision=ConsentDecision.GIVEN)
+    before = _everything(store)
+    with pytest.raises(ValidationError) as caught:
+        update_case(
+            store,
+            attrs.evolve(stored.value, consents=tuple(consents)),
+            actor="worker-1",
+            expected_version=stored.version,
+            at=later(days=1),
+        )
+    assert caught.value.paths == [f"consents[{index}].decision"]
+    assert _everything(store) == before

@@ -22,7 +22,8 @@ Cases (kind ``case``, id: the case id; audited)
     has ended; a change to its consents may not leave a referral that holds
     the person's information (requested, accepted, in progress, on hold)
     without a consent covering it, and a consent's withdrawal stays as recorded
-    (``consents[i].withdrawn_on`` cannot be cleared or moved): withdraw consent with
+    (``consents[i].withdrawn_on`` cannot be cleared or moved), and so does a
+    consent's ``decision`` (a refusal never becomes a consent): withdraw consent with
     :func:`saihan.casework.withdraw_consent`, which cancels them first.
 
 Referrals (kind ``referral``, id: the referral id; audited)
@@ -196,6 +197,16 @@ def _check_case(case: ConsultationCase, reader: Reader) -> list[ErrorItem]:
                         f"consents[{index}].withdrawn_on",
                         f"consent {index} was withdrawn on {old.withdrawn_on}: a withdrawal "
                         "cannot be undone or moved; record a new consent instead",
+                    )
+                )
+            if new.decision is not old.decision:
+                # Turning a refusal into a consent would fake the person's agreement.
+                problems.append(
+                    ErrorItem(
+                        f"consents[{index}].decision",
+                        f"consent {index} was recorded {old.decision.value}: a decision stays "
+                        "as recorded; record a new consent (give_consent) or refusal "
+                        "(refuse_consent) instead",
                     )
                 )
         for referral in referrals:
