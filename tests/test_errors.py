@@ -11,8 +11,10 @@ def test_every_error_is_a_saihan_error() -> None:
         "ConflictError",
         "PluginError",
         "ConsentError",
+        "ConsentRefusedError",
     ):
         assert issubclass(getattr(errors, name), errors.SaihanError)
+    assert issubclass(errors.ConsentRefusedError, errors.ConsentError)
 
 
 def test_validation_error_lists_every_item_in_str() -> None:

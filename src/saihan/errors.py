@@ -10,6 +10,7 @@ application can catch the whole family in one place::
     │   └── IllegalTransitionError   a referral status change the table forbids
     ├── PluginError       a plugin that is missing or fails to load
     ├── ConsentError      sharing case data without the person's consent
+    │   └── ConsentRefusedError      the person was asked and refused this agency
     ├── AccessDenied      the principal acting may not do this (see docs/access.md)
     └── StorageError      the store itself cannot do what was asked
         └── IncompatibleStoreError   written by a newer saihan; left untouched
@@ -28,6 +29,7 @@ __all__ = [
     "AccessDenied",
     "ConflictError",
     "ConsentError",
+    "ConsentRefusedError",
     "ErrorItem",
     "IllegalTransitionError",
     "IncompatibleStoreError",
@@ -152,6 +154,12 @@ class PluginError(SaihanError):
 
 class ConsentError(SaihanError):
     """Case data would reach an agency the person has not consented to."""
+
+
+class ConsentRefusedError(ConsentError):
+    """The person was asked and refused to let their information go to this agency
+    (a consent with ``decision`` ``refused``), as distinct from not asked yet; a
+    consent they give later lifts the refusal."""
 
 
 class StorageError(SaihanError):

@@ -19,7 +19,7 @@ def plan_for(name: str):  # type: ignore[no-untyped-def]
 
 def test_every_example_case_loads_and_both_paths_agree() -> None:
     files = sorted(CASES.glob("*.json"))
-    assert len(files) == 6
+    assert len(files) == 8
     for path in files:
         case = load_case(path)
         assert match(case, sample_directory()) == reference_match(case, sample_directory())
@@ -123,10 +123,12 @@ def _adult_cases() -> list[Path]:
     return adults
 
 
-def test_four_example_cases_are_about_adults() -> None:
+def test_six_example_cases_are_about_adults() -> None:
     assert [path.stem for path in _adult_cases()] == [
         "elderly-man-hachioji",
+        "homeless-man-released-taito",
         "man-parole-work",
+        "mother-son-in-prison",
         "prisoner-wife-finances",
         "woman-probation-stimulants",
     ]

@@ -79,7 +79,7 @@ def test_the_record_kinds_are_the_documented_ones() -> None:
 
 def test_the_example_cases_are_stored_and_found(store: Store) -> None:
     cases = _examples()
-    assert len(cases) == 6
+    assert len(cases) == 8
     with store.transaction():
         for case in cases:
             store.cases.put(case)
@@ -231,7 +231,7 @@ def test_store_cases_lists_ids_places_and_days_only(
             store.cases.put(case)
     assert main(["store", "cases", "--url", url]) == 0
     out = capsys.readouterr().out
-    assert "6 cases" in out
+    assert "8 cases" in out
     assert "example-elderly-man-hachioji" in out
     assert "132012 八王子市" in out
     assert "2024-11-05" in out

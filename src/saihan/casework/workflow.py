@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 
 import attrs
 
@@ -24,6 +25,7 @@ from saihan._validation import ID_RE
 from saihan.access import Principal
 from saihan.directory.agency_kinds import default_agency_kinds
 from saihan.directory.taxonomy import default_taxonomy
+from saihan.directory.vocabulary import ConsentDecision
 from saihan.errors import ConflictError, ErrorItem, NotFoundError, ValidationError
 from saihan.referral.case import Consent, ConsultationCase
 from saihan.referral.lifecycle import (
@@ -45,6 +47,7 @@ __all__ = [
     "give_consent",
     "open_case",
     "referral_id_for",
+    "refuse_consent",
     "reopen_case",
     "transition_referral",
     "update_case",
@@ -145,24 +148,101 @@ def give_consent(
     actor: Principal | str,
     at: dt.datetime | None = None,
 ) -> ConsultationCase:
-    """Add ``consent`` to the case (audited ``consent-given``)."""
+    """Add ``consent`` to the case (audited ``consent-given``).
+
+    A consent given after a refusal of the same agency or kind lifts the refusal
+    from its day on.  A refusal is recorded with :func:`refuse_consent`, not here
+    (ValidationError at ``consent.decision``).
+    """
     store = _check_store(store)
     when = _now(at)
     if not isinstance(consent, Consent):
         raise ValidationError([ErrorItem("consent", "expected a Consent")])
+    if consent.refused:
+        raise ValidationError(
+            [
+                ErrorItem(
+                    "consent.decision",
+                    "is 'refused': record a refusal with refuse_consent(), not give_consent()",
+                )
+            ]
+        )
     with store.transaction(), store.acting_as(actor, at=when):
-        known = {kind.code for kind in default_agency_kinds()} | set(store.agency_kinds.ids())
-        unknown = sorted(consent.agency_kinds - known)
-        if unknown:
-            raise ValidationError(
-                [
-                    ErrorItem("consent.agency_kinds", f"unknown agency kind {kind!r}")
-                    for kind in unknown
-                ]
-            )
+        _check_kinds(store, consent.agency_kinds, "consent.agency_kinds")
         stored = store.cases.get(case_id)
         changed = attrs.evolve(stored.value, consents=(*stored.value.consents, consent))
         return store.cases.put(changed, expected_version=stored.version).value
+
+
+def _check_kinds(store: Store, kinds: frozenset[str], path: str) -> None:
+    """ValidationError at ``path`` for agency kinds neither bundled nor in the store."""
+    known = {kind.code for kind in default_agency_kinds()} | set(store.agency_kinds.ids())
+    unknown = sorted(kinds - known)
+    if unknown:
+        raise ValidationError(
+            [ErrorItem(path, f"unknown agency kind {kind!r}") for kind in unknown]
+        )
+
+
+def refuse_consent(
+    store: Store,
+    case_id: str,
+    *,
+    agency_ids: Iterable[str] = (),
+    agency_kinds: Iterable[str] = (),
+    actor: Principal | str,
+    on: dt.date | None = None,
+    at: dt.datetime | None = None,
+) -> ConsultationCase:
+    """Record that the person, asked on ``on`` (default: ``at``'s day, the person's
+    day: :meth:`~saihan.referral.ConsultationCase.local_day`), refused to let their
+    information go to ``agency_ids`` and every agency of ``agency_kinds`` (audited
+    ``consent-refused``).
+
+    The refusal is a :class:`~saihan.referral.Consent` with ``decision`` ``refused``:
+    it covers nothing, and a referral to those agencies is refused with
+    :class:`~saihan.errors.ConsentRefusedError` (not the "no consent yet"
+    :class:`~saihan.errors.ConsentError`) until the person gives a consent with
+    :func:`give_consent`.  Raises ValidationError (``agency_ids``, ``agency_kinds``,
+    ``on``) for bad names, none, or a bad day, and ConflictError when a consent in
+    force on that day covers one of them: withdraw it first with
+    :func:`withdraw_consent`, which cancels the referrals it covered.
+    """
+    store = _check_store(store)
+    when = _now(at)
+    if on is not None and (isinstance(on, dt.datetime) or not isinstance(on, dt.date)):
+        raise ValidationError([ErrorItem("on", "expected a date")])
+    ids = _names(agency_ids, "agency_ids")
+    kinds = _names(agency_kinds, "agency_kinds")
+    with store.transaction(), store.acting_as(actor, at=when):
+        _check_kinds(store, kinds, "agency_kinds")
+        stored = store.cases.get(case_id)
+        case = stored.value
+        day = case.local_day(when) if on is None else on
+        refusal = Consent(
+            given_on=day, agency_ids=ids, agency_kinds=kinds, decision=ConsentDecision.REFUSED
+        )
+        for index, consent in enumerate(case.consents):
+            if consent.refused or not consent.in_force(day):
+                continue
+            shared = sorted((consent.agency_ids & ids) | (consent.agency_kinds & kinds))
+            if shared:
+                raise ConflictError(
+                    f"consent {index} of case {case_id!r} covers {', '.join(shared)} on {day}: "
+                    "withdraw it with withdraw_consent() (which cancels the referrals it "
+                    "covered) before recording the refusal"
+                )
+        changed = attrs.evolve(case, consents=(*case.consents, refusal))
+        return store.cases.put(changed, expected_version=stored.version).value
+
+
+def _names(values: object, path: str) -> frozenset[str]:
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ValidationError([ErrorItem(path, "expected a collection of ids")])
+    names = list(values)
+    for index, name in enumerate(names):
+        _checked_id(name, f"{path}[{index}]")
+    return frozenset(names)
 
 
 def withdraw_consent(
@@ -175,7 +255,8 @@ def withdraw_consent(
     at: dt.datetime | None = None,
 ) -> list[Referral]:
     """Withdraw the case's consent number ``index`` from the day ``on`` (default:
-    ``at``'s day in the case's UTC offset), and cancel every open referral that then has no consent.
+    ``at``'s day, the person's day: :meth:`~saihan.referral.ConsultationCase.local_day`),
+    and cancel every open referral that then has no consent.
 
     A referral that holds the person's information (requested, accepted, in
     progress, on hold) is cancelled too when the withdrawal takes away cover it
@@ -183,7 +264,8 @@ def withdraw_consent(
     does not keep it: the store refuses to leave it uncovered then).
     Cancelled referrals get the reason :data:`CONSENT_WITHDRAWN_REASON`.
     Returns them.  Raises ValidationError (``index``, ``on``) for a consent
-    that is not there, already withdrawn, or a day before it was given.
+    that is not there, already withdrawn, a refusal (nothing to withdraw), or a
+    day before it was given.
     """
     store = _check_store(store)
     when = _now(at)
@@ -202,6 +284,16 @@ def withdraw_consent(
                 [ErrorItem("index", f"case {case_id!r} has {len(case.consents)} consents")]
             )
         consent = case.consents[index]
+        if consent.refused:
+            raise ValidationError(
+                [
+                    ErrorItem(
+                        "index",
+                        f"consent {index} is a refusal (on {consent.given_on}): there is "
+                        "nothing to withdraw; record a consent they give with give_consent()",
+                    )
+                ]
+            )
         if consent.withdrawn_on is not None:
             raise ValidationError(
                 [ErrorItem("index", f"consent {index} was withdrawn on {consent.withdrawn_on}")]
@@ -255,8 +347,9 @@ def create_referral(
     ``requested`` at once with ``request=True``).
 
     The service's agency and its kind are read from the store; requesting
-    needs a consent covering that agency on ``at``'s day
-    (:class:`~saihan.errors.ConsentError`).  ``need`` must be a need of the case or of
+    needs a consent covering that agency on ``at``'s day, the person's day
+    (:class:`~saihan.errors.ConsentError`; :class:`~saihan.errors.ConsentRefusedError`
+    when the person refused it).  ``need`` must be a need of the case or of
     the taxonomy (bundled or stored), and ``plan_id`` a stored plan of the case
     (ValidationError at ``need``, ``plan_id``).  ``id`` defaults to
     :func:`referral_id_for`.  ``referred_by`` names the referring service,

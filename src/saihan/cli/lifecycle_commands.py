@@ -11,10 +11,12 @@ ISO 8601 date-time *with* its UTC offset; default: now).  Each is one audited
 transaction of :mod:`saihan.casework`.
 
 Case documents are special care-required personal information: nothing here prints
-a case's summary, names, notes or consents, and a referral's reasons and outcomes
-(the worker's own words) are shown only with ``referral show --show-sensitive``
-(``referral export`` writes them only with ``--include-reasons``, and the consent
-covering the referral only with ``--include-consent``).
+a case's summary, names, birth date, notes or consents (``case show`` counts the
+consents given and refused) unless ``case show --show-sensitive`` asks, and a
+referral's reasons and outcomes (the worker's own words) are shown only with
+``referral show --show-sensitive`` (``referral export`` writes them only with
+``--include-reasons``, and the consent covering the referral only with
+``--include-consent``).
 ``saihan audit verify`` checks the audit trail's hash chain (exit 1 when broken).
 See ``docs/referral-lifecycle.md``.
 """
@@ -42,7 +44,7 @@ from saihan.directory.municipalities import find_municipality
 from saihan.errors import AccessDenied, PluginError, ValidationError
 from saihan.limits import read_file
 from saihan.referral.audit import AuditEvent
-from saihan.referral.case import Consent
+from saihan.referral.case import Consent, ConsultationCase, RelativeSituation, Subject
 from saihan.referral.followup import FollowUp
 from saihan.referral.io import load_case
 from saihan.referral.lifecycle import Referral, ReferralStatus
@@ -236,7 +238,9 @@ def _register_case(commands: Any) -> None:
     reopen.set_defaults(handler=_case_reopen)
 
     consent = sub.add_parser(
-        "consent", help="record a consent, or withdraw one (cancelling the referrals it covered)"
+        "consent",
+        help="record a consent or a refusal, or withdraw a consent (cancelling the "
+        "referrals it covered)",
     )
     consent.add_argument("case_id", metavar="CASE_ID")
     which = consent.add_mutually_exclusive_group(required=True)
@@ -244,9 +248,42 @@ def _register_case(commands: Any) -> None:
     which.add_argument(
         "--withdraw", type=int, metavar="INDEX", help="the position of the consent (from 0)"
     )
-    consent.add_argument("--on", metavar="DATE", help="withdrawn from this day (default: --at's)")
+    which.add_argument(
+        "--refuse",
+        action="store_true",
+        help="the person was asked and said no, for the --agency and --agency-kind given",
+    )
+    consent.add_argument(
+        "--agency", action="append", default=[], metavar="ID", help="with --refuse (repeatable)"
+    )
+    consent.add_argument(
+        "--agency-kind",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="with --refuse: every agency of this kind (repeatable)",
+    )
+    consent.add_argument(
+        "--on",
+        metavar="DATE",
+        help="--withdraw: withdrawn from this day; --refuse: the day they were asked "
+        "(default: --at's day, the person's day)",
+    )
     _add_actor(consent)
     consent.set_defaults(handler=_case_consent)
+
+    show = sub.add_parser(
+        "show", help="a stored case: what a worker needs, never its sensitive fields unless asked"
+    )
+    show.add_argument("case_id", metavar="CASE_ID")
+    _add_store(show)
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    show.add_argument(
+        "--show-sensitive",
+        action="store_true",
+        help="also print the summary, name, birth date, notes and consents",
+    )
+    show.set_defaults(handler=_case_show)
 
 
 def _register_referral(commands: Any) -> None:
@@ -373,6 +410,27 @@ def _load_consent(path: Path) -> Consent:
 
 def _case_consent(args: argparse.Namespace, out: TextIO) -> int:
     at = parse_at(args.at)
+    if not args.refuse and (args.agency or args.agency_kind):
+        raise ValidationError("--agency and --agency-kind go with --refuse", path="agency")
+    if args.refuse:
+        on = _parse_day(args.on, "on")
+        with _opened(args) as store:
+            case = workflow.refuse_consent(
+                store,
+                args.case_id,
+                agency_ids=args.agency,
+                agency_kinds=args.agency_kind,
+                actor=_actor(args, store),
+                on=on,
+                at=at,
+            )
+        refusal = case.consents[-1]
+        print(
+            f"case {case.id}: refusal recorded as consent {len(case.consents) - 1} "
+            f"(asked on {refusal.given_on})",
+            file=out,
+        )
+        return EXIT_OK
     if args.give is not None:
         if args.on is not None:
             raise ValidationError("--on goes with --withdraw", path="on")
@@ -395,6 +453,143 @@ def _case_consent(args: argparse.Namespace, out: TextIO) -> int:
     )
     for referral in cancelled:
         print(f"  {referral.id} ({referral.service_id})", file=out)
+    return EXIT_OK
+
+
+_SENSITIVE_PATHS = ("summary", "subject.name", "subject.birth_date", "consents")
+
+
+def _case_json(item: Versioned[ConsultationCase], show_sensitive: bool) -> dict[str, Any]:
+    case = item.value
+    document: dict[str, Any] = unstructure(case)
+    withheld: list[str] = []
+    if not show_sensitive:
+        for path in _SENSITIVE_PATHS:
+            *parents, name = path.split(".")
+            holder = document
+            for parent in parents:
+                holder = holder[parent]
+            if name in holder:
+                del holder[name]
+                withheld.append(path)
+        for index, need in enumerate(document["needs"]):
+            if "note" in need:
+                del need["note"]
+                withheld.append(f"needs[{index}].note")
+    return {
+        "version": item.version,
+        "received_on": case.received_on.isoformat(),
+        "open": case.closed_at is None,
+        "consents_given": sum(1 for c in case.consents if not c.refused),
+        "consents_refused": sum(1 for c in case.consents if c.refused),
+        "case": document,
+        "withheld": withheld,
+    }
+
+
+def _words(values: Any) -> str:
+    """Enum members (or their set) as their values, sorted; "-" for none."""
+    if values is None:
+        return "-"
+    if isinstance(values, frozenset | set):
+        return ", ".join(sorted(str(value) for value in values)) or "-"
+    return str(values)
+
+
+def _day(value: dt.date | None) -> str:
+    return "-" if value is None else value.isoformat()
+
+
+def _age(subject: Subject) -> str:
+    if subject.age is not None:
+        return str(subject.age)
+    if subject.age_range is not None:
+        return f"{subject.age_range.min}-{subject.age_range.max}"
+    return "(from the birth date)" if subject.birth_date is not None else "-"
+
+
+def _situation_rows(who: Subject | RelativeSituation, prefix: str) -> list[tuple[str, str]]:
+    rows = [(f"{prefix}legal situation", str(who.legal_situation))]
+    if who.juvenile_stage is not None:
+        rows.append((f"{prefix}juvenile stage", str(who.juvenile_stage)))
+    if who.released_on is not None:
+        rows.append((f"{prefix}released on", _day(who.released_on)))
+    if who.expected_release_on is not None:
+        rows.append((f"{prefix}expected release", _day(who.expected_release_on)))
+    return rows
+
+
+def _case_show(args: argparse.Namespace, out: TextIO) -> int:
+    with _opened(args) as store:
+        item = store.cases.get(args.case_id)
+        desk = None
+        if item.value.received_by is not None:
+            found = store.services.find(item.value.received_by)
+            desk = None if found is None else found.value.name.ja
+    if args.format == "json":
+        _write_json(_case_json(item, args.show_sensitive), out)
+        return EXIT_OK
+    case, subject = item.value, item.value.subject
+    zone = case.time_zone or f"UTC{case.received_at.isoformat()[-6:]} (received_at's offset)"
+    rows: list[tuple[str, str]] = [
+        ("case", case.id),
+        ("version", str(item.version)),
+        ("status", "open" if case.closed_at is None else f"closed {_when(case.closed_at)}"),
+        ("received", f"{_when(case.received_at)} (the person's day {case.received_on})"),
+        ("time zone", zone),
+        ("consulter", str(case.consulter)),
+        ("received via", str(case.received_via)),
+        (
+            "received by",
+            "-" if case.received_by is None else case.received_by + (f"  {desk}" if desk else ""),
+        ),
+        ("municipality", _place(case.municipality)),
+        ("worker", case.worker or "-"),
+        ("organisation", case.organisation or "-"),
+        ("residence", _place(subject.residence)),
+        ("preferred place", _place(subject.preferred_municipality)),
+        ("age", _age(subject)),
+        *_situation_rows(subject, ""),
+        ("attributes", _words(subject.attributes)),
+        ("suspected", _words(subject.suspected_attributes)),
+    ]
+    if case.relative is not None:
+        relative = case.relative
+        rows.append(("relative", str(relative.relation)))
+        rows.extend(_situation_rows(relative, "relative's "))
+        rows.append(("relative's residence", _place(relative.residence)))
+    rows.append(("needs", ", ".join(f"{need.code} ({need.urgency})" for need in case.needs)))
+    given = sum(1 for consent in case.consents if not consent.refused)
+    refused = len(case.consents) - given
+    rows.append(("consents", f"{given} given, {refused} refused"))
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name.ljust(width)}  {value}", file=out)
+    if not args.show_sensitive:
+        print(
+            "(summary, name, birth date, notes and consents are not shown: "
+            "--show-sensitive shows them)",
+            file=out,
+        )
+        return EXIT_OK
+    print("", file=out)
+    for index, consent in enumerate(case.consents):
+        names = ", ".join(sorted(consent.agency_ids | consent.agency_kinds))
+        state = f"{consent.decision} on {consent.given_on}"
+        if consent.until is not None:
+            state += f", until {consent.until}"
+        if consent.withdrawn_on is not None:
+            state += f", withdrawn {consent.withdrawn_on}"
+        print(f"consent [{index}] {state}: {names}", file=out)
+    words: list[tuple[str, str | None]] = [
+        ("name", subject.name),
+        ("birth date", _day(subject.birth_date) if subject.birth_date else None),
+        ("summary", case.summary),
+        *((f"needs[{i}] note", need.note) for i, need in enumerate(case.needs)),
+    ]
+    for label, text in words:
+        if text is not None:
+            print(f"{label}: {text}", file=out)
     return EXIT_OK
 
 

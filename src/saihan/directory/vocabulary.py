@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["Audience", "Channel", "Cost", "LegalSituation", "PersonAttribute"]
+__all__ = [
+    "Audience",
+    "Channel",
+    "ConsentDecision",
+    "Cost",
+    "JuvenileStage",
+    "LegalSituation",
+    "PersonAttribute",
+    "Relation",
+]
 
 
 class Audience(enum.StrEnum):

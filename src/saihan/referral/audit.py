@@ -57,6 +57,7 @@ class AuditAction(enum.StrEnum):
     DELETED = "deleted"
     CONSENT_GIVEN = "consent-given"  # a case gained a consent
     CONSENT_WITHDRAWN = "consent-withdrawn"  # a consent of a case was withdrawn
+    CONSENT_REFUSED = "consent-refused"  # a case gained a refusal (asked, said no)
     CLOSED = "closed"  # a case was closed
     REOPENED = "reopened"  # a closed case was opened again
     STATUS_CHANGED = "status-changed"  # a referral moved to another status

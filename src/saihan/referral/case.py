@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import zoneinfo
 
 import attrs
@@ -39,7 +40,97 @@ __all__ = [
 ]
 
 _SENSITIVE = {"sensitive": True}
-_JUVENILE_SITUATIONS = frozenset({LegalSituation.JUVENILE_CASE, LegalSituation.UNKNOWN})
+
+TIME_ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$"
+"""An IANA time zone name (``Asia/Tokyo``, ``UTC``, ``America/Argentina/Buenos_Aires``)."""
+
+JUVENILE_AGE = 20
+"""The Juvenile Act's 少年 are under 20 (少年法第2条)."""
+SPECIFIED_JUVENILE_AGES = (18, 19)
+"""特定少年: a juvenile of 18 or 19 (少年法第62条, in force 2022-04-01)."""
+CRIMINAL_RESPONSIBILITY_AGE = 14
+"""Under 14 no act is punished (刑法第41条): a child is not arrested (触法少年)."""
+
+SUSPECTABLE_ATTRIBUTES: frozenset[PersonAttribute] = frozenset(
+    {
+        PersonAttribute.PHYSICAL_DISABILITY,
+        PersonAttribute.INTELLECTUAL_DISABILITY,
+        PersonAttribute.MENTAL_DISABILITY,
+        PersonAttribute.DEVELOPMENTAL_DISABILITY,
+        PersonAttribute.DRUG_DEPENDENCE,
+        PersonAttribute.ALCOHOL_DEPENDENCE,
+        PersonAttribute.GAMBLING_DEPENDENCE,
+    }
+)
+"""The attributes a worker may suspect before a diagnosis or certificate: disabilities
+and dependences (the others are known facts, or derived from the age)."""
+
+IN_CUSTODY_SITUATIONS: frozenset[LegalSituation] = frozenset(
+    {
+        LegalSituation.IN_PRISON,
+        LegalSituation.JUVENILE_CASE,
+        LegalSituation.UNDER_INVESTIGATION,
+        LegalSituation.UNKNOWN,
+    }
+)
+"""Legal situations in which a person may still be held, so that an expected release
+day makes sense (in prison, a juvenile in custody, detained during investigation or trial)."""
+
+CUSTODIAL_STAGES: frozenset[JuvenileStage] = frozenset(
+    {
+        JuvenileStage.ARRESTED,
+        JuvenileStage.CLASSIFICATION_HOME,
+        JuvenileStage.IN_TRAINING_SCHOOL,
+        JuvenileStage.CHILD_WELFARE_MEASURE,
+    }
+)
+"""Juvenile stages in which the young person is held (police custody, a juvenile
+classification home, a training school, a children's self-reliance support facility)."""
+
+BEFORE_DISPOSITION: frozenset[JuvenileStage] = frozenset(
+    {
+        JuvenileStage.ARRESTED,
+        JuvenileStage.UNDER_INVESTIGATION,
+        JuvenileStage.FAMILY_COURT,
+        JuvenileStage.CLASSIFICATION_HOME,
+        JuvenileStage.TENTATIVE_PROBATION,
+    }
+)
+"""Juvenile stages before the family court's decision: only a person under 20 is in them
+(one who turns 20 first is sent to the public prosecutor, 少年法第19条第2項)."""
+
+
+def _situation_problems(
+    check: Checker,
+    prefix: str,
+    legal_situation: LegalSituation,
+    juvenile_stage: JuvenileStage | None,
+    released_on: dt.date | None,
+    expected_release_on: dt.date | None,
+) -> None:
+    """The checks a subject and a relative share: stage, release and expected release."""
+    if juvenile_stage is not None and legal_situation is not LegalSituation.JUVENILE_CASE:
+        check.add(
+            f"{prefix}juvenile_stage",
+            f"a juvenile procedure stage needs legal_situation 'juvenile_case', "
+            f"not {legal_situation.value!r}",
+        )
+    if released_on is not None and expected_release_on is not None:
+        check.add(
+            f"{prefix}expected_release_on", "give released_on or expected_release_on, not both"
+        )
+    elif expected_release_on is not None:
+        if legal_situation not in IN_CUSTODY_SITUATIONS:
+            check.add(
+                f"{prefix}expected_release_on",
+                f"a person {legal_situation.value!r} is not held anywhere: an expected release "
+                "goes with 'in_prison', 'juvenile_case', 'under_investigation' or 'unknown'",
+            )
+        elif juvenile_stage is not None and juvenile_stage not in CUSTODIAL_STAGES:
+            check.add(
+                f"{prefix}expected_release_on",
+                f"a juvenile at stage {juvenile_stage.value!r} is not held: no expected release",
+            )
 
 
 class Urgency(enum.StrEnum):
@@ -171,14 +262,22 @@ class Subject:
         if both:
             names = ", ".join(sorted(attribute.value for attribute in both))
             check.add("suspected_attributes", f"{names} is known, not only suspected")
-        if self.juvenile_stage is not None and self.legal_situation not in _JUVENILE_SITUATIONS:
+        unsuspectable = self.suspected_attributes - SUSPECTABLE_ATTRIBUTES
+        if unsuspectable:
+            names = ", ".join(sorted(attribute.value for attribute in unsuspectable))
             check.add(
-                "juvenile_stage",
-                f"a juvenile procedure stage needs legal_situation 'juvenile_case', "
-                f"not {self.legal_situation.value!r}",
+                "suspected_attributes",
+                f"{names} is known or not, never only suspected: only a disability or a "
+                "dependence may be suspected",
             )
-        if self.released_on is not None and self.expected_release_on is not None:
-            check.add("expected_release_on", "give released_on or expected_release_on, not both")
+        _situation_problems(
+            check,
+            "",
+            self.legal_situation,
+            self.juvenile_stage,
+            self.released_on,
+            self.expected_release_on,
+        )
         check.non_blank_optional("name", self.name)
         check.done()
 
@@ -241,14 +340,14 @@ class RelativeSituation:
             problem = code_problem(self.residence)
             if problem is not None:
                 check.add("residence", problem)
-        if self.juvenile_stage is not None and self.legal_situation not in _JUVENILE_SITUATIONS:
-            check.add(
-                "juvenile_stage",
-                f"a juvenile procedure stage needs legal_situation 'juvenile_case', "
-                f"not {self.legal_situation.value!r}",
-            )
-        if self.released_on is not None and self.expected_release_on is not None:
-            check.add("expected_release_on", "give released_on or expected_release_on, not both")
+        _situation_problems(
+            check,
+            "",
+            self.legal_situation,
+            self.juvenile_stage,
+            self.released_on,
+            self.expected_release_on,
+        )
         check.done()
 
 
@@ -311,8 +410,14 @@ class Consent:
             check.add("until", f"ends {self.until} before it was given on {self.given_on}")
         if self.withdrawn_on is not None and self.withdrawn_on < self.given_on:
             check.add("withdrawn_on", f"withdrawn {self.withdrawn_on} before given {self.given_on}")
-        if self.decision is ConsentDecision.REFUSED and self.withdrawn_on is not None:
-            check.add("withdrawn_on", "a refused consent cannot be withdrawn")
+        if self.decision is ConsentDecision.REFUSED:
+            if self.withdrawn_on is not None:
+                check.add("withdrawn_on", "a refused consent cannot be withdrawn")
+            if self.until is not None:
+                check.add(
+                    "until",
+                    "a refusal has no end day: when the person agrees later, record a consent",
+                )
         check.done()
 
     @property
@@ -338,6 +443,9 @@ class Consent:
     def refuses(self, agency_id: str, agency_kind: str, on: dt.date) -> bool:
         """True when the person refused, by ``on``, to let information go here."""
         return self.refused and on >= self.given_on and self.names(agency_id, agency_kind)
+
+
+_TIME_ZONE_RE = re.compile(TIME_ZONE_PATTERN)
 
 
 def _id_problem(value: str) -> str | None:
@@ -431,8 +539,9 @@ class ConsultationCase:
     time_zone: str | None = attrs.field(
         default=None,
         metadata={
+            "schema": {"pattern": TIME_ZONE_PATTERN, "maxLength": 64},
             "doc": "IANA zone of the person's day (Asia/Tokyo, say); null reads days in the "
-            "UTC offset of ``received_at``."
+            "UTC offset of ``received_at``.",
         },
     )
 
@@ -462,19 +571,94 @@ class ConsultationCase:
             check.add(
                 "relative", f"only a family consulter has a relative, not {self.consulter.value!r}"
             )
+        self._consent_problems(check)
+        zone_known = self.time_zone is None
         if self.time_zone is not None:
-            try:
-                zoneinfo.ZoneInfo(self.time_zone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                check.add("time_zone", f"{self.time_zone!r} is not an IANA time zone")
+            if len(self.time_zone) > 64 or not _TIME_ZONE_RE.fullmatch(self.time_zone):
+                check.add(
+                    "time_zone", f"{self.time_zone!r} is not an IANA time zone like Asia/Tokyo"
+                )
+            else:
+                try:
+                    zoneinfo.ZoneInfo(self.time_zone)
+                    zone_known = True
+                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                    check.add(
+                        "time_zone", f"{self.time_zone!r} is not an IANA time zone like Asia/Tokyo"
+                    )
         # Both times carry their UTC offset (checked with the fields' types).
         if self.closed_at is not None and self.closed_at < self.received_at:
             check.add("closed_at", "closed before it was received")
-        if self.subject.released_on is not None and self.subject.released_on > (
-            self.received_at.date()
-        ):
-            check.add("subject.released_on", "release date is after the case was received")
+        if zone_known and self.received_at.utcoffset() is not None:
+            # Days are the person's days: received_on is read in the case's zone.
+            self._day_problems(check, self.received_on)
         check.done()
+
+    def _consent_problems(self, check: Checker) -> None:
+        """A refusal on a day a given consent covers the same agency or kind contradicts
+        it: the person withdraws a consent (``withdrawn_on``), then refuses."""
+        for index, refusal in enumerate(self.consents):
+            if not refusal.refused:
+                continue
+            for other, given in enumerate(self.consents):
+                if given.refused or not given.in_force(refusal.given_on):
+                    continue
+                shared = sorted(
+                    (refusal.agency_ids & given.agency_ids)
+                    | (refusal.agency_kinds & given.agency_kinds)
+                )
+                if shared:
+                    check.add(
+                        f"consents[{index}]",
+                        f"refuses {', '.join(shared)} on {refusal.given_on}, which consent "
+                        f"{other} covers that day: withdraw consent {other} first",
+                    )
+
+    def _day_problems(self, check: Checker, received: dt.date) -> None:
+        """What the received day says about the subject's and the relative's dates."""
+        situations: list[tuple[str, Subject | RelativeSituation]] = [("subject", self.subject)]
+        if self.relative is not None:
+            situations.append(("relative", self.relative))
+        for prefix, who in situations:
+            if who.released_on is not None and who.released_on > received:
+                check.add(
+                    f"{prefix}.released_on",
+                    f"release date {who.released_on} is after the case was received ({received})",
+                )
+            if who.expected_release_on is not None and who.expected_release_on < received:
+                check.add(
+                    f"{prefix}.expected_release_on",
+                    f"expected release {who.expected_release_on} is before the case was "
+                    f"received ({received}): give released_on if they have left",
+                )
+        subject = self.subject
+        bounds = subject.age_bounds(received, received)
+        if bounds is None:
+            return
+        low, high = bounds
+        stage = subject.juvenile_stage
+        if stage in BEFORE_DISPOSITION and low >= JUVENILE_AGE:
+            check.add(
+                "subject.juvenile_stage",
+                f"a person of {low} or more is not at juvenile stage {stage.value!r}: "
+                f"the Juvenile Act's procedure before the decision is for those under "
+                f"{JUVENILE_AGE}",
+            )
+        if stage is JuvenileStage.ARRESTED and high < CRIMINAL_RESPONSIBILITY_AGE:
+            check.add(
+                "subject.juvenile_stage",
+                f"a child under {CRIMINAL_RESPONSIBILITY_AGE} is not arrested (触法少年): "
+                "use 'under_investigation' or 'child_welfare_measure'",
+            )
+        first, last = SPECIFIED_JUVENILE_AGES
+        if PersonAttribute.SPECIFIED_JUVENILE in subject.attributes and (
+            high < first or low > last
+        ):
+            check.add(
+                "subject.attributes",
+                f"specified_juvenile (特定少年) is {first} or {last} years old; the subject is "
+                f"{low}-{high} on {received}",
+            )
 
     @property
     def zone(self) -> dt.tzinfo:

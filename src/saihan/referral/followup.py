@@ -265,7 +265,8 @@ def followup_for(
         return None
     today = _local_day(at, calendar)
     candidates: list[tuple[dt.date, FollowUpReason, dt.datetime, LocalizedText]] = []
-    lapse = _consent_lapse(case, referral, today)
+    # Consent is read on the person's day; business days on the calendar's.
+    lapse = _consent_lapse(case, referral, case.local_day(at))
     if lapse is not None:
         description = LocalizedText(
             ja=f"{lapse.isoformat()}から同意なし", en=f"no consent since {lapse.isoformat()}"

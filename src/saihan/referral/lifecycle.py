@@ -26,6 +26,7 @@ from saihan._validation import ID_PATTERN, Checker, checked
 from saihan.errors import (
     ConflictError,
     ConsentError,
+    ConsentRefusedError,
     ErrorItem,
     IllegalTransitionError,
     ValidationError,
@@ -298,11 +299,20 @@ def parse_status(value: object, path: str) -> ReferralStatus:
 
 def check_consent(case: ConsultationCase, referral: Referral, on: dt.date) -> None:
     """Raise :class:`~saihan.errors.ConsentError` unless one of the case's consents
-    covers the referral's agency on ``on``.  The message names the case, the
-    agency and the day, nothing else of the case."""
+    covers the referral's agency on ``on``: :class:`~saihan.errors.ConsentRefusedError`
+    when the person refused it (and gave no consent since), else ConsentError (not
+    asked yet, or the consent ended).  The message names the case, the agency and
+    the day, nothing else of the case."""
     if case.id != referral.case_id:
         raise ValidationError(
             [ErrorItem("case", f"is case {case.id!r}, the referral is of {referral.case_id!r}")]
+        )
+    refusal = case.consent_refused_for(referral.agency_id, referral.agency_kind, on)
+    if refusal is not None:
+        raise ConsentRefusedError(
+            f"case {case.id!r}: the person refused on {refusal.given_on} to let their "
+            f"information go to agency {referral.agency_id!r} (kind {referral.agency_kind!r}): "
+            "the referral cannot be requested unless they give consent later"
         )
     if case.consent_for(referral.agency_id, referral.agency_kind, on) is None:
         raise ConsentError(

@@ -8,7 +8,8 @@ Cases (kind ``case``, id: the case id; audited)
     Index entries: ``municipality`` (code of the municipality handling the
     case), ``residence`` (the subject's residence code), ``worker`` (the worker
     in charge), ``legal_situation``, ``need`` (each raised need code) and
-    ``received``: the day received, in the case's own UTC offset, at three
+    ``received``: the day received, the person's day (``received_on``: in the
+    case's ``time_zone``, else in the UTC offset of ``received_at``), at three
     grains (``2024``, ``2024-11`` and ``2024-11-05``) so that a range of days
     is one query over whole years, whole months and the days at its edges
     (:func:`received_cover`).  No references: consents name agency ids and
@@ -21,7 +22,8 @@ Cases (kind ``case``, id: the case id; audited)
     has ended; a change to its consents may not leave a referral that holds
     the person's information (requested, accepted, in progress, on hold)
     without a consent covering it, and a consent's withdrawal stays as recorded
-    (``consents[i].withdrawn_on`` cannot be cleared or moved): withdraw consent with
+    (``consents[i].withdrawn_on`` cannot be cleared or moved), and so does a
+    consent's ``decision`` (a refusal never becomes a consent): withdraw consent with
     :func:`saihan.casework.withdraw_consent`, which cancels them first.
 
 Referrals (kind ``referral``, id: the referral id; audited)
@@ -197,6 +199,16 @@ def _check_case(case: ConsultationCase, reader: Reader) -> list[ErrorItem]:
                         "cannot be undone or moved; record a new consent instead",
                     )
                 )
+            if new.decision is not old.decision:
+                # Turning a refusal into a consent would fake the person's agreement.
+                problems.append(
+                    ErrorItem(
+                        f"consents[{index}].decision",
+                        f"consent {index} was recorded {old.decision.value}: a decision stays "
+                        "as recorded; record a new consent (give_consent) or refusal "
+                        "(refuse_consent) instead",
+                    )
+                )
         for referral in referrals:
             if not referral.status.needs_consent:
                 continue
@@ -227,7 +239,9 @@ def _audit_case(old: ConsultationCase | None, new: ConsultationCase | None) -> A
     elif any(path.startswith("consents[") and path.endswith("].withdrawn_on") for path in changed):
         action = AuditAction.CONSENT_WITHDRAWN
     elif len(new.consents) > len(old.consents):
-        action = AuditAction.CONSENT_GIVEN
+        added = new.consents[len(old.consents) :]
+        refused = all(consent.refused for consent in added)
+        action = AuditAction.CONSENT_REFUSED if refused else AuditAction.CONSENT_GIVEN
     return AuditChange(action, changed)
 
 

@@ -1701,6 +1701,7 @@ _CHANGE_ACTIONS = frozenset(
         AuditAction.UPDATED,
         AuditAction.CONSENT_GIVEN,
         AuditAction.CONSENT_WITHDRAWN,
+        AuditAction.CONSENT_REFUSED,
         AuditAction.CLOSED,
         AuditAction.REOPENED,
         AuditAction.STATUS_CHANGED,

@@ -61,6 +61,7 @@ def registrations() -> dict[type, Callable[[], Any]]:
         referral.Subject: ref.subjects,
         referral.RaisedNeed: ref.raised_needs,
         referral.Consent: ref.consents,
+        referral.RelativeSituation: ref.relative_situations,
         referral.ConsultationCase: ref.cases,
         referral.Source: ref.sources,
         referral.Rule: ref.rules,

@@ -70,11 +70,12 @@ from saihan.directory import (
     Service,
     ServiceArea,
 )
-from saihan.directory.vocabulary import LegalSituation
+from saihan.directory.vocabulary import ConsentDecision, LegalSituation
 from saihan.errors import (
     AccessDenied,
     ConflictError,
     ConsentError,
+    ConsentRefusedError,
     IllegalTransitionError,
     NotFoundError,
     SaihanError,
@@ -183,7 +184,9 @@ class _Audit:
 def _covers(consent: Consent, agency: str, kind: str, day: dt.date, *, lenient: bool) -> bool:
     """The model's own reading of a consent.  ``lenient`` counts the day of a
     withdrawal as covered (an event earlier that day came before it) and
-    ignores withdrawals after ``day``."""
+    ignores withdrawals after ``day``.  A refusal covers nothing."""
+    if consent.refused:
+        return False
     if agency not in consent.agency_ids and kind not in consent.agency_kinds:
         return False
     if day < consent.given_on or (consent.until is not None and day > consent.until):
@@ -199,6 +202,32 @@ def _covered(
     return any(_covers(c, agency, kind, day, lenient=lenient) for c in case.consents)
 
 
+def _refused(case: ConsultationCase, agency: str, kind: str, day: dt.date) -> bool:
+    """The model's reading of a refusal: asked by ``day``, said no, and no consent
+    covers the agency on ``day``."""
+    return not _covered(case, agency, kind, day) and any(
+        c.refused and c.given_on <= day and (agency in c.agency_ids or kind in c.agency_kinds)
+        for c in case.consents
+    )
+
+
+def _clashes(refusal: Consent, consents: Iterable[Consent]) -> bool:
+    """True when a given consent names one of ``refusal``'s agencies or kinds and is in
+    force on its day (a case refuses that: withdraw first)."""
+    return any(
+        not c.refused
+        and _covers_day(c, refusal.given_on)
+        and bool((c.agency_ids & refusal.agency_ids) | (c.agency_kinds & refusal.agency_kinds))
+        for c in consents
+    )
+
+
+def _covers_day(consent: Consent, day: dt.date) -> bool:
+    if day < consent.given_on or (consent.until is not None and day > consent.until):
+        return False
+    return consent.withdrawn_on is None or day < consent.withdrawn_on
+
+
 def _within(path: str, changed: str) -> bool:
     """True when ``changed`` is ``path`` or a field or item holding it."""
     return path == changed or path.startswith((f"{changed}.", f"{changed}["))
@@ -208,7 +237,7 @@ def _loses_cover(old: ConsultationCase, new: ConsultationCase, referral: Referra
     """True when ``new`` leaves the referral without cover on a day, from its last
     event on, that ``old`` covered (cover only changes where a consent starts, ends
     or is withdrawn)."""
-    start = referral.updated_at.date()
+    start = new.local_day(referral.updated_at)
     edges = {start}
     for consent in (*old.consents, *new.consents):
         edges.update({consent.given_on, consent.given_on + dt.timedelta(days=1)})
@@ -280,6 +309,7 @@ class ReferralLifecycleMachine(RuleBasedStateMachine):
         self.cases: dict[str, ConsultationCase] = {}
         self.referrals: dict[str, Referral] = {}
         self.pending: list[_Audit] = []
+        self.last_error: SaihanError | None = None
         events = self.store.audit.list()
         self.audit_seen: str | None = events[-1].id if events else None
         self.audit_count = len(events)
@@ -323,6 +353,7 @@ class ReferralLifecycleMachine(RuleBasedStateMachine):
             call()
         except SaihanError as caught:
             raised = caught
+        self.last_error = raised
         if raised is None:
             raise AssertionError(f"expected {error.__name__}, but the operation succeeded")
         assert isinstance(raised, error), (
@@ -435,8 +466,15 @@ class ReferralLifecycleMachine(RuleBasedStateMachine):
     def give_consent(self, data: st.DataObject, actor: str) -> None:
         case = self.cases[self._pick(data, self.cases, "case")]
         consent = data.draw(self._consents(), label="consent")
+        call = lambda: workflow.give_consent(  # noqa: E731
+            self.store, case.id, consent, actor=actor, at=self.clock
+        )
+        if any(c.refused and _clashes(c, [consent]) for c in case.consents):
+            # In force on the day of an earlier refusal of the same: a contradiction.
+            self._attempt(call, ValidationError, actor=actor)
+            return
         self._attempt(
-            lambda: workflow.give_consent(self.store, case.id, consent, actor=actor, at=self.clock),
+            call,
             None,
             [
                 _Audit(
@@ -449,6 +487,41 @@ class ReferralLifecycleMachine(RuleBasedStateMachine):
             actor=actor,
         )
         self.cases[case.id] = attrs.evolve(case, consents=(*case.consents, consent))
+
+    @precondition(lambda self: bool(self.cases))
+    @rule(
+        data=st.data(),
+        ids=st.frozensets(st.sampled_from(_AGENCIES), max_size=1),
+        kinds=st.frozensets(st.sampled_from(_KINDS), max_size=2),
+        actor=st.sampled_from(_ACTORS),
+    )
+    def refuse_consent(
+        self, data: st.DataObject, ids: frozenset[str], kinds: frozenset[str], actor: str
+    ) -> None:
+        case = self.cases[self._pick(data, self.cases, "case")]
+
+        def call() -> object:
+            return workflow.refuse_consent(
+                self.store, case.id, agency_ids=ids, agency_kinds=kinds, actor=actor, at=self.clock
+            )
+
+        if not ids and not kinds:
+            self._attempt(call, ValidationError, actor=actor)
+            return
+        refusal = Consent(
+            given_on=case.local_day(self.clock),
+            agency_ids=ids,
+            agency_kinds=kinds,
+            decision=ConsentDecision.REFUSED,
+        )
+        if _clashes(refusal, case.consents):
+            self._attempt(call, ConflictError, names=[case.id], actor=actor)
+            return
+        audit = _Audit(
+            "case", case.id, AuditAction.CONSENT_REFUSED, path=f"consents[{len(case.consents)}]"
+        )
+        self._attempt(call, None, [audit], actor=actor)
+        self.cases[case.id] = attrs.evolve(case, consents=(*case.consents, refusal))
 
     @precondition(lambda self: bool(self.cases))
     @rule(
@@ -471,7 +544,7 @@ class ReferralLifecycleMachine(RuleBasedStateMachine):
             self._attempt(call, ValidationError, actor=actor)
             return
         consent = case.consents[index]
-        if consent.withdrawn_on is not None or day < consent.given_on:
+        if consent.refused or consent.withdrawn_on is not None or day < consent.given_on:
             self._attempt(call, ValidationError, actor=actor)
             return
         consents = list(case.consents)
@@ -593,8 +666,13 @@ class ReferralLifecycleMachine(RuleBasedStateMachine):
         if case.closed_at is not None:
             self._attempt(call, ConflictError, names=[case.id], actor=actor)
             return
-        if request and not _covered(case, agency.id, agency.kind, self.clock.date()):
-            self._attempt(call, ConsentError, names=[case.id, agency.id], actor=actor)
+        day = case.local_day(self.clock)
+        if request and not _covered(case, agency.id, agency.kind, day):
+            refused = _refused(case, agency.id, agency.kind, day)
+            error = ConsentRefusedError if refused else ConsentError
+            self._attempt(call, error, names=[case.id, agency.id], actor=actor)
+            if not refused:  # "no consent yet" is not the refusal's error
+                assert not isinstance(self.last_error, ConsentRefusedError), self.last_error
             return
         taken = {r.id for r in self._case_referrals(case.id)}
         n = 1
@@ -687,10 +765,13 @@ class ReferralLifecycleMachine(RuleBasedStateMachine):
         if to in REASON_REQUIRED and reason is None:
             self._attempt(call, ValidationError, actor=actor)
             return
-        if to.needs_consent and not _covered(
-            case, referral.agency_id, referral.agency_kind, self.clock.date()
-        ):
-            self._attempt(call, ConsentError, names=[case.id], actor=actor)
+        day = case.local_day(self.clock)
+        if to.needs_consent and not _covered(case, referral.agency_id, referral.agency_kind, day):
+            refused = _refused(case, referral.agency_id, referral.agency_kind, day)
+            error = ConsentRefusedError if refused else ConsentError
+            self._attempt(call, error, names=[case.id], actor=actor)
+            if not refused:
+                assert not isinstance(self.last_error, ConsentRefusedError), self.last_error
             return
         event = ReferralEvent(
             at=self.clock, actor=actor, status=to, previous=current, reason=reason, outcome=outcome
@@ -841,7 +922,8 @@ class ReferralLifecycleMachine(RuleBasedStateMachine):
                 assert event.at >= before.at
             for event in referral.history:
                 if event.kind is EventKind.TRANSITION and event.status.needs_consent:
-                    assert _covered(case, agency, kind, event.at.date(), lenient=True), (
+                    day = case.local_day(event.at)
+                    assert _covered(case, agency, kind, day, lenient=True), (
                         f"{referral.id!r} became {event.status} on {event.at} without consent"
                     )
 

@@ -118,6 +118,11 @@ def _referral_event(draw: DrawFn, chosen: tuple[ReferralStatus, ...]) -> Referra
 _maybe_text = st.none() | texts(max_size=24)
 
 
+def _day(case: ConsultationCase | None, moment: dt.datetime) -> dt.date:
+    """The person's day of ``moment`` (its own offset's day without a case)."""
+    return moment.date() if case is None else case.local_day(moment)
+
+
 def _covered(case: ConsultationCase | None, agency: str, kind: str, day: dt.date) -> bool:
     return case is None or case.consent_for(agency, kind, day) is not None
 
@@ -215,7 +220,7 @@ def _referral(
         at = draw(_moments())
     length = draw(st.integers(min_events, max_events))
     first = [ReferralStatus.DRAFT]
-    if _covered(case, agency, kind, at.date()):
+    if _covered(case, agency, kind, _day(case, at)):
         first.append(ReferralStatus.REQUESTED)
     status = draw(st.sampled_from(first))
     history = [
@@ -229,7 +234,7 @@ def _referral(
     ]
     while len(history) < length and not status.ended:
         at = at + draw(_STEPS)
-        day = at.date()
+        day = _day(case, at)
         options = sorted(
             (
                 after
@@ -286,6 +291,7 @@ _CASE_ACTIONS = (
     AuditAction.DELETED,
     AuditAction.CONSENT_GIVEN,
     AuditAction.CONSENT_WITHDRAWN,
+    AuditAction.CONSENT_REFUSED,
     AuditAction.CLOSED,
     AuditAction.REOPENED,
 )

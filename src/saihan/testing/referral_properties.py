@@ -376,7 +376,8 @@ def _covered(consents: Sequence[Consent], agency_id: str, kind: str, day: dt.dat
         if consent.refused:
             continue
         in_force = (
-            consent.given_on <= day
+            not consent.refused  # a refusal covers nothing
+            and consent.given_on <= day
             and (consent.until is None or day <= consent.until)
             and (consent.withdrawn_on is None or day < consent.withdrawn_on)
         )
@@ -395,8 +396,8 @@ def assert_consent_respected(
 ) -> None:
     """A recommendation is ready only with consent; without it, it asks, and is not dropped.
 
-    Ready when a consent of the case, in force on the plan's day (given on
-    or before it, not past ``until``, not withdrawn by then), names the
+    Ready when a consent of the case (not a refusal), in force on the plan's day
+    (given on or before it, not past ``until``, not withdrawn by then), names the
     agency or its kind; needs_consent otherwise.  Then the case is matched
     again with no consent and with consent to every kind of agency: the
     same services must be recommended, in the same order.  ``rules`` and

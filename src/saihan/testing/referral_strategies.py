@@ -28,6 +28,7 @@ import datetime as dt
 import functools
 from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import attrs
 from hypothesis import strategies as st
@@ -38,8 +39,31 @@ from saihan.directory.directory import Directory
 from saihan.directory.municipalities import tokyo_municipalities
 from saihan.directory.service import MAX_AGE
 from saihan.directory.taxonomy import NeedTaxonomy, default_taxonomy
-from saihan.directory.vocabulary import Audience, Channel, LegalSituation, PersonAttribute
-from saihan.referral.case import AgeRange, Consent, ConsultationCase, RaisedNeed, Subject, Urgency
+from saihan.directory.vocabulary import (
+    Audience,
+    Channel,
+    ConsentDecision,
+    JuvenileStage,
+    LegalSituation,
+    PersonAttribute,
+    Relation,
+)
+from saihan.referral.case import (
+    BEFORE_DISPOSITION,
+    CRIMINAL_RESPONSIBILITY_AGE,
+    CUSTODIAL_STAGES,
+    IN_CUSTODY_SITUATIONS,
+    JUVENILE_AGE,
+    SPECIFIED_JUVENILE_AGES,
+    SUSPECTABLE_ATTRIBUTES,
+    AgeRange,
+    Consent,
+    ConsultationCase,
+    RaisedNeed,
+    RelativeSituation,
+    Subject,
+    Urgency,
+)
 from saihan.referral.conditions import (
     ALL_FIELDS,
     CASE_FIELDS,
@@ -88,6 +112,7 @@ __all__ = [
     "raised_needs",
     "reasons",
     "recommendations",
+    "relative_situations",
     "rule_sets",
     "rules",
     "sources",
@@ -190,6 +215,7 @@ class _SubjectParts:
     with_residence: bool | None
     situations: SearchStrategy[LegalSituation]
     attributes: SearchStrategy[frozenset[PersonAttribute]]
+    suspected: SearchStrategy[frozenset[PersonAttribute]]
     low: int
     high: int
     age_known: bool | None
@@ -213,6 +239,7 @@ class _SubjectParts:
         if not 0 <= low <= high <= MAX_AGE:
             raise ValueError(f"need 0 <= min_age <= max_age <= {MAX_AGE}")
         pool = [item for item in PersonAttribute if attributes is None or item in attributes]
+        suspectable = [item for item in pool if item in SUSPECTABLE_ATTRIBUTES]
         return cls(
             residence=residence,
             places=_codes_from(municipalities, municipality_codes()),
@@ -222,6 +249,9 @@ class _SubjectParts:
             ),
             attributes=st.frozensets(st.sampled_from(pool), max_size=4)
             if pool
+            else st.just(frozenset()),
+            suspected=st.frozensets(st.sampled_from(suspectable), max_size=2)
+            if suspectable
             else st.just(frozenset()),
             low=low,
             high=high,
@@ -259,20 +289,102 @@ def _subject(draw: DrawFn, parts: _SubjectParts, received_on: dt.date | None) ->
             latest = _years_before(received_on, years)
             earliest = _years_before(received_on, years + 1) + dt.timedelta(days=1)
             birth_date = draw(st.dates(earliest, latest))
-    released_on = None
-    if draw(st.integers(0, 2)) == 0:
-        last = received_on or dt.date(2029, 12, 31)
-        released_on = draw(st.dates(last - dt.timedelta(days=3 * 366), last))
+    bounds = _age_bounds(age, age_range, birth_date, received_on)
+    situation = draw(parts.situations)
+    stage = draw(_stages(bounds)) if situation is LegalSituation.JUVENILE_CASE else None
+    released_on, expected_release_on = draw(_release_days(situation, stage, received_on))
+    attributes = draw(parts.attributes)
+    first, last = SPECIFIED_JUVENILE_AGES
+    if bounds is not None and (bounds[1] < first or bounds[0] > last):
+        # 特定少年 is 18 or 19: kept only for an age that can be that, or an unknown one.
+        attributes -= {PersonAttribute.SPECIFIED_JUVENILE}
+    suspected = draw(parts.suspected) - attributes
+    preferred = None
+    if draw(st.integers(0, 1 if place is None else 3)) == 0:
+        preferred = draw(parts.places)
     return Subject(
         residence=place,
         age=age,
         age_range=age_range,
         birth_date=birth_date,
-        legal_situation=draw(parts.situations),
+        legal_situation=situation,
         released_on=released_on,
-        attributes=draw(parts.attributes),
+        attributes=attributes,
         name=draw(_NAMES),
+        preferred_municipality=preferred,
+        suspected_attributes=suspected,
+        juvenile_stage=stage,
+        expected_release_on=expected_release_on,
     )
+
+
+def _age_bounds(
+    age: int | None,
+    age_range: AgeRange | None,
+    birth_date: dt.date | None,
+    received_on: dt.date | None,
+) -> tuple[int, int] | None:
+    """The subject's youngest and oldest age on the day received (None: unknown)."""
+    if age is not None:
+        return (age, age)
+    if age_range is not None:
+        return (age_range.min, age_range.max)
+    if birth_date is not None and received_on is not None:
+        return Subject(birth_date=birth_date).age_bounds(received_on, received_on)
+    return None
+
+
+@functools.cache
+def _stages(bounds: tuple[int, int] | None) -> SearchStrategy[JuvenileStage | None]:
+    """A juvenile stage the age allows: before the decision only under 20, arrested
+    only from 14 (ConsultationCase checks both on the day received)."""
+    allowed = list(JuvenileStage)
+    if bounds is not None and bounds[0] >= JUVENILE_AGE:
+        allowed = [stage for stage in allowed if stage not in BEFORE_DISPOSITION]
+    if bounds is not None and bounds[1] < CRIMINAL_RESPONSIBILITY_AGE:
+        allowed = [stage for stage in allowed if stage is not JuvenileStage.ARRESTED]
+    return st.none() | st.sampled_from(allowed)
+
+
+@st.composite
+def _release_days(
+    draw: DrawFn,
+    situation: LegalSituation,
+    stage: JuvenileStage | None,
+    received_on: dt.date | None,
+) -> tuple[dt.date | None, dt.date | None]:
+    """``(released_on, expected_release_on)``: at most one, a release on or before the
+    day received, an expected release on or after it and only for someone held."""
+    which = draw(st.integers(0, 2))
+    if which == 0:
+        last = received_on or dt.date(2029, 12, 31)
+        return draw(st.dates(last - dt.timedelta(days=3 * 366), last)), None
+    held = situation in IN_CUSTODY_SITUATIONS and (stage is None or stage in CUSTODIAL_STAGES)
+    if which == 1 and held:
+        first = received_on or PLAN_FIRST
+        return None, draw(st.dates(first, first + dt.timedelta(days=2 * 366)))
+    return None, None
+
+
+@st.composite
+def _relative(draw: DrawFn, received_on: dt.date | None) -> RelativeSituation:
+    situation = draw(st.sampled_from(LegalSituation))
+    stage = draw(_stages(None)) if situation is LegalSituation.JUVENILE_CASE else None
+    released_on, expected_release_on = draw(_release_days(situation, stage, received_on))
+    return RelativeSituation(
+        relation=draw(st.sampled_from(Relation)),
+        legal_situation=situation,
+        juvenile_stage=stage,
+        released_on=released_on,
+        expected_release_on=expected_release_on,
+        residence=draw(_maybe(st.sampled_from(_tokyo_codes()))),
+    )
+
+
+def relative_situations(*, received_on: dt.date | None = None) -> SearchStrategy[RelativeSituation]:
+    """:class:`RelativeSituation` values: the relative a family member consults about,
+    with release days on or before ``received_on`` and expected releases on or after it."""
+    return _relative(received_on)
 
 
 _NAMES = _maybe(texts(max_size=12))
@@ -301,7 +413,8 @@ def subjects(
     unless ``age_known``; never with ``age_known=False``), inside ``min_age``
     and ``max_age`` on the day ``received_on``; birth and release dates are
     drawn on or before ``received_on`` (a case refuses a release after it
-    was received).
+    was received), expected releases on or after it, and juvenile stages,
+    suspected attributes and ``specified_juvenile`` as :func:`cases` draws them.
     """
     parts = _SubjectParts.of(
         residence=residence,
@@ -322,6 +435,7 @@ def consents(
     agency_kinds: Sequence[str] | None = None,
     around: dt.date | None = None,
     in_force_on: dt.date | None = None,
+    refused: bool | None = False,
 ) -> SearchStrategy[Consent]:
     """:class:`Consent` values naming at least one agency or agency kind.
 
@@ -329,9 +443,17 @@ def consents(
     (by default any ids, and the bundled kinds); an empty sequence names
     none of that sort.  Dates fall within a year or so of ``around`` (by
     default in the plan's years); ``in_force_on`` makes the consent hold on
-    that day.
+    that day.  ``refused``: False (the default), consents given; True,
+    refusals (``decision`` ``refused``: no end day, never withdrawn); None,
+    either (not with ``in_force_on``: a refusal is never in force).
     """
+    if refused is not False and in_force_on is not None:
+        raise ValueError("a refusal is never in force: in_force_on needs refused=False")
     ids, kinds = _consent_names(agency_ids, agency_kinds)
+    if refused is None:
+        return st.one_of(_consent(ids, kinds, around, in_force_on), _refusal(ids, kinds, around))
+    if refused:
+        return _refusal(ids, kinds, around)
     return _consent(ids, kinds, around, in_force_on)
 
 
@@ -386,6 +508,42 @@ def _consent(
     )
 
 
+@st.composite
+def _refusal(
+    draw: DrawFn,
+    ids: SearchStrategy[str] | None,
+    kinds: SearchStrategy[str] | None,
+    around: dt.date | None,
+) -> Consent:
+    asked = draw(_consent(ids, kinds, around, None))
+    return Consent(
+        given_on=asked.given_on,
+        agency_ids=asked.agency_ids,
+        agency_kinds=asked.agency_kinds,
+        decision=ConsentDecision.REFUSED,
+    )
+
+
+def _refusal_day(refusal: Consent, given: Sequence[Consent]) -> dt.date:
+    """The day of ``refusal``, moved earlier until no given consent naming one of the
+    same agencies or kinds is in force on it (ConsultationCase refuses that)."""
+    day = refusal.given_on
+    while True:
+        clashing = [
+            consent
+            for consent in given
+            if consent.in_force(day)
+            and (
+                consent.agency_ids & refusal.agency_ids
+                or consent.agency_kinds & refusal.agency_kinds
+            )
+        ]
+        if not clashing:
+            return day
+        # Before every clashing consent was given: each later step passes at least one more.
+        day = min(consent.given_on for consent in clashing) - dt.timedelta(days=1)
+
+
 def _maybe_sample(values: Sequence[str]) -> SearchStrategy[str] | None:
     return st.sampled_from(list(values)) if values else None
 
@@ -430,6 +588,7 @@ class _CaseParts:
     consulters: SearchStrategy[Audience]
     received_at: SearchStrategy[dt.datetime]
     id: SearchStrategy[str]
+    desks: SearchStrategy[str]
     closed: bool | None = False
 
 
@@ -443,10 +602,23 @@ _WORKERS = _maybe(identifiers())
 _SUMMARIES = _maybe(texts(max_size=40))
 
 
+# The person's zone: mostly none (days in received_at's offset) or Tokyo; now and then
+# another, so that a zone unlike the offset of received_at is exercised.
+_TIME_ZONES = st.none() | st.sampled_from(
+    ("Asia/Tokyo", "Asia/Tokyo", "Asia/Tokyo", "UTC", "America/Sao_Paulo")
+)
+
+
 @st.composite
 def _case(draw: DrawFn, parts: _CaseParts) -> ConsultationCase:
     received_at = draw(parts.received_at)
-    received_on = received_at.date()
+    time_zone = draw(_TIME_ZONES)
+    # The person's day on which the case came in: every date below is relative to it.
+    received_on = (
+        received_at.date()
+        if time_zone is None
+        else received_at.astimezone(ZoneInfo(time_zone)).date()
+    )
     subject = draw(_subject(parts.subject, received_on))
     low, high = parts.consent_count
     given_consents = (
@@ -460,6 +632,14 @@ def _case(draw: DrawFn, parts: _CaseParts) -> ConsultationCase:
         if high
         else []
     )
+    if high and draw(st.integers(0, 3)) == 0:
+        refusal = draw(_refusal(parts.consent_ids, parts.consent_kinds, received_on))
+        refusal = attrs.evolve(refusal, given_on=_refusal_day(refusal, given_consents))
+        given_consents.insert(draw(st.integers(0, len(given_consents))), refusal)
+    consulter = draw(parts.consulters)
+    relative = None
+    if consulter is Audience.FAMILY and draw(st.booleans()):
+        relative = draw(_relative(received_on))
     handling = draw(st.sampled_from(["residence", "other", "none"]))
     if handling == "residence" and subject.residence is not None:
         municipality: str | None = subject.residence
@@ -470,7 +650,7 @@ def _case(draw: DrawFn, parts: _CaseParts) -> ConsultationCase:
     return ConsultationCase(
         id=draw(parts.id),
         received_at=received_at,
-        consulter=draw(parts.consulters),
+        consulter=consulter,
         received_via=draw(st.sampled_from(Channel)),
         subject=subject,
         needs=tuple(draw(parts.needs)),
@@ -483,6 +663,9 @@ def _case(draw: DrawFn, parts: _CaseParts) -> ConsultationCase:
         summary=draw(_SUMMARIES),
         organisation=draw(st.none() | st.sampled_from(_ORGANISATIONS)),
         shared_with=draw(st.frozensets(st.sampled_from(_SHARED), max_size=2)),
+        received_by=draw(_maybe(parts.desks)),
+        relative=relative,
+        time_zone=time_zone,
     )
 
 
@@ -545,6 +728,17 @@ def cases(
     between ``first`` and ``last`` (the plan's years by default) with a UTC
     offset, usually +09:00.  ``closed``: False (the default), open cases;
     True, closed ones (``closed_at`` set); None, either.
+
+    Every field is drawn, valid by construction: the person's ``time_zone``
+    (often none or ``Asia/Tokyo``, now and then another), and every date of the
+    subject relative to the person's day received; ``received_by`` (a service
+    of ``directory`` when given); a ``relative`` now and then for a family
+    consulter; a refusal (``decision`` ``refused``) now and then among the
+    consents, on a day no given consent naming the same agency or kind is in
+    force; the subject's ``preferred_municipality``, ``suspected_attributes``
+    (never also known), ``juvenile_stage`` (for a juvenile case, one the age
+    allows), ``expected_release_on`` (for someone held, on or after the day
+    received) and ``specified_juvenile`` only for an age that can be 18 or 19.
     """
     if not 1 <= min_needs <= max_needs:
         raise ValueError("need 1 <= min_needs <= max_needs")
@@ -598,9 +792,17 @@ def cases(
             ),
             received_at=st.just(at) if at is not None else _received_times(first, last),
             id=st.just(id) if id is not None else identifiers(),
+            desks=_desks_of(directory),
             closed=closed,
         )
     )
+
+
+def _desks_of(directory: Directory | None) -> SearchStrategy[str]:
+    """Ids for ``received_by``: the directory's services, else any ids."""
+    if directory is None or not directory.services:
+        return identifiers()
+    return st.sampled_from(sorted(service.id for service in directory.services))
 
 
 # -- conditions and rules --------------------------------------------------------------

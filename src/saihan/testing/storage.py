@@ -78,7 +78,13 @@ from saihan.directory import (
     default_taxonomy,
     tokyo_municipalities,
 )
-from saihan.directory.vocabulary import LegalSituation, PersonAttribute
+from saihan.directory.vocabulary import (
+    ConsentDecision,
+    JuvenileStage,
+    LegalSituation,
+    PersonAttribute,
+    Relation,
+)
 from saihan.errors import (
     AccessDenied,
     ConflictError,
@@ -97,6 +103,7 @@ from saihan.referral import (
     ReferralEvent,
     ReferralPlan,
     ReferralStatus,
+    RelativeSituation,
     RuleSet,
     Subject,
     Urgency,
@@ -105,7 +112,7 @@ from saihan.referral import (
     match,
 )
 from saihan.referral.audit import GENESIS_DIGEST, canonical_digest, event_digest
-from saihan.serialization import structure
+from saihan.serialization import from_json, structure
 from saihan.storage import (
     ANY_VERSION,
     Capabilities,
@@ -421,6 +428,89 @@ def _case(
         worker=worker,
         summary=secret,
     )
+
+
+def _cases_with_every_field() -> list[ConsultationCase]:
+    """Two cases that between them set every field a case has (the person's zone, the
+    desk that received it, the relative, refusals, stages and expected releases)."""
+    received = dt.datetime(2024, 11, 5, 0, 30, tzinfo=dt.UTC)  # 09:30 on 5 Nov in Tokyo
+    family = ConsultationCase(
+        id="case-every-field-family",
+        received_at=received,
+        consulter=Audience.FAMILY,
+        received_via=Channel.EMAIL,
+        subject=Subject(
+            residence=SHINJUKU,
+            age=58,
+            name=_SECRET,
+            suspected_attributes=frozenset({PersonAttribute.MENTAL_DISABILITY}),
+        ),
+        needs=(RaisedNeed("family.consultation", note=_SECRET),),
+        consents=(
+            Consent(given_on=dt.date(2024, 11, 5), agency_kinds=frozenset({"welfare_office"})),
+            Consent(
+                given_on=dt.date(2024, 11, 5),
+                agency_kinds=frozenset({"probation_office"}),
+                decision=ConsentDecision.REFUSED,
+            ),
+        ),
+        municipality=SHINJUKU,
+        summary=_SECRET,
+        received_by="tokyo-anything-desk",
+        relative=RelativeSituation(
+            relation=Relation.CHILD,
+            legal_situation=LegalSituation.IN_PRISON,
+            expected_release_on=dt.date(2025, 3, 1),
+            residence=HACHIOJI,
+        ),
+        time_zone="Asia/Tokyo",
+    )
+    juvenile = ConsultationCase(
+        id="case-every-field-juvenile",
+        received_at=received,
+        consulter=Audience.PROFESSIONAL,
+        received_via=Channel.PHONE,
+        subject=Subject(
+            age=19,
+            legal_situation=LegalSituation.JUVENILE_CASE,
+            juvenile_stage=JuvenileStage.IN_TRAINING_SCHOOL,
+            expected_release_on=dt.date(2024, 12, 20),
+            attributes=frozenset({PersonAttribute.SPECIFIED_JUVENILE}),
+            suspected_attributes=frozenset({PersonAttribute.DEVELOPMENTAL_DISABILITY}),
+            preferred_municipality=CHIYODA,
+        ),
+        needs=(RaisedNeed("housing"),),
+        municipality=CHIYODA,
+        time_zone="Asia/Tokyo",
+    )
+    return [family, juvenile]
+
+
+#: A case document as saihan wrote it before the case model had a zone, a receiving
+#: desk, a relative, refusals, stages, expected releases or a preferred place (the
+#: example ``examples/cases/mother-son-shoplifting.json`` of commit 0180b79).
+OLD_CASE_DOCUMENT = """{
+  "id": "example-mother-son-shoplifting",
+  "received_at": "2024-06-13T14:00:00+09:00",
+  "consulter": "family",
+  "received_via": "email",
+  "subject": {
+    "residence": "131121",
+    "age": 15,
+    "legal_situation": "juvenile_case",
+    "attributes": ["student"]
+  },
+  "needs": [
+    {"code": "juvenile_education.delinquency", "urgency": "high"},
+    {"code": "family.consultation"}
+  ],
+  "preferred_channels": ["phone", "email", "visit"],
+  "consents": [
+    {"given_on": "2024-06-13", "agency_kinds": ["child_guidance_center"]}
+  ],
+  "municipality": "131121",
+  "summary": "SAMPLE: a mother writes that her son was caught shoplifting."
+}"""
 
 
 _REASONS = {
@@ -1162,6 +1252,41 @@ class StoreConformance:
         assert again.version > second.version  # a version never comes back
         assert store.info().counts["case"] == 3
         assert store.integrity_check() == []
+
+    def test_every_case_field_round_trips(self, store: Store) -> None:
+        """The zone, the receiving desk, the relative, refusals, stages, expected
+        releases and the preferred place come back as they were written, and the
+        received index is the person's day."""
+        cases = _cases_with_every_field()
+        for case in cases:
+            store.cases.put(case)
+        for case in cases:
+            assert store.cases.get(case.id).value == case
+        assert {item.value.id for item in store.cases.search(received_from=dt.date(2024, 11, 5))}
+        assert [item.value for item in store.cases.list()] == sorted(cases, key=lambda c: c.id)
+        day = store.cases.search(
+            received_from=dt.date(2024, 11, 5), received_to=dt.date(2024, 11, 5)
+        )
+        assert sorted(item.value.id for item in day) == sorted(case.id for case in cases)
+        assert store.cases.search(received_to=dt.date(2024, 11, 4)) == []  # not the UTC day
+
+    def test_case_documents_of_the_old_shape_still_load(self, store: Store) -> None:
+        """A case written before the new fields existed reads with their defaults."""
+        _raw_write(store, CASES.kind, "example-mother-son-shoplifting", OLD_CASE_DOCUMENT)
+        case = store.cases.get("example-mother-son-shoplifting").value
+        assert case == from_json(OLD_CASE_DOCUMENT, ConsultationCase)
+        assert case.time_zone is None
+        assert case.received_by is None
+        assert case.relative is None
+        assert case.subject.preferred_municipality is None
+        assert case.subject.suspected_attributes == frozenset()
+        assert case.subject.juvenile_stage is None
+        assert case.subject.expected_release_on is None
+        assert [consent.decision for consent in case.consents] == [ConsentDecision.GIVEN]
+        assert case.received_on == dt.date(2024, 6, 13)
+        changed = attrs.evolve(case, time_zone="Asia/Tokyo", received_by="tokyo-anything-desk")
+        stored = store.cases.put(changed, expected_version=store.cases.get(case.id).version)
+        assert store.cases.get(case.id) == stored
 
     def test_cases_are_found_by_their_index_entries(self, store: Store) -> None:
         store.needs.put(Need(code="housing.pets", label=_text("ペット可"), parent="housing"))
