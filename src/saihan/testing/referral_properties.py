@@ -964,7 +964,10 @@ def _timing_examples(rules: RuleSet, directory: Directory) -> SearchStrategy[_Ex
         days = dt.timedelta(days=draw(st.integers(0, 800)))
         subject = attrs.evolve(
             case.subject,
-            legal_situation=draw(st.sampled_from(_LEGAL_AROUND_RELEASE)),
+            # An expected release goes with someone still held (the case refuses others).
+            legal_situation=LegalSituation.IN_PRISON
+            if when == "expected"
+            else draw(st.sampled_from(_LEGAL_AROUND_RELEASE)),
             juvenile_stage=None,
             released_on=latest - days if when == "released" else None,
             expected_release_on=latest + days if when == "expected" else None,
