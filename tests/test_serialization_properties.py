@@ -50,6 +50,7 @@ from saihan.referral import (
     Rule,
     RuleSet,
 )
+from saihan.referral.gaps import GapReport
 from saihan.schedule import (
     AnnualClosure,
     BusinessCalendar,
@@ -90,6 +91,7 @@ from saihan.testing.calendar_strategies import (
     weekly_hours,
 )
 from saihan.testing.flow_strategies import flows
+from saihan.testing.gap_strategies import gap_reports
 from saihan.testing.lifecycle_strategies import audit_events, followup_policies, referrals
 
 Path = tuple[str | int, ...]
@@ -126,6 +128,7 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     RuleSet: rule_sets(),
     ReferralPlan: plans(),  # matched on the sample directory: slower, but real plans
     Flow: flows(),
+    GapReport: gap_reports(),
     Referral: referrals(),
     AuditEvent: audit_events(),
     FollowUpPolicy: followup_policies(),

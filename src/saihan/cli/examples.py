@@ -45,6 +45,7 @@ EXAMPLES: dict[tuple[str, ...], str] = {
     ("case", "open"): f"saihan case open {_CASE} --actor worker-7",
     ("case", "close"): "saihan case close example-elderly-man-hachioji --actor worker-7",
     ("case", "reopen"): "saihan case reopen example-elderly-man-hachioji --actor worker-7",
+    ("case", "show"): "saihan case show example-elderly-man-hachioji --format json",
     ("case", "consent"): "saihan case consent example-elderly-man-hachioji "
     "--give consent.json --actor worker-7",
     ("referral", "create"): "saihan referral create example-elderly-man-hachioji "
