@@ -15,6 +15,12 @@ from saihan.schedule.holiday_calendar import (
     UnsupportedDateError,
     japanese_holidays,
 )
+from saihan.schedule.japanese_hours import (
+    JapaneseHours,
+    UnreadFragment,
+    parse_japanese_hours,
+    render_japanese_hours,
+)
 from saihan.schedule.rules import (
     YEAR_END_CLOSURE,
     AnnualClosure,
@@ -34,10 +40,14 @@ __all__ = [
     "Closure",
     "Holiday",
     "HolidayCalendar",
+    "JapaneseHours",
     "OpeningStatus",
     "SpecialOpening",
+    "UnreadFragment",
     "UnsupportedDateError",
     "Weekday",
     "WeeklyHours",
     "japanese_holidays",
+    "parse_japanese_hours",
+    "render_japanese_hours",
 ]
