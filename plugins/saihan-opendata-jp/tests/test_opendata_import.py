@@ -228,3 +228,25 @@ def test_24_00_is_midnight() -> None:
     assert format_time(parse_time("24:00")) == "00:00"
     with pytest.raises(ValueError, match="24:00 is the latest"):
         parse_time("24:30")
+
+
+def test_a_24_hour_service_is_written_0_to_24_and_read_back() -> None:
+    from saihan_opendata_jp.hours import format_closing
+
+    from saihan.schedule import BusinessCalendar, WeeklyHours
+
+    calendar = BusinessCalendar(weekly=[WeeklyHours.of("MO-SU", "00:00", "00:00")])
+    assert format_closing(calendar.weekly[0].closes) == "24:00"
+    assert parse_time(format_closing(calendar.weekly[0].closes)) == calendar.weekly[0].closes
+    assert format_closing(parse_time("17:15")) == "17:15"
+    import attrs
+    from saihan_opendata_jp import columns as col
+    from saihan_opendata_jp.exporter import rows
+
+    from saihan.directory import sample_directory
+
+    directory = sample_directory()
+    service = attrs.evolve(directory.services[0], hours=calendar)
+    directory = attrs.evolve(directory, services=(service, *directory.services[1:]))
+    row = next(r for r in rows(directory) if r[col.NAME] == service.name.ja)
+    assert (row[col.START], row[col.END]) == ("00:00", "24:00")

@@ -12,7 +12,13 @@ from saihan.directory import Agency, Channel, Directory, Location, Service, code
 from saihan.errors import ValidationError
 from saihan.plugins import check_options
 from saihan_opendata_jp import columns as col
-from saihan_opendata_jp.hours import describe, format_days, format_time, simple_hours
+from saihan_opendata_jp.hours import (
+    describe,
+    format_closing,
+    format_days,
+    format_time,
+    simple_hours,
+)
 
 __all__ = ["DEFAULT_CODE", "OpendataCsvExporter", "rows"]
 
@@ -60,7 +66,7 @@ def _hours_cells(service: Service) -> tuple[str, str, str, str]:
     if simple is None:
         return "", "", "", "; ".join(part for part in (describe(calendar), note) if part)
     days, holidays_open, opens, closes = simple
-    return format_days(days, holidays_open), format_time(opens), format_time(closes), note
+    return format_days(days, holidays_open), format_time(opens), format_closing(closes), note
 
 
 def rows(directory: Directory, *, default_code: str = DEFAULT_CODE) -> Iterator[dict[str, str]]:

@@ -20,6 +20,7 @@ __all__ = [
     "HOLIDAY",
     "SimpleHours",
     "describe",
+    "format_closing",
     "format_days",
     "format_time",
     "parse_days",
@@ -96,6 +97,11 @@ def parse_days(text: str) -> tuple[frozenset[Weekday], bool]:
     if not days:
         raise ValueError(f"{text!r} names no day of the week; write days like 月,火,水")
     return frozenset(days), holidays_open
+
+
+def format_closing(value: dt.time) -> str:
+    """A closing time: midnight is ``24:00`` (a 24-hour service is 00:00-24:00, not 00:00-00:00)."""
+    return "24:00" if value == dt.time(0) else format_time(value)
 
 
 def format_time(value: dt.time) -> str:
