@@ -56,6 +56,7 @@ from saihan.referral.followup import FollowUp, FollowUpReason
 from saihan.referral.lifecycle import ReferralStatus
 from saihan.referral.rules import CompiledRule
 from saihan.schedule.japan import ERAS, to_era
+from saihan.schedule.japanese_hours import parse_japanese_hours
 from saihan.serialization import from_json, to_json
 from saihan.testing import (
     audit_events,
@@ -181,6 +182,8 @@ def examples() -> dict[type, Any]:
     roots += [match(case, directory, at=AT) for case in cases]
     roots += [run_flow(flow, case) for flow in flows for case in cases[:2]]
     roots.append(gap_report(cases, directory, at=AT))
+    # One with a fragment it could not read, so UnreadFragment has an example too.
+    roots.append(parse_japanese_hours("月～金 9時～17時（最終週は休み）"))
     for service in directory.services:
         if service.hours is not None:
             roots.append(service.hours.status(AT))

@@ -76,6 +76,18 @@ class JapaneseHours:
         default=False, metadata={"doc": "The text says 要予約 (by appointment)."}
     )
 
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        # Fragments come in text order and do not overlap: a reader can mark them up.
+        ends = [fragment.end for fragment in self.unread[:-1]]
+        starts = [fragment.start for fragment in self.unread[1:]]
+        check.require(
+            all(end <= start for end, start in zip(ends, starts, strict=True)),
+            "unread",
+            "fragments must be in text order and must not overlap",
+        )
+        check.done()
+
     @property
     def complete(self) -> bool:
         """True when every part of the text was read."""
