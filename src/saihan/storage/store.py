@@ -864,6 +864,46 @@ class Store:
                 f"the directory in {self.url} is inconsistent at: {', '.join(error.paths[:10])}"
             ) from None
 
+    def load_directory_for(self, municipality: str | None) -> Directory:
+        """The part of the stored directory a match for a person in ``municipality``
+        reads: every service whose area may cover it (listed municipalities, a
+        prefecture or national; only prefecture-wide and national services when
+        ``municipality`` is None), their agencies, and the extension needs, kinds
+        and meta.  Found through the backend's area index, so only those services
+        are loaded; ``match`` on it gives the plan ``match`` gives on
+        :meth:`load_directory`.
+        """
+        code = None if municipality is None else _municipality_code(municipality)
+        if code is not None:
+            areas = frozenset({f"m:{code}", f"p:{code[:2]}", "national"})
+        else:
+            areas = frozenset({"national", *(f"p:{n:02d}" for n in range(1, 48))})
+        with self._unit(write=False) as tx:
+            reader = _TxReader(self, tx)
+            meta = reader.load(META, META_ID)
+            needs = reader.load_all(NEEDS)
+            kinds = reader.load_all(AGENCY_KINDS)
+            services = [
+                _decode(SERVICES, record)
+                for record in tx.scan(SERVICES.kind, [Condition("area", areas)])
+            ]
+            agency_ids = sorted({service.agency_id for service in services})
+            agencies = [
+                _decode(AGENCIES, record) for record in tx.get_many(AGENCIES.kind, agency_ids)
+            ]
+        try:
+            return Directory(
+                agencies=agencies,
+                services=services,
+                meta=meta if meta is not None else Directory().meta,
+                needs=_parents_first(needs),
+                agency_kinds=kinds,
+            )
+        except ValidationError as error:
+            raise StorageError(
+                f"the directory in {self.url} is inconsistent at: {', '.join(error.paths[:10])}"
+            ) from None
+
     # -- upkeep -----------------------------------------------------------------
     def integrity_check(self) -> list[str]:
         """Problems with the store: the backend's own check, then every record read
