@@ -237,28 +237,47 @@ def _wording_validator_class() -> Any:
 @functools.cache
 def _validator(cls: type) -> Any:
     """jsonschema's validator for ``cls``, which words every error with its path."""
-    from jsonschema import Draft202012Validator
+    from jsonschema import FormatChecker
 
-    validator_class = _wording_validator_class()
-    return validator_class(json_schema(cls), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    checker = FormatChecker(formats=())
+    for name, check in _FORMAT_CHECKS.items():
+        checker.checks(name)(check)
+    return _wording_validator_class()(json_schema(cls), format_checker=checker)
 
 
 # jsonschema (pure Python) words the errors with the field paths saihan reports;
 # jsonschema-rs (Rust) answers "is this valid?" many times faster.  A document the fast
 # one accepts has no schema errors; any other goes through jsonschema, which has the
-# last word and words every error as before.  Formats are judged by jsonschema's own
-# checkers (and not at all where it has none), so the fast one is never more lenient.
+# last word and words every error as before.  Both judge formats by saihan's own checks
+# below, whatever extras of jsonschema happen to be installed.
 @functools.cache
 def _fast_validator(cls: type) -> Any:
     import jsonschema_rs
-    from jsonschema import Draft202012Validator
 
-    checker = Draft202012Validator.FORMAT_CHECKER
     formats: dict[str, Any] = dict.fromkeys(_STANDARD_FORMATS, _anything)
-    formats.update(
-        {name: functools.partial(checker.conforms, format=name) for name in checker.checkers}
-    )
+    formats.update(_FORMAT_CHECKS)
     return jsonschema_rs.validator_for(json_schema(cls), validate_formats=True, formats=formats)
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _is_date(instance: Any) -> bool:
+    """An RFC 3339 full-date that is a real day (as jsonschema's own ``date`` check)."""
+    if not isinstance(instance, str):
+        return True
+    if not _ISO_DATE.fullmatch(instance):
+        return False
+    try:
+        dt.date.fromisoformat(instance)
+    except ValueError:
+        return False
+    return True
+
+
+# The formats saihan's schemas use and what each checks.  ``date-time`` is left to the
+# models (datetime.fromisoformat), as jsonschema without its optional format packages does.
+_FORMAT_CHECKS: dict[str, Any] = {"date": _is_date}
 
 
 _STANDARD_FORMATS = (
