@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,6 +19,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "LANG_VARIABLE",
     "add_directory_export_options",
     "add_input",
     "add_lang",
@@ -30,6 +32,7 @@ __all__ = [
     "format_options",
     "input_directory",
     "say",
+    "user_language",
     "write_json",
 ]
 
@@ -55,9 +58,18 @@ def add_output_format(parser: argparse.ArgumentParser, *extra: str) -> None:
     parser.add_argument("--format", choices=("text", "json", *extra), default="text")
 
 
+LANG_VARIABLE = "SAIHAN_LANG"
+
+
+def user_language(default: str = "ja") -> str:
+    """``$SAIHAN_LANG`` when it is ja or en, else ``default``."""
+    chosen = os.environ.get(LANG_VARIABLE, "").strip().lower()
+    return chosen if chosen in ("ja", "en") else default
+
+
 def add_lang(parser: argparse.ArgumentParser) -> None:
-    """``--lang ja|en``: every command that prints words."""
-    parser.add_argument("--lang", choices=("ja", "en"), default="ja")
+    """``--lang ja|en``: every command that prints words (default: ``$SAIHAN_LANG``, else ja)."""
+    parser.add_argument("--lang", choices=("ja", "en"), default=user_language())
 
 
 def add_printing_options(parser: argparse.ArgumentParser, *extra: str) -> None:

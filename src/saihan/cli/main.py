@@ -18,6 +18,7 @@ from saihan.cli import (
     calendar_commands,
     directory_commands,
     flow_commands,
+    help_ja,
     interop_commands,
     lifecycle_commands,
     referral_commands,
@@ -30,6 +31,7 @@ from saihan.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    user_language,
 )
 from saihan.cli.examples import EXAMPLES
 from saihan.errors import SaihanError
@@ -37,12 +39,20 @@ from saihan.errors import SaihanError
 __all__ = ["build_parser", "main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The ``saihan`` parser, its help in ``lang`` (en, or ja from :mod:`saihan.cli.help_ja`)."""
     parser = argparse.ArgumentParser(
         prog="saihan",
         description="Find support in Tokyo's recidivism-prevention support network.",
     )
     parser.add_argument("--version", action="version", version=f"saihan {__version__}")
+    parser.add_argument(
+        "--lang",
+        dest="chosen_lang",
+        choices=("ja", "en"),
+        help="language of help and of what is printed: ja or en (default: $SAIHAN_LANG, "
+        "else en for help and ja for output)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     directory_commands.register(commands)
     calendar_commands.register(commands)
@@ -54,7 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
     lifecycle_commands.register(commands)
     _fill_standard_help(parser)
     _add_examples(parser)
+    if lang == "ja":
+        help_ja.translate(parser)
     return parser
+
+
+def chosen_language(argv: Sequence[str]) -> str | None:
+    """The language a command line asks for: its last ``--lang ja|en`` (before or after
+    the command), else ``$SAIHAN_LANG``, else None."""
+    chosen = None
+    for index, word in enumerate(argv):
+        value = argv[index + 1] if word == "--lang" and index + 1 < len(argv) else None
+        if word.startswith("--lang="):
+            value = word.removeprefix("--lang=")
+        if value in ("ja", "en"):
+            chosen = value
+    if chosen is None and user_language("") in ("ja", "en"):
+        chosen = user_language()
+    return chosen
 
 
 def _add_examples(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> None:
@@ -70,7 +97,7 @@ def _add_examples(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -
 # The options every command shares mean the same everywhere, so they say so in the same
 # words; a command's own help, when it gives one, is kept.
 _STANDARD_HELP = {
-    "--lang": "language of what is printed: ja (default) or en",
+    "--lang": "language of what is printed: ja or en (default: $SAIHAN_LANG, else ja)",
     "--format": "output format: %(choices)s (default: %(default)s)",
     "--at": "the moment to ask about, ISO 8601 (2024-11-05T10:30+09:00; no offset: Tokyo time)",
     "--as": "act as this principal: WORKER[@ORG][/CODE,...]:ROLE[,...] "
@@ -110,8 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    lang = chosen_language(words)
+    parser = build_parser(lang or "en")
+    args = parser.parse_args(words)
+    if lang is not None and hasattr(args, "lang"):
+        # `saihan --lang en match ...` and $SAIHAN_LANG choose the output's language too.
+        args.lang = lang
     handler = getattr(args, "handler", None)
     if handler is None:
         # A command group given without its action: show that group's help.
