@@ -42,6 +42,7 @@ from saihan.referral.conditions import (
     evaluate,
     parse_condition,
 )
+from saihan.referral.contacts import hours_on, public_address, public_contacts
 from saihan.referral.flows import (
     Flow,
     FlowProblem,
@@ -90,6 +91,7 @@ from saihan.referral.plan import (
     Fact,
     MissingRequirement,
     NeedPlan,
+    OpenInterval,
     Reason,
     Recommendation,
     RecommendationStatus,
@@ -145,6 +147,7 @@ __all__ = [
     "MissingRequirement",
     "NeedPlan",
     "Not",
+    "OpenInterval",
     "RaisedNeed",
     "Reason",
     "Recommendation",
@@ -176,6 +179,7 @@ __all__ = [
     "followup_for",
     "gap_report",
     "give_consent",
+    "hours_on",
     "load_case",
     "load_cases",
     "load_flow",
@@ -187,6 +191,8 @@ __all__ = [
     "overdue_by_worker",
     "parse_condition",
     "place_of",
+    "public_address",
+    "public_contacts",
     "record_followup",
     "reference_match",
     "release_of",

@@ -40,6 +40,7 @@ from saihan.directory.vocabulary import (
 from saihan.errors import ErrorItem, ValidationError
 from saihan.referral.case import ConsultationCase, Subject, Urgency
 from saihan.referral.conditions import evaluate
+from saihan.referral.contacts import hours_on, public_address, public_contacts
 from saihan.referral.plan import (
     TRACE_VERSION,
     Exclusion,
@@ -1623,4 +1624,8 @@ def _recommend(
         next_open=next_open,
         open_now=bool(open_now),
         reasons=reasons,
+        contacts=public_contacts(service, agency),
+        website=service.url or agency.website,
+        address=public_address(service, agency),
+        hours_today=hours_on(entry.hours, today) if service.active else (),
     )

@@ -44,7 +44,7 @@ def test_match_with_a_flow_adds_its_needs_and_prefers_its_connections() -> None:
     case = load_case(CASES / "woman-probation-stimulants.json")
     flow = bundled_flow("drug-dependence")
     plan = match(case, directory, flow=flow)
-    assert plan.trace_version == TRACE_VERSION == 3
+    assert plan.trace_version == TRACE_VERSION == 4
     assert plan.flow is not None
     assert plan.flow.end == "end-recovery"
     peer = next(need for need in plan.needs if need.need == "drug_alcohol.peer_recovery")
@@ -87,7 +87,7 @@ def test_plan_with_a_flow_round_trips_and_shows_the_path() -> None:
 
 def test_version_1_plans_are_still_read() -> None:
     plan = match(load_case(CASES / "man-parole-work.json"), sample_directory())
-    old = plan.to_json().replace('"trace_version": 3', '"trace_version": 1')
+    old = plan.to_json().replace(f'"trace_version": {TRACE_VERSION}', '"trace_version": 1')
     assert from_json(old, ReferralPlan).trace_version == 1
 
 
