@@ -87,7 +87,7 @@ def test_rules_show_lists_the_default_rules(capsys: pytest.CaptureFixture[str]) 
     assert code == 0
     assert out.startswith("tokyo-default 2024.1: ")
     assert "supervised-probation-office-first [first] 2024-04-01..2029-03-31" in out
-    code, out, _ = run(capsys, "rules", "show", "--on", "2024-03-31")
+    code, out, _ = run(capsys, "rules", "show", "--on", "2024-03-31", "--lang", "en")
     assert out.startswith("tokyo-default 2024.1: 0 rules")
 
 
@@ -106,7 +106,7 @@ def test_rules_check_runs_the_properties_on_a_good_file(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     rules_file = Path(__file__).resolve().parents[2] / "src/saihan/referral/data/tokyo_rules.yaml"
-    code, out, _ = run(capsys, "rules", "check", str(rules_file), "--examples", "5")
+    code, out, _ = run(capsys, "rules", "check", str(rules_file), "--examples", "5", "--lang", "en")
     assert code == 0
     assert out.splitlines() == [
         f"{rules_file}: valid; 21 rules in tokyo-default 2024.1",
@@ -126,7 +126,7 @@ def test_rules_check_prints_each_failure_and_exits_1(
     )
     monkeypatch.setattr(referral_properties, "check_rule_set", lambda *a, **k: [failure])
     rules_file = Path(__file__).resolve().parents[2] / "src/saihan/referral/data/tokyo_rules.yaml"
-    code, out, _ = run(capsys, "rules", "check", str(rules_file))
+    code, out, _ = run(capsys, "rules", "check", str(rules_file), "--lang", "en")
     assert code == 1
     assert "FAILED eligibility: service x admits no one" in out
     assert 'falsifying example: {"case": {}}' in out

@@ -33,14 +33,14 @@ def _write_directory(tmp_path: Path, marker: str = "cli") -> Path:
 def test_init_import_info_export(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["store", "init", "--url", url]) == 0
+    assert main(["store", "init", "--url", url, "--lang", "en"]) == 0
     assert "schema version 1" in capsys.readouterr().out
     source = _write_directory(tmp_path)
     assert main(["store", "import", str(source), "--url", url, "--progress", "bar"]) == 0
     captured = capsys.readouterr()
     assert "imported 4 agencies and 7 services (14 records)" in captured.out
     assert "100%  14/14 records" in captured.err
-    assert main(["store", "info", "--url", url, "--check"]) == 0
+    assert main(["store", "info", "--url", url, "--check", "--lang", "en"]) == 0
     info = capsys.readouterr().out
     assert "service records         7" in info
     assert "integrity               ok" in info
@@ -100,7 +100,7 @@ def test_info_check_reports_problems(
     db.commit()
     db.close()
     capsys.readouterr()
-    assert main(["store", "info", "--url", url, "--check"]) == 1
+    assert main(["store", "info", "--url", url, "--check", "--lang", "en"]) == 1
     assert "problem: stored service 'debt' cannot be read" in capsys.readouterr().out
 
 

@@ -22,10 +22,12 @@ __all__ = [
     "add_input",
     "add_lang",
     "add_output_format",
+    "add_printing_options",
     "emit",
     "export_directory",
     "format_options",
     "input_directory",
+    "say",
     "write_json",
 ]
 
@@ -54,6 +56,17 @@ def add_output_format(parser: argparse.ArgumentParser, *extra: str) -> None:
 def add_lang(parser: argparse.ArgumentParser) -> None:
     """``--lang ja|en``: every command that prints words."""
     parser.add_argument("--lang", choices=("ja", "en"), default="ja")
+
+
+def add_printing_options(parser: argparse.ArgumentParser, *extra: str) -> None:
+    """``--lang ja|en`` and ``--format text|json``: a command that prints data in words."""
+    add_lang(parser)
+    add_output_format(parser, *extra)
+
+
+def say(args: argparse.Namespace, ja: str, en: str) -> str:
+    """``ja`` or ``en``, as ``--lang`` chose (Japanese when the command has no ``--lang``)."""
+    return en if getattr(args, "lang", "ja") == "en" else ja
 
 
 def write_json(data: object, out: TextIO) -> None:

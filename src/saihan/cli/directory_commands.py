@@ -59,7 +59,8 @@ def register(commands: Any) -> None:
     search.add_argument("--audience", choices=[a.value for a in Audience], help="who consults")
     search.add_argument("--channel", choices=[c.value for c in Channel], help="how to reach it")
     search.add_argument("--text", help="words in names or descriptions (any width, kana)")
-    search.add_argument("--format", choices=("table", "json"), default="table")
+    # "table" is the old name of "text", still taken.
+    search.add_argument("--format", choices=("text", "json", "table"), default="text")
     search.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of tables")
     search.set_defaults(handler=_search)
 

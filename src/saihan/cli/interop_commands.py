@@ -16,6 +16,7 @@ from typing import Any, TextIO
 import attrs
 
 from saihan import plugins, storage
+from saihan.access import Action, may
 from saihan.cli.common import (
     EXIT_OK,
     add_directory_export_options,
@@ -27,8 +28,9 @@ from saihan.cli.common import (
 from saihan.cli.principal import add_principal, principal_of
 from saihan.cli.store_commands import ProgressBar
 from saihan.directory import Directory, merge_directories
-from saihan.errors import ValidationError
+from saihan.errors import AccessDenied, NotFoundError, ValidationError
 from saihan.limits import read_file
+from saihan.plugins import ImportReport
 
 __all__ = ["register"]
 
@@ -84,6 +86,12 @@ def register(commands: Any) -> None:
         help="merge into the stored directory by id (pages of a feed, several sources) "
         "instead of replacing it; conflicts go to the report",
     )
+    load.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read and check everything, say what would be added, changed, removed and "
+        "skipped, and write nothing to the store",
+    )
     add_principal(load)  # writing a directory is a system principal's work
     load.add_argument(
         "--progress",
@@ -113,6 +121,8 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
     )
     directory: Directory = result.value
     report = result.report
+    if args.dry_run:
+        return _dry_run(args, directory, report, out)
     conflicts: tuple[str, ...] = ()
     show = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
     bar = ProgressBar(sys.stderr) if show else None
@@ -132,14 +142,7 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
             if bar is not None:
                 bar.close()
         where = store.url
-    if args.report is not None:
-        text = report.to_json() if args.report.suffix == ".json" else report.to_text()
-        try:
-            args.report.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise ValidationError(
-                f"stored, but cannot write the report {str(args.report)!r}: {error.strerror}"
-            ) from None
+    _write_report(args.report, report, "stored, but cannot")
     counts = f"{len(directory.agencies)} agencies and {len(directory.services)} services"
     summary = (
         f"merged into {where}, which now holds {counts} ({written} records)"
@@ -155,4 +158,95 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
     if args.report is not None:
         summary += f"; report: {args.report}"
     print(summary, file=sys.stderr)
+    return EXIT_OK
+
+
+def _write_report(path: Path | None, report: ImportReport, failed: str) -> None:
+    if path is None:
+        return
+    text = report.to_json() if path.suffix == ".json" else report.to_text()
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ValidationError(
+            f"{failed} write the report {str(path)!r}: {error.strerror}"
+        ) from None
+
+
+# What a dry run lists of each kind of record, by id (needs and kinds by code).
+_KINDS = (
+    ("agencies", "agencies", "id"),
+    ("services", "services", "id"),
+    ("needs", "needs", "code"),
+    ("agency kinds", "agency_kinds", "code"),
+)
+_LISTED = 20  # ids listed per line of a dry run; the count says how many there are
+
+
+def _changes(old: Directory, new: Directory) -> list[tuple[str, dict[str, list[str]]]]:
+    """For each kind of record: the ids added, changed, removed and unchanged."""
+    found = []
+    for label, field, key in _KINDS:
+        before = {getattr(item, key): item for item in getattr(old, field)}
+        after = {getattr(item, key): item for item in getattr(new, field)}
+        found.append(
+            (
+                label,
+                {
+                    "added": sorted(set(after) - set(before)),
+                    "changed": sorted(k for k in after.keys() & before if after[k] != before[k]),
+                    "removed": sorted(set(before) - set(after)),
+                    "unchanged": sorted(k for k in after.keys() & before if after[k] == before[k]),
+                },
+            )
+        )
+    return found
+
+
+def _dry_run(
+    args: argparse.Namespace, directory: Directory, report: ImportReport, out: TextIO
+) -> int:
+    """What the import would do, the store read and never written (a refused principal
+    is audited, as any refusal is)."""
+    conflicts: tuple[str, ...] = ()
+    try:
+        store = storage.open(args.store, create=False, principal=principal_of(args))
+    except NotFoundError:
+        store = None
+    if store is None:
+        if not may(principal_of(args), Action.CHANGE_DIRECTORY):
+            raise AccessDenied(
+                "importing a directory is a system principal's work: --as system:system "
+                "(see docs/access.md)"
+            )
+        where, stored = str(args.store or storage.default_url()), Directory()
+        records = 1 + len(directory.needs) + len(directory.agency_kinds)
+        records += len(directory.agencies) + len(directory.services)
+    else:
+        with store:
+            where, stored = store.url, store.load_directory()
+            if args.merge:
+                directory, conflicts = merge_directories(stored, directory)
+            records = store.import_directory(directory, dry_run=True)
+    verb = "merge the file into" if args.merge else "replace the directory in"
+    print(f"dry run: nothing was written; the import would {verb} {where}", file=out)
+    if store is None:
+        print("  (there is no store there yet: the import would create it)", file=out)
+    for label, found in _changes(stored, directory):
+        counts = ", ".join(f"{len(ids)} {what}" for what, ids in found.items())
+        print(f"{label}: {counts}", file=out)
+        for what, mark in (("added", "+"), ("changed", "~"), ("removed", "-")):
+            ids = found[what]
+            if ids:
+                more = f" (and {len(ids) - _LISTED} more)" if len(ids) > _LISTED else ""
+                print(f"  {mark} {' '.join(ids[:_LISTED])}{more}", file=out)
+    for conflict in conflicts:
+        print(f"merge conflict: {conflict} (the file's kept)", file=out)
+    out.write(report.to_text())  # what was read: loaded, skipped (and why), not carried
+    print(
+        f"would write {records} records: {len(directory.agencies)} agencies and "
+        f"{len(directory.services)} services",
+        file=out,
+    )
+    _write_report(args.report, report, "checked, but cannot")
     return EXIT_OK

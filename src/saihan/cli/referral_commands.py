@@ -13,8 +13,9 @@ from saihan.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     add_input,
-    add_output_format,
+    add_printing_options,
     input_directory,
+    say,
     write_json,
 )
 from saihan.directory import Directory
@@ -82,7 +83,7 @@ def register(commands: Any) -> None:
     )
     gaps.add_argument("cases", type=Path, nargs="+", help="case documents, or folders of them")
     _add_sources(gaps)
-    gaps.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    add_printing_options(gaps, "csv")
     gaps.set_defaults(handler=_gaps)
 
     group = commands.add_parser("rules", help="check or show referral rule files")
@@ -95,15 +96,14 @@ def register(commands: Any) -> None:
     add_input(check)
     check.add_argument("--examples", type=int, default=100, help="cases per property")
     check.add_argument("--seed", type=int, help="seed, to repeat a run exactly")
-    add_output_format(check)
+    add_printing_options(check)
     check.set_defaults(handler=_check)
     show = sub.add_parser("show", help="list the rules of a file (default: Tokyo's)")
     show.add_argument(
         "rules_file", type=Path, nargs="?", metavar="RULES", help="YAML or JSON rule file"
     )
     show.add_argument("--on", help="only the rules that apply on this date (YYYY-MM-DD)")
-    show.add_argument("--lang", choices=LANGUAGES, default="ja")
-    add_output_format(show)
+    add_printing_options(show)
     show.set_defaults(handler=_show)
 
 
@@ -182,8 +182,18 @@ def _gaps(args: argparse.Namespace, out: TextIO) -> int:
 
         out.write(to_json(report) + "\n")
         return EXIT_OK
-    out.write(f"{report.cases} cases, rules {report.rules_id} {report.rules_version}\n")
-    out.write(f"{'municipality':<13}{'need':<42}{'cases':>6}{'unmet':>6}{'poor':>6}\n")
+    rules = f"{report.rules_id} {report.rules_version}"
+    out.write(
+        say(
+            args,
+            f"ケース {report.cases} 件、規則 {rules}\n",
+            f"{report.cases} cases, rules {rules}\n",
+        )
+    )
+    if args.lang == "en":
+        out.write(f"{'municipality':<13}{'need':<42}{'cases':>6}{'unmet':>6}{'poor':>6}\n")
+    else:  # each Japanese header is as wide (in columns) as its English one
+        out.write(f"{'市区町村':<9}{'ニーズ':<39}{'件数':>4}{'未充足':>3}{'不十分':>3}\n")
     for row in report.rows:
         out.write(
             f"{row.municipality:<13}{row.need:<42}{row.cases:>6}{row.unmet:>6}{row.poorly_met:>6}\n"
@@ -195,8 +205,13 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     directory = input_directory(args)
     rules = load_rules(args.rules_file, directory=directory)
     if args.format == "text":
+        count, rule_set = len(rules.rules), f"{rules.id} {rules.version}"
         out.write(
-            f"{args.rules_file}: valid; {len(rules.rules)} rules in {rules.id} {rules.version}\n"
+            say(
+                args,
+                f"{args.rules_file}: 正しい規則ファイルです（{rule_set} の規則 {count} 件）\n",
+                f"{args.rules_file}: valid; {count} rules in {rule_set}\n",
+            )
         )
     try:
         from saihan.testing.referral_properties import check_rule_set
@@ -222,7 +237,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         )
         return EXIT_FAILED if failures else EXIT_OK
     if not failures:
-        out.write("every property holds\n")
+        out.write(say(args, "すべての性質が成り立ちます\n", "every property holds\n"))
         return EXIT_OK
     for failure in failures:
         out.write(f"FAILED {failure.name}: {failure.message}\n")
@@ -244,7 +259,13 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
         listed = [unstructure(rule) for rule in shown]
         write_json({"id": rules.id, "version": rules.version, "rules": listed}, out)
         return EXIT_OK
-    out.write(f"{rules.id} {rules.version}: {len(shown)} rules\n")
+    out.write(
+        say(
+            args,
+            f"{rules.id} {rules.version}: 規則 {len(shown)} 件\n",
+            f"{rules.id} {rules.version}: {len(shown)} rules\n",
+        )
+    )
     for rule in shown:
         until = rule.valid_to.isoformat() if rule.valid_to else "…"
         text = (

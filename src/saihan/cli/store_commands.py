@@ -19,11 +19,13 @@ from saihan.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     add_directory_export_options,
+    add_printing_options,
     export_directory,
+    say,
     write_json,
 )
 from saihan.cli.principal import add_principal, principal_of
-from saihan.cli.table import render_table
+from saihan.cli.table import render_fields, render_table
 from saihan.directory.municipalities import find_municipality
 from saihan.limits import read_file
 from saihan.storage import ImportProgress
@@ -51,6 +53,7 @@ def register(commands: Any) -> None:
 
     init = sub.add_parser("init", help="create the store (or migrate it) and say where it is")
     _add_url(init)
+    add_printing_options(init)
     init.set_defaults(handler=_init)
 
     load = sub.add_parser("import", help="replace the stored directory with a file, atomically")
@@ -73,7 +76,7 @@ def register(commands: Any) -> None:
     info = sub.add_parser("info", help="backend, schema version and record counts")
     _add_url(info)
     info.add_argument("--check", action="store_true", help="also run the integrity check")
-    info.add_argument("--format", choices=("text", "json"), default="text")
+    add_printing_options(info)
     info.set_defaults(handler=_info)
 
     cases = sub.add_parser(
@@ -84,7 +87,7 @@ def register(commands: Any) -> None:
     cases.add_argument("--worker", help="worker id")
     cases.add_argument("--need", help="need code (sub-needs included)")
     cases.add_argument("--limit", type=int, help="at most this many cases")
-    cases.add_argument("--format", choices=("text", "json"), default="text")
+    add_printing_options(cases)
     cases.set_defaults(handler=_cases)
 
 
@@ -123,8 +126,18 @@ class ProgressBar:
 
 def _init(args: argparse.Namespace, out: TextIO) -> int:
     with storage.open(args.url, principal=principal_of(args)) as store:
-        print(f"ready: {store.url} ({store.scheme}, schema version "
-              f"{store.info().schema_version})", file=out)  # fmt: skip
+        url, scheme, version = store.url, store.scheme, store.info().schema_version
+    if args.format == "json":
+        write_json({"ready": True, "url": url, "backend": scheme, "schema_version": version}, out)
+        return EXIT_OK
+    print(
+        say(
+            args,
+            f"準備完了: {url}（{scheme}、スキーマの版 {version}）",
+            f"ready: {url} ({scheme}, schema version {version})",
+        ),
+        file=out,
+    )
     return EXIT_OK
 
 
@@ -181,8 +194,16 @@ def _cases(args: argparse.Namespace, out: TextIO) -> int:
         [item.value.id, _place(item.value.municipality), item.value.received_on.isoformat()]
         for item in found
     ]
-    print(render_table(["case", "municipality", "received"], rows, keep=(0, 2)), file=out)
-    print(f"{len(rows)} case{'' if len(rows) == 1 else 's'}", file=out)
+    headers = (
+        ["ケース", "市区町村", "受付日"]
+        if args.lang == "ja"
+        else ["case", "municipality", "received"]
+    )
+    print(render_table(headers, rows, keep=(0, 2)), file=out)
+    print(
+        say(args, f"ケース {len(rows)} 件", f"{len(rows)} case{'' if len(rows) == 1 else 's'}"),
+        file=out,
+    )
     return EXIT_OK
 
 
@@ -204,19 +225,19 @@ def _info(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_FAILED if problems else EXIT_OK
     rows = [
         ("url", info.url),
-        ("backend", info.scheme),
-        ("schema version", str(info.schema_version)),
-        *((f"{kind} records", str(count)) for kind, count in info.counts.items()),
+        (say(args, "バックエンド", "backend"), info.scheme),
+        (say(args, "スキーマの版", "schema version"), str(info.schema_version)),
+        *(
+            (say(args, f"{kind} の記録数", f"{kind} records"), str(count))
+            for kind, count in info.counts.items()
+        ),
         *info.details.items(),
     ]
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name.ljust(width)}  {value}", file=out)
-    if problems is None:
-        return EXIT_OK
+    if problems is not None and not problems:
+        rows.append((say(args, "整合性", "integrity"), "ok"))
+    print(render_fields(rows), file=out)
     if problems:
         for problem in problems:
-            print(f"problem: {problem}", file=out)
+            print(f"{say(args, '問題', 'problem')}: {problem}", file=out)
         return EXIT_FAILED
-    print(f"{'integrity'.ljust(width)}  ok", file=out)
     return EXIT_OK

@@ -11,7 +11,7 @@ import shutil
 import unicodedata
 from collections.abc import Sequence
 
-__all__ = ["display_width", "render_table", "terminal_width"]
+__all__ = ["display_width", "render_fields", "render_table", "terminal_width"]
 
 _SEPARATOR = "  "
 _NARROWEST = 12  # a wrapped column is never narrower than this
@@ -22,6 +22,14 @@ _BREAK_AFTER = frozenset(" ,、。・/)）]」")
 def display_width(text: str) -> int:
     """Terminal columns ``text`` takes: wide and full-width characters count two."""
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def render_fields(rows: Sequence[tuple[str, str]]) -> str:
+    """``label  value`` lines, the values lined up (labels may be double-width)."""
+    width = max((display_width(label) for label, _ in rows), default=0)
+    return "\n".join(
+        f"{label}{' ' * (width - display_width(label))}  {value}" for label, value in rows
+    )
 
 
 def terminal_width(default: int = 80) -> int:

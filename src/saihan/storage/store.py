@@ -777,6 +777,7 @@ class Store:
         directory: Directory,
         *,
         progress: Callable[[ImportProgress], object] | None = None,
+        dry_run: bool = False,
     ) -> int:
         """Replace the stored directory with ``directory``, in one transaction (a
         ``system`` principal's work: AccessDenied for others).
@@ -786,6 +787,10 @@ class Store:
         as it was.  ``progress`` is called with an :class:`ImportProgress` now
         and then, first with ``done=0`` and last with ``done=total``.  Returns
         the number of records written.
+
+        ``dry_run=True`` checks everything the import would (the principal, each
+        record against the backend's limits) and writes nothing: it returns the
+        number of records that would be written, or raises what the import would.
         """
         if not isinstance(directory, Directory):
             raise ValidationError(
@@ -823,6 +828,13 @@ class Store:
                     record_type.kind, record_type.id_of(item), document, record_type.keys(item)
                 )
 
+        if dry_run:
+            report(0)
+            for done, _ in enumerate(records(), start=1):
+                if done % 1000 == 0:
+                    report(done)
+            report(total)
+            return total
         kinds = [record_type.kind for record_type in DIRECTORY_RECORD_TYPES]
         # A bulk import makes millions of short-lived objects that hold no cycles; the
         # cyclic collector would walk the whole heap again and again meanwhile.
