@@ -131,8 +131,8 @@ def test_a_service_cannot_change_agency() -> None:
 def test_missing_columns_are_named() -> None:
     data = "全国地方公共団体コード,ID,名称\r\n131041,a:b,x\r\n".encode()
     (message,) = errors_of(data)
-    assert message.startswith("header: missing column(s) 地方公共団体名, 名称_カナ")
-    assert "the facility list has these columns: 全国地方公共団体コード, ID" in message
+    assert message.startswith("header: missing column(s) 法人番号, 地方公共団体名, 名称_カナ")
+    assert "the facility list has these columns: 全国地方公共団体コード, 法人番号, ID" in message
 
 
 def test_wrong_number_of_cells() -> None:
@@ -173,6 +173,56 @@ def test_unknown_options_and_kinds_are_refused() -> None:
     )
 
 
+def test_saihan_ids_are_read_from_the_alphanumeric_id_and_the_old_form() -> None:
+    for written in ("shinjukuHdeskZconsultZmain", "shinjuku-desk:consult:main"):
+        directory = IMPORTER.load(csv_of(row(ID=written)))
+        assert directory.services[0].id == "consult"
+        assert directory.agencies[0].id == "shinjuku-desk"
+        assert directory.agencies[0].locations[0].id == "main"
+
+
+@pytest.mark.parametrize(
+    ("code", "valid"),
+    [("131130", True), ("131121", True), ("130001", True), ("131131", False),
+     ("131120", False), ("130002", False)],
+)  # fmt: skip
+def test_the_publisher_code_check_digit_on_export_and_import(code: str, valid: bool) -> None:
+    """Shibuya 13113 (S = 66, digit 0) and Setagaya 13112 (S = 64, digit 1) are the
+    edges of (11 - S mod 11) mod 10."""
+    exporter = OpendataCsvExporter()
+    if valid:
+        data = exporter.export(sample_directory(), publisher_code=code)
+        assert {r.split(",")[0] for r in data.decode().split("\r\n")[1:] if r} == {code}
+        assert IMPORTER.load(csv_of(row(全国地方公共団体コード=code))).services
+        return
+    with pytest.raises(ValidationError) as caught:
+        exporter.export(sample_directory(), publisher_code=code)
+    assert caught.value.errors[0].path == "publisher_code"
+    assert "全国地方公共団体コード" in str(caught.value)
+    found = errors_of(csv_of(row(), row(ID="a:b", 全国地方公共団体コード=code)))
+    prefix = f"row 3.全国地方公共団体コード: {code!r} has check digit"
+    assert any(e.startswith(prefix) for e in found)
+
+
+def test_the_publisher_is_named_and_its_corporate_number_checked() -> None:
+    exporter = OpendataCsvExporter()
+    with pytest.raises(ValidationError, match="publisher_name") as caught:
+        exporter.export(sample_directory(), publisher_code="011002")
+    assert caught.value.errors[0].path == "publisher_name"
+    data = exporter.export(
+        sample_directory(),
+        publisher_code="011002",
+        publisher_name="北海道札幌市",
+        corporate_number="7000012050002",
+    )
+    first = data.decode().split("\r\n")[1].split(",")
+    assert first[:2] == ["011002", "7000012050002"]
+    assert first[3] == "北海道札幌市"
+    with pytest.raises(ValidationError, match="check digit 8, expected 7") as caught:
+        exporter.export(sample_directory(), corporate_number="8000012050002")
+    assert caught.value.errors[0].path == "corporate_number"
+
+
 def test_third_party_ids_become_one_agency_each() -> None:
     directory = IMPORTER.load(csv_of(row(ID="JJ0100022200")))
     assert directory.services[0].id == "jj0100022200"
@@ -199,8 +249,8 @@ def test_exporter_refuses_confidential_and_bad_options() -> None:
     exporter = OpendataCsvExporter()
     with pytest.raises(ValidationError, match="never carries confidential"):
         exporter.export(sample_directory(), include_confidential=True)
-    with pytest.raises(ValidationError, match="default_code"):
-        exporter.export(sample_directory(), default_code="130002")
+    with pytest.raises(ValidationError, match="publisher_code"):
+        exporter.export(sample_directory(), publisher_code="130002")
     with pytest.raises(ValidationError, match="takes no option"):
         exporter.export(sample_directory(), delimiter=";")
 

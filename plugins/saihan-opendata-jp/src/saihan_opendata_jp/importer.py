@@ -61,7 +61,11 @@ DEFAULT_AUDIENCES = frozenset(Audience)
 DEFAULTS: tuple[str, ...] = (
     "needs: not in the format; every service gets 'general'",
     "audiences: not in the format; every service gets person, family, supporter, professional",
-    "area: not in the format; a service covers the municipalities of its rows",
+    "area: not in the format; a service covers the municipalities of its locations "
+    "(the publishing body's for a row without one)",
+    "English names (名称_英字 is not a column of the 公共施設一覧): not in the format",
+    "the facility's municipality code: not a column (全国地方公共団体コード is the "
+    "publishing body's); read from the municipality name in 住所 for Tokyo's 62",
     "agency kind: not in the format; agencies get 'opendata-unclassified' "
     "(an extension kind added to the directory) unless the agency_kind option names one",
     "eligibility other than its note (備考), languages, cost, referrals: not in the format; "
@@ -77,12 +81,12 @@ DEFAULTS: tuple[str, ...] = (
 )
 """What the importer fills in because the facility list does not carry it."""
 
-_UNUSED = (col.POI, col.CORPORATE_NUMBER, col.BARRIER_FREE)
+_UNUSED = (col.CORPORATE_NUMBER, col.NAME_ALIAS, col.POI, col.BARRIER_FREE)
 _SERVICE_COLUMNS = (
-    col.NAME, col.NAME_KANA, col.NAME_EN, col.PHONE, col.EXTENSION, col.DAYS, col.START,
+    col.NAME, col.NAME_KANA, col.PHONE, col.EXTENSION, col.DAYS, col.START,
     col.END, col.HOURS_NOTE, col.DESCRIPTION, col.URL, col.NOTE,
 )  # fmt: skip
-_LOCATION_COLUMNS = (col.CODE, col.ADDRESS, col.ADDRESS_DETAIL, col.LAT, col.LON)
+_LOCATION_COLUMNS = (col.ADDRESS, col.ADDRESS_DETAIL, col.LAT, col.LON)
 _URL_RE = re.compile(r"^https?://\S+$")  # the pattern Service.url keeps
 
 
@@ -201,6 +205,7 @@ class _Row:
     note: LocalizedText | None
     street: str | None
     geo: GeoPoint | None
+    place: str
 
 
 def _blank(cell: str) -> bool:
@@ -254,7 +259,10 @@ def _ids(reader: _RowReader) -> tuple[str, str, str | None] | None:
     if not raw:
         reader.error(col.ID, "every row needs an ID")
         return None
-    parts = raw.split(":")
+    ours = col.decode_id(raw)
+    if ours is not None:
+        return ours
+    parts = raw.split(":")  # saihan's exports before IDs were alphanumeric
     if len(parts) == 1:  # a third party's facility id: one facility, its own agency
         ident = unicodedata.normalize("NFKC", raw).lower()
         if not col.ID_RE.fullmatch(ident):
@@ -272,9 +280,12 @@ def _ids(reader: _RowReader) -> tuple[str, str, str | None] | None:
 
 
 def _code(reader: _RowReader) -> str | None:
+    """The publishing body's code (with its check digit)."""
     raw = unicodedata.normalize("NFKC", reader.cells[col.CODE]).strip()
     if not raw:
-        reader.error(col.CODE, "every row needs its local government code (6 digits)")
+        reader.error(
+            col.CODE, "every row needs the publishing body's local government code (6 digits)"
+        )
         return None
     if raw.isdigit() and len(raw) == 5:
         reader.error(
@@ -371,22 +382,27 @@ def _hours(reader: _RowReader) -> BusinessCalendar | None:
     )
 
 
-def _street(reader: _RowReader, code: str | None) -> str | None:
-    address = reader.cells[col.ADDRESS]
-    if code is not None:
-        address = address.removeprefix(col.prefecture_name(code))
-        address = address.removeprefix(col.place_name(code) or "")
+def _street(reader: _RowReader, code: str | None) -> tuple[str | None, str | None]:
+    """The facility's street (住所 after its prefecture and municipality, then 方書) and
+    municipality code, read from 住所 (see :func:`columns.code_for_address`)."""
+    prefecture, municipality, address = col.split_address(reader.cells[col.ADDRESS])
+    place = None if code is None else col.code_for_address(prefecture, municipality, code)
+    if municipality is None and not _blank(reader.cells[col.ADDRESS]):
+        reader.notes.append(
+            "住所 names no municipality saihan knows (it knows Tokyo's 62): the location "
+            "gets the publishing body's code, or its prefecture's"
+        )
     detail = reader.text(col.ADDRESS_DETAIL)
     if detail:
         address = f"{address} {detail}" if not _blank(address) else detail
-    return None if _blank(address) else address
+    return (None if _blank(address) else address), place
 
 
 def _read_row(where: str, cells: dict[str, str]) -> tuple[_Row | None, list[ErrorItem], list[str]]:
     reader = _RowReader(where, cells)
     ids = _ids(reader)
     code = _code(reader)
-    name = reader.localized(col.NAME, col.NAME_KANA, col.NAME_EN)
+    name = reader.localized(col.NAME, col.NAME_KANA)
     if reader.text(col.NAME) is None:
         reader.error(col.NAME, "every row needs a 名称 (the service's name)")
     agency_name = reader.localized(col.AGENCY_NAME) or name
@@ -400,10 +416,17 @@ def _read_row(where: str, cells: dict[str, str]) -> tuple[_Row | None, list[Erro
     phone = _phone(reader)
     hours = _hours(reader)
     geo = _geo(reader)
-    street = _street(reader, code)
+    street, place = _street(reader, code)
     if ids is not None and ids[2] is None and (street or geo):
         reader.notes.append("住所 or 緯度/経度 of a row whose ID names no location")
-    if reader.errors or ids is None or code is None or name is None or agency_name is None:
+    if (
+        reader.errors
+        or ids is None
+        or code is None
+        or place is None
+        or name is None
+        or agency_name is None
+    ):
         return None, reader.errors, reader.notes
     return (
         _Row(
@@ -422,6 +445,7 @@ def _read_row(where: str, cells: dict[str, str]) -> tuple[_Row | None, list[Erro
             note=note,
             street=street,
             geo=geo,
+            place=place if ids[2] is not None else code,
         ),
         [],
         reader.notes,
@@ -622,8 +646,8 @@ def _build(rows: list[_Row], kind: str | None) -> Directory:
             agency["locations"][row.location_id] = Location(
                 id=row.location_id,
                 address=Address(
-                    municipality_code=row.code,
-                    prefecture=col.prefecture_name(row.code),
+                    municipality_code=row.place,
+                    prefecture=col.prefecture_name(row.place),
                     street=row.street,
                 ),
                 geo=row.geo,
@@ -631,8 +655,8 @@ def _build(rows: list[_Row], kind: str | None) -> Directory:
         service = services.setdefault(row.service_id, {"row": row, "locations": [], "codes": []})
         if row.location_id is not None:
             service["locations"].append(row.location_id)
-        if row.code not in service["codes"]:
-            service["codes"].append(row.code)
+        if row.place not in service["codes"]:
+            service["codes"].append(row.place)
     kind_code = kind or UNCLASSIFIED_KIND.code
     built_agencies = [
         Agency(
