@@ -31,7 +31,9 @@ __all__ = [
     "add_output_format",
     "add_printing_options",
     "emit",
+    "emit_export",
     "export_directory",
+    "export_payload",
     "format_options",
     "input_directory",
     "say",
@@ -112,11 +114,21 @@ def format_options(pairs: list[str] | None) -> dict[str, Any]:
 
 def export_directory(directory: Directory, args: argparse.Namespace, out: TextIO) -> int:
     """Write ``directory`` through ``--format`` with ``--include-confidential`` and options."""
+    return emit_export(directory, export_payload(directory, args), args, out)
+
+
+def export_payload(directory: Directory, args: argparse.Namespace) -> bytes:
+    """``directory`` through the exporter of ``--format``, with its options."""
     exporter = plugins.exporter(args.format, for_type=Directory)
     options = format_options(getattr(args, "option", None))
     if args.include_confidential:
         options["include_confidential"] = True
-    payload = exporter.export(directory, **options)
+    payload: bytes = exporter.export(directory, **options)
+    return payload
+
+
+def emit_export(directory: Directory, payload: bytes, args: argparse.Namespace, out: TextIO) -> int:
+    """Write what :func:`export_payload` made to ``-o`` or ``out``."""
     emit(payload, args.output, out, f"{len(directory.services)} services")
     return EXIT_OK
 
