@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from saihan import plugins
+from saihan.cli.exit_codes import (
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
+from saihan.cli.language import LANG_VARIABLE, user_language
 from saihan.directory import Directory, load_directory, sample_directory
 from saihan.errors import ValidationError
 from saihan.limits import check_text, parse_json
@@ -36,12 +43,6 @@ __all__ = [
     "write_json",
 ]
 
-EXIT_OK = 0
-EXIT_FAILED = 1  # the input was bad or something was not found
-EXIT_USAGE = 2  # argparse's own code for a bad command line
-EXIT_INTERNAL = 70  # a bug in saihan or a plugin (EX_SOFTWARE); never bad input
-EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as a shell reports it
-
 
 def add_input(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -56,15 +57,6 @@ def add_input(parser: argparse.ArgumentParser) -> None:
 def add_output_format(parser: argparse.ArgumentParser, *extra: str) -> None:
     """``--format text|json`` (and ``extra`` formats): every command that prints data."""
     parser.add_argument("--format", choices=("text", "json", *extra), default="text")
-
-
-LANG_VARIABLE = "SAIHAN_LANG"
-
-
-def user_language(default: str = "ja") -> str:
-    """``$SAIHAN_LANG`` when it is ja or en, else ``default``."""
-    chosen = os.environ.get(LANG_VARIABLE, "").strip().lower()
-    return chosen if chosen in ("ja", "en") else default
 
 
 def add_lang(parser: argparse.ArgumentParser) -> None:
