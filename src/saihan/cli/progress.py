@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
-if TYPE_CHECKING:  # the store is not imported by the commands that do not use one
+if TYPE_CHECKING:  # the store is imported by the commands that use one, not by `saihan match`
     from saihan.storage import ImportProgress
 
 __all__ = ["Steps", "add_quiet", "showing"]
