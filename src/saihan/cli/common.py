@@ -8,6 +8,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from saihan import plugins
+from saihan.cli.exit_codes import (
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
 from saihan.directory import Directory, load_directory, sample_directory
 from saihan.errors import ValidationError
 from saihan.limits import check_text, parse_json
@@ -32,12 +39,6 @@ __all__ = [
     "say",
     "write_json",
 ]
-
-EXIT_OK = 0
-EXIT_FAILED = 1  # the input was bad or something was not found
-EXIT_USAGE = 2  # argparse's own code for a bad command line
-EXIT_INTERNAL = 70  # a bug in saihan or a plugin (EX_SOFTWARE); never bad input
-EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as a shell reports it
 
 
 def add_input(parser: argparse.ArgumentParser) -> None:
