@@ -10,6 +10,7 @@ import pytest
 from saihan import plugins, storage
 from saihan.access import Principal
 from saihan.cli import main
+from saihan.storage import SCHEMA_VERSION
 from saihan.testing.storage import small_directory
 
 
@@ -31,7 +32,7 @@ def test_init_import_info_export(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["store", "init", "--url", url, "--lang", "en"]) == 0
-    assert "schema version 1" in capsys.readouterr().out
+    assert f"schema version {SCHEMA_VERSION}" in capsys.readouterr().out
     source = _write_directory(tmp_path)
     assert main(["store", "import", str(source), "--url", url, "--progress", "bar"]) == 0
     captured = capsys.readouterr()
