@@ -115,6 +115,8 @@ def export_directory(directory: Directory, args: argparse.Namespace, out: TextIO
     options = format_options(getattr(args, "option", None))
     if args.include_confidential:
         options["include_confidential"] = True
+    if getattr(args, "encoding", None) is not None:
+        options["encoding"] = args.encoding
     payload = exporter.export(directory, **options)
     emit(payload, args.output, out, f"{len(directory.services)} services")
     return EXIT_OK
