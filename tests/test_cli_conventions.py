@@ -184,6 +184,66 @@ def test_every_example_is_a_command_line_the_parser_takes() -> None:
     assert set(EXAMPLES) <= set(COMMANDS)
 
 
+def test_each_command_module_registers_the_top_level_commands_main_lists() -> None:
+    """``saihan COMMAND`` imports only COMMAND's module: the table saying which module
+    that is must be the modules' own truth."""
+    import argparse
+    import importlib
+
+    from saihan.cli.main import COMMAND_MODULES
+
+    for module, names in COMMAND_MODULES.items():
+        commands = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(f"saihan.cli.{module}").register(commands)
+        assert tuple(commands.choices) == names, module
+    full = next(
+        action.choices
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    )
+    assert list(full) == [name for names in COMMAND_MODULES.values() for name in names]
+
+
+def test_the_parser_of_one_command_reads_its_examples_as_the_whole_parser_does() -> None:
+    import argparse
+    import shlex
+
+    from saihan.cli.examples import EXAMPLES
+
+    def plain(args: object) -> dict[str, object]:  # parsers compare by identity: their prog
+        return {
+            key: value.prog if isinstance(value, argparse.ArgumentParser) else value
+            for key, value in vars(args).items()
+        }
+
+    for example in EXAMPLES.values():
+        words = shlex.split(example)[1:]
+        one, whole = build_parser(words[0]).parse_args(words), build_parser().parse_args(words)
+        assert plain(one) == plain(whole), example
+
+
+def test_version_is_printed_without_loading_the_commands() -> None:
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from saihan.cli import main\n"
+        "try:\n"
+        "    main(['--version'])\n"
+        "except SystemExit as exited:\n"
+        "    assert exited.code == 0\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    version, modules = result.stdout.splitlines()
+    assert version.startswith("saihan ")
+    assert not {"saihan.directory", "saihan.referral", "saihan.storage"} & set(json.loads(modules))
+
+
 # -- every command that prints data offers --format text|json and --lang ja|en ----------
 
 # --format names a format plugin here (an importer or exporter), not text or JSON: what

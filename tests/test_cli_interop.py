@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from _builders import small_directory
 from saihan import plugins, storage
 from saihan.access import Principal
-from saihan.cli import interop_commands, main
+from saihan.cli import main, progress
 from saihan.directory import Directory, sample_directory
 from saihan.errors import StorageError, ValidationError
 from saihan.testing import directories
@@ -185,18 +185,11 @@ def test_a_failed_write_leaves_the_store_unchanged(
     path = tmp_path / "sample.json"
     path.write_bytes(plugins.exporter("json").export(sample_directory()))
 
-    class Failing:
-        def __init__(self, stream: object) -> None:
-            pass
+    def failing(written: storage.ImportProgress) -> None:
+        if written.done:
+            raise StorageError("the disk is full")
 
-        def __call__(self, progress: storage.ImportProgress) -> None:
-            if progress.done:
-                raise StorageError("the disk is full")
-
-        def close(self) -> None:
-            pass
-
-    monkeypatch.setattr(interop_commands, "ProgressBar", Failing)
+    monkeypatch.setattr(progress.Steps, "records", lambda self, description: failing)
     code, _, err = run(capsys, "import", str(path), "--progress", "bar")
     assert code == 1
     assert "the disk is full" in err

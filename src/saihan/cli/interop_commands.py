@@ -21,12 +21,13 @@ from saihan.cli.common import (
     EXIT_OK,
     add_directory_export_options,
     add_input,
-    export_directory,
+    emit_export,
+    export_payload,
     format_options,
     input_directory,
 )
 from saihan.cli.principal import add_principal, principal_of
-from saihan.cli.store_commands import ProgressBar
+from saihan.cli.progress import Steps, add_quiet
 from saihan.directory import Directory, merge_directories
 from saihan.errors import AccessDenied, NotFoundError, ValidationError
 from saihan.limits import read_file
@@ -70,6 +71,7 @@ def register(commands: Any) -> None:
     source.add_argument("--store", metavar="URL", help=_STORE_HELP + "; read from it")
     add_directory_export_options(export)
     _add_format_options(export)
+    add_quiet(export)
     export.set_defaults(handler=_export)
 
     load = commands.add_parser(
@@ -105,50 +107,43 @@ def register(commands: Any) -> None:
         default="auto",
         help="progress bar on standard error: auto (when it is a terminal), bar, none",
     )
+    add_quiet(load)
     _add_format_options(load)
     load.set_defaults(handler=_import)
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
-    if args.store is not None:
-        with storage.open(args.store, create=False) as store:
-            directory = store.load_directory()
-    else:
-        directory = input_directory(args)
-    return export_directory(directory, args, out)
+    with Steps.of(args) as steps:
+        if args.store is not None:
+            with steps.step("reading the store"), storage.open(args.store, create=False) as store:
+                directory = store.load_directory()
+        else:
+            with steps.step("reading the directory"):
+                directory = input_directory(args)
+        with steps.step(f"exporting {len(directory.services)} services as {args.format}"):
+            payload = export_payload(directory, args)
+    return emit_export(directory, payload, args, out)
 
 
 def _import(args: argparse.Namespace, out: TextIO) -> int:
-    data = read_file(args.file)
-    importer = plugins.importer(args.format, for_type=Directory)
-    # A strict import that fails raises here: nothing has been stored.
-    options = format_options(args.option)
-    if args.encoding is not None:
-        options["encoding"] = args.encoding
-    result = plugins.import_with_report(importer, data, lenient=args.lenient, **options)
-    directory: Directory = result.value
-    report = result.report
+    with Steps.of(args) as steps:
+        with steps.step(f"reading {args.file.name}"):
+            data = read_file(args.file)
+        importer = plugins.importer(args.format, for_type=Directory)
+        # A strict import that fails raises here: nothing has been stored.
+        options = format_options(args.option)
+        if args.encoding is not None:
+            options["encoding"] = args.encoding
+        with steps.step(f"validating ({args.format})"):
+            result = plugins.import_with_report(importer, data, lenient=args.lenient, **options)
+        directory: Directory = result.value
+        report = result.report
+        if args.dry_run:
+            found = _dry_run(args, directory, steps)
+        else:
+            directory, report, written, where = _store(args, directory, report, steps)
     if args.dry_run:
-        return _dry_run(args, directory, report, out)
-    conflicts: tuple[str, ...] = ()
-    show = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
-    bar = ProgressBar(sys.stderr) if show else None
-    with storage.open(args.store, principal=principal_of(args)) as store:
-        if args.merge:
-            directory, conflicts = merge_directories(store.load_directory(), directory)
-            report = attrs.evolve(
-                report,
-                not_carried=(
-                    *report.not_carried,
-                    *(f"merge conflict: {conflict}" for conflict in conflicts),
-                ),
-            )
-        try:
-            written = store.import_directory(directory, progress=bar)  # one transaction
-        finally:
-            if bar is not None:
-                bar.close()
-        where = store.url
+        return _print_dry_run(args, report, *found, out)
     _write_report(args.report, report, "stored, but cannot")
     counts = f"{len(directory.agencies)} agencies and {len(directory.services)} services"
     summary = (
@@ -156,6 +151,7 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
         if args.merge
         else f"imported {counts} ({written} records) into {where}"
     )
+    conflicts = [note for note in report.not_carried if note.startswith("merge conflict: ")]
     if conflicts:
         summary += f"; {len(conflicts)} merge conflict(s), the imported records kept"
     if report.skipped:
@@ -166,6 +162,25 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
         summary += f"; report: {args.report}"
     print(summary, file=sys.stderr)
     return EXIT_OK
+
+
+def _store(
+    args: argparse.Namespace, directory: Directory, report: ImportReport, steps: Steps
+) -> tuple[Directory, ImportReport, int, str]:
+    """Write ``directory`` (merged into the stored one with ``--merge``) in one transaction."""
+    with storage.open(args.store, principal=principal_of(args)) as store:
+        if args.merge:
+            with steps.step("merging into the stored directory"):
+                directory, conflicts = merge_directories(store.load_directory(), directory)
+            report = attrs.evolve(
+                report,
+                not_carried=(
+                    *report.not_carried,
+                    *(f"merge conflict: {conflict}" for conflict in conflicts),
+                ),
+            )
+        written = store.import_directory(directory, progress=steps.records("writing"))
+        return directory, report, written, store.url
 
 
 def _write_report(path: Path | None, report: ImportReport, failed: str) -> None:
@@ -210,11 +225,13 @@ def _changes(old: Directory, new: Directory) -> list[tuple[str, dict[str, list[s
     return found
 
 
-def _dry_run(
-    args: argparse.Namespace, directory: Directory, report: ImportReport, out: TextIO
-) -> int:
+_DryRun = tuple[Directory, Directory, tuple[str, ...], int, str, bool]
+
+
+def _dry_run(args: argparse.Namespace, directory: Directory, steps: Steps) -> _DryRun:
     """What the import would do, the store read and never written (a refused principal
-    is audited, as any refusal is)."""
+    is audited, as any refusal is): the stored and the new directory, the merge
+    conflicts, the records it would write, where, and whether the store exists."""
     conflicts: tuple[str, ...] = ()
     try:
         store = storage.open(args.store, create=False, principal=principal_of(args))
@@ -231,13 +248,30 @@ def _dry_run(
         records += len(directory.agencies) + len(directory.services)
     else:
         with store:
-            where, stored = store.url, store.load_directory()
+            with steps.step("reading the stored directory"):
+                where, stored = store.url, store.load_directory()
             if args.merge:
-                directory, conflicts = merge_directories(stored, directory)
-            records = store.import_directory(directory, dry_run=True)
+                with steps.step("merging into the stored directory"):
+                    directory, conflicts = merge_directories(stored, directory)
+            checking = steps.records("checking")
+            records = store.import_directory(directory, dry_run=True, progress=checking)
+    return stored, directory, conflicts, records, where, store is not None
+
+
+def _print_dry_run(
+    args: argparse.Namespace,
+    report: ImportReport,
+    stored: Directory,
+    directory: Directory,
+    conflicts: tuple[str, ...],
+    records: int,
+    where: str,
+    exists: bool,
+    out: TextIO,
+) -> int:
     verb = "merge the file into" if args.merge else "replace the directory in"
     print(f"dry run: nothing was written; the import would {verb} {where}", file=out)
-    if store is None:
+    if not exists:
         print("  (there is no store there yet: the import would create it)", file=out)
     for label, found in _changes(stored, directory):
         counts = ", ".join(f"{len(ids)} {what}" for what, ids in found.items())

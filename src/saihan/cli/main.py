@@ -8,50 +8,56 @@ A handler takes ``(args, out)`` and returns an exit code.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 
 from saihan._version import __version__
-from saihan.cli import (
-    calendar_commands,
-    directory_commands,
-    flow_commands,
-    interop_commands,
-    lifecycle_commands,
-    referral_commands,
-    schema_command,
-    store_commands,
-)
-from saihan.cli.common import (
+from saihan.cli.examples import EXAMPLES
+from saihan.cli.exit_codes import (
     EXIT_FAILED,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
 )
-from saihan.cli.examples import EXAMPLES
 from saihan.errors import SaihanError
 
 __all__ = ["build_parser", "main"]
 
+# The modules of the command groups, in the order --help lists them, and the top-level
+# commands each registers (a test checks this table against the modules).
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "directory_commands": ("directory",),
+    "calendar_commands": ("calendar",),
+    "referral_commands": ("match", "gaps", "rules"),
+    "flow_commands": ("flow",),
+    "schema_command": ("schema",),
+    "store_commands": ("store",),
+    "interop_commands": ("export", "import"),
+    "lifecycle_commands": ("case", "referral", "followups", "audit"),
+}
+_MODULE_OF = {command: module for module, names in COMMAND_MODULES.items() for command in names}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``saihan`` argument parser, with every command.
+
+    With ``command`` (a top-level command such as ``match``), only the module of that
+    command is imported and registered: what ``saihan match ...`` needs, without the
+    cost of importing the store, the plugins' formats and every other command group.
+    """
     parser = argparse.ArgumentParser(
         prog="saihan",
         description="Find support in Tokyo's recidivism-prevention support network.",
     )
     parser.add_argument("--version", action="version", version=f"saihan {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    directory_commands.register(commands)
-    calendar_commands.register(commands)
-    referral_commands.register(commands)
-    flow_commands.register(commands)
-    schema_command.register(commands)
-    store_commands.register(commands)
-    interop_commands.register(commands)
-    lifecycle_commands.register(commands)
+    chosen = (_MODULE_OF[command],) if command in _MODULE_OF else tuple(COMMAND_MODULES)
+    for module in chosen:
+        importlib.import_module(f"saihan.cli.{module}").register(commands)
     _fill_standard_help(parser)
     _add_examples(parser)
     return parser
@@ -110,8 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words == ["--version"]:  # said without building the parser, as argparse says it
+        print(f"saihan {__version__}")
+        raise SystemExit(EXIT_OK)
+    command = words[0] if words and not words[0].startswith("-") else None
+    parser = build_parser(command)
+    args = parser.parse_args(words)
     handler = getattr(args, "handler", None)
     if handler is None:
         # A command group given without its action: show that group's help.

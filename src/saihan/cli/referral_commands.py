@@ -18,6 +18,7 @@ from saihan.cli.common import (
     say,
     write_json,
 )
+from saihan.cli.progress import Steps, add_quiet
 from saihan.directory import Directory
 from saihan.errors import ValidationError
 from saihan.referral import RuleSet, default_rules, gap_report, load_case, load_rules, match
@@ -76,6 +77,7 @@ def register(commands: Any) -> None:
     matching.add_argument(
         "--flow", metavar="FLOW", help="follow a support flow first: a bundled flow id or a file"
     )
+    add_quiet(matching)
     matching.set_defaults(handler=_match)
 
     gaps = commands.add_parser(
@@ -84,6 +86,7 @@ def register(commands: Any) -> None:
     gaps.add_argument("cases", type=Path, nargs="+", help="case documents, or folders of them")
     _add_sources(gaps)
     add_printing_options(gaps, "csv")
+    add_quiet(gaps)
     gaps.set_defaults(handler=_gaps)
 
     group = commands.add_parser("rules", help="check or show referral rule files")
@@ -97,6 +100,7 @@ def register(commands: Any) -> None:
     check.add_argument("--examples", type=int, default=100, help="cases per property")
     check.add_argument("--seed", type=int, help="seed, to repeat a run exactly")
     add_printing_options(check)
+    add_quiet(check)
     check.set_defaults(handler=_check)
     show = sub.add_parser("show", help="list the rules of a file (default: Tokyo's)")
     show.add_argument(
@@ -136,22 +140,25 @@ def _at(text: str | None) -> dt.datetime | None:
 
 
 def _match(args: argparse.Namespace, out: TextIO) -> int:
-    directory = _directory(args)
-    # Need codes are checked against the directory's own taxonomy, not only the bundled one.
-    case = load_case(args.case, directory=directory)
-    flow = None
-    if args.flow is not None:
-        from saihan.cli.flow_commands import flow_argument
+    with Steps.of(args) as steps:
+        with steps.step("reading the directory"):
+            directory = _directory(args)
+        # Need codes are checked against the directory's own taxonomy, not only the bundled one.
+        case = load_case(args.case, directory=directory)
+        flow = None
+        if args.flow is not None:
+            from saihan.cli.flow_commands import flow_argument
 
-        flow = flow_argument(args.flow)
-    plan = match(
-        case,
-        directory,
-        _rules(args.rules),
-        _at(args.at),
-        per_need=args.per_need,
-        flow=flow,
-    )
+            flow = flow_argument(args.flow)
+        with steps.step(f"matching against {len(directory.services)} services"):
+            plan = match(
+                case,
+                directory,
+                _rules(args.rules),
+                _at(args.at),
+                per_need=args.per_need,
+                flow=flow,
+            )
     if directory.meta.sample:
         print(
             "note: the bundled directory is SAMPLE data; do not use it for real referrals",
@@ -171,9 +178,14 @@ def _case_files(paths: list[Path]) -> list[Path]:
 def _gaps(args: argparse.Namespace, out: TextIO) -> int:
     from saihan.referral import load_cases
 
-    directory = _directory(args)
-    cases = load_cases(_case_files(args.cases), directory=directory)
-    report = gap_report(cases, directory, _rules(args.rules, directory), _at(args.at))
+    with Steps.of(args) as steps:
+        with steps.step("reading the directory"):
+            directory = _directory(args)
+        files = _case_files(args.cases)
+        with steps.step(f"reading {len(files)} cases"):
+            cases = load_cases(files, directory=directory)
+        with steps.step(f"matching {len(cases)} cases"):
+            report = gap_report(cases, directory, _rules(args.rules, directory), _at(args.at))
     if args.format == "csv":
         out.write(report.to_csv())
         return EXIT_OK
@@ -202,8 +214,9 @@ def _gaps(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
-    directory = input_directory(args)
-    rules = load_rules(args.rules_file, directory=directory)
+    with Steps.of(args) as steps, steps.step("reading the directory and the rules"):
+        directory = input_directory(args)
+        rules = load_rules(args.rules_file, directory=directory)
     if args.format == "text":
         count, rule_set = len(rules.rules), f"{rules.id} {rules.version}"
         out.write(
@@ -221,7 +234,11 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    failures = check_rule_set(rules, directory, max_examples=args.examples, seed=args.seed)
+    with (
+        Steps.of(args) as steps,
+        steps.step(f"checking the properties ({args.examples} cases each)"),
+    ):
+        failures = check_rule_set(rules, directory, max_examples=args.examples, seed=args.seed)
     if args.format == "json":
         write_json(
             {

@@ -9,8 +9,6 @@ shows a case's id, municipality and day received, nothing sensitive.
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,17 +18,18 @@ from saihan.cli.common import (
     EXIT_OK,
     add_directory_export_options,
     add_printing_options,
-    export_directory,
+    emit_export,
+    export_payload,
     say,
     write_json,
 )
 from saihan.cli.principal import add_principal, principal_of
+from saihan.cli.progress import Steps, add_quiet
 from saihan.cli.table import render_fields, render_table
 from saihan.directory.municipalities import find_municipality
 from saihan.limits import read_file
-from saihan.storage import ImportProgress
 
-__all__ = ["ProgressBar", "register"]
+__all__ = ["register"]
 
 
 def _add_url(parser: argparse.ArgumentParser) -> None:
@@ -66,11 +65,13 @@ def register(commands: Any) -> None:
         default="auto",
         help="progress bar on standard error: auto (when it is a terminal), bar, none",
     )
+    add_quiet(load)
     load.set_defaults(handler=_import)
 
     export = sub.add_parser("export", help="write the stored directory through an exporter")
     _add_url(export)
     add_directory_export_options(export)
+    add_quiet(export)
     export.set_defaults(handler=_export)
 
     info = sub.add_parser("info", help="backend, schema version and record counts")
@@ -91,39 +92,6 @@ def register(commands: Any) -> None:
     cases.set_defaults(handler=_cases)
 
 
-class ProgressBar:
-    """A one-line progress bar: ``[#####-----]  50%  5000/10000 records``."""
-
-    def __init__(self, stream: TextIO, *, width: int = 30, every: float = 0.1) -> None:
-        self._stream = stream
-        self._width = width
-        self._every = every
-        self._last = 0.0
-        self._shown = False
-
-    def __call__(self, progress: ImportProgress) -> None:
-        now = time.monotonic()
-        finished = progress.done >= progress.total
-        if not finished and now - self._last < self._every:
-            return
-        self._last = now
-        filled = int(self._width * progress.fraction)
-        bar = "#" * filled + "-" * (self._width - filled)
-        percent = int(100 * progress.fraction)
-        self._stream.write(f"\r[{bar}] {percent:3d}%  {progress.done}/{progress.total} records")
-        self._shown = not finished
-        if finished:
-            self._stream.write("\n")
-        self._stream.flush()
-
-    def close(self) -> None:
-        """End the line if the bar was left unfinished (an import that failed)."""
-        if self._shown:
-            self._stream.write("\n")
-            self._stream.flush()
-            self._shown = False
-
-
 def _init(args: argparse.Namespace, out: TextIO) -> int:
     with storage.open(args.url, principal=principal_of(args)) as store:
         url, scheme, version = store.url, store.scheme, store.info().schema_version
@@ -142,28 +110,32 @@ def _init(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _import(args: argparse.Namespace, out: TextIO) -> int:
-    data = read_file(args.file)
-    directory = plugins.importer(args.format).load(data)
-    show = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
-    bar = ProgressBar(sys.stderr) if show else None
-    with storage.open(args.url, principal=principal_of(args)) as store:
-        try:
-            written = store.import_directory(directory, progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        print(
-            f"imported {len(directory.agencies)} agencies and {len(directory.services)} "
-            f"services ({written} records) into {store.url}",
-            file=out,
-        )
+    with Steps.of(args) as steps:
+        with steps.step(f"reading {args.file.name}"):
+            data = read_file(args.file)
+        with steps.step(f"validating ({args.format})"):
+            directory = plugins.importer(args.format).load(data)
+        with storage.open(args.url, principal=principal_of(args)) as store:
+            written = store.import_directory(directory, progress=steps.records("writing"))
+            where = store.url
+    print(
+        f"imported {len(directory.agencies)} agencies and {len(directory.services)} "
+        f"services ({written} records) into {where}",
+        file=out,
+    )
     return EXIT_OK
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
-    with storage.open(args.url, create=False, principal=principal_of(args)) as store:
-        directory = store.load_directory()
-    return export_directory(directory, args, out)
+    with Steps.of(args) as steps:
+        with (
+            steps.step("reading the store"),
+            storage.open(args.url, create=False, principal=principal_of(args)) as store,
+        ):
+            directory = store.load_directory()
+        with steps.step(f"exporting {len(directory.services)} services as {args.format}"):
+            payload = export_payload(directory, args)
+    return emit_export(directory, payload, args, out)
 
 
 def _place(code: str | None) -> str:

@@ -310,7 +310,9 @@ class ReferralPlan:
 
         return to_json(self)
 
-    def to_text(self, lang: str = "ja") -> str:
+    def to_text(self, lang: str = "ja", *, width: int | None = 100) -> str:
+        """The plan for a worker to read, in ``lang`` (ja or en), wrapped to ``width``
+        terminal columns (None: not wrapped); see :func:`saihan.referral.render.plan_text`."""
         from saihan.referral.render import plan_text
 
-        return plan_text(self, lang)
+        return plan_text(self, lang, width=width)

@@ -77,7 +77,7 @@ def test_plan_with_a_flow_round_trips_and_shows_the_path() -> None:
     case = load_case(CASES / "elderly-man-hachioji.json")
     plan = match(case, sample_directory(), flow=bundled_flow("leaving-prison-elderly-disabled"))
     assert from_json(plan.to_json(), ReferralPlan) == plan
-    ja, en = plan.to_text("ja"), plan.to_text("en")
+    ja, en = plan.to_text("ja", width=None), plan.to_text("en", width=None)
     assert "支援フロー: leaving-prison-elderly-disabled" in ja
     assert "where-tonight [はい] → emergency-housing" in ja
     assert "Support flow: leaving-prison-elderly-disabled" in en
