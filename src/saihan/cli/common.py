@@ -126,6 +126,8 @@ def export_payload(directory: Directory, args: argparse.Namespace) -> bytes:
     options = format_options(getattr(args, "option", None))
     if args.include_confidential:
         options["include_confidential"] = True
+    if getattr(args, "encoding", None) is not None:
+        options["encoding"] = args.encoding
     payload: bytes = exporter.export(directory, **options)
     return payload
 
