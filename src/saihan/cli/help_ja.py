@@ -208,6 +208,11 @@ CATALOGUE: dict[str, str] = {
         "形式プラグインのオプション。VALUE は JSON として読めれば JSON (bom=true)。繰り返し可"
     ),
     "the file to read": "読むファイル",
+    "text encoding, for formats that take one (opendata-csv: utf-8, the default, or cp932, "
+    "the Shift_JIS many municipalities publish); the plugin's encoding option": (
+        "文字コード、それを受け付ける形式で (opendata-csv: utf-8 が既定、または多くの自治体が"
+        "公開に使う Shift_JIS の cp932)。プラグインの encoding オプション"
+    ),
     "importer name (default: json)": "インポーター名 (既定: json)",
     "load the good records, report the skipped ones": (
         "正しい記録だけを読み込み、飛ばした記録を報告する"
