@@ -42,6 +42,7 @@ from saihan.referral.conditions import (
     evaluate,
     parse_condition,
 )
+from saihan.referral.contacts import hours_on, public_address, public_contacts
 from saihan.referral.flows import (
     Flow,
     FlowProblem,
@@ -94,6 +95,7 @@ from saihan.referral.plan import (
     Fact,
     MissingRequirement,
     NeedPlan,
+    OpenInterval,
     Reason,
     Recommendation,
     RecommendationStatus,
@@ -150,6 +152,7 @@ __all__ = [
     "MissingRequirement",
     "NeedPlan",
     "Not",
+    "OpenInterval",
     "RaisedNeed",
     "Reason",
     "Recommendation",
@@ -182,6 +185,7 @@ __all__ = [
     "followup_for",
     "gap_report",
     "give_consent",
+    "hours_on",
     "load_case",
     "load_cases",
     "load_flow",
@@ -195,6 +199,8 @@ __all__ = [
     "overdue_by_worker",
     "parse_condition",
     "place_of",
+    "public_address",
+    "public_contacts",
     "record_followup",
     "reference_match",
     "release_of",

@@ -38,8 +38,11 @@ from saihan.directory.vocabulary import (
     PersonAttribute,
 )
 from saihan.errors import ErrorItem, ValidationError
+from saihan.referral import _words as words
+from saihan.referral._words import place_name
 from saihan.referral.case import ConsultationCase, Subject, Urgency
 from saihan.referral.conditions import evaluate
+from saihan.referral.contacts import hours_on, public_address, public_contacts
 from saihan.referral.plan import (
     TRACE_VERSION,
     Exclusion,
@@ -676,10 +679,12 @@ class _CaseReasons:
         if person.suspected:
             suspected = _show(frozenset(a.value for a in person.suspected))
             required = (attributes, Fact("case.suspected_attributes", suspected))
+            field = "case.suspected_attributes"
+            ja = "・".join(words.values(field, suspected, "ja"))
+            en = ", ".join(words.values(field, suspected, "en"))
             required_text = _text(
-                f"対象となる属性に当たらない（疑い {suspected} は条件を満たさない）",
-                f"does not have the attributes required (a suspicion of {suspected} "
-                "does not meet them)",
+                f"対象となる属性に当たらない（{ja}の疑いは条件を満たさない）",
+                f"does not have the attributes required (a suspicion of {en} does not meet them)",
             )
         return cls(
             outside_area=None
@@ -807,9 +812,13 @@ def _age_reason(
         return None
     shown = str(bounds[0]) if bounds[0] == bounds[1] else f"{bounds[0]}-{bounds[1]}"
     span = f"{'' if low is None else low}-{'' if high is None else high}"
+    if low is not None and high is not None:
+        ja = f"{low}～{high}歳"
+    else:
+        ja = f"{low}歳以上" if low is not None else f"{high}歳以下"
     return Reason(
         "age",
-        _text(f"年齢が対象外（対象 {span} 歳）", f"age outside {span}"),
+        _text(f"年齢が対象外（対象 {ja}）", f"age outside {span}"),
         facts=(Fact("age", shown),),
     )
 
@@ -931,16 +940,19 @@ def _less_urgent(level: Urgency) -> Urgency:
 
 
 def _on_suspicion(text: LocalizedText, suspected: str) -> LocalizedText:
+    field = "case.suspected_attributes"
+    ja = "・".join(words.values(field, suspected, "ja"))
+    en = ", ".join(words.values(field, suspected, "en"))
     return attrs.evolve(
         text,
-        ja=f"{text.ja}（疑い {suspected} による。重みは半分）",
-        en=None
-        if text.en is None
-        else f"{text.en} (through suspected {suspected} only: half weight)",
+        ja=f"{text.ja}（{ja}の疑いによる。重みは半分）",
+        en=None if text.en is None else f"{text.en} (through suspected {en} only: half weight)",
     )
 
 
-def _explain(item: _Scored, context: _Context, shape: _NeedShape) -> tuple[Reason, ...]:
+def _explain(
+    item: _Scored, context: _Context, shape: _NeedShape, taxonomy: NeedTaxonomy
+) -> tuple[Reason, ...]:
     """The reasons behind a kept recommendation: need fit, area, then each rule."""
     entry = item.entry
     service_facts = {**entry.facts, "service.local": item.local}
@@ -948,7 +960,7 @@ def _explain(item: _Scored, context: _Context, shape: _NeedShape) -> tuple[Reaso
     reasons = [
         Reason(
             "need_fit",
-            _fit_text(item.fit, codes),
+            _fit_text(item.fit, codes, taxonomy),
             facts=(entry.needs_fact,),
             points=item.fit,
         ),
@@ -1158,7 +1170,7 @@ def _derived_reasons(person: _Person) -> tuple[Reason, ...]:
             Reason(
                 "derived",
                 _text(
-                    f"{ELDERLY_AGE}歳以上のため高齢者（elderly）とする",
+                    f"{ELDERLY_AGE}歳以上のため高齢者とする",
                     f"elderly: the age is {ELDERLY_AGE} or over",
                 ),
                 facts=(*age, Fact("case.attributes", "elderly")),
@@ -1169,7 +1181,7 @@ def _derived_reasons(person: _Person) -> tuple[Reason, ...]:
             Reason(
                 "derived",
                 _text(
-                    "18・19歳の少年事件のため特定少年（specified_juvenile）とする",
+                    "18・19歳の少年事件のため特定少年とする",
                     "specified juvenile (特定少年): 18 or 19, in a juvenile case",
                 ),
                 facts=(
@@ -1184,14 +1196,16 @@ def _derived_reasons(person: _Person) -> tuple[Reason, ...]:
         reasons.append(Reason("release", _text(ja, en), facts=(_release_fact(person.release),)))
     if person.suspected:
         shown = _show(frozenset(a.value for a in person.suspected))
+        ja = "・".join(words.values("case.suspected_attributes", shown, "ja"))
+        en = ", ".join(words.values("case.suspected_attributes", shown, "en"))
         reasons.append(
             Reason(
                 "suspected",
                 _text(
-                    f"疑い（未診断・未認定）: {shown}。規則の判定には低い重みで数える"
+                    f"疑い（未診断・未認定）: {ja}。規則の判定には低い重みで数える"
                     "（優先・後回しは重み半分、追加するニーズは緊急度を一段下げる。"
                     "最初に・必須・除外の規則は適用しない）。支援の対象属性の条件は満たさない",
-                    f"suspected, not diagnosed or certified: {shown}. Counted by rules at a "
+                    f"suspected, not diagnosed or certified: {en}. Counted by rules at a "
                     "lower weight (prefer and demote at half weight, an added need one step "
                     "less urgent; first, require and exclude rules do not apply on suspicion); "
                     "never meets a service's required attributes, never rules one out",
@@ -1363,7 +1377,15 @@ def _plan(
         # Rank first, explain after: reasons are built only for what the plan shows.
         shape = index.shape(need)
         recommendations = tuple(
-            _recommend(case, item, _explain(item, context, shape), urgency, index, at, today)
+            _recommend(
+                case,
+                item,
+                _explain(item, context, shape, index.taxonomy),
+                urgency,
+                index,
+                at,
+                today,
+            )
             for item in kept
         )
         if not recommendations:
@@ -1595,28 +1617,38 @@ def _may_cover(service: Service, place: str | None) -> bool:
     return place is not None and place in service.area.municipality_codes
 
 
-def _fit_text(fit: int, codes: frozenset[str]) -> LocalizedText:
-    shown = ", ".join(sorted(codes))
+def _fit_text(fit: int, codes: frozenset[str], taxonomy: NeedTaxonomy) -> LocalizedText:
+    """The fit in words, naming the service's needs that gave it (their labels)."""
+
+    def shown(lang: str) -> str:
+        labels = []
+        for code in sorted(codes):
+            label = taxonomy.get(code).label if code in taxonomy else None
+            text = code if label is None else (label.en or label.ja if lang == "en" else label.ja)
+            labels.append(text)
+        return ("、" if lang == "ja" else ", ").join(labels)
+
+    ja, en = shown("ja"), shown("en")
     if fit == FIT_EXACT:
-        return _text(f"ニーズそのものに対応（{shown}）", f"meets the need itself ({shown})")
+        return _text("ニーズそのものに対応", "meets the need itself")
     if fit == FIT_NARROWER:
         return _text(
-            f"ニーズの一部に、より具体的に対応（{shown}）",
-            f"meets part of the need, more specifically ({shown})",
+            f"ニーズの一部に、より具体的に対応（{ja}）",
+            f"meets part of the need, more specifically ({en})",
         )
     if fit == FIT_WHOLE_FIELD:
         return _text(
-            f"分野全体（{shown}）を扱う総合的な窓口。専門の窓口の後に置く",
-            f"covers the whole field ({shown}) as a generalist; ranked behind specialists",
+            f"分野全体（{ja}）を扱う総合的な窓口。専門の窓口の後に置く",
+            f"covers the whole field ({en}) as a generalist; ranked behind specialists",
         )
     if fit == FIT_SIBLING:
         return _text(
-            f"同じ分野の関連するニーズに対応（{shown}）。ニーズそのものではない",
-            f"meets a related need under the same heading ({shown}), not the need itself",
+            f"同じ分野の関連するニーズに対応（{ja}）。ニーズそのものではない",
+            f"meets a related need under the same heading ({en}), not the need itself",
         )
     return _text(
-        f"より広い分野（{shown}）の総合的な窓口として対応",
-        f"meets only a broader need that includes it ({shown}), as a generalist",
+        f"より広い分野（{ja}）の総合的な窓口として対応",
+        f"meets only a broader need that includes it ({en}), as a generalist",
     )
 
 
@@ -1635,15 +1667,18 @@ def _area_reason(service: Service, place: str | None, place_field: str | None) -
     where = () if place is None else (Fact(place_field or "case.residence", place),)
     if area.kind is AreaKind.MUNICIPALITIES:
         count = len(area.municipality_codes)
+        ja = en = str(place)
+        if place is not None:
+            ja, en = place_name(place, "ja"), place_name(place, "en")
         if count == 1:
             text = _text(
-                f"本人の区市町村（{place}）だけを受け持つ窓口",
-                f"a desk of the person's own municipality ({place}) only",
+                f"本人の区市町村（{ja}）だけを受け持つ窓口",
+                f"a desk of the person's own municipality ({en}) only",
             )
         else:
             text = _text(
-                f"{count}区市町村を受け持つ（本人の区市町村 {place} を含む）",
-                f"serves {count} municipalities, the person's ({place}) among them",
+                f"{count}区市町村を受け持つ（本人の区市町村 {ja} を含む）",
+                f"serves {count} municipalities, the person's ({en}) among them",
             )
     elif area.kind is AreaKind.PREFECTURE:
         text = (
@@ -1707,4 +1742,8 @@ def _recommend(
         next_open=next_open,
         open_now=bool(open_now),
         reasons=reasons,
+        contacts=public_contacts(service, agency),
+        website=service.url or agency.website,
+        address=public_address(service, agency),
+        hours_today=hours_on(entry.hours, today) if service.active else (),
     )
