@@ -39,9 +39,9 @@ from saihan.directory import (
 from saihan.errors import ErrorItem, ValidationError
 from saihan.limits import DEFAULT_LIMITS, Limits, read_zip
 from saihan.plugins import ImportReport, ImportResult, SkippedRecord, check_options
-from saihan.schedule import BusinessCalendar, WeeklyHours
+from saihan.schedule import BusinessCalendar, WeeklyHours, parse_japanese_hours
 from saihan_opendata_jp import columns as col
-from saihan_opendata_jp.hours import parse_days, parse_time
+from saihan_opendata_jp.hours import parse_days, parse_time, simple_hours, split_note
 
 __all__ = ["DEFAULTS", "UNCLASSIFIED_KIND", "OpendataCsvImporter"]
 
@@ -73,9 +73,10 @@ DEFAULTS: tuple[str, ...] = (
     "contacts other than one phone number (e-mail, web forms, fax, visits): not in the format",
     "kana and English of agency names and descriptions; agency descriptions and websites: "
     "not in the format",
-    "hours beyond one line of days and times (week-of-month rules, dated rules, closures, "
-    "reception periods, own holidays): in words in 利用可能日時特記事項 only; "
-    "loaded calendars get the Asia/Tokyo zone and the year-end break",
+    "hours: the weekly rules, national holidays and annual closures that the words of "
+    "利用可能日時特記事項 say; not dated rules, reception periods, own holidays, closures or "
+    "special openings; a calendar read from the columns alone gets the Asia/Tokyo zone "
+    "and the year-end break",
     "postal codes, location names and directions, confidential flags: not in the format",
     "directory meta, extension needs and kinds: not in the format",
 )
@@ -90,12 +91,27 @@ _LOCATION_COLUMNS = (col.ADDRESS, col.ADDRESS_DETAIL, col.LAT, col.LON)
 _URL_RE = re.compile(r"^https?://\S+$")  # the pattern Service.url keeps
 
 
-def decode(data: bytes, where: str) -> str:
-    """UTF-8 text (a BOM is dropped); other encodings get a message that says what to do."""
+def decode(data: bytes, where: str, encoding: str = "utf-8") -> str:
+    """The text of a file in ``encoding`` (UTF-8, a BOM dropped; or cp932); bytes that
+    are not in it get a message that says what to do."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValidationError(
             "this looks like UTF-16; save it as UTF-8 (CSV UTF-8 in Excel)", path=where
         )
+    if encoding == "cp932":
+        if data.startswith(b"\xef\xbb\xbf"):
+            raise ValidationError(
+                "this starts with a UTF-8 byte order mark; read it with encoding=utf-8",
+                path=where,
+            )
+        try:
+            return data.decode("cp932")
+        except UnicodeDecodeError as error:
+            raise ValidationError(
+                f"not cp932 (Shift_JIS) text (byte 0x{data[error.start]:02x} at offset "
+                f"{error.start}); is it UTF-8? then read it with encoding=utf-8",
+                path=where,
+            ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -104,7 +120,10 @@ def decode(data: bytes, where: str) -> str:
         except UnicodeDecodeError:
             hint = "save it as UTF-8"
         else:
-            hint = "this looks like Shift_JIS; save it as UTF-8 (CSV UTF-8 in Excel)"
+            hint = (
+                "this looks like Shift_JIS; read it with encoding=cp932 "
+                "(saihan import --encoding cp932) or save it as UTF-8"
+            )
         raise ValidationError(
             f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}): {hint}",
             path=where,
@@ -243,10 +262,11 @@ class _RowReader:
         main = self.text(ja)
         if main is None:
             return None
+        reading = self.text(kana) if kana else None
         return self.attempt(
             lambda: LocalizedText(
                 ja=main,
-                kana=self.text(kana) if kana else None,
+                kana=col.hiragana(reading) if reading is not None else None,
                 en=self.text(en) if en else None,
             ),
             {"ja": ja, "kana": kana or ja, "en": en or ja},
@@ -344,14 +364,14 @@ def _phone(reader: _RowReader) -> ContactPoint | None:
     )
 
 
-def _hours(reader: _RowReader) -> BusinessCalendar | None:
+def _column_hours(reader: _RowReader) -> tuple[bool, BusinessCalendar | None]:
+    """The calendar of 利用可能曜日, 開始時間 and 終了時間: (whether they were read, it)."""
     days_text = reader.text(col.DAYS)
     start, end = reader.text(col.START), reader.text(col.END)
-    note = reader.text(col.HOURS_NOTE)
     if days_text is None:
-        if start or end or note:
-            reader.notes.append("hours without 利用可能曜日 (kept in words only)")
-        return None
+        if start or end:
+            reader.notes.append(f"{col.START} or {col.END} without {col.DAYS} (not carried)")
+        return True, None
     ok = True
     try:
         days, holidays_open = parse_days(days_text)
@@ -370,15 +390,61 @@ def _hours(reader: _RowReader) -> BusinessCalendar | None:
             reader.error(column, str(error))
             ok = False
     if not ok:
+        return False, None
+    return True, BusinessCalendar(
+        weekly=(WeeklyHours(days=days, opens=times[0], closes=times[1]),),
+        closed_on_national_holidays=not holidays_open,
+    )
+
+
+def _hours(reader: _RowReader, lenient: bool) -> BusinessCalendar | None:
+    """The row's calendar from the hours columns and 利用可能日時特記事項.
+
+    The first line of 利用可能日時特記事項 is read with
+    :func:`saihan.schedule.parse_japanese_hours`; the lines after it are the calendar's
+    note.  Words that cannot be read, or that disagree with the columns, refuse the
+    row (strict) or are reported and left out (lenient): the calendar is never guessed.
+    """
+    ok, columns = _column_hours(reader)
+    if not ok:
         return None
+    text = reader.text(col.HOURS_NOTE)
+    if text is None:
+        return columns
+    words, note = split_note(text)
+    calendar = columns
+    if words:
+        read = parse_japanese_hours(words)
+        if not read.complete:
+            unread = "; ".join(f"「{f.text}」 ({f.reason})" if f.reason else f"「{f.text}」"
+                               for f in read.unread)  # fmt: skip
+            message = f"could not read as hours: {unread}"
+            if not lenient:
+                reader.error(col.HOURS_NOTE, message)
+                return None
+            reader.notes.append(f"{col.HOURS_NOTE} {message} (kept as the calendar's note)")
+            note = text
+        elif columns is not None and simple_hours(read.calendar) != simple_hours(columns):
+            message = (
+                f"the words {words!r} do not say the same days and hours as "
+                f"{col.DAYS}, {col.START} and {col.END}"
+            )
+            if not lenient:
+                reader.error(col.HOURS_NOTE, message)
+                return None
+            reader.notes.append(f"{col.HOURS_NOTE}: {message} (the columns are used)")
+            note = text
+        else:
+            calendar = read.calendar
+    if calendar is None:
+        reader.notes.append("hours in words only, with no days or times (not carried)")
+        return None
+    if note is None:
+        return calendar
     return reader.attempt(
-        lambda: BusinessCalendar(
-            weekly=(WeeklyHours(days=days, opens=times[0], closes=times[1]),),
-            closed_on_national_holidays=not holidays_open,
-            note=LocalizedText(ja=note) if note else None,
-        ),
+        lambda: attrs.evolve(calendar, note=LocalizedText(ja=note)),
         {"note": col.HOURS_NOTE},
-        col.DAYS,
+        col.HOURS_NOTE,
     )
 
 
@@ -398,7 +464,9 @@ def _street(reader: _RowReader, code: str | None) -> tuple[str | None, str | Non
     return (None if _blank(address) else address), place
 
 
-def _read_row(where: str, cells: dict[str, str]) -> tuple[_Row | None, list[ErrorItem], list[str]]:
+def _read_row(
+    where: str, cells: dict[str, str], lenient: bool = False
+) -> tuple[_Row | None, list[ErrorItem], list[str]]:
     reader = _RowReader(where, cells)
     ids = _ids(reader)
     code = _code(reader)
@@ -414,7 +482,7 @@ def _read_row(where: str, cells: dict[str, str]) -> tuple[_Row | None, list[Erro
         if not _URL_RE.fullmatch(url):
             reader.error(col.URL, f"{url!r} is not an http(s) URL")
     phone = _phone(reader)
-    hours = _hours(reader)
+    hours = _hours(reader, lenient)
     geo = _geo(reader)
     street, place = _street(reader, code)
     if ids is not None and ids[2] is None and (street or geo):
@@ -496,7 +564,8 @@ def _group(records: list[_Row], key: Callable[[_Row], object], fields: tuple[str
 
 
 class OpendataCsvImporter:
-    """Reads the 公共施設一覧 CSV (UTF-8, a BOM allowed), or a ZIP of such files.
+    """Reads the 公共施設一覧 CSV (UTF-8, a BOM allowed; or cp932 with
+    ``encoding="cp932"``), or a ZIP of such files.
 
     Strict by default: any bad row refuses the whole input with one
     ValidationError listing every bad row and column.  ``load_with_report(...,
@@ -517,8 +586,13 @@ class OpendataCsvImporter:
     def load_with_report(
         self, data: bytes, *, lenient: bool = False, **options: Any
     ) -> ImportResult[Directory]:
-        check_options(self.name, options, {"agency_kind": str, "limits": Limits})
+        check_options(self.name, options, {"agency_kind": str, "limits": Limits, "encoding": str})
         limits = options.get("limits", DEFAULT_LIMITS)
+        encoding = options.get("encoding", "utf-8")
+        if encoding not in col.ENCODINGS:
+            raise ValidationError(
+                f"{encoding!r} is not one of {', '.join(col.ENCODINGS)}", path="encoding"
+            )
         kind = options.get("agency_kind")
         if kind is not None and kind not in {k.code for k in default_agency_kinds()}:
             raise ValidationError(f"{kind!r} is not a bundled agency kind", path="agency_kind")
@@ -531,7 +605,8 @@ class OpendataCsvImporter:
         unused: dict[str, list[str]] = {}
         total_rows = 0
         for prefix, content in _files(bytes(data), limits):
-            header, records = _records(decode(content, prefix.strip()), prefix, limits)
+            text = decode(content, prefix.strip(), encoding)
+            header, records = _records(text, prefix, limits)
             total_rows += len(records)
             if total_rows > limits.max_collection_size:  # the files of a ZIP are one list
                 raise ValidationError(
@@ -555,7 +630,7 @@ class OpendataCsvImporter:
                 for column in (*_UNUSED, *extra):
                     if not _blank(by_name[column]):
                         unused.setdefault(column, []).append(where)
-                row, errors, row_notes = _read_row(where, by_name)
+                row, errors, row_notes = _read_row(where, by_name, lenient)
                 for text in row_notes:
                     notes.setdefault(text, []).append(where)
                 if row is None:
