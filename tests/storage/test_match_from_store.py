@@ -27,7 +27,7 @@ from saihan.referral import (
     match,
     match_needs,
 )
-from saihan.storage import Store
+from saihan.storage import CachedDirectorySource, Store
 from saihan.storage import sqlite as sqlite_backend
 from saihan.storage.directory_records import area_keys
 from saihan.storage.engine import Condition
@@ -220,3 +220,30 @@ def test_sqlite_answers_the_area_and_need_query_from_its_index(sqlite_url: str) 
     index_searches = [s for s in plan if s.startswith("SEARCH saihan_index USING PRIMARY KEY")]
     assert len(index_searches) == 2, plan
     assert any(s.startswith("SEARCH saihan_records USING INDEX") for s in plan), plan
+
+
+def test_a_cached_source_refuses_bad_arguments_with_their_paths() -> None:
+    with storage.open("memory://", principal=Principal.system()) as store:
+        for size in (0, True, "9"):
+            with pytest.raises(ValidationError) as raised:
+                CachedDirectorySource(store, size=size)  # type: ignore[arg-type]
+            assert raised.value.paths == ["size"]
+        with pytest.raises(ValidationError) as raised:
+            CachedDirectorySource(object())  # type: ignore[arg-type]
+        assert raised.value.paths == ["store"]
+        source = CachedDirectorySource(store, size=1)
+        with pytest.raises(ValidationError) as raised:
+            source.load_directory_for(HACHIOJI, needs="housing")
+        assert raised.value.paths == ["needs"]
+
+
+def test_a_cached_source_keeps_at_most_size_parts(no_whole_directory: None) -> None:
+    with storage.open("memory://", principal=Principal.system()) as store:
+        store.import_directory(sample_directory())
+        source = CachedDirectorySource(store, size=1)
+        housing = source.load_directory_for(HACHIOJI, ["housing"])
+        assert source.load_directory_for("八王子市", ["housing"]) is housing  # name or code
+        source.load_directory_for(HACHIOJI, ["welfare"])
+        assert source.load_directory_for(HACHIOJI, ["housing"]) is not housing
+        assert source.reads == 3
+        assert source.revision == store.revision()

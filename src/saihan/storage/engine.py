@@ -183,6 +183,14 @@ class EngineTransaction(ABC):
     def count(self, kind: str) -> int:
         """How many records of ``kind`` there are."""
 
+    def revision(self) -> int | None:
+        """The store's revision as this transaction sees it: the last version given
+        out (0 for a new store), so it changes with every committed write.  Optional:
+        a backend that does not keep one returns None (the default), and callers
+        that would cache on it (:class:`~saihan.storage.CachedDirectorySource`) read
+        afresh every time instead."""
+        return None
+
     @abstractmethod
     def referrers(self, kind: str, id: str) -> list[tuple[str, str]]:
         """The ``(kind, id)`` of every record that references ``(kind, id)``, sorted."""

@@ -135,6 +135,9 @@ class _MemoryTransaction(EngineTransaction):
     def scan_ids(self, kind: str, conditions: Sequence[Condition] = ()) -> list[str]:
         return self._matching(kind, conditions)
 
+    def revision(self) -> int | None:
+        return self._state.revision
+
     def count(self, kind: str) -> int:
         return len(self._state.records.get(kind, {}))
 

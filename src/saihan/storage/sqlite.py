@@ -296,6 +296,15 @@ class _SqliteTransaction(EngineTransaction):
             raise ConflictError(f"{kind} {id!r} does not exist")
 
     @_t
+    def revision(self) -> int | None:
+        if self._revision is not None:
+            return self._revision
+        row = self._db.execute(
+            "SELECT value FROM saihan_settings WHERE key = 'revision'"
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    @_t
     def count(self, kind: str) -> int:
         row = self._db.execute(
             "SELECT count(*) FROM saihan_records WHERE kind = ?", (kind,)

@@ -108,6 +108,7 @@ __all__ = [
     "AgencyRepository",
     "AuditLog",
     "AuditVerification",
+    "CachedDirectorySource",
     "CaseRepository",
     "FlowRepository",
     "ImportProgress",
@@ -922,9 +923,21 @@ class Store:
         the case, :func:`~saihan.referral.match_needs` and the services its flow
         names; its plan equals the plan on :meth:`load_directory`.
         """
-        code = None if municipality is None else _municipality_code(municipality)
-        wanted = None if needs is None else _codes_argument(needs, "needs")
-        named = _codes_argument(services, "services")
+        return self._load_for(*_subset_key(municipality, needs, services))[1]
+
+    def revision(self) -> int | None:
+        """The store's change counter: the last version given out (0 for a new
+        store).  Every committed write raises it (a read audited for a
+        non-system principal writes an event, so it does too); None when the
+        backend does not keep one.  :class:`CachedDirectorySource` keeps what it
+        read while it stays the same."""
+        with self._unit(write=False) as tx:
+            return tx.revision()
+
+    def _load_for(
+        self, code: str | None, wanted: frozenset[str] | None, named: frozenset[str]
+    ) -> tuple[int | None, Directory]:
+        """:meth:`load_directory_for` and the revision it was read at, together."""
         areas = {"national", *(f"p:{number:02d}" for number in range(1, 48))}
         if code is not None:
             areas.add(f"m:{code}")
@@ -951,7 +964,8 @@ class Store:
             agencies = [
                 self._read(AGENCIES, record) for record in tx.get_many(AGENCIES.kind, agency_ids)
             ]
-        return self._directory(meta, extension, kinds, agencies, chosen)
+            revision = tx.revision()
+        return revision, self._directory(meta, extension, kinds, agencies, chosen)
 
     def _taxonomy(self, extension: Sequence[Need]) -> NeedTaxonomy:
         try:
@@ -1037,6 +1051,78 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _subset_key(
+    municipality: str | None, needs: Iterable[str] | None, services: Iterable[str]
+) -> tuple[str | None, frozenset[str] | None, frozenset[str]]:
+    """The arguments of :meth:`Store.load_directory_for`, checked and normalised."""
+    code = None if municipality is None else _municipality_code(municipality)
+    wanted = None if needs is None else _codes_argument(needs, "needs")
+    return code, wanted, _codes_argument(services, "services")
+
+
+class CachedDirectorySource:
+    """What a long-running app gives :func:`~saihan.referral.match` in place of the
+    store: the parts of the stored directory it read (:meth:`Store.load_directory_for`),
+    kept while the store's change counter (:meth:`Store.revision`) stays the same.
+
+    A kept part is the same :class:`~saihan.directory.Directory` object, so the
+    :class:`~saihan.referral.MatchIndex` built on it (``MatchIndex.of``) is kept
+    too: a match for an area and needs already seen costs one read of the counter
+    and the match itself.  When the counter has moved, every part is dropped and
+    read again as it is asked for, through the index (never the whole directory).
+    At most ``size`` parts are kept, the least recently used going first.  On a
+    backend that keeps no counter (``revision()`` None) every call reads afresh.
+    Safe to share between threads.
+    """
+
+    def __init__(self, store: Store, *, size: int = 256) -> None:
+        if not isinstance(store, Store):
+            raise ValidationError([ErrorItem("store", "expected a saihan.storage.Store")])
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValidationError([ErrorItem("size", "expected a whole number of at least 1")])
+        self.store = store
+        self.size = size
+        self._revision: int | None = None
+        self._parts: OrderedDict[tuple[Any, ...], Directory] = OrderedDict()
+        self._lock = threading.Lock()
+        self.reads = 0
+        """How many times a part was read from the store (for tests and monitoring)."""
+
+    @property
+    def revision(self) -> int | None:
+        """The store revision the kept parts were read at (None before the first)."""
+        return self._revision
+
+    def load_directory_for(
+        self,
+        municipality: str | None,
+        needs: Iterable[str] | None = None,
+        *,
+        services: Iterable[str] = (),
+    ) -> Directory:
+        """As :meth:`Store.load_directory_for`, from what is kept when the store has
+        not changed since it was read."""
+        key = _subset_key(municipality, needs, services)
+        now = self.store.revision()
+        if now is not None:
+            with self._lock:
+                if now != self._revision:
+                    self._parts.clear()
+                    self._revision = now
+                found = self._parts.get(key)
+                if found is not None:
+                    self._parts.move_to_end(key)
+                    return found
+        read_at, directory = self.store._load_for(*key)
+        with self._lock:
+            self.reads += 1
+            if read_at is not None and read_at == self._revision:
+                self._parts[key] = directory
+                if len(self._parts) > self.size:
+                    self._parts.popitem(last=False)
+        return directory
 
 
 def _codes_argument(values: object, path: str) -> frozenset[str]:
@@ -1351,12 +1437,10 @@ class Repository(Generic[T]):
                 named = ", ".join(f"{kind} {ref!r}" for kind, ref in referrers[:5])
                 more = f" and {len(referrers) - 5} more" if len(referrers) > 5 else ""
                 raise ConflictError(f"{label} {id!r} is still referred to by {named}{more}")
-            if self._type.audit is None:
-                tx.delete(self._type.kind, id, previous=current.version)
-                return
             before = self._store._read(self._type, current)
-            # The deletion's event must sort after every earlier event: rewriting the
-            # record unchanged takes a fresh revision for it, then the record goes.
+            # A deletion moves the store's revision (its change counter) as any write
+            # does, and its audit event must sort after every earlier event: rewriting
+            # the record unchanged takes a fresh revision for it, then the record goes.
             revision = tx.write(
                 self._type.kind,
                 id,
@@ -1365,7 +1449,8 @@ class Repository(Generic[T]):
                 previous=current.version,
             )
             tx.delete(self._type.kind, id, previous=revision)
-            self._store._write_audit(tx, self._type, before, None, revision)
+            if self._type.audit is not None:
+                self._store._write_audit(tx, self._type, before, None, revision)
 
     def _previous(
         self, id: str, current: StoredRecord | None, expected: ExpectedVersion

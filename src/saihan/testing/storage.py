@@ -111,6 +111,7 @@ from saihan.referral import (
     bundled_flow,
     default_rules,
     match,
+    match_needs,
 )
 from saihan.referral.audit import GENESIS_DIGEST, canonical_digest, event_digest
 from saihan.serialization import from_json, structure
@@ -1057,6 +1058,53 @@ class StoreConformance:
                 assert _ids(store.services.search(text=query)) == expected, query
 
         check()
+
+    def test_the_change_counter_and_the_cached_source_follow_every_write(
+        self, store: Store
+    ) -> None:
+        """``store.revision()`` moves with each committed write and with nothing else;
+        a :class:`CachedDirectorySource` keeps a part while it stays, and reads the
+        part again after a change (a backend without a counter reads every time)."""
+        from saihan.referral import MatchIndex
+        from saihan.storage import CachedDirectorySource
+
+        directory = small_directory()
+        store.import_directory(directory)
+        first = store.revision()
+        source = CachedDirectorySource(store)
+        case = _case("case-1", residence=HACHIOJI)
+        plan = match(case, source).to_json()
+        part = source.load_directory_for(HACHIOJI, match_needs(case))
+        assert plan == match(case, directory).to_json()
+        if first is None:  # the generic path: no counter, nothing kept
+            assert source.load_directory_for(HACHIOJI, match_needs(case)) is not part
+            assert source.reads == 3
+        else:
+            assert first >= len(directory.services) + len(directory.agencies)
+            assert store.revision() == first  # reads change nothing
+            again = source.load_directory_for(HACHIOJI, match_needs(case))
+            assert again is part
+            assert MatchIndex.of(again) is MatchIndex.of(part)
+            assert source.reads == 1
+        with contextlib.suppress(_Cancel), store.transaction():
+            store.services.delete(directory.services[0].id, expected_version=ANY_VERSION)
+            raise _Cancel
+        assert store.revision() == first
+        store.services.delete(directory.services[0].id, expected_version=ANY_VERSION)
+        if first is not None:
+            moved = store.revision()
+            assert moved is not None
+            assert moved > first
+        fresh = source.load_directory_for(HACHIOJI, match_needs(case))
+        assert fresh is not part
+        smaller = Directory(
+            agencies=directory.agencies,
+            services=directory.services[1:],
+            meta=directory.meta,
+            needs=directory.needs,
+            agency_kinds=directory.agency_kinds,
+        )
+        assert match(case, source).to_json() == match(case, smaller).to_json()
 
     def test_a_match_from_the_store_equals_the_match_in_memory(self, store: Store) -> None:
         """``match(case, store)`` reads only part of the directory

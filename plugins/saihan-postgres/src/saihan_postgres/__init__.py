@@ -343,6 +343,15 @@ class _PostgresTransaction(EngineTransaction):
             raise ConflictError(f"{kind} {id!r} does not exist")
 
     @_translate
+    def revision(self) -> int | None:
+        if self._revision is not None:
+            return self._revision
+        row = self._db.execute(
+            "SELECT value FROM saihan_settings WHERE key = 'revision'"
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    @_translate
     def count(self, kind: str) -> int:
         row = self._db.execute(
             "SELECT count(*) FROM saihan_records WHERE kind = %s", (kind,)
