@@ -282,7 +282,7 @@ def register(commands: Any) -> None:
         "--lang",
         choices=("ja", "en"),
         default=argparse.SUPPRESS,
-        help="language of what is printed: ja (default) or en",
+        help="language of what is printed: ja or en (default: $SAIHAN_LANG, else ja)",
     )
     verify.add_argument(
         "--format",
@@ -384,7 +384,9 @@ def _register_referral(commands: Any) -> None:
 
     move = sub.add_parser("transition", help="move a referral to another status")
     move.add_argument("referral_id", metavar="REFERRAL_ID")
-    move.add_argument("status", choices=STATUSES, metavar="STATUS", help=", ".join(STATUSES))
+    move.add_argument(
+        "status", choices=STATUSES, metavar="STATUS", help="the new status: " + ", ".join(STATUSES)
+    )
     move.add_argument("--reason", metavar="TEXT", help="why (needed for rejected, on-hold ...)")
     move.add_argument("--outcome", metavar="TEXT", help="what came of it")
     move.add_argument(
