@@ -35,7 +35,8 @@ def fields(out: str) -> dict[str, str]:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
+    # These tests read the English words (the default is Japanese).
+    code = main([*argv, "--lang", "en"] if "--lang" not in argv else list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 

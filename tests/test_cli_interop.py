@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from _builders import small_directory
 from saihan import plugins, storage
 from saihan.access import Principal
-from saihan.cli import interop_commands, main
+from saihan.cli import main, progress
 from saihan.directory import Directory, sample_directory
 from saihan.errors import StorageError, ValidationError
 from saihan.testing import directories
@@ -93,6 +93,30 @@ def test_plugin_options_reach_the_exporter(
     assert "takes no option 'colour'" in err
 
 
+def test_encoding_flag_writes_and_reads_cp932(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, store_url: str
+) -> None:
+    path = tmp_path / "facilities.csv"
+    code, _, err = run(
+        capsys, "export", "--format", "opendata-csv", "--encoding", "cp932", "-o", str(path)
+    )
+    assert code == 0, err
+    data = path.read_bytes()
+    assert data.decode("cp932").startswith("全国地方公共団体コード,法人番号,ID")
+    code, _, err = run(capsys, "import", "--format", "opendata-csv", str(path))
+    assert code == 1  # read as UTF-8 by default, and the message says what to do
+    assert "--encoding cp932" in err
+    code, _, err = run(
+        capsys, "import", "--format", "opendata-csv", "--encoding", "cp932", str(path)
+    )
+    assert code == 0, err
+    with storage.open(store_url, principal=Principal.system()) as store:
+        assert _ids(store.load_directory())[1] == _ids(sample_directory())[1]
+    code, _, err = run(capsys, "export", "--format", "hsds", "--encoding", "cp932")
+    assert code == 1
+    assert "takes no option 'encoding'" in err
+
+
 def test_a_zip_needs_an_output_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(
         capsys, "export", "--format", "opendata-csv", "--option", "per_municipality=true"
@@ -161,18 +185,11 @@ def test_a_failed_write_leaves_the_store_unchanged(
     path = tmp_path / "sample.json"
     path.write_bytes(plugins.exporter("json").export(sample_directory()))
 
-    class Failing:
-        def __init__(self, stream: object) -> None:
-            pass
+    def failing(written: storage.ImportProgress) -> None:
+        if written.done:
+            raise StorageError("the disk is full")
 
-        def __call__(self, progress: storage.ImportProgress) -> None:
-            if progress.done:
-                raise StorageError("the disk is full")
-
-        def close(self) -> None:
-            pass
-
-    monkeypatch.setattr(interop_commands, "ProgressBar", Failing)
+    monkeypatch.setattr(progress.Steps, "records", lambda self, description: failing)
     code, _, err = run(capsys, "import", str(path), "--progress", "bar")
     assert code == 1
     assert "the disk is full" in err

@@ -51,12 +51,17 @@ class Cli:
         self.url = url
 
     def ok(self, *argv: str) -> str:
-        code, out, err = run(self.capsys, *argv, "--store", self.url)
+        code, out, err = run(self.capsys, *argv, *self._english(argv), "--store", self.url)
         assert code == 0, err
         return out
 
+    @staticmethod
+    def _english(argv: tuple[str, ...]) -> tuple[str, ...]:
+        """``--lang en`` unless a language is given: these tests read the English words."""
+        return () if "--lang" in argv else ("--lang", "en")
+
     def fails(self, *argv: str) -> str:
-        code, out, err = run(self.capsys, *argv, "--store", self.url)
+        code, out, err = run(self.capsys, *argv, *self._english(argv), "--store", self.url)
         assert code == 1, out
         assert out == ""
         assert err.startswith("error: ")
@@ -125,12 +130,12 @@ def test_a_referral_from_opening_to_closing(cli: Cli) -> None:
     assert SECRET not in out
 
     # Six weeks on nothing has been recorded: 20 office days after 6 November is 4 December.
-    out = ok("followups", "--at", "2024-12-20T09:00+09:00")
+    out = ok("followups", "--at", "2024-12-20T09:00+09:00", "--lang", "ja")
     assert REFERRAL in out
     assert "2024-12-04" in out
     assert "受理から20開庁日、結果なし" in out
     assert "132012 八王子市" in out
-    assert out.strip().endswith("1 follow-up at 2024-12-20T09:00+09:00")
+    assert out.strip().endswith("2024-12-20T09:00+09:00 時点でフォローアップ 1 件")
     assert "0 follow-ups" in ok("followups", "--at", "2024-12-03T09:00+09:00")  # not due yet
 
     shown = ok("referral", "show", REFERRAL)
@@ -313,7 +318,7 @@ def test_reopen_and_the_default_store(
     assert run(capsys, "case", "open", str(ELDERLY), "--actor", "w-1")[0] == 0
     assert run(capsys, "case", "close", CASE, "--actor", "w-1")[0] == 0
     code, out, _ = run(capsys, "case", "reopen", CASE, "--actor", "w-1", "--url", url)
-    assert (code, out) == (0, f"reopened case {CASE}\n")
+    assert (code, out) == (0, f"ケース {CASE} を再開しました\n")  # Japanese by default
     code, out, _ = run(capsys, "audit", "--format", "json")
     actions = [event["action"] for event in json.loads(out)["events"]]
     assert actions == ["created", "closed", "reopened"]

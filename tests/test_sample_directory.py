@@ -275,3 +275,23 @@ def test_child_guidance_centres_by_jurisdiction(sample: Directory) -> None:
     assert centre_of("町田市") == "東京都町田児童相談所"
     assert centre_of("奥多摩町") == "東京都立川児童相談所"
     assert centre_of("武蔵野市") == "東京都杉並児童相談所"
+
+
+def test_the_bundled_file_passes_every_check_that_loading_a_directory_makes() -> None:
+    """sample_directory() builds the bundled file without the schema and limits checks
+    (they would cost every start); here the file goes through all of them."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from saihan.limits import parse_json
+    from saihan.serialization import from_json, json_schema, schema_errors
+
+    raw = (DATA / "sample_directory.json").read_bytes()
+    data = parse_json(raw)  # within the default limits
+    assert schema_errors(data, Directory) == []
+    plain = Draft202012Validator(
+        json_schema(Directory), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    assert [error.message for error in plain.iter_errors(json.loads(raw))] == []
+    assert from_json(raw, Directory) == sample_directory()

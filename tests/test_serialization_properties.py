@@ -37,6 +37,7 @@ from saihan.directory import (
     check_digit,
     default_agency_kinds,
     default_taxonomy,
+    sample_directory,
 )
 from saihan.errors import ValidationError
 from saihan.referral import (
@@ -59,7 +60,16 @@ from saihan.schedule import (
     SpecialOpening,
     WeeklyHours,
 )
-from saihan.serialization import from_json, json_schema, public_models, structure, to_json
+from saihan.serialization import (
+    from_json,
+    json_schema,
+    public_models,
+    schema_errors,
+    structure,
+    to_json,
+)
+from saihan.serialization.schema import _fast_is_valid, _python_pattern
+from saihan.serialization.schema import _validator as _wording_validator
 from saihan.testing import (
     addresses,
     agencies,
@@ -658,3 +668,145 @@ def structure_or_error_from_json(text: str | bytes) -> Directory | ValidationErr
         return from_json(text, Directory)
     except ValidationError as error:
         return error
+
+
+# -- the fast validity check (jsonschema-rs) against jsonschema --------------------------
+#
+# schema_errors() asks jsonschema-rs first and trusts its "valid".  The two must agree on
+# every document: the regular expressions of Rust and Python differ (``$`` before a final
+# newline, what ``\s`` counts as space), which the wording validator makes up for.
+
+# Strings that sit on the edges where the two regex engines part: a final newline, the
+# spaces only one of them counts, non-ASCII digits, case, length.
+EDGE_SUFFIXES = ("\n", "\r", "\x1c", "\x85", "\ufeff", "\u3000", "\u180e", " ", "x", "0", "A")
+EDGE_STRINGS = (
+    "",
+    "123456\n",
+    "131016\n",
+    "100-0001\n",
+    "１３１０１６",
+    "Upper",
+    "-leading-dash",
+    "x" * 129,
+    "2024-02-30",
+    "2024-04-01\n",
+    "24:00",
+    "09:00\n",
+    "13-01",
+    "ja\n",
+    "https://example.jp/\x1c",
+    "https://example.jp/\ufeff",
+    "https://example.jp/\x85",
+    "https://例え.jp/",
+    "http://",
+)
+
+
+def keys_anywhere(document: Any) -> list[Path]:
+    return [(*path, key) for path, value in objects(document) for key in value]
+
+
+def strings_anywhere(document: Any) -> list[tuple[Path, str]]:
+    return [(path, value) for path, value in nodes(document) if isinstance(value, str)]
+
+
+@st.composite
+def mutated(draw: st.DrawFn, document: Any) -> Any:
+    """``document`` unchanged, or with one thing changed that may break its schema."""
+    how = draw(
+        st.sampled_from(
+            ["unchanged", "wrong type", "edge string", "edit string", "missing key", "unknown key"]
+        ),
+        label="how",
+    )
+    strings = strings_anywhere(document)
+    keys = keys_anywhere(document)
+    if how == "wrong type":
+        path, _ = draw(st.sampled_from(list(nodes(document))), label="path")
+        return replaced(document, path, draw(st.sampled_from([None, *WRONG_VALUES])))
+    if how == "edge string" and strings:
+        path, _ = draw(st.sampled_from(strings), label="path")
+        return replaced(document, path, draw(st.sampled_from(EDGE_STRINGS), label="value"))
+    if how == "edit string" and strings:
+        path, value = draw(st.sampled_from(strings), label="path")
+        suffix = draw(st.sampled_from(EDGE_SUFFIXES), label="suffix")
+        edited = draw(st.sampled_from([value + suffix, suffix + value, value[:-1]]))
+        return replaced(document, path, edited)
+    if how == "missing key" and keys:
+        return without(document, draw(st.sampled_from(keys), label="path"))
+    if how == "unknown key":
+        path, value = draw(st.sampled_from(objects(document)), label="path")
+        return replaced(document, path, {**value, UNKNOWN_KEY: "x"})
+    return document
+
+
+@pytest.mark.parametrize("model", MODELS, ids=model_id)
+@settings(max_examples=examples(40), suppress_health_check=SLOW)
+@given(data=st.data())
+def test_jsonschema_rs_accepts_exactly_what_jsonschema_accepts(
+    model: type, data: st.DataObject
+) -> None:
+    document = json.loads(to_json(data.draw(MODEL_STRATEGIES[model], label=model.__name__)))
+    changed = data.draw(mutated(document), label="document")
+    fast = _fast_is_valid(changed, model)
+    assert fast is not None  # plain, shallow JSON: jsonschema-rs always answers
+    slow = _wording_validator(model).is_valid(changed)
+    note(f"jsonschema-rs: {fast}, jsonschema: {slow}")
+    assert fast == slow
+    assert (schema_errors(changed, model) == []) == slow
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "valid"),
+    [
+        ("id", "probation-tokyo\n", False),  # Python's $ matches before a final newline
+        ("website", "https://example.jp/\ufeff", False),  # space for ECMA-262, not Python
+        ("website", "https://example.jp/\x1c", True),  # space for Python's \s only
+        ("website", "https://example.jp/\x85", True),
+    ],
+)
+def test_the_wording_validator_reads_patterns_as_ecma_262(
+    field: str, value: str, valid: bool
+) -> None:
+    """Strings that jsonschema with Python's own ``re`` judges the other way: both of
+    saihan's validators judge them as ECMA-262 (and Rust) do."""
+    document = json.loads(to_json(sample_directory().agencies[0]))
+    document[field] = value
+    assert Draft202012Validator(json_schema(Agency)).is_valid(document) is not valid
+    assert _fast_is_valid(document, Agency) is valid
+    assert _wording_validator(Agency).is_valid(document) is valid
+    assert [item.path for item in schema_errors(document, Agency)] == ([] if valid else [field])
+    if valid:  # the model's own check still refuses a control character in a URL
+        with pytest.raises(ValidationError) as caught:
+            structure(document, Agency)
+        assert caught.value.paths == [field]
+
+
+def test_patterns_without_a_translation_are_refused() -> None:
+    with pytest.raises(ValueError, match="inside a class"):
+        _python_pattern(r"^[^\S]$")
+    with pytest.raises(ValueError, match="empty class"):
+        _python_pattern(r"^[]$")
+    assert _python_pattern(r"^[a$.]\.x.$") == "^[a$.]\\.x[^\n\r\u2028\u2029]\\Z"
+
+
+def test_deeply_nested_data_is_left_to_jsonschema() -> None:
+    """jsonschema-rs recurses on the machine stack: a condition nested 50,000 deep would
+    overflow it and end the process.  Such data goes to jsonschema, and is refused."""
+    rule = json.loads(to_json(data_rule()))
+    deep: Any = {"all": []}
+    for _ in range(50_000):
+        deep = {"not": deep}
+    rule["when"] = deep
+    assert _fast_is_valid(rule, Rule) is None
+    rule["when"] = {"not": {"all": []}}
+    assert _fast_is_valid(rule, Rule) is True
+    rule["when"] = deep
+    with pytest.raises(ValidationError, match="nested too deeply"):
+        structure(rule, Rule)
+
+
+def data_rule() -> Rule:
+    from saihan.referral.rules import default_rules
+
+    return default_rules().rules[0]

@@ -7,7 +7,8 @@ over plain data: the store asks it before every read and write of a case,
 consent, plan, referral or audit event (see ``docs/access.md``, whose table a
 test checks against this function).
 
-This module sits below the models and the store: it imports neither.
+This module sits below the models and the store: it imports neither (and the
+municipality table only when a principal is built).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Any, Protocol
 import attrs
 
 from saihan._validation import ID_PATTERN, Checker, checked
-from saihan.directory.municipalities import code_problem
 from saihan.errors import ErrorItem, ValidationError
 
 __all__ = [
@@ -107,6 +107,10 @@ class Principal:
         if self.organisation is not None:
             check.identifier("organisation", self.organisation)
         check.require(bool(self.roles), "roles", "give at least one role")
+        # Imported here: importing the directory package costs a cold start that
+        # "who may do what" should not pay (saihan.access is light; see test_cold_start.py).
+        from saihan.directory.municipalities import code_problem
+
         for code in sorted(self.municipalities):
             problem = code_problem(code)
             if problem:

@@ -333,7 +333,7 @@ def test_consent_refused_is_not_consent_not_yet_asked() -> None:
     assert office.status is RecommendationStatus.CONSENT_REFUSED
     others = {r.status for r in plan.recommendations() if r.agency_kind != "welfare_office"}
     assert others == {RecommendationStatus.NEEDS_CONSENT}
-    assert "consent refused" in plan.to_text("en")
+    assert "consent refused" in plan.to_text("en", width=None)
 
 
 def test_specialists_rank_above_a_generalist_listing_the_broad_code() -> None:
@@ -349,7 +349,7 @@ def test_specialists_rank_above_a_generalist_listing_the_broad_code() -> None:
     )
     assert reason.points == FIT_WHOLE_FIELD
     assert reason.text.en == (
-        "covers the whole field (legal) as a generalist; ranked behind specialists"
+        "covers the whole field (Legal help) as a generalist; ranked behind specialists"
     )
 
 
@@ -363,7 +363,7 @@ def test_a_body_of_several_municipalities_is_not_called_the_persons_own_desk() -
         if r.service_id == "tokyo-chubu-mental-health-centre-consultation"
     )
     area = next(r for r in centre.reasons if r.code == "area")
-    assert area.text.en == "serves 10 municipalities, the person's (131041) among them"
+    assert area.text.en == "serves 10 municipalities, the person's (Shinjuku-ku) among them"
     assert area.points == AREA_SEVERAL
     health = next(
         r
@@ -371,7 +371,7 @@ def test_a_body_of_several_municipalities_is_not_called_the_persons_own_desk() -
         if r.service_id == "shinjuku-public-health-center-mental-health"
     )
     own = next(r for r in health.reasons if r.code == "area")
-    assert own.text.en == "a desk of the person's own municipality (131041) only"
+    assert own.text.en == "a desk of the person's own municipality (Shinjuku-ku) only"
     assert own.points == AREA_OWN
 
 
@@ -387,8 +387,11 @@ def test_a_need_met_only_by_a_sibling_code_finds_the_sibling_desk() -> None:
     fit = next(r for r in desk.reasons if r.code == "need_fit")
     assert fit.points == FIT_SIBLING
     assert fit.text.en == (
-        "meets a related need under the same heading (welfare.needy_persons), not the need itself"
+        "meets a related need under the same heading (Independent-living support for needy "
+        "persons), not the need itself"
     )
+    assert fit.facts[0].field == "service.needs"  # the codes stay in the facts
+    assert "welfare.needy_persons" in fit.facts[0].value
     generalist = ranked[ids.index("tokyo-crime-worry-desk")]
     broad = next(r for r in generalist.reasons if r.code == "need_fit")
     assert broad.points == FIT_BROADER

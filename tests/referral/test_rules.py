@@ -295,3 +295,37 @@ def test_a_plan_from_a_newer_saihan_is_refused() -> None:
     with pytest.raises(ValidationError, match="newer saihan") as caught:
         from_json(json.dumps(data), ReferralPlan)
     assert caught.value.paths == ["trace_version"]
+
+
+def test_the_bundled_rules_pass_every_check_that_loading_rules_makes() -> None:
+    """default_rules() builds the bundled file without the schema and limits checks
+    (they would cost every start); here the file goes through all of them, and the
+    quick reading gives the same rules."""
+    from jsonschema import Draft202012Validator
+
+    from saihan.limits import parse_yaml
+    from saihan.referral.rules import _bundled_rule_set, _bundled_rules_text, _plain
+    from saihan.serialization import json_schema, schema_errors
+
+    text = _bundled_rules_text()
+    data = _plain(parse_yaml(text))  # within the default limits
+    assert schema_errors(data, RuleSet) == []
+    plain = Draft202012Validator(
+        json_schema(RuleSet), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    assert [error.message for error in plain.iter_errors(data)] == []
+    assert load_rules(text) == default_rules() == _bundled_rule_set(text)
+    assert rule_set_json(default_rules()) == rule_set_json(load_rules(text))
+
+
+def test_the_quick_reading_of_bundled_rules_still_runs_the_models_checks() -> None:
+    from saihan.referral.rules import _bundled_rule_set, _bundled_rules_text
+
+    repeated = _bundled_rules_text().replace(
+        b"id: special-coordination-settlement-centre-first", b"id: special-coordination-need"
+    )
+    with pytest.raises(ExceptionGroup) as caught:  # cattrs wraps what the model raised
+        _bundled_rule_set(repeated)
+    found, _ = caught.value.split(ValidationError)
+    assert found is not None
+    assert "special-coordination-need" in str(found.exceptions)

@@ -62,3 +62,38 @@ def test_a_municipality_adds_its_own_days() -> None:
     assert extended.name(dt.date(2024, 6, 3)) == "区民の日"
     assert extended.name(dt.date(2024, 5, 3)) == "憲法記念日"
     assert not japanese_holidays().is_holiday(dt.date(2024, 6, 3))
+
+
+def test_japan_loaded_alone_gives_what_the_holidays_package_gives() -> None:
+    """saihan reads holidays' Japan module by itself (not the other countries); the days
+    and both languages' names are the package's own, every supported year."""
+    import holidays
+
+    from saihan.schedule.holiday_calendar import FIRST_YEAR, LAST_YEAR, _japan_class
+
+    japan = _japan_class()
+    assert japan.__module__ == "saihan._holidays_japan"  # the fast path is in use
+    years = range(FIRST_YEAR, LAST_YEAR + 1)
+    for language in ("ja", "en_US"):
+        ours = japan(years=years, language=language)
+        theirs = holidays.country_holidays("JP", years=years, language=language)
+        assert dict(ours) == dict(theirs)
+
+
+def test_national_holidays_do_not_import_every_country() -> None:
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import datetime, json, sys\n"
+        "from saihan.schedule import japanese_holidays\n"
+        "assert japanese_holidays().is_holiday(datetime.date(2026, 1, 1))\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    modules = set(json.loads(result.stdout))
+    assert "holidays.countries" not in modules
+    assert "holidays.countries.united_states" not in modules

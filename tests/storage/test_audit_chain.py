@@ -57,7 +57,7 @@ def test_audit_verify_on_the_command_line(tmp_path: Path) -> None:
         store.cases.put(_case("case-1", secret=MARKER))
         store.cases.put(_case("case-2", secret=MARKER))
         head = store.audit.verify().head_digest
-    command = [sys.executable, "-m", "saihan", "audit", "verify", "--store", url]
+    command = [sys.executable, "-m", "saihan", "audit", "verify", "--store", url, "--lang", "en"]
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"OK: audit trail verified, 2 events, 2 chained; head sha256 {head}\n"
@@ -100,7 +100,7 @@ def test_a_store_without_a_chain_starts_it_after_its_events(
         assert (verified.events, verified.chained, verified.problems) == (3, 1, ())
         assert store.audit.list()[-1].previous == GENESIS_DIGEST
         assert store.repository(storage.CASES).count() == 3
-    assert main(["audit", "verify", "--store", url]) == 0
+    assert main(["audit", "verify", "--store", url, "--lang", "en"]) == 0
     assert "(2 written before the chain began)" in capsys.readouterr().out
     with sqlite3.connect(path) as db:  # dropping an old event shows in the head's count
         db.execute("DELETE FROM saihan_records WHERE kind = 'audit_event' AND id LIKE 'e%1'")

@@ -229,7 +229,7 @@ def test_store_cases_lists_ids_places_and_days_only(
     with storage.open(url, principal=Principal.system()) as store:
         for case in cases:
             store.cases.put(case)
-    assert main(["store", "cases", "--url", url]) == 0
+    assert main(["store", "cases", "--url", url, "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "8 cases" in out
     assert "example-elderly-man-hachioji" in out
@@ -237,10 +237,8 @@ def test_store_cases_lists_ids_places_and_days_only(
     assert "2024-11-05" in out
     for case in cases:
         assert case.summary is None or case.summary[:20] not in out
-    assert (
-        main(["store", "cases", "--url", url, "--municipality", "八王子市", "--need", "housing"])
-        == 0
-    )
+    listing = ["store", "cases", "--url", url, "--municipality", "八王子市", "--need", "housing"]
+    assert main([*listing, "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[2].startswith("example-elderly-man-hachioji")
     assert "1 case\n" in out

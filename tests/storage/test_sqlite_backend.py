@@ -12,11 +12,12 @@ import pytest
 
 from saihan import storage
 from saihan.access import Principal
+from saihan.directory import sample_directory
 from saihan.errors import ConflictError, NotFoundError, ValidationError
 from saihan.storage import Migration, StorageError
 from saihan.storage.sqlite import MIGRATIONS, SqliteEngine, sqlite_path
 from saihan.storage.url import parse_url
-from saihan.testing.storage import small_directory, synthetic_directory
+from saihan.testing.storage import small_directory, synthetic_directory, text_queries
 
 
 def _url(path: Path, query: str = "") -> str:
@@ -112,20 +113,20 @@ def test_migrations_run_forward_and_keep_the_data(tmp_path: Path) -> None:
         store.import_directory(small_directory())
         before = store.load_directory()
     step = Migration(
-        2,
+        len(MIGRATIONS) + 1,
         "index services by a new key (a test migration)",
         ("CREATE INDEX saihan_records_version ON saihan_records (version)",),
     )
     engine = SqliteEngine(path, timeout=5, synchronous="full", migrations=[*MIGRATIONS, step])
-    assert engine.schema_version() == 2
+    assert engine.schema_version() == step.version
     engine.close()
     db = sqlite3.connect(path)
     names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "saihan_records_version" in names
     version = db.execute("SELECT value FROM saihan_settings WHERE key='schema_version'")
-    assert version.fetchone()[0] == "2"
+    assert version.fetchone()[0] == str(step.version)
     db.close()
-    # This saihan (schema version 1) now refuses the migrated store, and it stays as it is.
+    # This saihan (one schema version behind) now refuses the migrated store, untouched.
     with pytest.raises(storage.IncompatibleStoreError):
         storage.open(_url(path), principal=Principal.system())
     engine = SqliteEngine(path, timeout=5, synchronous="full", migrations=[*MIGRATIONS, step])
@@ -134,17 +135,45 @@ def test_migrations_run_forward_and_keep_the_data(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_version_1_store_gets_its_texts_on_the_next_open(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    directory = sample_directory()
+    with storage.open(_url(path), principal=Principal.system()) as store:
+        store.import_directory(directory)
+    db = sqlite3.connect(path)  # back to the layout of schema version 1
+    db.execute("DROP INDEX saihan_records_untexted")
+    db.execute("ALTER TABLE saihan_records DROP COLUMN search_text")
+    db.execute("UPDATE saihan_settings SET value = '1' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    with storage.open(_url(path), principal=Principal.system()) as store:
+        assert store.info().schema_version == storage.SCHEMA_VERSION
+        db = sqlite3.connect(path)
+        missing = db.execute(
+            "SELECT count(*) FROM saihan_records WHERE search_text IS NULL "
+            "AND kind IN ('service', 'agency')"
+        ).fetchone()[0]
+        db.close()
+        assert missing == 0
+        for query in text_queries(directory, limit=300):
+            expected = [s.id for s in directory.search(text=query)]
+            assert [s.value.id for s in store.services.search(text=query)] == expected
+        assert store.integrity_check() == []
+
+
 def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     with storage.open(_url(path), principal=Principal.system()) as store:
         store.import_directory(small_directory())
     broken = Migration(
-        2, "half good, half broken", ("CREATE TABLE saihan_extra (x)", "CREATE TABLE ???")
+        len(MIGRATIONS) + 1,
+        "half good, half broken",
+        ("CREATE TABLE saihan_extra (x)", "CREATE TABLE ???"),
     )
     with pytest.raises(StorageError):
         SqliteEngine(path, timeout=5, synchronous="full", migrations=[*MIGRATIONS, broken])
     with storage.open(_url(path), principal=Principal.system()) as store:
-        assert store.info().schema_version == 1
+        assert store.info().schema_version == storage.SCHEMA_VERSION
         assert store.integrity_check() == []
     db = sqlite3.connect(path)
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}

@@ -468,7 +468,8 @@ def test_saihan_referral_export_and_import_format_fhir(
     assert SECRET not in target.read_text(encoding="utf-8")
     validate_bundle(json.loads(target.read_text(encoding="utf-8")))
     capsys.readouterr()
-    assert main(["referral", "import", str(target), "--format", "fhir", "--store", other]) == 0
+    imported = ["referral", "import", str(target), "--format", "fhir", "--store", other]
+    assert main([*imported, "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{REFERRAL}: 7 events, completed (version ")
     assert main(["referral", "export", REFERRAL, "--store", other, "--include-reasons"]) == 0

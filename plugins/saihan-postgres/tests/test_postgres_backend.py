@@ -16,13 +16,21 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from psycopg import sql
-from saihan_postgres import PostgresEngine
+from saihan_postgres import TRIGRAM_INDEX, PostgresEngine, _text_hits
 
 from saihan import storage
 from saihan.access import Principal
+from saihan.directory import Directory, sample_directory
 from saihan.errors import NotFoundError, ValidationError
-from saihan.storage import StorageError
-from saihan.testing.storage import StoreConformance, small_directory, synthetic_directory
+from saihan.storage import StorageError, TextCondition
+from saihan.storage.url import parse_url
+from saihan.testing.storage import (
+    StoreConformance,
+    small_directory,
+    synthetic_directory,
+    text_queries,
+)
+from saihan.text import normalize_for_search
 
 SERVER = os.environ.get("SAIHAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -55,6 +63,8 @@ def postgres_url(postgres_server: str, schema: str) -> str:
 
 
 class TestPostgresBackend(StoreConformance):
+    text_search_queries = None  # every query of text_queries() on the sample
+
     @pytest.fixture
     def store_url(self, postgres_url: str) -> str:
         return postgres_url
@@ -150,3 +160,121 @@ def test_connections_the_server_dropped_are_replaced(postgres_url: str, schema: 
         assert ended is not None
         assert ended[0] >= 1  # the store's pooled connections were there to end
         assert store.services.count() == before
+
+
+# -- text search ----------------------------------------------------------------------
+
+
+def _indexes(schema: str) -> set[str]:
+    with psycopg.connect(SERVER) as db:
+        rows = db.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", (schema,))
+        return {row[0] for row in rows}
+
+
+def _same_text_search(store: storage.Store, directory: Directory, queries: list[str]) -> None:
+    differ = [
+        query
+        for query in queries
+        if [s.value.id for s in store.services.search(text=query)]
+        != [s.id for s in directory.search(text=query)]
+    ]
+    assert differ == []
+
+
+def test_text_search_goes_through_the_trigram_index(postgres_url: str, schema: str) -> None:
+    directory = synthetic_directory(5_000)  # 相談窓口<n> of 支援機関<m>号
+    with storage.open(postgres_url, principal=Principal.system()) as store:
+        store.import_directory(directory)
+        engine = store.engine
+        assert isinstance(engine, PostgresEngine)
+        assert engine.text_indexed
+        assert store.info().details["text_search"] == "pg_trgm index"
+        assert TRIGRAM_INDEX in _indexes(schema)
+        # A word of the services' names and one of their agencies' names: the plan
+        # the server picks for each reads the index.
+        for word in ("窓口1234", "機関123号", "ＤＥＳＫ 窓口4999"):
+            text = TextCondition(tuple(normalize_for_search(word).split()), frozenset({"agency"}))
+            with_parts, clauses, params = _text_hits("service", text, True)
+            with psycopg.connect(SERVER) as db:
+                db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+                db.execute("SET enable_seqscan = off")  # as the backend does
+                cursor = psycopg.ClientCursor(db)
+                words = len(text.words)
+                cursor.execute(
+                    f"EXPLAIN {with_parts} SELECT id FROM saihan_records WHERE kind = %s {clauses}",
+                    [*params[:words], "service", *params[words:]],
+                )
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert plan.count(f"Bitmap Index Scan on {TRIGRAM_INDEX}") == len(text.words), plan
+            found = [s.value.id for s in store.services.search(text=word)]
+            assert found
+            assert found == [s.id for s in directory.search(text=word)]
+
+
+def test_without_pg_trgm_text_search_scans_with_the_same_results(
+    postgres_server: str, schema: str
+) -> None:
+    url = f"{postgres_server}?schema={schema}"
+    engine = PostgresEngine(
+        postgres_server,
+        schema=schema,
+        pool_min=1,
+        pool_max=2,
+        timeout=10,
+        create=True,
+        label="test store",
+        trigram_extension="saihan_no_such_extension",  # as if pg_trgm were not installed
+    )
+    directory = sample_directory()
+    with storage.Store(engine, parse_url(url), principal=Principal.system()) as store:
+        assert not engine.text_indexed
+        assert store.info().details["text_search"] == "scan (no pg_trgm index)"
+        assert TRIGRAM_INDEX not in _indexes(schema)
+        assert store.info().schema_version == storage.SCHEMA_VERSION
+        store.import_directory(directory)
+        _same_text_search(store, directory, text_queries(directory, limit=400))
+    # Opened again by an ordinary engine, the store stays without the index and agrees.
+    with storage.open(url, principal=Principal.system()) as store:
+        assert store.info().details["text_search"] == "scan (no pg_trgm index)"
+        _same_text_search(store, directory, text_queries(directory, seed=1, limit=100))
+
+
+def test_a_version_1_store_gets_its_texts_on_the_next_open(postgres_url: str, schema: str) -> None:
+    directory = sample_directory()
+    with storage.open(postgres_url, principal=Principal.system()) as store:
+        store.import_directory(directory)
+    with psycopg.connect(SERVER) as db:  # back to the layout of schema version 1
+        db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        db.execute("ALTER TABLE saihan_records DROP COLUMN search_pairs, DROP COLUMN search_text")
+        db.execute("UPDATE saihan_settings SET value = '1' WHERE key = 'schema_version'")
+    assert TRIGRAM_INDEX not in _indexes(schema)
+    with storage.open(postgres_url, principal=Principal.system()) as store:
+        assert store.info().schema_version == storage.SCHEMA_VERSION
+        assert TRIGRAM_INDEX in _indexes(schema)
+        tx = store.engine.begin(write=False)
+        try:
+            assert tx.records_without_text("service", 10) == []
+            assert tx.records_without_text("agency", 10) == []
+        finally:
+            tx.rollback()
+        _same_text_search(store, directory, text_queries(directory, limit=300))
+        assert store.integrity_check() == []
+
+
+def test_the_integrity_check_with_amcheck_leaves_the_trigram_index_alone(
+    postgres_url: str, schema: str
+) -> None:
+    """amcheck checks B-tree indexes only; the GIN index is not a problem to report.
+    The extension is removed again if this test installed it."""
+    with psycopg.connect(SERVER, autocommit=True) as db:
+        had = db.execute("SELECT 1 FROM pg_extension WHERE extname = 'amcheck'").fetchone()
+        db.execute("CREATE EXTENSION IF NOT EXISTS amcheck")  # contrib, as pg_trgm is
+    try:
+        with storage.open(postgres_url, principal=Principal.system()) as store:
+            store.import_directory(small_directory())
+            assert TRIGRAM_INDEX in _indexes(schema)
+            assert store.integrity_check() == []
+    finally:
+        if had is None:
+            with psycopg.connect(SERVER, autocommit=True) as db:
+                db.execute("DROP EXTENSION IF EXISTS amcheck")

@@ -9,13 +9,23 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from saihan import plugins
-from saihan.cli.common import EXIT_OK, add_input, emit, input_directory
+from saihan.cli.common import (
+    EXIT_OK,
+    add_input,
+    add_printing_options,
+    emit,
+    input_directory,
+    say,
+    write_json,
+)
 from saihan.directory import Service, ServiceStatus
 from saihan.errors import ValidationError
 from saihan.schedule import BusinessCalendar, japanese_holidays
 from saihan.schedule.japan import WEEKDAYS_JA
 
 __all__ = ["register"]
+
+_WEEKDAYS_EN = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
 
 def register(commands: Any) -> None:
@@ -29,12 +39,13 @@ def register(commands: Any) -> None:
     next_open.add_argument(
         "--at", help="ISO date-time (default: now; no offset = the service's zone)"
     )
-    next_open.add_argument("--lang", choices=("ja", "en"), default="ja")
+    add_printing_options(next_open)
     next_open.set_defaults(handler=_next_open)
 
     show = sub.add_parser("show", help="a month grid of a service's open days and hours")
     _add_service(show)
     show.add_argument("--month", required=True, help="YYYY-MM, e.g. 2024-12")
+    add_printing_options(show)
     show.set_defaults(handler=_show)
 
     export = sub.add_parser("export", help="write a service's calendar through an exporter")
@@ -49,13 +60,13 @@ def register(commands: Any) -> None:
     export.set_defaults(handler=_export)
 
     holidays = sub.add_parser("holidays", help="Japan's national holidays of a year")
-    holidays.add_argument("year", type=int)
-    holidays.add_argument("--lang", choices=("ja", "en"), default="ja")
+    holidays.add_argument("year", type=int, help="the year, e.g. 2025")
+    add_printing_options(holidays)
     holidays.set_defaults(handler=_holidays)
 
 
 def _add_service(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("service", metavar="SERVICE_ID")
+    parser.add_argument("service", metavar="SERVICE_ID", help="the service's id")
     add_input(parser)
 
 
@@ -108,17 +119,41 @@ def _date(text: str | None, path: str) -> dt.date | None:
         raise ValidationError(f"{text!r} is not a date like 2024-04-01", path=path) from None
 
 
-def _next_open(args: argparse.Namespace, out: TextIO) -> int:
-    service = _service(args)
-    closed = _closed_status(service, args.lang)
-    if closed is not None:
-        print(f"{service.name.ja}: {closed}", file=out)
-        print("no further openings" if args.lang == "en" else "今後の受付はありません", file=out)
+def _when(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="minutes")
+
+
+def _next_open_json(service: Service, args: argparse.Namespace, out: TextIO) -> int:
+    document: dict[str, Any] = {"service": service.id, "name": service.name.ja}
+    if not service.active:
+        document |= {"active": False, "status": service.status.value, "open": False}
+        write_json({**document, "at": None, "next_open": None, "closes": None}, out)
         return EXIT_OK
-    name, calendar = _hours(args, service)
+    _, calendar = _hours(args, service)
     at = _moment(args.at, calendar)
     status = calendar.status(at)
-    print(f"{name}: {status.message.get(args.lang)}", file=out)
+    upcoming = calendar.next_open(at)
+    closes = None if upcoming is None else calendar.next_close(upcoming)
+    document |= {"active": True, "status": service.status.value, "open": status.open}
+    document |= {"at": _when(at), "reason": status.reason}
+    document["message"] = {"ja": status.message.ja, "en": status.message.en}
+    write_json({**document, "next_open": _when(upcoming), "closes": _when(closes)}, out)
+    return EXIT_OK
+
+
+def _next_open(args: argparse.Namespace, out: TextIO) -> int:
+    service = _service(args)
+    if args.format == "json":
+        return _next_open_json(service, args, out)
+    closed = _closed_status(service, args.lang)
+    if closed is not None:
+        print(f"{service.name.get(args.lang)}: {closed}", file=out)
+        print("no further openings" if args.lang == "en" else "今後の受付はありません", file=out)
+        return EXIT_OK
+    _, calendar = _hours(args, service)
+    at = _moment(args.at, calendar)
+    status = calendar.status(at)
+    print(f"{service.name.get(args.lang)}: {status.message.get(args.lang)}", file=out)
     upcoming = calendar.next_open(at)
     if upcoming is None:
         print("no further openings" if args.lang == "en" else "今後の受付はありません", file=out)
@@ -156,10 +191,27 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
             by_day.setdefault(opens.date(), []).append(f"{opens:%H:%M}-{end_text}")
             opens = until
     holidays = japanese_holidays()
-    print(f"{first.year}年{first.month}月  {name}", file=out)
+    national = [
+        day
+        for day in (first + dt.timedelta(days=n) for n in range(days_in_month))
+        if holidays.supports(day.year) and holidays.is_holiday(day)
+    ]
+    if args.format == "json":
+        document: dict[str, Any] = {"service": service.id, "name": name, "month": args.month}
+        document |= {"active": closed is None, "status": service.status.value}
+        document["days"] = [
+            {"date": day.isoformat(), "hours": spans} for day, spans in sorted(by_day.items())
+        ]
+        write_json({**document, "holidays": [day.isoformat() for day in national]}, out)
+        return EXIT_OK
+    english = args.lang == "en"
+    title = f"{first:%B %Y}" if english else f"{first.year}年{first.month}月"
+    print(f"{title}  {service.name.get(args.lang)}", file=out)
     if closed is not None:
-        print(f"  {closed} / {_closed_status(service, 'en')}", file=out)
-    print(" ".join(f" {label} " for label in WEEKDAYS_JA), file=out)
+        status_en = _closed_status(service, "en")
+        print(f"  {status_en}" if english else f"  {closed} / {status_en}", file=out)
+    labels = _WEEKDAYS_EN if english else WEEKDAYS_JA
+    print(" ".join(f" {label} " for label in labels), file=out)
     week = ["    "] * first.weekday()
     for number in range(1, days_in_month + 1):
         day = first.replace(day=number)
@@ -174,11 +226,21 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
             week = []
     if week:
         print(" ".join(week).rstrip(), file=out)
-    print("* 受付日 open   H 祝日 national holiday", file=out)
+    print(
+        say(args, "* 受付日 open   H 祝日 national holiday", "* open   H national holiday"),
+        file=out,
+    )
     for day, spans in sorted(by_day.items()):
-        print(f"  {day.month}/{day.day}({WEEKDAYS_JA[day.weekday()]}) {', '.join(spans)}", file=out)
+        print(f"  {day.month}/{day.day}({labels[day.weekday()]}) {', '.join(spans)}", file=out)
     if not by_day:
-        print("  この月の受付はありません / no openings this month", file=out)
+        print(
+            say(
+                args,
+                "  この月の受付はありません / no openings this month",
+                "  no openings this month",
+            ),
+            file=out,
+        )
     return EXIT_OK
 
 
@@ -201,6 +263,13 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
 
 def _holidays(args: argparse.Namespace, out: TextIO) -> int:
     calendar = japanese_holidays()
+    if args.format == "json":
+        listed = [
+            {"date": day.isoformat(), "name": {"ja": name.ja, "en": name.en}}
+            for day, name in calendar.in_year(args.year).items()
+        ]
+        write_json({"year": args.year, "count": len(listed), "holidays": listed}, out)
+        return EXIT_OK
     for day, name in calendar.in_year(args.year).items():
         print(f"{day.isoformat()} ({WEEKDAYS_JA[day.weekday()]}) {name.get(args.lang)}", file=out)
     return EXIT_OK

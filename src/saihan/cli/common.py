@@ -8,6 +8,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from saihan import plugins
+from saihan.cli.exit_codes import (
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
+from saihan.cli.language import LANG_VARIABLE, user_language
 from saihan.directory import Directory, load_directory, sample_directory
 from saihan.errors import ValidationError
 from saihan.limits import check_text, parse_json
@@ -18,22 +26,22 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "LANG_VARIABLE",
     "add_directory_export_options",
     "add_input",
     "add_lang",
     "add_output_format",
+    "add_printing_options",
     "emit",
+    "emit_export",
     "export_directory",
+    "export_payload",
     "format_options",
     "input_directory",
+    "say",
+    "user_language",
     "write_json",
 ]
-
-EXIT_OK = 0
-EXIT_FAILED = 1  # the input was bad or something was not found
-EXIT_USAGE = 2  # argparse's own code for a bad command line
-EXIT_INTERNAL = 70  # a bug in saihan or a plugin (EX_SOFTWARE); never bad input
-EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as a shell reports it
 
 
 def add_input(parser: argparse.ArgumentParser) -> None:
@@ -52,8 +60,19 @@ def add_output_format(parser: argparse.ArgumentParser, *extra: str) -> None:
 
 
 def add_lang(parser: argparse.ArgumentParser) -> None:
-    """``--lang ja|en``: every command that prints words."""
-    parser.add_argument("--lang", choices=("ja", "en"), default="ja")
+    """``--lang ja|en``: every command that prints words (default: ``$SAIHAN_LANG``, else ja)."""
+    parser.add_argument("--lang", choices=("ja", "en"), default=user_language())
+
+
+def add_printing_options(parser: argparse.ArgumentParser, *extra: str) -> None:
+    """``--lang ja|en`` and ``--format text|json``: a command that prints data in words."""
+    add_lang(parser)
+    add_output_format(parser, *extra)
+
+
+def say(args: argparse.Namespace, ja: str, en: str) -> str:
+    """``ja`` or ``en``, as ``--lang`` chose (Japanese when the command has no ``--lang``)."""
+    return en if getattr(args, "lang", "ja") == "en" else ja
 
 
 def write_json(data: object, out: TextIO) -> None:
@@ -98,11 +117,23 @@ def format_options(pairs: list[str] | None) -> dict[str, Any]:
 
 def export_directory(directory: Directory, args: argparse.Namespace, out: TextIO) -> int:
     """Write ``directory`` through ``--format`` with ``--include-confidential`` and options."""
+    return emit_export(directory, export_payload(directory, args), args, out)
+
+
+def export_payload(directory: Directory, args: argparse.Namespace) -> bytes:
+    """``directory`` through the exporter of ``--format``, with its options."""
     exporter = plugins.exporter(args.format, for_type=Directory)
     options = format_options(getattr(args, "option", None))
     if args.include_confidential:
         options["include_confidential"] = True
-    payload = exporter.export(directory, **options)
+    if getattr(args, "encoding", None) is not None:
+        options["encoding"] = args.encoding
+    payload: bytes = exporter.export(directory, **options)
+    return payload
+
+
+def emit_export(directory: Directory, payload: bytes, args: argparse.Namespace, out: TextIO) -> int:
+    """Write what :func:`export_payload` made to ``-o`` or ``out``."""
     emit(payload, args.output, out, f"{len(directory.services)} services")
     return EXIT_OK
 

@@ -14,10 +14,12 @@ from saihan.cli.common import (
     add_input,
     add_lang,
     add_output_format,
-    export_directory,
+    emit_export,
+    export_payload,
     input_directory,
     write_json,
 )
+from saihan.cli.progress import Steps, add_quiet
 from saihan.cli.table import render_table
 from saihan.directory import (
     AreaKind,
@@ -44,11 +46,13 @@ def register(commands: Any) -> None:
     validate = sub.add_parser("validate", help="check a directory file; list every error")
     validate.add_argument("file", type=Path, help="a directory document (JSON)")
     validate.add_argument("--format", default="json", help="importer to read it with (json)")
+    add_quiet(validate)
     validate.set_defaults(handler=_validate)
 
     export = sub.add_parser("export", help="write a directory through an exporter plugin")
     add_input(export)
     add_directory_export_options(export)
+    add_quiet(export)
     export.set_defaults(handler=_export)
 
     search = sub.add_parser("search", help="find services by need, place, kind or text")
@@ -59,8 +63,10 @@ def register(commands: Any) -> None:
     search.add_argument("--audience", choices=[a.value for a in Audience], help="who consults")
     search.add_argument("--channel", choices=[c.value for c in Channel], help="how to reach it")
     search.add_argument("--text", help="words in names or descriptions (any width, kana)")
-    search.add_argument("--format", choices=("table", "json"), default="table")
+    # "table" is the old name of "text", still taken.
+    search.add_argument("--format", choices=("text", "json", "table"), default="text")
     search.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of tables")
+    add_quiet(search)
     search.set_defaults(handler=_search)
 
     needs = sub.add_parser("needs", help="list the need taxonomy")
@@ -82,8 +88,11 @@ def register(commands: Any) -> None:
 
 
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
-    data = read_file(args.file)
-    directory = plugins.importer(args.format, for_type=Directory).load(data)
+    with Steps.of(args) as steps:
+        with steps.step(f"reading {args.file.name}"):
+            data = read_file(args.file)
+        with steps.step(f"validating ({args.format})"):
+            directory = plugins.importer(args.format, for_type=Directory).load(data)
     print(
         f"ok: {args.file}: {len(directory.agencies)} agencies, {len(directory.services)} services",
         file=out,
@@ -92,19 +101,27 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
-    return export_directory(input_directory(args), args, out)
+    with Steps.of(args) as steps:
+        with steps.step("reading the directory"):
+            directory = input_directory(args)
+        with steps.step(f"exporting {len(directory.services)} services as {args.format}"):
+            payload = export_payload(directory, args)
+    return emit_export(directory, payload, args, out)
 
 
 def _search(args: argparse.Namespace, out: TextIO) -> int:
-    directory = input_directory(args)
-    found = directory.search(
-        need=args.need,
-        municipality=args.municipality,
-        kind=args.kind,
-        audience=args.audience,
-        channel=args.channel,
-        text=args.text,
-    )
+    with Steps.of(args) as steps:
+        with steps.step("reading the directory"):
+            directory = input_directory(args)
+        with steps.step(f"searching {len(directory.services)} services"):
+            found = directory.search(
+                need=args.need,
+                municipality=args.municipality,
+                kind=args.kind,
+                audience=args.audience,
+                channel=args.channel,
+                text=args.text,
+            )
     if args.format == "json":
         records = [_service_record(directory, service) for service in found]
         json.dump({"count": len(found), "services": records}, out, ensure_ascii=False, indent=2)

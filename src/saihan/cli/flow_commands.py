@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from saihan.cli.common import EXIT_FAILED, EXIT_OK
+from saihan.cli.common import EXIT_FAILED, EXIT_OK, add_printing_options, say
 from saihan.errors import ValidationError
 from saihan.referral import load_case
 from saihan.referral.flows import (
@@ -38,7 +38,7 @@ def register(commands: Any) -> None:
     listing.set_defaults(handler=_list)
     check = sub.add_parser("validate", help="check a flow file; exit 1 listing every problem")
     check.add_argument("file", type=Path, metavar="FILE", help="YAML or JSON flow file")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    add_printing_options(check)
     check.set_defaults(handler=_validate)
     render = sub.add_parser("render", help="draw a flow as Mermaid, Graphviz DOT or SVG")
     render.add_argument("flow", metavar="FLOW", help="a bundled flow id or a flow file")
@@ -92,7 +92,13 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
             document = {"file": str(args.file), "valid": False, "problems": problems}
             out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
             return EXIT_FAILED
-        out.write(f"{args.file}: {count} problem{'s' if count != 1 else ''}\n")
+        out.write(
+            say(
+                args,
+                f"{args.file}: 問題 {count} 件\n",
+                f"{args.file}: {count} problem{'s' if count != 1 else ''}\n",
+            )
+        )
         out.writelines(f"  {item}\n" for item in error.errors)
         return EXIT_FAILED
     if args.format == "json":
@@ -105,7 +111,14 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
         }
         out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return EXIT_OK
-    out.write(f"{args.file}: valid; flow {flow.id} {flow.version}, {len(flow.nodes)} nodes\n")
+    out.write(
+        say(
+            args,
+            f"{args.file}: 正しいフローです"
+            f"（{flow.id} {flow.version}、ノード {len(flow.nodes)} 個）\n",
+            f"{args.file}: valid; flow {flow.id} {flow.version}, {len(flow.nodes)} nodes\n",
+        )
+    )
     return EXIT_OK
 
 

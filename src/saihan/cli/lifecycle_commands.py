@@ -37,9 +37,9 @@ from typing import Any, TextIO
 from saihan import plugins, storage
 from saihan.access import PRINCIPAL_FORM, Principal
 from saihan.casework import due_followups, workflow
-from saihan.cli.common import EXIT_FAILED, EXIT_OK, emit
+from saihan.cli.common import EXIT_FAILED, EXIT_OK, add_lang, add_printing_options, emit, say
 from saihan.cli.principal import ENVIRONMENT_VARIABLE, add_principal, principal_of
-from saihan.cli.table import render_table
+from saihan.cli.table import render_fields, render_table
 from saihan.directory.municipalities import find_municipality
 from saihan.errors import AccessDenied, PluginError, ValidationError
 from saihan.limits import read_file
@@ -98,6 +98,7 @@ def _add_actor(parser: argparse.ArgumentParser) -> None:
         metavar="T",
         help="when, ISO 8601 with its UTC offset, e.g. 2024-11-05T10:30+09:00 (default: now)",
     )
+    add_printing_options(parser)
 
 
 def parse_at(text: str | None, path: str = "at") -> dt.datetime | None:
@@ -165,6 +166,68 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+# Labels and table headers in Japanese (--lang ja); the English is the key.
+_JA = {
+    "referral": "紹介",
+    "event": "イベント",
+    "follow-up": "フォローアップ",
+    "overdue follow-up": "期限超過のフォローアップ",
+    "status": "状態",
+    "version": "版",
+    "case": "ケース",
+    "service": "サービス",
+    "agency": "機関",
+    "need": "ニーズ",
+    "referred by": "紹介元",
+    "plan": "プラン",
+    "created": "作成",
+    "updated": "更新",
+    "at": "日時",
+    "actor": "記録者",
+    "recorded": "記録あり",
+    "record": "記録",
+    "action": "操作",
+    "changed": "変更箇所",
+    "overdue": "超過日数",
+    "due on": "期日",
+    "worker": "担当者",
+    "municipality": "市区町村",
+    "why": "理由",
+    "received": "受付",
+    "time zone": "タイムゾーン",
+    "consulter": "相談者",
+    "received via": "受付方法",
+    "received by": "受付窓口",
+    "organisation": "組織",
+    "residence": "住所地",
+    "preferred place": "希望地",
+    "age": "年齢",
+    "legal situation": "法的状況",
+    "juvenile stage": "少年手続の段階",
+    "released on": "釈放日",
+    "expected release": "釈放予定日",
+    "attributes": "属性",
+    "suspected": "疑われる属性",
+    "relative": "家族",
+    "relative's legal situation": "家族の法的状況",
+    "relative's juvenile stage": "家族の少年手続の段階",
+    "relative's released on": "家族の釈放日",
+    "relative's expected release": "家族の釈放予定日",
+    "relative's residence": "家族の住所地",
+    "needs": "ニーズ",
+    "consents": "同意",
+}
+
+
+def _label(args: argparse.Namespace, english: str) -> str:
+    return english if getattr(args, "lang", "ja") == "en" else _JA[english]
+
+
+def _count(args: argparse.Namespace, count: int, word: str) -> str:
+    """``3 referrals`` / ``紹介 3 件``."""
+    return say(args, f"{_JA[word]} {count} 件", _plural(count, word))
+
+
 def _write_json(data: Any, out: TextIO) -> None:
     out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -200,7 +263,7 @@ def register(commands: Any) -> None:
     audit.add_argument("--actor", metavar="ID", help="one actor's changes")
     audit.add_argument("--from", dest="first", metavar="DATE", help="first UTC day")
     audit.add_argument("--to", dest="last", metavar="DATE", help="last UTC day")
-    audit.add_argument("--format", choices=("text", "json"), default="text")
+    add_printing_options(audit)
     audit.set_defaults(handler=_audit)
     verbs = audit.add_subparsers(dest="audit_command", metavar="verify")
     verify = verbs.add_parser(
@@ -213,6 +276,19 @@ def register(commands: Any) -> None:
         metavar="URL",
         default=argparse.SUPPRESS,  # keep a --store given before "verify"
         help="store URL (default: $SAIHAN_STORE_URL, else the embedded store)",
+    )
+    # Given before "verify" (audit --format json verify) or after it: both are kept.
+    verify.add_argument(
+        "--lang",
+        choices=("ja", "en"),
+        default=argparse.SUPPRESS,
+        help="language of what is printed: ja or en (default: $SAIHAN_LANG, else ja)",
+    )
+    verify.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default=argparse.SUPPRESS,
+        help="output format: text or json (default: text)",
     )
     verify.set_defaults(handler=_audit_verify)
 
@@ -277,7 +353,7 @@ def _register_case(commands: Any) -> None:
     )
     show.add_argument("case_id", metavar="CASE_ID")
     _add_store(show)
-    show.add_argument("--format", choices=("text", "json"), default="text")
+    add_printing_options(show)
     show.add_argument(
         "--show-sensitive",
         action="store_true",
@@ -308,7 +384,9 @@ def _register_referral(commands: Any) -> None:
 
     move = sub.add_parser("transition", help="move a referral to another status")
     move.add_argument("referral_id", metavar="REFERRAL_ID")
-    move.add_argument("status", choices=STATUSES, metavar="STATUS", help=", ".join(STATUSES))
+    move.add_argument(
+        "status", choices=STATUSES, metavar="STATUS", help="the new status: " + ", ".join(STATUSES)
+    )
     move.add_argument("--reason", metavar="TEXT", help="why (needed for rejected, on-hold ...)")
     move.add_argument("--outcome", metavar="TEXT", help="what came of it")
     move.add_argument(
@@ -329,7 +407,7 @@ def _register_referral(commands: Any) -> None:
     show = sub.add_parser("show", help="a referral and its history")
     show.add_argument("referral_id", metavar="REFERRAL_ID")
     _add_store(show)
-    show.add_argument("--format", choices=("text", "json"), default="text")
+    add_printing_options(show)
     show.add_argument(
         "--show-sensitive",
         action="store_true",
@@ -343,6 +421,7 @@ def _register_referral(commands: Any) -> None:
     listing.add_argument("--service", metavar="ID", help="referrals to one service")
     listing.add_argument("--status", choices=STATUSES, metavar="STATUS", help="now in this status")
     listing.add_argument("--open", action="store_true", help="only those not yet ended")
+    add_printing_options(listing)
     listing.set_defaults(handler=_referral_list)
 
     export = sub.add_parser(
@@ -372,6 +451,7 @@ def _register_referral(commands: Any) -> None:
     imported.add_argument("file", type=Path, metavar="FILE")
     _add_store(imported)
     imported.add_argument("--format", default="fhir", help="importer name (default: fhir)")
+    add_lang(imported)
     imported.set_defaults(handler=_referral_import)
 
 
@@ -384,7 +464,17 @@ def _case_open(args: argparse.Namespace, out: TextIO) -> int:
     with _opened(args) as store:
         workflow.open_case(store, case, actor=_actor(args, store), at=at)
         version = store.cases.get(case.id).version
-    print(f"opened case {case.id} (version {version})", file=out)
+    if args.format == "json":
+        _write_json({"action": "opened", "case": case.id, "version": version}, out)
+        return EXIT_OK
+    print(
+        say(
+            args,
+            f"ケース {case.id} を開きました（版 {version}）",
+            f"opened case {case.id} (version {version})",
+        ),
+        file=out,
+    )
     return EXIT_OK
 
 
@@ -392,7 +482,16 @@ def _case_close(args: argparse.Namespace, out: TextIO) -> int:
     at = parse_at(args.at)
     with _opened(args) as store:
         case = workflow.close_case(store, args.case_id, actor=_actor(args, store), at=at)
-    print(f"closed case {case.id} at {_when(case.closed_at)}", file=out)
+        version = store.cases.get(case.id).version
+    if args.format == "json":
+        document = {"action": "closed", "case": case.id, "version": version}
+        _write_json({**document, "closed_at": _when(case.closed_at)}, out)
+        return EXIT_OK
+    when = _when(case.closed_at)
+    print(
+        say(args, f"ケース {case.id} を閉じました（{when}）", f"closed case {case.id} at {when}"),
+        file=out,
+    )
     return EXIT_OK
 
 
@@ -400,7 +499,11 @@ def _case_reopen(args: argparse.Namespace, out: TextIO) -> int:
     at = parse_at(args.at)
     with _opened(args) as store:
         case = workflow.reopen_case(store, args.case_id, actor=_actor(args, store), at=at)
-    print(f"reopened case {case.id}", file=out)
+        version = store.cases.get(case.id).version
+    if args.format == "json":
+        _write_json({"action": "reopened", "case": case.id, "version": version}, out)
+        return EXIT_OK
+    print(say(args, f"ケース {case.id} を再開しました", f"reopened case {case.id}"), file=out)
     return EXIT_OK
 
 
@@ -424,10 +527,18 @@ def _case_consent(args: argparse.Namespace, out: TextIO) -> int:
                 on=on,
                 at=at,
             )
-        refusal = case.consents[-1]
+        refusal, index = case.consents[-1], len(case.consents) - 1
+        if args.format == "json":
+            _write_json(_consent_json("refused", case.id, index, []), out)
+            return EXIT_OK
         print(
-            f"case {case.id}: refusal recorded as consent {len(case.consents) - 1} "
-            f"(asked on {refusal.given_on})",
+            say(
+                args,
+                f"ケース {case.id}: 同意の拒否を同意 {index} として記録しました"
+                f"（{refusal.given_on} に確認）",
+                f"case {case.id}: refusal recorded as consent {index} "
+                f"(asked on {refusal.given_on})",
+            ),
             file=out,
         )
         return EXIT_OK
@@ -439,21 +550,51 @@ def _case_consent(args: argparse.Namespace, out: TextIO) -> int:
             case = workflow.give_consent(
                 store, args.case_id, consent, actor=_actor(args, store), at=at
             )
-        print(f"case {case.id}: consent {len(case.consents) - 1} recorded", file=out)
+        index = len(case.consents) - 1
+        if args.format == "json":
+            _write_json(_consent_json("given", case.id, index, []), out)
+            return EXIT_OK
+        print(
+            say(
+                args,
+                f"ケース {case.id}: 同意 {index} を記録しました",
+                f"case {case.id}: consent {index} recorded",
+            ),
+            file=out,
+        )
         return EXIT_OK
     on = _parse_day(args.on, "on")
     with _opened(args) as store:
         cancelled = workflow.withdraw_consent(
             store, args.case_id, args.withdraw, actor=_actor(args, store), on=on, at=at
         )
+    if args.format == "json":
+        _write_json(_consent_json("withdrawn", args.case_id, args.withdraw, cancelled), out)
+        return EXIT_OK
     print(
-        f"case {args.case_id}: consent {args.withdraw} withdrawn; "
-        f"{_plural(len(cancelled), 'referral')} cancelled",
+        say(
+            args,
+            f"ケース {args.case_id}: 同意 {args.withdraw} を撤回しました。"
+            f"紹介 {len(cancelled)} 件を取り消しました",
+            f"case {args.case_id}: consent {args.withdraw} withdrawn; "
+            f"{_plural(len(cancelled), 'referral')} cancelled",
+        ),
         file=out,
     )
     for referral in cancelled:
         print(f"  {referral.id} ({referral.service_id})", file=out)
     return EXIT_OK
+
+
+def _consent_json(
+    action: str, case_id: str, index: int, cancelled: Sequence[Referral]
+) -> dict[str, Any]:
+    return {
+        "action": action,
+        "case": case_id,
+        "consent": index,
+        "cancelled": [{"referral": r.id, "service": r.service_id} for r in cancelled],
+    }
 
 
 _SENSITIVE_PATHS = ("summary", "subject.name", "subject.birth_date", "consents")
@@ -534,8 +675,21 @@ def _case_show(args: argparse.Namespace, out: TextIO) -> int:
     rows: list[tuple[str, str]] = [
         ("case", case.id),
         ("version", str(item.version)),
-        ("status", "open" if case.closed_at is None else f"closed {_when(case.closed_at)}"),
-        ("received", f"{_when(case.received_at)} (the person's day {case.received_on})"),
+        (
+            "status",
+            say(args, "継続中", "open")
+            if case.closed_at is None
+            else say(args, "終了 ", "closed ") + _when(case.closed_at),
+        ),
+        (
+            "received",
+            _when(case.received_at)
+            + say(
+                args,
+                f"（本人の日付 {case.received_on}）",
+                f" (the person's day {case.received_on})",
+            ),
+        ),
         ("time zone", zone),
         ("consulter", str(case.consulter)),
         ("received via", str(case.received_via)),
@@ -561,31 +715,51 @@ def _case_show(args: argparse.Namespace, out: TextIO) -> int:
     rows.append(("needs", ", ".join(f"{need.code} ({need.urgency})" for need in case.needs)))
     given = sum(1 for consent in case.consents if not consent.refused)
     refused = len(case.consents) - given
-    rows.append(("consents", f"{given} given, {refused} refused"))
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name.ljust(width)}  {value}", file=out)
+    rows.append(
+        (
+            "consents",
+            say(args, f"{given} 件、拒否 {refused} 件", f"{given} given, {refused} refused"),
+        )
+    )
+    print(render_fields([(_label(args, name), value) for name, value in rows]), file=out)
     if not args.show_sensitive:
         print(
-            "(summary, name, birth date, notes and consents are not shown: "
-            "--show-sensitive shows them)",
+            say(
+                args,
+                "（概要・氏名・生年月日・メモ・同意の内容は表示していません: "
+                "--show-sensitive で表示します）",
+                "(summary, name, birth date, notes and consents are not shown: "
+                "--show-sensitive shows them)",
+            ),
             file=out,
         )
         return EXIT_OK
     print("", file=out)
     for index, consent in enumerate(case.consents):
         names = ", ".join(sorted(consent.agency_ids | consent.agency_kinds))
-        state = f"{consent.decision} on {consent.given_on}"
+        state = say(
+            args,
+            f"{consent.decision} {consent.given_on}",
+            f"{consent.decision} on {consent.given_on}",
+        )
         if consent.until is not None:
-            state += f", until {consent.until}"
+            state += say(args, f"、{consent.until} まで", f", until {consent.until}")
         if consent.withdrawn_on is not None:
-            state += f", withdrawn {consent.withdrawn_on}"
-        print(f"consent [{index}] {state}: {names}", file=out)
+            state += say(
+                args, f"、{consent.withdrawn_on} に撤回", f", withdrawn {consent.withdrawn_on}"
+            )
+        print(f"{say(args, '同意', 'consent')} [{index}] {state}: {names}", file=out)
     words: list[tuple[str, str | None]] = [
-        ("name", subject.name),
-        ("birth date", _day(subject.birth_date) if subject.birth_date else None),
-        ("summary", case.summary),
-        *((f"needs[{i}] note", need.note) for i, need in enumerate(case.needs)),
+        (say(args, "氏名", "name"), subject.name),
+        (
+            say(args, "生年月日", "birth date"),
+            _day(subject.birth_date) if subject.birth_date else None,
+        ),
+        (say(args, "概要", "summary"), case.summary),
+        *(
+            (say(args, f"ニーズ[{i}] のメモ", f"needs[{i}] note"), need.note)
+            for i, need in enumerate(case.needs)
+        ),
     ]
     for label, text in words:
         if text is not None:
@@ -613,7 +787,11 @@ def _referral_create(args: argparse.Namespace, out: TextIO) -> int:
         )
         version = store.referrals.get(referral.id).version
         meta = store.meta.find()
-    print(f"{referral.id}: {referral.status} (version {version})", file=out)
+    if args.format == "json":
+        document = {"action": "created", "referral": referral.id, "case": referral.case_id}
+        _write_json({**document, "status": referral.status.value, "version": version}, out)
+    else:
+        print(f"{referral.id}: {referral.status} ({_label(args, 'version')} {version})", file=out)
     if meta is not None and meta.value.sample:
         print(
             "note: the stored directory is SAMPLE data; do not use it for real referrals",
@@ -637,7 +815,12 @@ def _referral_transition(args: argparse.Namespace, out: TextIO) -> int:
         )
         version = store.referrals.get(moved.id).version
     event = moved.history[-1]
-    print(f"{moved.id}: {event.previous} -> {event.status} (version {version})", file=out)
+    if args.format == "json":
+        document = {"action": "moved", "referral": moved.id, "from": str(event.previous)}
+        _write_json({**document, "status": event.status.value, "version": version}, out)
+        return EXIT_OK
+    label = _label(args, "version")
+    print(f"{moved.id}: {event.previous} -> {event.status} ({label} {version})", file=out)
     return EXIT_OK
 
 
@@ -648,9 +831,18 @@ def _referral_follow_up(args: argparse.Namespace, out: TextIO) -> int:
             store, args.referral_id, actor=_actor(args, store), at=at, outcome=args.outcome
         )
         version = store.referrals.get(done.id).version
+    if args.format == "json":
+        document = {"action": "followed-up", "referral": done.id, "at": _when(done.updated_at)}
+        _write_json({**document, "status": done.status.value, "version": version}, out)
+        return EXIT_OK
     print(
-        f"{done.id}: followed up at {_when(done.updated_at)}, still {done.status} "
-        f"(version {version})",
+        say(
+            args,
+            f"{done.id}: {_when(done.updated_at)} にフォローアップを記録しました。"
+            f"状態は {done.status} のまま（版 {version}）",
+            f"{done.id}: followed up at {_when(done.updated_at)}, still {done.status} "
+            f"(version {version})",
+        ),
         file=out,
     )
     return EXIT_OK
@@ -683,9 +875,10 @@ def _referral_show(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     referral = item.value
     service_name = "" if service is None else f"  {service.value.name.ja}"
+    ended = say(args, "（終了）", " (ended)") if referral.ended else ""
     fields = [
         ("referral", referral.id),
-        ("status", f"{referral.status}{' (ended)' if referral.ended else ''}"),
+        ("status", f"{referral.status}{ended}"),
         ("version", str(item.version)),
         ("case", referral.case_id),
         ("service", referral.service_id + service_name),
@@ -696,11 +889,10 @@ def _referral_show(args: argparse.Namespace, out: TextIO) -> int:
         ("created", _when(referral.created_at)),
         ("updated", _when(referral.updated_at)),
     ]
-    width = max(len(name) for name, _ in fields)
-    for name, value in fields:
-        print(f"{name.ljust(width)}  {value}", file=out)
+    print(render_fields([(_label(args, name), value) for name, value in fields]), file=out)
     print("", file=out)
-    headers = ["#", "at", "actor", "event", "status", "recorded"]
+    headers = ["#", *(_label(args, name) for name in ("at", "actor", "event", "status"))]
+    headers.append(_label(args, "recorded"))
     rows: list[list[str]] = []
     words: list[str] = []  # the worker's words, in full, only with --show-sensitive
     for index, event in enumerate(referral.history):
@@ -717,7 +909,14 @@ def _referral_show(args: argparse.Namespace, out: TextIO) -> int:
         for line in words:
             print(line, file=out)
     elif words:
-        print("(reasons and outcomes are not shown: --show-sensitive shows them)", file=out)
+        print(
+            say(
+                args,
+                "（理由と結果は表示していません: --show-sensitive で表示します）",
+                "(reasons and outcomes are not shown: --show-sensitive shows them)",
+            ),
+            file=out,
+        )
     return EXIT_OK
 
 
@@ -740,17 +939,25 @@ def _referral_list(args: argparse.Namespace, out: TextIO) -> int:
         and (args.status is None or item.value.status.value == args.status)
         and (not args.open or not item.value.ended)
     ]
-    rows = [
-        [r.id, r.case_id, r.service_id, str(r.status), _when(r.updated_at)]
-        for r in sorted(chosen, key=lambda r: r.id)
-    ]
-    print(
-        render_table(
-            ["referral", "case", "service", "status", "updated"], rows, keep=(0, 1, 2, 3, 4)
-        ),
-        file=out,
-    )
-    print(_plural(len(rows), "referral"), file=out)
+    chosen.sort(key=lambda r: r.id)
+    if args.format == "json":
+        listed = [
+            {
+                "id": r.id,
+                "case": r.case_id,
+                "service": r.service_id,
+                "status": r.status.value,
+                "open": not r.ended,
+                "updated_at": _when(r.updated_at),
+            }
+            for r in chosen
+        ]
+        _write_json({"count": len(listed), "referrals": listed}, out)
+        return EXIT_OK
+    rows = [[r.id, r.case_id, r.service_id, str(r.status), _when(r.updated_at)] for r in chosen]
+    headers = [_label(args, name) for name in ("referral", "case", "service", "status", "updated")]
+    print(render_table(headers, rows, keep=(0, 1, 2, 3, 4)), file=out)
+    print(_count(args, len(rows), "referral"), file=out)
     return EXIT_OK
 
 
@@ -813,11 +1020,10 @@ def _referral_import(args: argparse.Namespace, out: TextIO) -> int:
                 version = None if found is None else found.version
                 item = store.referrals.put(referral, expected_version=version)
     referral = item.value
-    print(
-        f"{referral.id}: {_plural(len(referral.history), 'event')}, {referral.status} "
-        f"(version {item.version})",
-        file=out,
-    )
+    events = _count(args, len(referral.history), "event")
+    label = _label(args, "version")
+    comma = say(args, "、", ", ")
+    print(f"{referral.id}: {events}{comma}{referral.status} ({label} {item.version})", file=out)
     return EXIT_OK
 
 
@@ -856,10 +1062,11 @@ def _groups(items: Sequence[FollowUp], by: str) -> list[tuple[str | None, list[F
     return sorted(groups.items(), key=lambda pair: (pair[0] is None, pair[0] or ""))
 
 
-def _followups_table(items: Sequence[FollowUp], lang: str) -> str:
+def _followups_table(items: Sequence[FollowUp], args: argparse.Namespace) -> str:
+    lang = args.lang
     rows = [
         [
-            str(item.overdue_days) if item.overdue else "due",
+            str(item.overdue_days) if item.overdue else say(args, "期日", "due"),
             item.due_on.isoformat(),
             item.referral_id,
             item.service_id,
@@ -870,8 +1077,9 @@ def _followups_table(items: Sequence[FollowUp], lang: str) -> str:
         ]
         for item in items
     ]
-    headers = ["overdue", "due on", "referral", "service", "status", "worker", "municipality"]
-    return render_table([*headers, "why"], rows, keep=(0, 1, 2, 3, 4, 5))
+    names = ("overdue", "due on", "referral", "service", "status", "worker", "municipality", "why")
+    headers = [_label(args, name) for name in names]
+    return render_table(headers, rows, keep=(0, 1, 2, 3, 4, 5))
 
 
 def _followups(args: argparse.Namespace, out: TextIO) -> int:
@@ -903,20 +1111,26 @@ def _followups(args: argparse.Namespace, out: TextIO) -> int:
         _write_json(data, out)
         return EXIT_OK
     what = "overdue follow-up" if args.overdue else "follow-up"
+    total = say(args, f"{_when(at)} 時点で", "") + _count(args, len(found), what)
+    total += say(args, "", f" at {_when(at)}")
     if args.by is None:
         if found:
-            print(_followups_table(found, args.lang), file=out)
-        print(f"{_plural(len(found), what)} at {_when(at)}", file=out)
+            print(_followups_table(found, args), file=out)
+        print(total, file=out)
         return EXIT_OK
     for key, group in _groups(found, args.by):
         if args.by == "worker":
-            name = key or "(no worker)"
+            name = key or say(args, "（担当者なし）", "(no worker)")
         else:
-            name = _place(key) if key is not None else "(no municipality)"
-        print(f"{name}: {_plural(len(group), what)}", file=out)
-        print(_followups_table(group, args.lang), file=out)
+            name = (
+                _place(key)
+                if key is not None
+                else say(args, "（市区町村なし）", "(no municipality)")
+            )
+        print(f"{name}: {_count(args, len(group), what)}", file=out)
+        print(_followups_table(group, args), file=out)
         print("", file=out)
-    print(f"{_plural(len(found), what)} at {_when(at)}", file=out)
+    print(total, file=out)
     return EXIT_OK
 
 
@@ -978,9 +1192,10 @@ def _audit(args: argparse.Namespace, out: TextIO) -> int:
         ]
         for event in events
     ]
-    headers = ["event", "at", "actor", "record", "action", "version", "status", "changed"]
+    names = ("event", "at", "actor", "record", "action", "version", "status", "changed")
+    headers = [_label(args, name) for name in names]
     print(render_table(headers, rows, keep=(0, 1, 2, 3, 4, 5)), file=out)
-    print(_plural(len(rows), "event"), file=out)
+    print(_count(args, len(rows), "event"), file=out)
     return EXIT_OK
 
 
@@ -990,18 +1205,47 @@ def _audit_verify(args: argparse.Namespace, out: TextIO) -> int:
     the first broken link, exit 1.  Problems name ids only, never field values."""
     with _opened(args) as store:
         verified = store.audit.verify()
+    if args.format == "json":
+        document: dict[str, Any] = {"ok": verified.ok, "events": verified.events}
+        document["chained"] = verified.chained
+        document |= {"head_digest": verified.head_digest, "problems": list(verified.problems)}
+        _write_json(document, out)
+        return EXIT_OK if verified.ok else EXIT_FAILED
     if verified.ok:
-        head = "" if verified.head_digest is None else f"; head sha256 {verified.head_digest}"
+        digest = verified.head_digest
+        head = (
+            ""
+            if digest is None
+            else say(args, f"、先頭 sha256 {digest}", f"; head sha256 {digest}")
+        )
         before = verified.events - verified.chained
-        earlier = f" ({before} written before the chain began)" if before else ""
+        earlier = ""
+        if before:
+            earlier = say(
+                args,
+                f"（うち {before} 件はチェーン開始前）",
+                f" ({before} written before the chain began)",
+            )
         print(
-            f"OK: audit trail verified, {_plural(verified.events, 'event')}, "
-            f"{verified.chained} chained{earlier}{head}",
+            say(
+                args,
+                f"OK: 監査証跡を検証しました。イベント {verified.events} 件、"
+                f"チェーン {verified.chained} 件{earlier}{head}",
+                f"OK: audit trail verified, {_plural(verified.events, 'event')}, "
+                f"{verified.chained} chained{earlier}{head}",
+            ),
             file=out,
         )
         return EXIT_OK
     more = len(verified.problems) - 1
     print(f"BROKEN: {verified.problems[0]}", file=out)
     if more:
-        print(f"({more} more {'problem' if more == 1 else 'problems'} after it)", file=out)
+        print(
+            say(
+                args,
+                f"（ほかに {more} 件の問題があります）",
+                f"({more} more {'problem' if more == 1 else 'problems'} after it)",
+            ),
+            file=out,
+        )
     return EXIT_FAILED

@@ -13,10 +13,12 @@ from saihan.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     add_input,
-    add_output_format,
+    add_printing_options,
     input_directory,
+    say,
     write_json,
 )
+from saihan.cli.progress import Steps, add_quiet
 from saihan.directory import Directory
 from saihan.errors import ValidationError
 from saihan.referral import RuleSet, default_rules, gap_report, load_case, load_rules, match
@@ -75,6 +77,7 @@ def register(commands: Any) -> None:
     matching.add_argument(
         "--flow", metavar="FLOW", help="follow a support flow first: a bundled flow id or a file"
     )
+    add_quiet(matching)
     matching.set_defaults(handler=_match)
 
     gaps = commands.add_parser(
@@ -82,7 +85,8 @@ def register(commands: Any) -> None:
     )
     gaps.add_argument("cases", type=Path, nargs="+", help="case documents, or folders of them")
     _add_sources(gaps)
-    gaps.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    add_printing_options(gaps, "csv")
+    add_quiet(gaps)
     gaps.set_defaults(handler=_gaps)
 
     group = commands.add_parser("rules", help="check or show referral rule files")
@@ -95,15 +99,15 @@ def register(commands: Any) -> None:
     add_input(check)
     check.add_argument("--examples", type=int, default=100, help="cases per property")
     check.add_argument("--seed", type=int, help="seed, to repeat a run exactly")
-    add_output_format(check)
+    add_printing_options(check)
+    add_quiet(check)
     check.set_defaults(handler=_check)
     show = sub.add_parser("show", help="list the rules of a file (default: Tokyo's)")
     show.add_argument(
         "rules_file", type=Path, nargs="?", metavar="RULES", help="YAML or JSON rule file"
     )
     show.add_argument("--on", help="only the rules that apply on this date (YYYY-MM-DD)")
-    show.add_argument("--lang", choices=LANGUAGES, default="ja")
-    add_output_format(show)
+    add_printing_options(show)
     show.set_defaults(handler=_show)
 
 
@@ -136,23 +140,40 @@ def _at(text: str | None) -> dt.datetime | None:
 
 
 def _match(args: argparse.Namespace, out: TextIO) -> int:
-    directory = _directory(args)
-    # Need codes are checked against the directory's own taxonomy, not only the bundled one.
-    case = load_case(args.case, directory=directory)
     flow = None
     if args.flow is not None:
         from saihan.cli.flow_commands import flow_argument
 
         flow = flow_argument(args.flow)
-    plan = match(
-        case,
-        directory,
-        _rules(args.rules),
-        _at(args.at),
-        per_need=args.per_need,
-        flow=flow,
-    )
-    if directory.meta.sample:
+    rules = _rules(args.rules)
+    with Steps.of(args) as steps:
+        if args.store is None:
+            with steps.step("reading the directory"):
+                directory = _directory(args)
+            # Need codes are checked against the directory's own taxonomy, not only the
+            # bundled one.
+            case = load_case(args.case, directory=directory)
+            with steps.step(f"matching against {len(directory.services)} services"):
+                plan = match(
+                    case, directory, rules, _at(args.at), per_need=args.per_need, flow=flow
+                )
+            sample = directory.meta.sample
+        else:
+            if args.input is not None:
+                raise ValidationError("give --input or --store, not both", path="store")
+            from saihan import storage
+
+            with storage.open(args.store, create=False) as store:
+                # The needs, kinds and meta only: the case's codes are checked against them.
+                skeleton = store.load_directory_for(None, needs=())
+                case = load_case(args.case, directory=skeleton)
+                # The store answers with the services of the person's area and needs only.
+                with steps.step("matching against the services of the area in the store"):
+                    plan = match(
+                        case, store, rules, _at(args.at), per_need=args.per_need, flow=flow
+                    )
+            sample = skeleton.meta.sample
+    if sample:
         print(
             "note: the bundled directory is SAMPLE data; do not use it for real referrals",
             file=sys.stderr,
@@ -171,9 +192,14 @@ def _case_files(paths: list[Path]) -> list[Path]:
 def _gaps(args: argparse.Namespace, out: TextIO) -> int:
     from saihan.referral import load_cases
 
-    directory = _directory(args)
-    cases = load_cases(_case_files(args.cases), directory=directory)
-    report = gap_report(cases, directory, _rules(args.rules, directory), _at(args.at))
+    with Steps.of(args) as steps:
+        with steps.step("reading the directory"):
+            directory = _directory(args)
+        files = _case_files(args.cases)
+        with steps.step(f"reading {len(files)} cases"):
+            cases = load_cases(files, directory=directory)
+        with steps.step(f"matching {len(cases)} cases"):
+            report = gap_report(cases, directory, _rules(args.rules, directory), _at(args.at))
     if args.format == "csv":
         out.write(report.to_csv())
         return EXIT_OK
@@ -182,8 +208,18 @@ def _gaps(args: argparse.Namespace, out: TextIO) -> int:
 
         out.write(to_json(report) + "\n")
         return EXIT_OK
-    out.write(f"{report.cases} cases, rules {report.rules_id} {report.rules_version}\n")
-    out.write(f"{'municipality':<13}{'need':<42}{'cases':>6}{'unmet':>6}{'poor':>6}\n")
+    rules = f"{report.rules_id} {report.rules_version}"
+    out.write(
+        say(
+            args,
+            f"ケース {report.cases} 件、規則 {rules}\n",
+            f"{report.cases} cases, rules {rules}\n",
+        )
+    )
+    if args.lang == "en":
+        out.write(f"{'municipality':<13}{'need':<42}{'cases':>6}{'unmet':>6}{'poor':>6}\n")
+    else:  # each Japanese header is as wide (in columns) as its English one
+        out.write(f"{'市区町村':<9}{'ニーズ':<39}{'件数':>4}{'未充足':>3}{'不十分':>3}\n")
     for row in report.rows:
         out.write(
             f"{row.municipality:<13}{row.need:<42}{row.cases:>6}{row.unmet:>6}{row.poorly_met:>6}\n"
@@ -192,11 +228,17 @@ def _gaps(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
-    directory = input_directory(args)
-    rules = load_rules(args.rules_file, directory=directory)
+    with Steps.of(args) as steps, steps.step("reading the directory and the rules"):
+        directory = input_directory(args)
+        rules = load_rules(args.rules_file, directory=directory)
     if args.format == "text":
+        count, rule_set = len(rules.rules), f"{rules.id} {rules.version}"
         out.write(
-            f"{args.rules_file}: valid; {len(rules.rules)} rules in {rules.id} {rules.version}\n"
+            say(
+                args,
+                f"{args.rules_file}: 正しい規則ファイルです（{rule_set} の規則 {count} 件）\n",
+                f"{args.rules_file}: valid; {count} rules in {rule_set}\n",
+            )
         )
     try:
         from saihan.testing.referral_properties import check_rule_set
@@ -206,7 +248,11 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    failures = check_rule_set(rules, directory, max_examples=args.examples, seed=args.seed)
+    with (
+        Steps.of(args) as steps,
+        steps.step(f"checking the properties ({args.examples} cases each)"),
+    ):
+        failures = check_rule_set(rules, directory, max_examples=args.examples, seed=args.seed)
     if args.format == "json":
         write_json(
             {
@@ -222,7 +268,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         )
         return EXIT_FAILED if failures else EXIT_OK
     if not failures:
-        out.write("every property holds\n")
+        out.write(say(args, "すべての性質が成り立ちます\n", "every property holds\n"))
         return EXIT_OK
     for failure in failures:
         out.write(f"FAILED {failure.name}: {failure.message}\n")
@@ -244,7 +290,13 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
         listed = [unstructure(rule) for rule in shown]
         write_json({"id": rules.id, "version": rules.version, "rules": listed}, out)
         return EXIT_OK
-    out.write(f"{rules.id} {rules.version}: {len(shown)} rules\n")
+    out.write(
+        say(
+            args,
+            f"{rules.id} {rules.version}: 規則 {len(shown)} 件\n",
+            f"{rules.id} {rules.version}: {len(shown)} rules\n",
+        )
+    )
     for rule in shown:
         until = rule.valid_to.isoformat() if rule.valid_to else "…"
         text = (

@@ -9,8 +9,6 @@ shows a case's id, municipality and day received, nothing sensitive.
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,16 +17,19 @@ from saihan.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     add_directory_export_options,
-    export_directory,
+    add_printing_options,
+    emit_export,
+    export_payload,
+    say,
     write_json,
 )
 from saihan.cli.principal import add_principal, principal_of
-from saihan.cli.table import render_table
+from saihan.cli.progress import Steps, add_quiet
+from saihan.cli.table import render_fields, render_table
 from saihan.directory.municipalities import find_municipality
 from saihan.limits import read_file
-from saihan.storage import ImportProgress
 
-__all__ = ["ProgressBar", "register"]
+__all__ = ["register"]
 
 
 def _add_url(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +52,7 @@ def register(commands: Any) -> None:
 
     init = sub.add_parser("init", help="create the store (or migrate it) and say where it is")
     _add_url(init)
+    add_printing_options(init)
     init.set_defaults(handler=_init)
 
     load = sub.add_parser("import", help="replace the stored directory with a file, atomically")
@@ -63,17 +65,19 @@ def register(commands: Any) -> None:
         default="auto",
         help="progress bar on standard error: auto (when it is a terminal), bar, none",
     )
+    add_quiet(load)
     load.set_defaults(handler=_import)
 
     export = sub.add_parser("export", help="write the stored directory through an exporter")
     _add_url(export)
     add_directory_export_options(export)
+    add_quiet(export)
     export.set_defaults(handler=_export)
 
     info = sub.add_parser("info", help="backend, schema version and record counts")
     _add_url(info)
     info.add_argument("--check", action="store_true", help="also run the integrity check")
-    info.add_argument("--format", choices=("text", "json"), default="text")
+    add_printing_options(info)
     info.set_defaults(handler=_info)
 
     cases = sub.add_parser(
@@ -84,73 +88,54 @@ def register(commands: Any) -> None:
     cases.add_argument("--worker", help="worker id")
     cases.add_argument("--need", help="need code (sub-needs included)")
     cases.add_argument("--limit", type=int, help="at most this many cases")
-    cases.add_argument("--format", choices=("text", "json"), default="text")
+    add_printing_options(cases)
     cases.set_defaults(handler=_cases)
-
-
-class ProgressBar:
-    """A one-line progress bar: ``[#####-----]  50%  5000/10000 records``."""
-
-    def __init__(self, stream: TextIO, *, width: int = 30, every: float = 0.1) -> None:
-        self._stream = stream
-        self._width = width
-        self._every = every
-        self._last = 0.0
-        self._shown = False
-
-    def __call__(self, progress: ImportProgress) -> None:
-        now = time.monotonic()
-        finished = progress.done >= progress.total
-        if not finished and now - self._last < self._every:
-            return
-        self._last = now
-        filled = int(self._width * progress.fraction)
-        bar = "#" * filled + "-" * (self._width - filled)
-        percent = int(100 * progress.fraction)
-        self._stream.write(f"\r[{bar}] {percent:3d}%  {progress.done}/{progress.total} records")
-        self._shown = not finished
-        if finished:
-            self._stream.write("\n")
-        self._stream.flush()
-
-    def close(self) -> None:
-        """End the line if the bar was left unfinished (an import that failed)."""
-        if self._shown:
-            self._stream.write("\n")
-            self._stream.flush()
-            self._shown = False
 
 
 def _init(args: argparse.Namespace, out: TextIO) -> int:
     with storage.open(args.url, principal=principal_of(args)) as store:
-        print(f"ready: {store.url} ({store.scheme}, schema version "
-              f"{store.info().schema_version})", file=out)  # fmt: skip
+        url, scheme, version = store.url, store.scheme, store.info().schema_version
+    if args.format == "json":
+        write_json({"ready": True, "url": url, "backend": scheme, "schema_version": version}, out)
+        return EXIT_OK
+    print(
+        say(
+            args,
+            f"準備完了: {url}（{scheme}、スキーマの版 {version}）",
+            f"ready: {url} ({scheme}, schema version {version})",
+        ),
+        file=out,
+    )
     return EXIT_OK
 
 
 def _import(args: argparse.Namespace, out: TextIO) -> int:
-    data = read_file(args.file)
-    directory = plugins.importer(args.format).load(data)
-    show = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
-    bar = ProgressBar(sys.stderr) if show else None
-    with storage.open(args.url, principal=principal_of(args)) as store:
-        try:
-            written = store.import_directory(directory, progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        print(
-            f"imported {len(directory.agencies)} agencies and {len(directory.services)} "
-            f"services ({written} records) into {store.url}",
-            file=out,
-        )
+    with Steps.of(args) as steps:
+        with steps.step(f"reading {args.file.name}"):
+            data = read_file(args.file)
+        with steps.step(f"validating ({args.format})"):
+            directory = plugins.importer(args.format).load(data)
+        with storage.open(args.url, principal=principal_of(args)) as store:
+            written = store.import_directory(directory, progress=steps.records("writing"))
+            where = store.url
+    print(
+        f"imported {len(directory.agencies)} agencies and {len(directory.services)} "
+        f"services ({written} records) into {where}",
+        file=out,
+    )
     return EXIT_OK
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
-    with storage.open(args.url, create=False, principal=principal_of(args)) as store:
-        directory = store.load_directory()
-    return export_directory(directory, args, out)
+    with Steps.of(args) as steps:
+        with (
+            steps.step("reading the store"),
+            storage.open(args.url, create=False, principal=principal_of(args)) as store,
+        ):
+            directory = store.load_directory()
+        with steps.step(f"exporting {len(directory.services)} services as {args.format}"):
+            payload = export_payload(directory, args)
+    return emit_export(directory, payload, args, out)
 
 
 def _place(code: str | None) -> str:
@@ -181,8 +166,16 @@ def _cases(args: argparse.Namespace, out: TextIO) -> int:
         [item.value.id, _place(item.value.municipality), item.value.received_on.isoformat()]
         for item in found
     ]
-    print(render_table(["case", "municipality", "received"], rows, keep=(0, 2)), file=out)
-    print(f"{len(rows)} case{'' if len(rows) == 1 else 's'}", file=out)
+    headers = (
+        ["ケース", "市区町村", "受付日"]
+        if args.lang == "ja"
+        else ["case", "municipality", "received"]
+    )
+    print(render_table(headers, rows, keep=(0, 2)), file=out)
+    print(
+        say(args, f"ケース {len(rows)} 件", f"{len(rows)} case{'' if len(rows) == 1 else 's'}"),
+        file=out,
+    )
     return EXIT_OK
 
 
@@ -204,19 +197,19 @@ def _info(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_FAILED if problems else EXIT_OK
     rows = [
         ("url", info.url),
-        ("backend", info.scheme),
-        ("schema version", str(info.schema_version)),
-        *((f"{kind} records", str(count)) for kind, count in info.counts.items()),
+        (say(args, "バックエンド", "backend"), info.scheme),
+        (say(args, "スキーマの版", "schema version"), str(info.schema_version)),
+        *(
+            (say(args, f"{kind} の記録数", f"{kind} records"), str(count))
+            for kind, count in info.counts.items()
+        ),
         *info.details.items(),
     ]
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name.ljust(width)}  {value}", file=out)
-    if problems is None:
-        return EXIT_OK
+    if problems is not None and not problems:
+        rows.append((say(args, "整合性", "integrity"), "ok"))
+    print(render_fields(rows), file=out)
     if problems:
         for problem in problems:
-            print(f"problem: {problem}", file=out)
+            print(f"{say(args, '問題', 'problem')}: {problem}", file=out)
         return EXIT_FAILED
-    print(f"{'integrity'.ljust(width)}  ok", file=out)
     return EXIT_OK

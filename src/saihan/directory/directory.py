@@ -48,12 +48,24 @@ def _default_meta() -> DirectoryMeta:
     return DirectoryMeta(name=LocalizedText(ja="支援機関ディレクトリ", en="Support directory"))
 
 
-def _search_text(service: Service, agency: Agency | None) -> str:
+def service_search_key(service: Service) -> str:
+    """A service's own text for search: its name and description, folded, one
+    form per line (the stores keep it; its agency's name is searched too)."""
     parts = [service.name.search_key()]
     if service.description:
         parts.append(service.description.search_key())
+    return "\n".join(parts)
+
+
+def agency_search_key(agency: Agency) -> str:
+    """The text of an agency that a search for its services looks in: its name."""
+    return agency.name.search_key()
+
+
+def _search_text(service: Service, agency: Agency | None) -> str:
+    parts = [service_search_key(service)]
     if agency is not None:
-        parts.append(agency.name.search_key())
+        parts.append(agency_search_key(agency))
     return "\n".join(parts)
 
 

@@ -32,7 +32,14 @@ def sample_directory() -> Directory:
     Names of public bodies are real; every phone number, e-mail address and
     street address is an example value (``example.jp``), never a real line.
     ``meta.sample`` is True.  Built once and cached: it is immutable.
-    """
-    from saihan.serialization import from_json
 
-    return from_json(read_bytes("sample_directory.json"), Directory)
+    The file ships with saihan and the tests check it against the schema and the
+    limits (``tests/test_sample_directory.py``), so it is not checked again on every
+    start: it is built straight from its JSON, and the models' own checks (check
+    digits, references) still run as the objects are made.
+    """
+    import json
+
+    from saihan.serialization.converter import converter
+
+    return converter.structure(json.loads(read_bytes("sample_directory.json")), Directory)

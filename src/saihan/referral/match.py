@@ -23,7 +23,7 @@ import weakref
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -38,8 +38,11 @@ from saihan.directory.vocabulary import (
     PersonAttribute,
 )
 from saihan.errors import ErrorItem, ValidationError
+from saihan.referral import _words as words
+from saihan.referral._words import place_name
 from saihan.referral.case import ConsultationCase, Subject, Urgency
 from saihan.referral.conditions import evaluate
+from saihan.referral.contacts import hours_on, public_address, public_contacts
 from saihan.referral.plan import (
     TRACE_VERSION,
     Exclusion,
@@ -62,9 +65,13 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_PER_NEED",
     "ELDERLY_AGE",
+    "DirectorySource",
     "MatchIndex",
+    "candidate_needs",
     "derived_attributes",
     "match",
+    "match_needs",
+    "match_services",
     "place_of",
     "reference_match",
     "release_of",
@@ -95,6 +102,65 @@ SPECIFIED_JUVENILE_AGES = (18, 19)  # 特定少年: 18 or 19 under the Juvenile 
 
 Facts = Mapping[str, Any]
 _T = TypeVar("_T")
+
+
+@runtime_checkable
+class DirectorySource(Protocol):
+    """Where :func:`match` can read the part of a directory one case needs, instead
+    of a whole :class:`~saihan.directory.Directory`: a
+    :class:`saihan.storage.Store` is one (see docs/storage.md, "Matching from the store").
+    """
+
+    def load_directory_for(
+        self,
+        municipality: str | None,
+        needs: Iterable[str] | None = None,
+        *,
+        services: Iterable[str] = (),
+    ) -> Directory:
+        """Every service whose area may cover ``municipality`` (any prefecture-wide
+        or national one, and the municipal ones listing it) and that meets one of
+        :func:`candidate_needs` of one of ``needs`` (every service, for None), the
+        ``services`` named, their agencies, and the extension needs, kinds and meta."""
+        ...
+
+
+def candidate_needs(taxonomy: NeedTaxonomy, need: str) -> frozenset[str]:
+    """The need codes of which a service must meet one to be a candidate for ``need``:
+    the need, its sub-needs, its siblings (needs under its parent, with theirs) and its
+    broader needs.  A code ``taxonomy`` does not know has none."""
+    if need not in taxonomy:
+        return frozenset()
+    return _NeedShape.of(taxonomy, need).related
+
+
+def match_needs(
+    case: ConsultationCase, rules: RuleSet | None = None, flow: Flow | None = None
+) -> frozenset[str]:
+    """Every need a plan for ``case`` may have: those raised, those any ``add_need``
+    rule of ``rules`` (default :func:`default_rules`) adds, and those any action of
+    ``flow`` adds, whether or not they hold for the case (a superset, so that it is
+    known before the directory is read)."""
+    found = {need.code for need in case.needs}
+    for rule in (rules or default_rules()).rules:
+        if rule.effect is Effect.ADD_NEED and rule.need is not None:
+            found.add(rule.need)
+    if flow is not None:
+        for node in flow.nodes:
+            found.update(a.add_need for a in node.actions if a.add_need is not None)
+    return frozenset(found)
+
+
+def match_services(flow: Flow | None) -> frozenset[str]:
+    """The service ids ``flow``'s ``connect`` actions name (checked when it is run)."""
+    if flow is None:
+        return frozenset()
+    return frozenset(
+        action.connect.service
+        for node in flow.nodes
+        for action in node.actions
+        if action.connect is not None and action.connect.service is not None
+    )
 
 
 @attrs.frozen(eq=False)
@@ -613,10 +679,12 @@ class _CaseReasons:
         if person.suspected:
             suspected = _show(frozenset(a.value for a in person.suspected))
             required = (attributes, Fact("case.suspected_attributes", suspected))
+            field = "case.suspected_attributes"
+            ja = "・".join(words.values(field, suspected, "ja"))
+            en = ", ".join(words.values(field, suspected, "en"))
             required_text = _text(
-                f"対象となる属性に当たらない（疑い {suspected} は条件を満たさない）",
-                f"does not have the attributes required (a suspicion of {suspected} "
-                "does not meet them)",
+                f"対象となる属性に当たらない（{ja}の疑いは条件を満たさない）",
+                f"does not have the attributes required (a suspicion of {en} does not meet them)",
             )
         return cls(
             outside_area=None
@@ -744,9 +812,13 @@ def _age_reason(
         return None
     shown = str(bounds[0]) if bounds[0] == bounds[1] else f"{bounds[0]}-{bounds[1]}"
     span = f"{'' if low is None else low}-{'' if high is None else high}"
+    if low is not None and high is not None:
+        ja = f"{low}～{high}歳"
+    else:
+        ja = f"{low}歳以上" if low is not None else f"{high}歳以下"
     return Reason(
         "age",
-        _text(f"年齢が対象外（対象 {span} 歳）", f"age outside {span}"),
+        _text(f"年齢が対象外（対象 {ja}）", f"age outside {span}"),
         facts=(Fact("age", shown),),
     )
 
@@ -868,16 +940,19 @@ def _less_urgent(level: Urgency) -> Urgency:
 
 
 def _on_suspicion(text: LocalizedText, suspected: str) -> LocalizedText:
+    field = "case.suspected_attributes"
+    ja = "・".join(words.values(field, suspected, "ja"))
+    en = ", ".join(words.values(field, suspected, "en"))
     return attrs.evolve(
         text,
-        ja=f"{text.ja}（疑い {suspected} による。重みは半分）",
-        en=None
-        if text.en is None
-        else f"{text.en} (through suspected {suspected} only: half weight)",
+        ja=f"{text.ja}（{ja}の疑いによる。重みは半分）",
+        en=None if text.en is None else f"{text.en} (through suspected {en} only: half weight)",
     )
 
 
-def _explain(item: _Scored, context: _Context, shape: _NeedShape) -> tuple[Reason, ...]:
+def _explain(
+    item: _Scored, context: _Context, shape: _NeedShape, taxonomy: NeedTaxonomy
+) -> tuple[Reason, ...]:
     """The reasons behind a kept recommendation: need fit, area, then each rule."""
     entry = item.entry
     service_facts = {**entry.facts, "service.local": item.local}
@@ -885,7 +960,7 @@ def _explain(item: _Scored, context: _Context, shape: _NeedShape) -> tuple[Reaso
     reasons = [
         Reason(
             "need_fit",
-            _fit_text(item.fit, codes),
+            _fit_text(item.fit, codes, taxonomy),
             facts=(entry.needs_fact,),
             points=item.fit,
         ),
@@ -919,7 +994,14 @@ def _when_walked(rule: CompiledRule, case: Facts) -> bool:
 
 
 def _check_arguments(
-    case: Any, directory: Any, rules: Any, at: Any, per_need: Any, flow: Any = None
+    case: Any,
+    directory: Any,
+    rules: Any,
+    at: Any,
+    per_need: Any,
+    flow: Any = None,
+    *,
+    sources: bool = False,
 ) -> None:
     problems = []
     if flow is not None:
@@ -931,9 +1013,12 @@ def _check_arguments(
         problems.append(
             ErrorItem("case", f"expected a ConsultationCase, got {type(case).__name__}")
         )
-    if not isinstance(directory, Directory):
+    if not isinstance(directory, Directory) and not (
+        sources and isinstance(directory, DirectorySource)
+    ):
+        wanted = "a Directory or a store" if sources else "a Directory"
         problems.append(
-            ErrorItem("directory", f"expected a Directory, got {type(directory).__name__}")
+            ErrorItem("directory", f"expected {wanted}, got {type(directory).__name__}")
         )
     if rules is not None and not isinstance(rules, RuleSet):
         problems.append(ErrorItem("rules", f"expected a RuleSet, got {type(rules).__name__}"))
@@ -949,7 +1034,7 @@ def _check_arguments(
 
 def match(
     case: ConsultationCase,
-    directory: Directory,
+    directory: Directory | DirectorySource,
     rules: RuleSet | None = None,
     at: dt.datetime | None = None,
     *,
@@ -968,8 +1053,19 @@ def match(
     first: the needs it adds are added (as ``add_need`` rules add them), its
     ``connect`` actions prefer an agency kind or put a service first, with
     reasons naming ``flow:<flow>/<node>``, and ``plan.flow`` shows its path.
+
+    ``directory`` may also be a store (a :class:`DirectorySource`, such as
+    :class:`saihan.storage.Store`): then only the services the plan can use are
+    read from it (:meth:`~saihan.storage.Store.load_directory_for`: those whose
+    area may cover the person's municipality and that meet a need related to one
+    of :func:`match_needs`, and the services the flow names), through the
+    backend's indexes; the plan is the one matching the whole stored directory gives.
     """
-    _check_arguments(case, directory, rules, at, per_need, flow)
+    _check_arguments(case, directory, rules, at, per_need, flow, sources=True)
+    if not isinstance(directory, Directory):
+        directory = directory.load_directory_for(
+            place_of(case)[0], match_needs(case, rules, flow), services=match_services(flow)
+        )
     return _plan(
         case,
         directory,
@@ -1074,7 +1170,7 @@ def _derived_reasons(person: _Person) -> tuple[Reason, ...]:
             Reason(
                 "derived",
                 _text(
-                    f"{ELDERLY_AGE}歳以上のため高齢者（elderly）とする",
+                    f"{ELDERLY_AGE}歳以上のため高齢者とする",
                     f"elderly: the age is {ELDERLY_AGE} or over",
                 ),
                 facts=(*age, Fact("case.attributes", "elderly")),
@@ -1085,7 +1181,7 @@ def _derived_reasons(person: _Person) -> tuple[Reason, ...]:
             Reason(
                 "derived",
                 _text(
-                    "18・19歳の少年事件のため特定少年（specified_juvenile）とする",
+                    "18・19歳の少年事件のため特定少年とする",
                     "specified juvenile (特定少年): 18 or 19, in a juvenile case",
                 ),
                 facts=(
@@ -1100,14 +1196,16 @@ def _derived_reasons(person: _Person) -> tuple[Reason, ...]:
         reasons.append(Reason("release", _text(ja, en), facts=(_release_fact(person.release),)))
     if person.suspected:
         shown = _show(frozenset(a.value for a in person.suspected))
+        ja = "・".join(words.values("case.suspected_attributes", shown, "ja"))
+        en = ", ".join(words.values("case.suspected_attributes", shown, "en"))
         reasons.append(
             Reason(
                 "suspected",
                 _text(
-                    f"疑い（未診断・未認定）: {shown}。規則の判定には低い重みで数える"
+                    f"疑い（未診断・未認定）: {ja}。規則の判定には低い重みで数える"
                     "（優先・後回しは重み半分、追加するニーズは緊急度を一段下げる。"
                     "最初に・必須・除外の規則は適用しない）。支援の対象属性の条件は満たさない",
-                    f"suspected, not diagnosed or certified: {shown}. Counted by rules at a "
+                    f"suspected, not diagnosed or certified: {en}. Counted by rules at a "
                     "lower weight (prefer and demote at half weight, an added need one step "
                     "less urgent; first, require and exclude rules do not apply on suspicion); "
                     "never meets a service's required attributes, never rules one out",
@@ -1279,7 +1377,15 @@ def _plan(
         # Rank first, explain after: reasons are built only for what the plan shows.
         shape = index.shape(need)
         recommendations = tuple(
-            _recommend(case, item, _explain(item, context, shape), urgency, index, at, today)
+            _recommend(
+                case,
+                item,
+                _explain(item, context, shape, index.taxonomy),
+                urgency,
+                index,
+                at,
+                today,
+            )
             for item in kept
         )
         if not recommendations:
@@ -1511,28 +1617,38 @@ def _may_cover(service: Service, place: str | None) -> bool:
     return place is not None and place in service.area.municipality_codes
 
 
-def _fit_text(fit: int, codes: frozenset[str]) -> LocalizedText:
-    shown = ", ".join(sorted(codes))
+def _fit_text(fit: int, codes: frozenset[str], taxonomy: NeedTaxonomy) -> LocalizedText:
+    """The fit in words, naming the service's needs that gave it (their labels)."""
+
+    def shown(lang: str) -> str:
+        labels = []
+        for code in sorted(codes):
+            label = taxonomy.get(code).label if code in taxonomy else None
+            text = code if label is None else (label.en or label.ja if lang == "en" else label.ja)
+            labels.append(text)
+        return ("、" if lang == "ja" else ", ").join(labels)
+
+    ja, en = shown("ja"), shown("en")
     if fit == FIT_EXACT:
-        return _text(f"ニーズそのものに対応（{shown}）", f"meets the need itself ({shown})")
+        return _text("ニーズそのものに対応", "meets the need itself")
     if fit == FIT_NARROWER:
         return _text(
-            f"ニーズの一部に、より具体的に対応（{shown}）",
-            f"meets part of the need, more specifically ({shown})",
+            f"ニーズの一部に、より具体的に対応（{ja}）",
+            f"meets part of the need, more specifically ({en})",
         )
     if fit == FIT_WHOLE_FIELD:
         return _text(
-            f"分野全体（{shown}）を扱う総合的な窓口。専門の窓口の後に置く",
-            f"covers the whole field ({shown}) as a generalist; ranked behind specialists",
+            f"分野全体（{ja}）を扱う総合的な窓口。専門の窓口の後に置く",
+            f"covers the whole field ({en}) as a generalist; ranked behind specialists",
         )
     if fit == FIT_SIBLING:
         return _text(
-            f"同じ分野の関連するニーズに対応（{shown}）。ニーズそのものではない",
-            f"meets a related need under the same heading ({shown}), not the need itself",
+            f"同じ分野の関連するニーズに対応（{ja}）。ニーズそのものではない",
+            f"meets a related need under the same heading ({en}), not the need itself",
         )
     return _text(
-        f"より広い分野（{shown}）の総合的な窓口として対応",
-        f"meets only a broader need that includes it ({shown}), as a generalist",
+        f"より広い分野（{ja}）の総合的な窓口として対応",
+        f"meets only a broader need that includes it ({en}), as a generalist",
     )
 
 
@@ -1551,15 +1667,18 @@ def _area_reason(service: Service, place: str | None, place_field: str | None) -
     where = () if place is None else (Fact(place_field or "case.residence", place),)
     if area.kind is AreaKind.MUNICIPALITIES:
         count = len(area.municipality_codes)
+        ja = en = str(place)
+        if place is not None:
+            ja, en = place_name(place, "ja"), place_name(place, "en")
         if count == 1:
             text = _text(
-                f"本人の区市町村（{place}）だけを受け持つ窓口",
-                f"a desk of the person's own municipality ({place}) only",
+                f"本人の区市町村（{ja}）だけを受け持つ窓口",
+                f"a desk of the person's own municipality ({en}) only",
             )
         else:
             text = _text(
-                f"{count}区市町村を受け持つ（本人の区市町村 {place} を含む）",
-                f"serves {count} municipalities, the person's ({place}) among them",
+                f"{count}区市町村を受け持つ（本人の区市町村 {ja} を含む）",
+                f"serves {count} municipalities, the person's ({en}) among them",
             )
     elif area.kind is AreaKind.PREFECTURE:
         text = (
@@ -1623,4 +1742,8 @@ def _recommend(
         next_open=next_open,
         open_now=bool(open_now),
         reasons=reasons,
+        contacts=public_contacts(service, agency),
+        website=service.url or agency.website,
+        address=public_address(service, agency),
+        hours_today=hours_on(entry.hours, today) if service.active else (),
     )

@@ -13,6 +13,7 @@ import enum
 import attrs
 
 from saihan._validation import Checker, checked
+from saihan.directory.service import ContactPoint
 from saihan.directory.vocabulary import Channel
 from saihan.referral.case import Urgency
 from saihan.referral.flows.model import FlowRun
@@ -24,6 +25,7 @@ __all__ = [
     "Fact",
     "MissingRequirement",
     "NeedPlan",
+    "OpenInterval",
     "Reason",
     "Recommendation",
     "RecommendationStatus",
@@ -31,13 +33,15 @@ __all__ = [
     "RuleChange",
 ]
 
-TRACE_VERSION = 3
+TRACE_VERSION = 4
 """Bumped whenever the plan's stored form changes meaning; readers check it.
 
 2: ``flow``, the support flow the plan followed (version-1 plans have none and are read).
 3: ``applied_rules`` holds only rules that changed the plan, ``changes`` says what each
 changed, ``derived`` the attributes worked out from the case; status ``consent_refused``;
 scores follow the ranking of docs/referral.md (fit on the need tree, area by its width).
+4: a recommendation carries its public ``contacts``, ``website``, ``address`` (none for a
+confidential location) and ``hours_today`` (the open intervals of the person's day).
 Older plans are read (their lists are what those versions wrote).
 """
 
@@ -80,6 +84,19 @@ class Reason:
 
 
 @attrs.frozen
+class OpenInterval:
+    """A time a service answers: from ``opens`` to ``closes``."""
+
+    opens: dt.datetime = attrs.field(metadata={"doc": "When it opens."})
+    closes: dt.datetime = attrs.field(metadata={"doc": "When it closes."})
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        check.require(self.closes >= self.opens, "closes", "closes before it opens")
+        check.done()
+
+
+@attrs.frozen
 class Recommendation:
     """One service proposed for a need."""
 
@@ -106,6 +123,24 @@ class Recommendation:
     )
     open_now: bool = attrs.field(default=False, metadata={"doc": "Open at the match time."})
     reasons: tuple[Reason, ...] = attrs.field(default=(), metadata={"doc": "Why, in order."})
+    contacts: tuple[ContactPoint, ...] = attrs.field(
+        default=(),
+        metadata={"doc": "Public phone, fax, e-mail and web-form contacts (the agency's if none)."},
+    )
+    website: str | None = attrs.field(
+        default=None, metadata={"doc": "The service's public page, else its agency's."}
+    )
+    address: str | None = attrs.field(
+        default=None,
+        metadata={"doc": "Where to go, as one line; null when none or the place is confidential."},
+    )
+    hours_today: tuple[OpenInterval, ...] = attrs.field(
+        default=(),
+        metadata={
+            "doc": "When it answers on the person's day (case.local_day); empty: closed "
+            "or hours unknown (next_open null)."
+        },
+    )
 
     @checked
     def __attrs_post_init__(self, check: Checker) -> None:
@@ -275,7 +310,9 @@ class ReferralPlan:
 
         return to_json(self)
 
-    def to_text(self, lang: str = "ja") -> str:
+    def to_text(self, lang: str = "ja", *, width: int | None = 100) -> str:
+        """The plan for a worker to read, in ``lang`` (ja or en), wrapped to ``width``
+        terminal columns (None: not wrapped); see :func:`saihan.referral.render.plan_text`."""
         from saihan.referral.render import plan_text
 
-        return plan_text(self, lang)
+        return plan_text(self, lang, width=width)

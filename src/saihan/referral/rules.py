@@ -409,8 +409,27 @@ def default_rules() -> RuleSet:
     Each rule cites the priority area of the plan it serves; see
     ``docs/referral.md`` for the list.
     """
-    text = resources.files("saihan.referral").joinpath("data/tokyo_rules.yaml").read_bytes()
-    return load_rules(text)
+    return _bundled_rule_set(_bundled_rules_text())
+
+
+def _bundled_rules_text() -> bytes:
+    return resources.files("saihan.referral").joinpath("data/tokyo_rules.yaml").read_bytes()
+
+
+def _bundled_rule_set(text: bytes) -> RuleSet:
+    """The bundled rules, read once per process and not checked against the schema again.
+
+    The file ships with saihan and the tests check it completely (schema, limits and
+    the models, ``tests/referral/test_rules.py``), so a start reads it with libyaml's
+    safe loader where PyYAML has one, and builds the rules straight from the data;
+    the models' own checks still run as the rules are made.
+    """
+    import yaml
+
+    from saihan.serialization.converter import converter
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return converter.structure(_plain(yaml.load(text, Loader=loader)), RuleSet)
 
 
 def rule_set_json(rule_set: RuleSet) -> str:

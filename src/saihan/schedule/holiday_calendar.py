@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.util
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -186,14 +190,39 @@ def _as_date(day: dt.date) -> dt.date:
 
 
 def _national_year(year: int) -> dict[dt.date, LocalizedText]:
-    import holidays
-
-    japanese = holidays.country_holidays("JP", years=year, language="ja")
-    english = holidays.country_holidays("JP", years=year, language="en_US")
+    japan = _japan_class()
+    japanese = japan(years=year, language="ja")
+    english = japan(years=year, language="en_US")
     return {
         day: LocalizedText(ja=name, en=english.get(day) or name)
         for day, name in sorted(japanese.items())
     }
+
+
+@functools.cache
+def _japan_class() -> Any:
+    """The ``holidays`` package's class for Japan, loaded without the other countries.
+
+    ``holidays.country_holidays("JP")`` imports ``holidays.countries``, whose
+    ``__init__`` imports every country the package knows (some 250 modules, most of a
+    cold start).  Japan's own module needs none of them: it is read here from its file
+    in the installed package, under a private name (``sys.modules`` is not touched, so
+    anyone else importing ``holidays.countries`` gets the package's own modules).
+    Where the file is not where holidays 0.50-0.109 keep it, or is already imported,
+    the package's own way is used.
+    """
+    import holidays
+
+    loaded = sys.modules.get("holidays.countries.japan")
+    if loaded is not None:
+        return loaded.Japan
+    path = Path(holidays.__file__).with_name("countries") / "japan.py"
+    spec = importlib.util.spec_from_file_location("saihan._holidays_japan", path)
+    if spec is None or spec.loader is None or not path.is_file():  # pragma: no cover
+        return functools.partial(holidays.country_holidays, "JP")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Japan
 
 
 @functools.cache

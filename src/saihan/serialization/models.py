@@ -50,5 +50,10 @@ def public_models() -> tuple[type, ...]:
 
 
 def published_schemas() -> dict[str, dict[str, Any]]:
-    """File name (``Service.schema.json``) to schema, for every public model."""
-    return {f"{model.__name__}.schema.json": json_schema(model) for model in public_models()}
+    """File name (``Service.schema.json``) to schema, for every public model, and for the
+    JSON each command prints (``cli-referral-list.schema.json``, see
+    ``saihan.cli.output_schemas``)."""
+    from saihan.cli.output_schemas import output_schemas
+
+    models = {f"{model.__name__}.schema.json": json_schema(model) for model in public_models()}
+    return {**models, **output_schemas()}

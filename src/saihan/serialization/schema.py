@@ -14,15 +14,17 @@ import functools
 import inspect
 import itertools
 import json
+import re
 import types
 from collections import deque
-from typing import Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
 import attrs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError as SchemaViolation
 
 from saihan.errors import ErrorItem, ValidationError
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError as SchemaViolation
 
 __all__ = ["json_schema", "schema_errors"]
 
@@ -152,11 +154,192 @@ def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     raise TypeError(f"no JSON Schema mapping for {tp!r}")
 
 
+# The patterns in saihan's schemas are ECMA-262 regular expressions, as JSON Schema says,
+# and jsonschema-rs reads them so.  Python's ``re`` reads a few things otherwise: ``$``
+# also matches before a final newline, ``\s`` counts U+001C-U+001F and U+0085 as space
+# but not U+FEFF, and ``\d`` and ``\w`` take non-ASCII digits and letters.  The wording
+# validator below reads each pattern through :func:`_python_pattern`, so both validators
+# accept exactly the same strings (a Hypothesis property checks it).
+_ECMA_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_ECMA_OUTSIDE = {"$": r"\Z", ".": "[^\n\r\u2028\u2029]"}
+_ECMA_CLASSES = {
+    "s": _ECMA_SPACE,
+    "d": "0-9",
+    "w": "A-Za-z0-9_",
+}
+
+
+def _python_pattern(pattern: str) -> str:
+    """An ECMA-262 ``pattern`` rewritten for Python's ``re`` with the same meaning.
+
+    What the two read differently is rewritten: ``$`` and ``.`` outside a class,
+    and the class escapes ``\\s``, ``\\d``, ``\\w`` and their negations.  A negated
+    class escape inside brackets (``[^\\S]``) and an empty class have no plain
+    translation and are refused with a ``ValueError``, so that a schema using one
+    is noticed by the tests.
+    """
+    out: list[str] = []
+    in_class = False
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\" and position + 1 < len(pattern):
+            escaped = pattern[position + 1]
+            position += 2
+            lower = escaped.lower()
+            if lower in _ECMA_CLASSES:
+                members = _ECMA_CLASSES[lower]
+                if not in_class:
+                    out.append(f"[^{members}]" if escaped.isupper() else f"[{members}]")
+                elif escaped.isupper():
+                    raise ValueError(f"\\{escaped} inside a class in pattern {pattern!r}")
+                else:
+                    out.append(members)
+            else:
+                out.append(char + escaped)
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            if pattern.startswith(("]", "^]"), position + 1):
+                raise ValueError(f"an empty class ([] or [^]) in pattern {pattern!r}")
+            in_class = True
+        elif char in _ECMA_OUTSIDE:
+            out.append(_ECMA_OUTSIDE[char])
+            position += 1
+            continue
+        out.append(char)
+        position += 1
+    return "".join(out)
+
+
 @functools.cache
-def _validator(cls: type) -> Draft202012Validator:
-    return Draft202012Validator(
-        json_schema(cls), format_checker=Draft202012Validator.FORMAT_CHECKER
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(_python_pattern(pattern))
+
+
+def _pattern_keyword(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    from jsonschema.exceptions import ValidationError as Violation
+
+    if validator.is_type(instance, "string") and not _compiled(pattern).search(instance):
+        yield Violation(f"{instance!r} does not match {pattern!r}")
+
+
+@functools.cache
+def _wording_validator_class() -> Any:
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, {"pattern": _pattern_keyword}
     )
+
+
+@functools.cache
+def _validator(cls: type) -> Any:
+    """jsonschema's validator for ``cls``, which words every error with its path."""
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker(formats=())
+    for name, check in _FORMAT_CHECKS.items():
+        checker.checks(name)(check)
+    return _wording_validator_class()(json_schema(cls), format_checker=checker)
+
+
+# jsonschema (pure Python) words the errors with the field paths saihan reports;
+# jsonschema-rs (Rust) answers "is this valid?" many times faster.  A document the fast
+# one accepts has no schema errors; any other goes through jsonschema, which has the
+# last word and words every error as before.  Both judge formats by saihan's own checks
+# below, whatever extras of jsonschema happen to be installed.
+@functools.cache
+def _fast_validator(cls: type) -> Any:
+    import jsonschema_rs
+
+    formats: dict[str, Any] = dict.fromkeys(_STANDARD_FORMATS, _anything)
+    formats.update(_FORMAT_CHECKS)
+    return jsonschema_rs.validator_for(json_schema(cls), validate_formats=True, formats=formats)
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _is_date(instance: Any) -> bool:
+    """An RFC 3339 full-date that is a real day (as jsonschema's own ``date`` check)."""
+    if not isinstance(instance, str):
+        return True
+    if not _ISO_DATE.fullmatch(instance):
+        return False
+    try:
+        dt.date.fromisoformat(instance)
+    except ValueError:
+        return False
+    return True
+
+
+# The formats saihan's schemas use and what each checks.  ``date-time`` is left to the
+# models (datetime.fromisoformat), as jsonschema without its optional format packages does.
+_FORMAT_CHECKS: dict[str, Any] = {"date": _is_date}
+
+
+_STANDARD_FORMATS = (
+    "date",
+    "date-time",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+)
+
+# jsonschema-rs recurses on the machine stack: a recursive schema (conditions) over data
+# nested tens of thousands deep would overflow it and end the process.  Deeper data than
+# this goes to jsonschema, which raises RecursionError (structure() reports it).
+_FAST_MAX_DEPTH = 512
+
+
+def _anything(instance: Any) -> bool:
+    return True
+
+
+def _shallow(data: Any, bound: int = _FAST_MAX_DEPTH) -> bool:
+    """True when ``data`` is nested fewer than ``bound`` levels deep (one walk, no recursion)."""
+    level: list[Any] = [data]
+    for _ in range(bound):
+        deeper: list[Any] = []
+        for value in level:
+            if isinstance(value, dict):
+                deeper.extend(value.values())
+            elif isinstance(value, list | tuple):
+                deeper.extend(value)
+        if not deeper:
+            return True
+        level = deeper
+    return False
+
+
+def _fast_is_valid(data: Any, cls: type) -> bool | None:
+    """jsonschema-rs's answer to "is ``data`` valid for ``cls``?", or None without one.
+
+    None where the data is nested too deeply for it, or is not plain JSON it can read
+    (lone surrogates, tuples, other objects); jsonschema then decides alone.
+    """
+    if not _shallow(data):
+        return None
+    try:
+        return bool(_fast_validator(cls).is_valid(data))
+    except Exception:  # not JSON that Rust can read: let jsonschema judge it
+        return None
 
 
 def schema_errors(data: Any, cls: type, *, limit: int | None = None) -> list[ErrorItem]:
@@ -164,7 +347,11 @@ def schema_errors(data: Any, cls: type, *, limit: int | None = None) -> list[Err
 
     With ``limit``, validation stops after that many violations (a document with a
     hundred thousand bad members is reported in the time its first ones take).
+    A valid document is recognised by jsonschema-rs; only an invalid one is walked
+    by jsonschema to word its errors.
     """
+    if _fast_is_valid(data, cls):
+        return []
     items: list[ErrorItem] = []
     for violation in itertools.islice(_validator(cls).iter_errors(data), limit):
         items.extend(_items(violation))

@@ -40,6 +40,7 @@ from saihan.storage.engine import (
     NewRecord,
     RecordKeys,
     StoredRecord,
+    TextCondition,
 )
 from saihan.storage.errors import IncompatibleStoreError, StorageError
 from saihan.storage.migrations import SCHEMA_VERSION, Migration
@@ -115,6 +116,7 @@ __all__ = [
     "StoreInfo",
     "StoreURL",
     "StoredRecord",
+    "TextCondition",
     "Versioned",
     "VersionedRepository",
     "available_backends",

@@ -7,6 +7,10 @@ Index entries (what the queries use):
   for a prefecture-wide area, ``national`` for a national one.
 - agency ``kind``: its agency kind code.
 
+Texts (``text``, for ``store.services.search(text=...)``): a service's name and
+description, an agency's name, folded for search; a service is found by its
+agency's name through its reference to the agency.
+
 References: a service names its agency and any extension need it meets; an
 agency names an extension kind; an extension need names an extension parent; an
 extension kind names extension needs.  Bundled needs and kinds are not records.
@@ -20,7 +24,7 @@ from typing import Any
 
 from saihan.directory.agency import Agency
 from saihan.directory.agency_kinds import AgencyKind, default_agency_kinds
-from saihan.directory.directory import DirectoryMeta
+from saihan.directory.directory import DirectoryMeta, agency_search_key, service_search_key
 from saihan.directory.service import AreaKind, Service
 from saihan.directory.taxonomy import Need, default_taxonomy
 from saihan.directory.vocabulary import Channel
@@ -175,6 +179,7 @@ SERVICES: RecordType[Service] = RecordType(
     index=_service_index,
     references=_service_references,
     check=_check_service,
+    text=service_search_key,
 )
 
 AGENCIES: RecordType[Agency] = RecordType(
@@ -185,6 +190,7 @@ AGENCIES: RecordType[Agency] = RecordType(
     index=lambda agency: [("kind", agency.kind)],
     references=_agency_references,
     check=_check_agency,
+    text=agency_search_key,
 )
 
 NEEDS: RecordType[Need] = RecordType(

@@ -10,7 +10,10 @@ of generic operations on **records**:
 - its **index** is a set of ``(name, value)`` pairs the Store derives from the
   document; :meth:`EngineTransaction.scan` finds records by them;
 - its **references** are the ``(kind, id)`` of the records it depends on; a
-  record that is referenced cannot be deleted.
+  record that is referenced cannot be deleted;
+- its **text** is a search key the Store derives (names folded for search); a
+  backend whose capabilities say ``text_search`` keeps it and answers
+  :meth:`EngineTransaction.scan_text`; others are never asked.
 
 A backend therefore never learns about agencies or services, and a new model
 needs no backend change.  The conformance suite in :mod:`saihan.testing.storage`
@@ -40,6 +43,7 @@ __all__ = [
     "NewRecord",
     "RecordKeys",
     "StoredRecord",
+    "TextCondition",
 ]
 
 
@@ -68,12 +72,19 @@ class Capabilities:
         One open store may be used from several threads.
     ``max_record_bytes``
         The largest document the backend stores (None: no limit below 100 MB).
+    ``text_search``
+        The backend keeps each record's :attr:`RecordKeys.text` and implements
+        :meth:`EngineTransaction.scan_text`,
+        :meth:`EngineTransaction.records_without_text` and
+        :meth:`EngineTransaction.set_text`.  Without it the Store filters
+        decoded records itself (same results, slower).
     """
 
     durable: bool = True
     multi_process: bool = True
     threads: bool = True
     max_record_bytes: int | None = None
+    text_search: bool = False
 
 
 @attrs.frozen
@@ -87,10 +98,16 @@ class StoredRecord:
 
 @attrs.frozen
 class RecordKeys:
-    """What a record is found by (``index``) and what it depends on (``refs``)."""
+    """What a record is found by (``index``, ``text``) and what it depends on (``refs``).
+
+    ``text`` is the record's search key: lines of text already folded for search
+    (:func:`saihan.text.normalize_for_search`), never containing NUL; empty for a
+    record that is not searched by text.
+    """
 
     index: frozenset[tuple[str, str]] = frozenset()
     refs: frozenset[tuple[str, str]] = frozenset()
+    text: str = ""
 
 
 @attrs.frozen
@@ -109,6 +126,22 @@ class Condition:
 
     name: str
     values: frozenset[str]
+
+
+@attrs.frozen
+class TextCondition:
+    """Records in which every one of ``words`` occurs (as a substring, compared
+    code point by code point) in the record's own text or in the text of a
+    record it references whose kind is one of ``through``.
+
+    A service is found by the words of its agency's name this way: ``through``
+    is ``{"agency"}``.  Words are non-empty and contain no white space or NUL.
+    Only backends whose capabilities say ``text_search`` are given one
+    (:meth:`EngineTransaction.scan_text`).
+    """
+
+    words: tuple[str, ...]
+    through: frozenset[str] = frozenset()
 
 
 class EngineTransaction(ABC):
@@ -153,6 +186,31 @@ class EngineTransaction(ABC):
     @abstractmethod
     def referrers(self, kind: str, id: str) -> list[tuple[str, str]]:
         """The ``(kind, id)`` of every record that references ``(kind, id)``, sorted."""
+
+    def scan_text(
+        self,
+        kind: str,
+        conditions: Sequence[Condition],
+        text: TextCondition,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[StoredRecord]:
+        """What :meth:`scan` returns for ``conditions``, less the records ``text``
+        does not match.  Only called on a backend with ``text_search``."""
+        raise NotImplementedError("this backend does not keep search texts")
+
+    def records_without_text(self, kind: str, limit: int) -> list[StoredRecord]:
+        """Up to ``limit`` records of ``kind`` whose text is not known yet (written
+        before the backend kept texts), sorted by id.  Only called on a backend
+        with ``text_search``; the Store then computes their texts with
+        :meth:`set_text`."""
+        raise NotImplementedError("this backend does not keep search texts")
+
+    def set_text(self, kind: str, id: str, text: str) -> None:
+        """Set the search text of a record, leaving its version and document alone
+        (a write: called after :meth:`prepare_write`)."""
+        raise NotImplementedError("this backend does not keep search texts")
 
     # -- writes -----------------------------------------------------------------
     @abstractmethod

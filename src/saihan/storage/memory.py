@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
+import attrs
+
 from saihan.errors import ConflictError, NotFoundError
 from saihan.storage.engine import (
     Capabilities,
@@ -20,6 +22,7 @@ from saihan.storage.engine import (
     NewRecord,
     RecordKeys,
     StoredRecord,
+    TextCondition,
 )
 from saihan.storage.errors import StorageError
 from saihan.storage.migrations import SCHEMA_VERSION
@@ -71,17 +74,32 @@ class _MemoryTransaction(EngineTransaction):
             StoredRecord(id, records[id][0], records[id][1]) for id in sorted(ids) if id in records
         ]
 
-    def _matching(self, kind: str, conditions: Sequence[Condition]) -> list[str]:
+    def _matching(
+        self, kind: str, conditions: Sequence[Condition], text: TextCondition | None = None
+    ) -> list[str]:
         records = self._state.records.get(kind, {})
-        if not conditions:
-            return sorted(records)
         found: set[str] | None = None
         for condition in conditions:
             hits: set[str] = set()
             for value in condition.values:
                 hits |= self._state.index.get((kind, condition.name, value), set())
             found = hits if found is None else found & hits
-        return sorted(found or ())
+        if text is not None:
+            found = {
+                id
+                for id in (records if found is None else found)
+                if self._has_words(records[id][2], text)
+            }
+        return sorted(records if found is None else found)
+
+    def _has_words(self, keys: RecordKeys, condition: TextCondition) -> bool:
+        texts = [keys.text]
+        for target_kind, target_id in keys.refs:
+            if target_kind in condition.through:
+                target = self._state.records.get(target_kind, {}).get(target_id)
+                if target is not None:
+                    texts.append(target[2].text)
+        return all(any(word in text for text in texts) for word in condition.words)
 
     def scan(
         self,
@@ -91,13 +109,28 @@ class _MemoryTransaction(EngineTransaction):
         after: str | None = None,
         limit: int | None = None,
     ) -> list[StoredRecord]:
-        ids = self._matching(kind, conditions)
+        return self._page(kind, self._matching(kind, conditions), after, limit)
+
+    def _page(
+        self, kind: str, ids: list[str], after: str | None, limit: int | None
+    ) -> list[StoredRecord]:
         if after is not None:
             ids = [id for id in ids if id > after]
         if limit is not None:
             ids = ids[:limit]
         records = self._state.records.get(kind, {})
         return [StoredRecord(id, records[id][0], records[id][1]) for id in ids]
+
+    def scan_text(
+        self,
+        kind: str,
+        conditions: Sequence[Condition],
+        text: TextCondition,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[StoredRecord]:
+        return self._page(kind, self._matching(kind, conditions, text), after, limit)
 
     def scan_ids(self, kind: str, conditions: Sequence[Condition] = ()) -> list[str]:
         return self._matching(kind, conditions)
@@ -107,6 +140,16 @@ class _MemoryTransaction(EngineTransaction):
 
     def referrers(self, kind: str, id: str) -> list[Target]:
         return sorted(self._state.referrers.get((kind, id), set()))
+
+    def records_without_text(self, kind: str, limit: int) -> list[StoredRecord]:
+        return []  # every record is written with its text
+
+    def set_text(self, kind: str, id: str, text: str) -> None:
+        current = self._records(kind).get(id)
+        if current is None:
+            raise ConflictError(f"{kind} {id!r} does not exist")
+        version, document, keys = current
+        self._put(kind, id, (version, document, attrs.evolve(keys, text=text)))
 
     # -- writes -----------------------------------------------------------------
     def prepare_write(self) -> None:
@@ -258,7 +301,7 @@ class MemoryEngine(Engine):
     """An open memory store."""
 
     scheme = "memory"
-    capabilities = Capabilities(durable=False, multi_process=False, threads=True)
+    capabilities = Capabilities(durable=False, multi_process=False, threads=True, text_search=True)
 
     def __init__(self, state: _State, name: str | None) -> None:
         self._state = state

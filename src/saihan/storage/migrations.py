@@ -21,11 +21,15 @@ from saihan.storage.errors import IncompatibleStoreError, StorageError
 
 __all__ = ["SCHEMA_VERSION", "Migration", "pending"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema version this saihan writes.
 
 1. Records (kind, id, version, JSON document), their index entries, their
    references, and the store's settings (schema version, revision).
+2. Each record's search text (:attr:`~saihan.storage.RecordKeys.text`), for
+   backends with ``text_search``; records written before it have none until the
+   Store computes it on the next open.  A backend that does not keep texts has
+   an empty step 2.
 """
 
 

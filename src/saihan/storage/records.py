@@ -18,7 +18,7 @@ import attrs
 from saihan.errors import ErrorItem
 from saihan.storage.engine import RecordKeys
 
-__all__ = ["AuditChange", "Reader", "RecordType", "Reference"]
+__all__ = ["AuditChange", "Reader", "RecordType", "Reference", "storable_text"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -54,6 +54,12 @@ class Reader(Protocol):
     ) -> list[U]: ...
 
     def load_all(self, record_type: RecordType[U]) -> list[U]: ...
+
+
+def storable_text(text: str) -> str:
+    """``text`` as a backend keeps it: NUL (which PostgreSQL cannot hold) becomes
+    U+FFFD.  The Store checks a query with either character itself."""
+    return text.replace("\x00", "\ufffd")
 
 
 def _no_keys(_: Any) -> Iterable[tuple[str, str]]:
@@ -95,6 +101,10 @@ class RecordType(Generic[T]):
     ``internal``
         Records only the store itself writes (audit events): repositories
         refuse to put or delete them.
+    ``text``
+        The record's search key (:attr:`~saihan.storage.RecordKeys.text`):
+        its names folded with :func:`saihan.text.normalize_for_search`, one per
+        line.  None for a record that is not searched by text.
     """
 
     kind: str
@@ -106,11 +116,13 @@ class RecordType(Generic[T]):
     check: Callable[[T, Reader], list[ErrorItem]] = _no_checks
     audit: Callable[[T | None, T | None], AuditChange] | None = None
     internal: bool = False
+    text: Callable[[T], str] | None = None
 
     def keys(self, item: T) -> RecordKeys:
         return RecordKeys(
             index=frozenset(self.index(item)),
             refs=frozenset((ref.kind, ref.id) for ref in self.references(item)),
+            text="" if self.text is None else storable_text(self.text(item)),
         )
 
     def __repr__(self) -> str:

@@ -39,6 +39,7 @@ from saihan.storage.engine import (
     NewRecord,
     RecordKeys,
     StoredRecord,
+    TextCondition,
 )
 from saihan.storage.errors import StorageError
 from saihan.storage.migrations import Migration, pending
@@ -81,6 +82,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             ) WITHOUT ROWID""",
             "CREATE INDEX saihan_refs_target ON saihan_refs (target_kind, target_id)",
             "INSERT INTO saihan_settings (key, value) VALUES ('revision', '0')",
+        ),
+    ),
+    Migration(
+        2,
+        "search texts of records",
+        (
+            # NULL: written before texts were kept; the Store fills it in on open.
+            "ALTER TABLE saihan_records ADD COLUMN search_text TEXT",
+            "CREATE INDEX saihan_records_untexted ON saihan_records (kind, id) "
+            "WHERE search_text IS NULL",
         ),
     ),
 )
@@ -154,6 +165,25 @@ def _hits(kind: str, conditions: Sequence[Condition]) -> tuple[str, list[Any]]:
     return " INTERSECT ".join(parts), params
 
 
+def _text_hits(kind: str, text: TextCondition) -> tuple[str, list[Any]]:
+    """SQL restricting ids of ``kind`` to those ``text`` matches, one clause per
+    word: the word in the record's own text or in that of a record it references."""
+    parts = []
+    params: list[Any] = []
+    through = _values(text.through)
+    for word in text.words:
+        parts.append(
+            " AND id IN (SELECT id FROM saihan_records WHERE kind = ? "
+            "AND instr(search_text, ?) > 0 "
+            "UNION SELECT f.id FROM saihan_refs AS f JOIN saihan_records AS t "
+            "ON t.kind = f.target_kind AND t.id = f.target_id "
+            "WHERE f.kind = ? AND f.target_kind IN (SELECT value FROM json_each(?)) "
+            "AND instr(t.search_text, ?) > 0)"
+        )
+        params.extend([kind, word, kind, through, word])
+    return "".join(parts), params
+
+
 @attrs.frozen
 class _Savepoint:
     name: str
@@ -197,12 +227,17 @@ class _SqliteTransaction(EngineTransaction):
         conditions: Sequence[Condition],
         after: str | None,
         limit: int | None,
+        text: TextCondition | None = None,
     ) -> Iterator[Any]:
         sql = f"SELECT {columns} FROM saihan_records WHERE kind = ?"
         params: list[Any] = [kind]
         if conditions:
             hits, hit_params = _hits(kind, conditions)
             sql += f" AND id IN ({hits})"
+            params.extend(hit_params)
+        if text is not None:
+            hits, hit_params = _text_hits(kind, text)
+            sql += hits
             params.extend(hit_params)
         if after is not None:
             sql += " AND id > ?"
@@ -228,6 +263,37 @@ class _SqliteTransaction(EngineTransaction):
     @_t
     def scan_ids(self, kind: str, conditions: Sequence[Condition] = ()) -> list[str]:
         return [row[0] for row in self._select("id", kind, conditions, None, None)]
+
+    @_t
+    def scan_text(
+        self,
+        kind: str,
+        conditions: Sequence[Condition],
+        text: TextCondition,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[StoredRecord]:
+        rows = self._select("id, version, document", kind, conditions, after, limit, text)
+        return [StoredRecord(*row) for row in rows]
+
+    @_t
+    def records_without_text(self, kind: str, limit: int) -> list[StoredRecord]:
+        rows = self._db.execute(
+            "SELECT id, version, document FROM saihan_records "
+            "WHERE kind = ? AND search_text IS NULL ORDER BY id LIMIT ?",
+            (kind, limit),
+        )
+        return [StoredRecord(*row) for row in rows]
+
+    @_t
+    def set_text(self, kind: str, id: str, text: str) -> None:
+        cursor = self._db.execute(
+            "UPDATE saihan_records SET search_text = ? WHERE kind = ? AND id = ?",
+            (text, kind, id),
+        )
+        if cursor.rowcount != 1:
+            raise ConflictError(f"{kind} {id!r} does not exist")
 
     @_t
     def count(self, kind: str) -> int:
@@ -283,16 +349,17 @@ class _SqliteTransaction(EngineTransaction):
         if previous is None:
             try:
                 self._db.execute(
-                    "INSERT INTO saihan_records (kind, id, version, document) VALUES (?, ?, ?, ?)",
-                    (kind, id, version, document),
+                    "INSERT INTO saihan_records (kind, id, version, document, search_text) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (kind, id, version, document, keys.text),
                 )
             except sqlite3.IntegrityError:
                 raise ConflictError(f"{kind} {id!r} already exists") from None
         else:
             cursor = self._db.execute(
-                "UPDATE saihan_records SET version = ?, document = ? "
+                "UPDATE saihan_records SET version = ?, document = ?, search_text = ? "
                 "WHERE kind = ? AND id = ? AND version = ?",
-                (version, document, kind, id, previous),
+                (version, document, keys.text, kind, id, previous),
             )
             if cursor.rowcount != 1:
                 raise ConflictError(f"{kind} {id!r} is no longer at version {previous}")
@@ -355,8 +422,9 @@ class _SqliteTransaction(EngineTransaction):
         self._revision += len(batch)
         self._revision_changed = True
         self._db.executemany(
-            "INSERT INTO saihan_records (kind, id, version, document) VALUES (?, ?, ?, ?)",
-            [(r.kind, r.id, first + n, r.document) for n, r in enumerate(batch)],
+            "INSERT INTO saihan_records (kind, id, version, document, search_text) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(r.kind, r.id, first + n, r.document, r.keys.text) for n, r in enumerate(batch)],
         )
         self._db.executemany(
             "INSERT INTO saihan_index (kind, name, value, id) VALUES (?, ?, ?, ?)",
@@ -416,7 +484,7 @@ class SqliteEngine(Engine):
     """An open SQLite store: one connection per thread, all to the same file."""
 
     scheme = "sqlite"
-    capabilities = Capabilities(durable=True, multi_process=True, threads=True)
+    capabilities = Capabilities(durable=True, multi_process=True, threads=True, text_search=True)
 
     def __init__(
         self,

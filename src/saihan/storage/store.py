@@ -27,7 +27,12 @@ from saihan._validation import ID_RE
 from saihan.access import Action, Principal, Scoped, may
 from saihan.directory.agency import Agency
 from saihan.directory.agency_kinds import AgencyKind, default_agency_kinds
-from saihan.directory.directory import Directory, DirectoryMeta
+from saihan.directory.directory import (
+    Directory,
+    DirectoryMeta,
+    agency_search_key,
+    service_search_key,
+)
 from saihan.directory.municipalities import municipality_code as _municipality_code
 from saihan.directory.service import Service
 from saihan.directory.taxonomy import Need, NeedTaxonomy, default_taxonomy
@@ -52,6 +57,7 @@ from saihan.referral.audit import (
 from saihan.referral.case import ConsultationCase
 from saihan.referral.flows.model import Flow
 from saihan.referral.lifecycle import Referral, ReferralStatus
+from saihan.referral.match import candidate_needs
 from saihan.referral.plan import ReferralPlan
 from saihan.referral.rules import RuleSet
 from saihan.serialization import converter, structure, unstructure
@@ -75,9 +81,10 @@ from saihan.storage.engine import (
     NewRecord,
     RecordKeys,
     StoredRecord,
+    TextCondition,
 )
 from saihan.storage.errors import StorageError
-from saihan.storage.records import RecordType, Reference
+from saihan.storage.records import RecordType, Reference, storable_text
 from saihan.storage.referral_records import (
     AUDIT_CHAIN,
     AUDIT_CHAIN_HEAD_ID,
@@ -95,6 +102,7 @@ from saihan.storage.referral_records import (
     rule_set_record_id,
 )
 from saihan.storage.url import StoreURL
+from saihan.text import normalize_for_search
 
 __all__ = [
     "AgencyRepository",
@@ -338,6 +346,31 @@ class Store:
         """Referrals of cases to services, each with its append-only history."""
         self.audit = AuditLog(self)
         """The audit trail of cases and referrals (read-only)."""
+        if engine.capabilities.text_search:
+            self._fill_texts()
+
+    def _fill_texts(self) -> None:
+        """Give records written before the backend kept search texts theirs (once,
+        on the first open after the migration that added them)."""
+        for record_type in (*DIRECTORY_RECORD_TYPES, *REFERRAL_RECORD_TYPES):
+            text_of = record_type.text
+            if text_of is None:
+                continue
+            with self._unit(write=False) as tx:
+                if not tx.records_without_text(record_type.kind, 1):
+                    continue
+            filled = 0
+            with self._unit(write=True) as tx:
+                tx.prepare_write()
+                while batch := tx.records_without_text(record_type.kind, 500):
+                    for record in batch:
+                        try:
+                            text = storable_text(text_of(_decode(record_type, record)))
+                        except StorageError:
+                            text = ""  # unreadable: integrity_check reports it
+                        tx.set_text(record_type.kind, record.id, text)
+                    filled += len(batch)
+            log.info("computed the search text of %d %s records", filled, record_type.kind)
 
     # -- facts ------------------------------------------------------------------
     @property
@@ -777,6 +810,7 @@ class Store:
         directory: Directory,
         *,
         progress: Callable[[ImportProgress], object] | None = None,
+        dry_run: bool = False,
     ) -> int:
         """Replace the stored directory with ``directory``, in one transaction (a
         ``system`` principal's work: AccessDenied for others).
@@ -786,6 +820,10 @@ class Store:
         as it was.  ``progress`` is called with an :class:`ImportProgress` now
         and then, first with ``done=0`` and last with ``done=total``.  Returns
         the number of records written.
+
+        ``dry_run=True`` checks everything the import would (the principal, each
+        record against the backend's limits) and writes nothing: it returns the
+        number of records that would be written, or raises what the import would.
         """
         if not isinstance(directory, Directory):
             raise ValidationError(
@@ -823,6 +861,13 @@ class Store:
                     record_type.kind, record_type.id_of(item), document, record_type.keys(item)
                 )
 
+        if dry_run:
+            report(0)
+            for done, _ in enumerate(records(), start=1):
+                if done % 1000 == 0:
+                    report(done)
+            report(total)
+            return total
         kinds = [record_type.kind for record_type in DIRECTORY_RECORD_TYPES]
         # A bulk import makes millions of short-lived objects that hold no cycles; the
         # cyclic collector would walk the whole heap again and again meanwhile.
@@ -851,12 +896,85 @@ class Store:
             kinds = reader.load_all(AGENCY_KINDS)
             agencies = reader.load_all(AGENCIES)
             services = reader.load_all(SERVICES)
+        return self._directory(meta, _parents_first(needs), kinds, agencies, services)
+
+    def load_directory_for(
+        self,
+        municipality: str | None,
+        needs: Iterable[str] | None = None,
+        *,
+        services: Iterable[str] = (),
+    ) -> Directory:
+        """The part of the stored directory that a match for a person in
+        ``municipality`` (a code or name; None: not known) reads, found through
+        the backend's index entries so that only those services are read.
+
+        - every service whose area may cover the place: every prefecture-wide and
+          national one (a prefecture-wide one elsewhere is shown as a near miss,
+          outside its area), and the municipal ones that list ``municipality``;
+        - with ``needs``, only those meeting one of
+          :func:`~saihan.referral.candidate_needs` of a need among them (codes the
+          taxonomy does not know select nothing; ``needs=()`` gives no services);
+        - and the ``services`` named by id (those that exist), wherever they are;
+        - with the agencies of all of them, and the extension needs, kinds and meta.
+
+        :func:`saihan.referral.match` given the store calls this with the place of
+        the case, :func:`~saihan.referral.match_needs` and the services its flow
+        names; its plan equals the plan on :meth:`load_directory`.
+        """
+        code = None if municipality is None else _municipality_code(municipality)
+        wanted = None if needs is None else _codes_argument(needs, "needs")
+        named = _codes_argument(services, "services")
+        areas = {"national", *(f"p:{number:02d}" for number in range(1, 48))}
+        if code is not None:
+            areas.add(f"m:{code}")
+        with self._unit(write=False) as tx:
+            reader = _TxReader(self, tx)
+            meta = reader.load(META, META_ID)
+            extension = _parents_first(reader.load_all(NEEDS))
+            kinds = reader.load_all(AGENCY_KINDS)
+            conditions = [Condition("area", frozenset(areas))]
+            if wanted is not None:
+                taxonomy = self._taxonomy(extension)
+                related: set[str] = set()
+                for need in wanted:
+                    related |= candidate_needs(taxonomy, need)
+                conditions.append(Condition("need", frozenset(related)))
+            found = {}
+            if all(condition.values for condition in conditions):
+                found = {record.id: record for record in tx.scan(SERVICES.kind, conditions)}
+            missing = sorted(named - found.keys())
+            if missing:
+                found.update((record.id, record) for record in tx.get_many(SERVICES.kind, missing))
+            chosen = [self._read(SERVICES, found[id]) for id in sorted(found)]
+            agency_ids = sorted({service.agency_id for service in chosen})
+            agencies = [
+                self._read(AGENCIES, record) for record in tx.get_many(AGENCIES.kind, agency_ids)
+            ]
+        return self._directory(meta, extension, kinds, agencies, chosen)
+
+    def _taxonomy(self, extension: Sequence[Need]) -> NeedTaxonomy:
+        try:
+            return default_taxonomy().extended(extension) if extension else default_taxonomy()
+        except ValidationError as error:
+            raise StorageError(
+                f"the needs in {self.url} are inconsistent at: {', '.join(error.paths[:10])}"
+            ) from None
+
+    def _directory(
+        self,
+        meta: DirectoryMeta | None,
+        needs: Sequence[Need],
+        kinds: Sequence[AgencyKind],
+        agencies: Sequence[Agency],
+        services: Sequence[Service],
+    ) -> Directory:
         try:
             return Directory(
                 agencies=agencies,
                 services=services,
                 meta=meta if meta is not None else Directory().meta,
-                needs=_parents_first(needs),
+                needs=needs,
                 agency_kinds=kinds,
             )
         except ValidationError as error:
@@ -919,6 +1037,17 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _codes_argument(values: object, path: str) -> frozenset[str]:
+    """Codes or ids given as an iterable of strings (not one string)."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ValidationError([ErrorItem(path, "expected a list of strings")])
+    found = builtins.list(values)
+    for position, value in enumerate(found):
+        if not isinstance(value, str) or not _storable(value):
+            raise ValidationError([ErrorItem(f"{path}[{position}]", "expected a string")])
+    return frozenset(found)
 
 
 def _parents_first(needs: Iterable[Need]) -> list[Need]:
@@ -1118,19 +1247,28 @@ class Repository(Generic[T]):
         after: str | None = None,
         limit: int | None = None,
         tx: EngineTransaction,
+        text: TextCondition | None = None,
     ) -> builtins.list[Versioned[T]]:
         """The records the acting principal may read, paged after filtering; their
-        reads are audited (one event per record, in this transaction)."""
+        reads are audited (one event per record, in this transaction).  ``text``
+        only on a backend with ``text_search``."""
         self._check_reader()
         store = self._store
+        kind = self._type.kind
+
+        def scan(after: str | None, limit: int | None) -> builtins.list[StoredRecord]:
+            if text is None:
+                return tx.scan(kind, conditions, after=after, limit=limit)
+            return tx.scan_text(kind, conditions, text, after=after, limit=limit)
+
         if self._type.kind == AUDIT_EVENTS.kind or not store._audits_reads(self._type):
-            found = tx.scan(self._type.kind, conditions, after=after, limit=limit)
+            found = scan(after, limit)
         else:
             found = []
             cursor = after
             batch = 256 if limit is None else max(2 * limit, 16)
             while limit is None or len(found) < limit:
-                page = tx.scan(self._type.kind, conditions, after=cursor, limit=batch)
+                page = scan(cursor, batch)
                 found += store._visible(tx, self._type, page)
                 if len(page) < batch:
                     break
@@ -1336,6 +1474,7 @@ class ServiceRepository(Repository[Service]):
         municipality: str | None = None,
         kind: str | None = None,
         agency_id: str | None = None,
+        text: str | None = None,
         after: str | None = None,
         limit: int | None = None,
     ) -> builtins.list[Versioned[Service]]:
@@ -1347,12 +1486,20 @@ class ServiceRepository(Repository[Service]):
         - ``municipality``: a code or name; the service area must cover it
           (listed municipalities, the whole prefecture, or national);
         - ``kind``: the agency kind of the service's agency;
-        - ``agency_id``: the services of one agency.
+        - ``agency_id``: the services of one agency;
+        - ``text``: every word must appear in the service's name or description
+          or its agency's name, ignoring width, kana type and case, exactly as
+          in :meth:`Directory.search <saihan.directory.Directory.search>`.  A
+          backend with ``text_search`` answers it from its own index (PostgreSQL:
+          a ``pg_trgm`` index); others by filtering the decoded services.
 
         Unknown needs, kinds and agencies raise NotFoundError; a malformed
         municipality code raises ValidationError.
         """
         _check_page(after, limit)
+        if text is not None and not isinstance(text, str):
+            raise ValidationError([ErrorItem("text", f"expected a string, got {text!r}")])
+        words = None if text is None else normalize_for_search(text).split()
         if need is not None:
             _check_id(need, "need")
         if kind is not None:
@@ -1375,7 +1522,44 @@ class ServiceRepository(Repository[Service]):
                 _known_kind(tx, kind)
                 agencies = tx.scan_ids(AGENCIES.kind, [Condition("kind", frozenset({kind}))])
                 conditions.append(Condition("agency", frozenset(agencies)))
-            return self._scan(conditions, after=after, limit=limit, tx=tx)
+            if not words:
+                return self._scan(conditions, after=after, limit=limit, tx=tx)
+            if not all(_storable(word.replace("\x00", "")) for word in words):
+                self._check_reader()
+                return []  # a lone surrogate: no stored text has one
+            backend_can = not any("\ufffd" in word or "\x00" in word for word in words)
+            if self._store.capabilities.text_search and backend_can:
+                found = TextCondition(tuple(words), frozenset({AGENCIES.kind}))
+                return self._scan(conditions, after=after, limit=limit, tx=tx, text=found)
+            return self._filter_text(conditions, words, after=after, limit=limit, tx=tx)
+
+    def _filter_text(
+        self,
+        conditions: Sequence[Condition],
+        words: Sequence[str],
+        *,
+        after: str | None,
+        limit: int | None,
+        tx: EngineTransaction,
+    ) -> builtins.list[Versioned[Service]]:
+        """The text search of a backend without ``text_search`` (and of words with
+        NUL or U+FFFD, which a backend's texts cannot tell apart): every service
+        the other conditions find, checked here."""
+        candidates = self._scan(conditions, after=after, tx=tx)
+        agency_ids = {found.value.agency_id for found in candidates}
+        agency_keys = {
+            record.id: agency_search_key(self._store._read(AGENCIES, record))
+            for record in tx.get_many(AGENCIES.kind, agency_ids)
+        }
+        kept = []
+        for found in candidates:
+            agency_key = agency_keys.get(found.value.agency_id, "")
+            key = f"{service_search_key(found.value)}\n{agency_key}"
+            if all(word in key for word in words):
+                kept.append(found)
+                if limit is not None and len(kept) >= limit:
+                    break
+        return kept
 
     def by_need(self, need: str) -> builtins.list[Versioned[Service]]:
         """Services for ``need``, its sub-needs or its broader needs."""

@@ -44,6 +44,7 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -138,8 +139,10 @@ __all__ = [
     "HOSTILE_STRINGS",
     "StoreConformance",
     "canonical",
+    "kana_variants",
     "small_directory",
     "synthetic_directory",
+    "text_queries",
 ]
 
 T = TypeVar("T")
@@ -317,6 +320,91 @@ def _same_directory(left: Directory, right: Directory) -> bool:
         )
 
     return key(left) == key(right)
+
+
+def _half_width_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for code in range(0xFF66, 0xFF9E):
+        half = chr(code)
+        table.setdefault(unicodedata.normalize("NFKC", half), half)
+        for mark in ("\uff9e", "\uff9f"):  # voiced and semi-voiced sound marks
+            full = unicodedata.normalize("NFKC", half + mark)
+            if len(full) == 1:
+                table.setdefault(full, half + mark)
+    return table
+
+
+_HALF_WIDTH = _half_width_table()
+
+
+def kana_variants(text: str) -> list[str]:
+    """``text`` as users type it: in katakana, in hiragana, in half-width katakana,
+    in full-width letters and digits, in upper case (duplicates left out).  Search
+    folds every one of them to the same key."""
+    katakana = "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
+    hiragana = "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
+    half = "".join(_HALF_WIDTH.get(c, c) for c in katakana)
+    wide = "".join(
+        chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" if c == " " else c for c in text
+    )
+    found: list[str] = []
+    for variant in (katakana, hiragana, half, wide, text.upper()):
+        if variant != text and variant not in found:
+            found.append(variant)
+    return found
+
+
+def _search_forms(directory: Directory) -> list[str]:
+    forms: list[str] = []
+    for service in directory.services:
+        forms += service.name.forms()
+        if service.description is not None:
+            forms += service.description.forms()
+    for agency in directory.agencies:
+        forms += agency.name.forms()
+    return forms
+
+
+def text_queries(directory: Directory, *, seed: int = 0, limit: int | None = None) -> list[str]:
+    """Text queries to compare stores with :meth:`Directory.search` on: every name
+    of every service and agency in each of its forms (Japanese, kana reading,
+    English) and their :func:`kana_variants`, two- and three-character pieces of
+    them, two-word queries, and words no service has.  Deterministic for a
+    ``seed``; at most ``limit`` of them (a random choice) when given."""
+    rng = random.Random(seed)
+    names: list[str] = []
+    for service in directory.services:
+        names += service.name.forms()
+    for agency in directory.agencies:
+        names += agency.name.forms()
+    queries: dict[str, None] = {}
+    for name in names:
+        queries[name] = None
+        for variant in kana_variants(name):
+            queries[variant] = None
+        compact = name.replace(" ", "")
+        for width in (1, 2, 3):
+            if len(compact) >= width:
+                start = rng.randrange(len(compact) - width + 1)
+                queries[compact[start : start + width]] = None
+    forms = _search_forms(directory)
+    for _ in range(min(200, len(forms))):
+        first, second = rng.choice(forms), rng.choice(forms)
+        queries[f"{first[:2]} {second[-3:]}"] = None
+    for extra in (
+        "存在しない語",
+        "zzzz-no-such-word",
+        "じゅうきょ",
+        "ｼﾞｭｳｷｮ",
+        "ＨＥＬＬＯ",
+        "",
+        " ",
+    ):
+        queries[extra] = None
+    found = sorted(queries)
+    if limit is not None and len(found) > limit:
+        found = sorted(rng.sample(found, limit))
+    return found
 
 
 def _values(found: Sequence[Versioned[T]]) -> list[T]:
@@ -964,8 +1052,166 @@ class StoreConformance:
             for kind in sorted({agency.kind for agency in directory.agencies}):
                 expected = [s.id for s in directory.search(kind=kind)]
                 assert _ids(store.services.by_kind(kind)) == expected
+            for query in text_queries(directory, limit=12):
+                expected = [s.id for s in directory.search(text=query)]
+                assert _ids(store.services.search(text=query)) == expected, query
 
         check()
+
+    def test_a_match_from_the_store_equals_the_match_in_memory(self, store: Store) -> None:
+        """``match(case, store)`` reads only part of the directory
+        (:meth:`Store.load_directory_for`), yet gives the plan (or the error) that
+        matching the whole directory in memory gives: random directories, cases,
+        rule sets, flows and caps."""
+        from saihan.testing import cases, directories, flows, rule_sets
+
+        @settings(
+            max_examples=self.hypothesis_examples * 2,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
+        @given(
+            st.booleans().flatmap(lambda tokyo: directories(max_services=12, tokyo_only=tokyo)),
+            st.data(),
+        )
+        def check(directory: Directory, data: st.DataObject) -> None:
+            store.import_directory(directory)
+            listed = sorted(
+                {code for service in directory.services for code in service.area.municipality_codes}
+            )
+            places = [*listed, HACHIOJI, SHINJUKU]
+            case = data.draw(cases(directory=directory, municipalities=places), label="case")
+            rules = data.draw(
+                st.one_of(st.none(), st.just(default_rules()), rule_sets(directory=directory)),
+                label="rules",
+            )
+            flow = data.draw(st.none() | flows(directory=directory), label="flow")
+            per_need = data.draw(st.sampled_from([None, 1, 5]), label="per_need")
+            expected = _outcome(lambda: match(case, directory, rules, per_need=per_need, flow=flow))
+            found = _outcome(lambda: match(case, store, rules, per_need=per_need, flow=flow))
+            assert _plan_outcome(found) == _plan_outcome(expected)
+
+        check()
+
+    # -- text search ------------------------------------------------------------
+    #: How many of :func:`text_queries` on the sample the text search test asks
+    #: (None: all of them, about 3,500).
+    text_search_queries: ClassVar[int | None] = 600
+
+    @pytest.fixture
+    def sample_store(self, store: Store) -> tuple[Store, Directory]:
+        from saihan.directory import sample_directory
+
+        directory = sample_directory()
+        store.import_directory(directory)
+        return store, directory
+
+    def test_text_search_agrees_with_directory_search_on_the_sample(
+        self, sample_store: tuple[Store, Directory]
+    ) -> None:
+        store, directory = sample_store
+        queries = text_queries(directory, limit=self.text_search_queries)
+        assert len(queries) >= min(500, self.text_search_queries or 500)
+        differ = [
+            query
+            for query in queries
+            if _ids(store.services.search(text=query))
+            != [s.id for s in directory.search(text=query)]
+        ]
+        assert differ == []
+        # The folding is the in-memory search's: a reading in any script finds 住居.
+        for query in ("じゅうきょ", "ジュウキョ", "ｼﾞｭｳｷｮ"):
+            services = _values(store.services.search(text=query))
+            assert services
+            assert all("住居" in s.name.ja for s in services[:1])
+            assert [s.id for s in services] == [s.id for s in directory.search(text=query)]
+        for need, place in [("housing", HACHIOJI), ("employment", SHINJUKU), ("legal", None)]:
+            for query in ("相談", "そうだん 支援", "ハローワーク", "センター"):
+                expected = [
+                    s.id for s in directory.search(need=need, municipality=place, text=query)
+                ]
+                found = store.services.search(need=need, municipality=place, text=query)
+                assert _ids(found) == expected
+                assert (
+                    _ids(store.services.search(need=need, municipality=place, text=query, limit=3))
+                    == expected[:3]
+                )
+                if expected:
+                    after = expected[0]
+                    assert (
+                        _ids(store.services.search(text=query, need=need, after=after, limit=2))
+                        == [s.id for s in directory.search(need=need, text=query) if s.id > after][
+                            :2
+                        ]
+                    )
+
+    def test_text_search_property_on_the_sample(
+        self, sample_store: tuple[Store, Directory]
+    ) -> None:
+        store, directory = sample_store
+        forms = _search_forms(directory)
+
+        @settings(max_examples=max(self.hypothesis_examples * 4, 40), deadline=None)
+        @given(st.data())
+        def check(data: st.DataObject) -> None:
+            words = []
+            for _ in range(data.draw(st.integers(1, 2), label="words")):
+                form = data.draw(st.sampled_from(forms), label="form")
+                start = data.draw(st.integers(0, len(form) - 1), label="start")
+                end = data.draw(st.integers(start + 1, min(len(form), start + 8)), label="end")
+                piece = form[start:end]
+                piece = data.draw(st.sampled_from([piece, *kana_variants(piece)]), label="as")
+                words.append(piece)
+            query = " ".join(words)
+            expected = [s.id for s in directory.search(text=query)]
+            assert _ids(store.services.search(text=query)) == expected
+
+        check()
+
+    def test_text_search_follows_the_agency_name_and_changes(self, store: Store) -> None:
+        store.import_directory(small_directory())
+        assert _ids(store.services.search(text="ﾊﾛｰﾜｰｸ")) == ["debt", "hw-job", "legal-line"]
+        assert _ids(store.services.search(text="hello work SERVICE DEBT")) == ["debt"]
+        agency = store.agencies.get("hw-shinjuku")
+        renamed = attrs.evolve(agency.value, name=_text("就労支援センター新宿", "Job centre"))
+        store.agencies.put(renamed, expected_version=agency.version)
+        assert _ids(store.services.search(text="ハローワーク")) == []
+        assert _ids(store.services.search(text="しゅうろう")) == []  # a name, not a reading
+        assert _ids(store.services.search(text="就労支援")) == ["debt", "hw-job", "legal-line"]
+        service = store.services.get("debt")
+        store.services.put(
+            attrs.evolve(service.value, name=_text("債務整理の相談", "Debt advice")),
+            expected_version=service.version,
+        )
+        assert _ids(store.services.search(text="サービス debt")) == []
+        assert _ids(store.services.search(text="ＤＥＢＴ 就労")) == ["debt"]
+        store.services.delete("debt", expected_version=ANY_VERSION)
+        assert _ids(store.services.search(text="債務")) == []
+        after = store.load_directory()
+        for query in ("就労", "service", "サービス 食品庫", "八王子 welfare"):
+            assert _ids(store.services.search(text=query)) == [
+                s.id for s in after.search(text=query)
+            ]
+
+    def test_text_search_with_nul_replacement_and_odd_words(self, store: Store) -> None:
+        store.agencies.put(_agency("a"))
+        odd = {
+            "nul": "前\x00後",
+            "replacement": "前\ufffd後",
+            "percent": "100%_達成\\です",
+        }
+        for id, name in odd.items():
+            store.services.put(attrs.evolve(_service(id, "a"), name=_text(name)))
+        directory = store.load_directory()
+        for query in ["\x00", "前\x00", "\ufffd", "前\ufffd後", "前", "%", "_", "\\", "0%_",
+                      "%_達", "\ud800", "後 %"]:  # fmt: skip
+            expected = [s.id for s in directory.search(text=query)]
+            assert _ids(store.services.search(text=query)) == expected, repr(query)
+        assert _ids(store.services.search(text="\x00")) == ["nul"]
+        assert _ids(store.services.search(text="\ufffd")) == ["replacement"]
+        with pytest.raises(ValidationError) as caught:
+            store.services.search(text=42)  # type: ignore[arg-type]
+        assert caught.value.paths == ["text"]
 
     # -- transactions -----------------------------------------------------------
     def test_a_transaction_commits_everything(
@@ -2277,6 +2523,15 @@ def _outcome(call: Callable[[], T]) -> tuple[str, Any]:
         return ("ok", call())
     except SaihanError as error:
         return ("error", type(error).__name__)
+
+
+def _plan_outcome(outcome: tuple[str, Any]) -> tuple[str, Any]:
+    """A match's outcome as JSON text (a plan), or the name of the error it raised."""
+    kind, value = outcome
+    if kind == "ok":
+        assert isinstance(value, ReferralPlan)
+        return kind, value.to_json()
+    return kind, value
 
 
 def _list_all(store: Store, *, name: str) -> list[Versioned[Any]]:

@@ -32,7 +32,7 @@ def test_list_names_every_bundled_flow_and_its_source(capsys: pytest.CaptureFixt
 def test_validate_a_broken_file_exits_1_with_every_problem(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, _ = run(capsys, "flow", "validate", BROKEN)
+    code, out, _ = run(capsys, "flow", "validate", BROKEN, "--lang", "en")
     assert code == 1
     assert "13 problems" in out
     for node_id in ("ask-situation", "add-wrong-need", "loop-a", "no-next", "mystery", "branchy"):
@@ -44,7 +44,7 @@ def test_validate_a_good_file(capsys: pytest.CaptureFixture[str], tmp_path: Path
 
     path = tmp_path / "debts.json"
     path.write_text(bundled_flow("debts").to_json(), encoding="utf-8")
-    code, out, _ = run(capsys, "flow", "validate", str(path))
+    code, out, _ = run(capsys, "flow", "validate", str(path), "--lang", "en")
     assert code == 0
     assert "valid" in out
 

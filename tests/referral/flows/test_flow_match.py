@@ -44,7 +44,7 @@ def test_match_with_a_flow_adds_its_needs_and_prefers_its_connections() -> None:
     case = load_case(CASES / "woman-probation-stimulants.json")
     flow = bundled_flow("drug-dependence")
     plan = match(case, directory, flow=flow)
-    assert plan.trace_version == TRACE_VERSION == 3
+    assert plan.trace_version == TRACE_VERSION == 4
     assert plan.flow is not None
     assert plan.flow.end == "end-recovery"
     peer = next(need for need in plan.needs if need.need == "drug_alcohol.peer_recovery")
@@ -77,7 +77,7 @@ def test_plan_with_a_flow_round_trips_and_shows_the_path() -> None:
     case = load_case(CASES / "elderly-man-hachioji.json")
     plan = match(case, sample_directory(), flow=bundled_flow("leaving-prison-elderly-disabled"))
     assert from_json(plan.to_json(), ReferralPlan) == plan
-    ja, en = plan.to_text("ja"), plan.to_text("en")
+    ja, en = plan.to_text("ja", width=None), plan.to_text("en", width=None)
     assert "支援フロー: leaving-prison-elderly-disabled" in ja
     assert "where-tonight [はい] → emergency-housing" in ja
     assert "Support flow: leaving-prison-elderly-disabled" in en
@@ -87,7 +87,7 @@ def test_plan_with_a_flow_round_trips_and_shows_the_path() -> None:
 
 def test_version_1_plans_are_still_read() -> None:
     plan = match(load_case(CASES / "man-parole-work.json"), sample_directory())
-    old = plan.to_json().replace('"trace_version": 3', '"trace_version": 1')
+    old = plan.to_json().replace(f'"trace_version": {TRACE_VERSION}', '"trace_version": 1')
     assert from_json(old, ReferralPlan).trace_version == 1
 
 

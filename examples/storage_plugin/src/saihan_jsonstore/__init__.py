@@ -35,9 +35,14 @@ from saihan.storage.migrations import pending
 __all__ = ["JsonFileBackend", "JsonFileEngine"]
 
 FORMAT = "saihan-jsonstore"
-# Version 1 of saihan's schema: records with index entries and references.
-# A JSON file has no tables to create, so the step has no statements.
-MIGRATIONS = (Migration(1, "records in a JSON file", ()),)
+# Version 1 of saihan's schema: records with index entries and references; version 2:
+# records' search texts, which this backend does not keep (its capabilities have no
+# text_search, so the Store searches text itself).  A JSON file has no tables to
+# create, so the steps have no statements.
+MIGRATIONS = (
+    Migration(1, "records in a JSON file", ()),
+    Migration(2, "search texts (not kept: no text_search)", ()),
+)
 
 # One lock per file, shared by every store opened on it in this process.
 _LOCKS: dict[Path, threading.RLock] = {}
@@ -47,7 +52,12 @@ Records = dict[str, dict[str, dict[str, Any]]]  # kind -> id -> record
 
 
 def _empty() -> dict[str, Any]:
-    return {"format": FORMAT, "schema_version": 1, "revision": 0, "records": {}}
+    return {
+        "format": FORMAT,
+        "schema_version": MIGRATIONS[-1].version,
+        "revision": 0,
+        "records": {},
+    }
 
 
 class JsonFileTransaction(EngineTransaction):

@@ -1,14 +1,15 @@
-"""The columns of the facility list (公共施設一覧) and the places they name.
+"""The columns of the facility list (公共施設一覧), the places they name, and its IDs.
 
 The column set is the 公共施設一覧 of the Digital Agency's 自治体標準オープンデータセット
-(the former 推奨データセット, renamed when the Digital Agency took it over; see the
-plugin README for the sources and the version).
+(the former 推奨データセット, renamed when the Digital Agency took it over); the sources
+and the version are cited in docs/opendata-jp.md.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from saihan.directory import tokyo_municipalities
 
@@ -22,6 +23,7 @@ __all__ = [
     "CORPORATE_NUMBER",
     "DAYS",
     "DESCRIPTION",
+    "ENCODINGS",
     "END",
     "EXTENSION",
     "HOURS_NOTE",
@@ -30,7 +32,7 @@ __all__ = [
     "LAT",
     "LON",
     "NAME",
-    "NAME_EN",
+    "NAME_ALIAS",
     "NAME_KANA",
     "NOTE",
     "PHONE",
@@ -39,8 +41,16 @@ __all__ = [
     "PREFECTURES",
     "START",
     "URL",
+    "code_for_address",
+    "decode_id",
+    "encode_id",
+    "hiragana",
+    "katakana",
     "place_name",
+    "prefecture_code",
     "prefecture_name",
+    "publisher_name",
+    "split_address",
 ]
 
 CODE = "全国地方公共団体コード"
@@ -48,7 +58,7 @@ ID = "ID"
 PLACE_NAME = "地方公共団体名"
 NAME = "名称"
 NAME_KANA = "名称_カナ"
-NAME_EN = "名称_英字"
+NAME_ALIAS = "名称_通称"
 POI = "POIコード"
 ADDRESS = "住所"
 ADDRESS_DETAIL = "方書"
@@ -68,11 +78,19 @@ URL = "URL"
 NOTE = "備考"
 
 COLUMNS: tuple[str, ...] = (
-    CODE, ID, PLACE_NAME, NAME, NAME_KANA, NAME_EN, POI, ADDRESS, ADDRESS_DETAIL, LAT, LON,
-    PHONE, EXTENSION, CORPORATE_NUMBER, AGENCY_NAME, DAYS, START, END, HOURS_NOTE,
+    CODE, CORPORATE_NUMBER, ID, PLACE_NAME, NAME, NAME_KANA, NAME_ALIAS, POI, ADDRESS,
+    ADDRESS_DETAIL, LAT, LON, PHONE, EXTENSION, AGENCY_NAME, DAYS, START, END, HOURS_NOTE,
     DESCRIPTION, BARRIER_FREE, URL, NOTE,
 )  # fmt: skip
-"""Every column, in the order the definition lists them (and the exporter writes them)."""
+"""Every column, in the order the definition lists them (and the exporter writes them).
+
+The first four are the standard's common columns and describe the *publishing* body
+(情報の管理主体): its local government code, its corporate number when it is not a local
+government, the row's ID within it, and its name.  The rest describe the facility."""
+
+ENCODINGS: tuple[str, ...] = ("utf-8", "cp932")
+"""The encodings read and written: UTF-8 (a BOM allowed, or written with ``bom``) and
+cp932, the Windows form of Shift_JIS that municipalities (Tokyo among them) publish in."""
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
 """saihan's id pattern (agencies, services, locations)."""
@@ -101,3 +119,94 @@ def _tokyo_names() -> dict[str, str]:
 def place_name(code: str) -> str | None:
     """The municipality's name for Tokyo's 62 codes; None for codes saihan has no name for."""
     return _tokyo_names().get(code)
+
+
+def prefecture_code(code: str) -> str:
+    """The code of the prefecture (as a body, ``130001``) a valid code lies in."""
+    from saihan.directory import check_digit
+
+    return f"{code[:2]}000{check_digit(code[:2] + '000')}"
+
+
+def publisher_name(code: str) -> str | None:
+    """地方公共団体名 of a publishing body: the prefecture, or the prefecture and the
+    municipality for Tokyo's 62; None for a municipality saihan has no name for."""
+    if code[2:5] == "000":
+        return prefecture_name(code)
+    name = place_name(code)
+    return None if name is None else prefecture_name(code) + name
+
+
+def split_address(address: str) -> tuple[str | None, str | None, str]:
+    """住所 as (prefecture name, Tokyo municipality code, the rest).
+
+    The prefecture is one of the 47 names at the start; the municipality is looked
+    for only in Tokyo, whose 62 names saihan has (none is a prefix of another).
+    """
+    prefecture = next((name for name in PREFECTURES if address.startswith(name)), None)
+    if prefecture is None:
+        return None, None, address
+    rest = address[len(prefecture) :]
+    if prefecture != PREFECTURES[12]:
+        return prefecture, None, rest
+    for code, name in _tokyo_names().items():
+        if rest.startswith(name):
+            return prefecture, code, rest[len(name) :]
+    return prefecture, None, rest
+
+
+def code_for_address(prefecture: str | None, municipality: str | None, publisher: str) -> str:
+    """The facility's municipality code from its 住所, as :func:`split_address` read it:
+    the municipality's; else the publisher's when it lies in that prefecture (or no
+    prefecture is named); else the prefecture's."""
+    if municipality is not None:
+        return municipality
+    if prefecture is None or prefecture_name(publisher) == prefecture:
+        return publisher
+    return prefecture_code(f"{PREFECTURES.index(prefecture) + 1:02d}0000")
+
+
+# The ID column holds half-width letters and digits only.  saihan ids are lower-case
+# letters, digits and '.', '_', '-'; the exporter writes AGENCY:SERVICE[:LOCATION] with
+# each of the four other characters as an upper-case letter (saihan ids have none), so
+# the ID is as long as the ids, the same for the same directory, and reads back exactly.
+_ESCAPES = {":": "Z", "-": "H", ".": "D", "_": "U"}
+_UNESCAPES = {letter: char for char, letter in _ESCAPES.items()}
+_ENCODE = str.maketrans(_ESCAPES)
+_DECODE = str.maketrans(_UNESCAPES)
+_ENCODED_RE = re.compile(r"^[a-z0-9HDUZ]+$")
+
+
+def encode_id(agency_id: str, service_id: str, location_id: str | None = None) -> str:
+    """The ID of a row: ``tokyo-desk``, ``consult``, ``main`` → ``tokyoHdeskZconsultZmain``."""
+    parts = [agency_id, service_id] if location_id is None else [agency_id, service_id, location_id]
+    return ":".join(parts).translate(_ENCODE)
+
+
+def decode_id(text: str) -> tuple[str, str, str | None] | None:
+    """The saihan ids an ID written by :func:`encode_id` stands for; None for any other ID."""
+    if not _ENCODED_RE.fullmatch(text):
+        return None
+    parts = text.translate(_DECODE).split(":")
+    if len(parts) not in (2, 3) or not all(ID_RE.fullmatch(part) for part in parts):
+        return None
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
+# 名称_カナ is full-width katakana (文字列(全角カナ)); saihan keeps readings in hiragana.
+# ぁ (U+3041) .. ゖ (U+3096) sit exactly 0x60 below ァ .. ヶ.
+_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
+_TO_HIRAGANA = {code + 0x60: code for code in range(0x3041, 0x3097)}
+_HALF_WIDTH_KANA = re.compile(r"[\uff61-\uff9f]+")
+
+
+def katakana(reading: str) -> str:
+    """A reading in full-width katakana: hiragana become katakana, the rest is kept."""
+    return reading.translate(_TO_KATAKANA)
+
+
+def hiragana(reading: str) -> str:
+    """A 名称_カナ cell as saihan keeps readings: half-width katakana made full-width
+    (``ｶﾞ`` → ``ガ``), then katakana made hiragana; the rest is kept."""
+    full = _HALF_WIDTH_KANA.sub(lambda run: unicodedata.normalize("NFKC", run.group()), reading)
+    return full.translate(_TO_HIRAGANA)

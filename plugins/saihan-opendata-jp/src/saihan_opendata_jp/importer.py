@@ -39,9 +39,9 @@ from saihan.directory import (
 from saihan.errors import ErrorItem, ValidationError
 from saihan.limits import DEFAULT_LIMITS, Limits, read_zip
 from saihan.plugins import ImportReport, ImportResult, SkippedRecord, check_options
-from saihan.schedule import BusinessCalendar, WeeklyHours
+from saihan.schedule import BusinessCalendar, WeeklyHours, parse_japanese_hours
 from saihan_opendata_jp import columns as col
-from saihan_opendata_jp.hours import parse_days, parse_time
+from saihan_opendata_jp.hours import parse_days, parse_time, simple_hours, split_note
 
 __all__ = ["DEFAULTS", "UNCLASSIFIED_KIND", "OpendataCsvImporter"]
 
@@ -61,7 +61,11 @@ DEFAULT_AUDIENCES = frozenset(Audience)
 DEFAULTS: tuple[str, ...] = (
     "needs: not in the format; every service gets 'general'",
     "audiences: not in the format; every service gets person, family, supporter, professional",
-    "area: not in the format; a service covers the municipalities of its rows",
+    "area: not in the format; a service covers the municipalities of its locations "
+    "(the publishing body's for a row without one)",
+    "English names (名称_英字 is not a column of the 公共施設一覧): not in the format",
+    "the facility's municipality code: not a column (全国地方公共団体コード is the "
+    "publishing body's); read from the municipality name in 住所 for Tokyo's 62",
     "agency kind: not in the format; agencies get 'opendata-unclassified' "
     "(an extension kind added to the directory) unless the agency_kind option names one",
     "eligibility other than its note (備考), languages, cost, referrals: not in the format; "
@@ -69,29 +73,45 @@ DEFAULTS: tuple[str, ...] = (
     "contacts other than one phone number (e-mail, web forms, fax, visits): not in the format",
     "kana and English of agency names and descriptions; agency descriptions and websites: "
     "not in the format",
-    "hours beyond one line of days and times (week-of-month rules, dated rules, closures, "
-    "reception periods, own holidays): in words in 利用可能日時特記事項 only; "
-    "loaded calendars get the Asia/Tokyo zone and the year-end break",
+    "hours: the weekly rules, national holidays and annual closures that the words of "
+    "利用可能日時特記事項 say; not dated rules, reception periods, own holidays, closures or "
+    "special openings; a calendar read from the columns alone gets the Asia/Tokyo zone "
+    "and the year-end break",
     "postal codes, location names and directions, confidential flags: not in the format",
     "directory meta, extension needs and kinds: not in the format",
 )
 """What the importer fills in because the facility list does not carry it."""
 
-_UNUSED = (col.POI, col.CORPORATE_NUMBER, col.BARRIER_FREE)
+_UNUSED = (col.CORPORATE_NUMBER, col.NAME_ALIAS, col.POI, col.BARRIER_FREE)
 _SERVICE_COLUMNS = (
-    col.NAME, col.NAME_KANA, col.NAME_EN, col.PHONE, col.EXTENSION, col.DAYS, col.START,
+    col.NAME, col.NAME_KANA, col.PHONE, col.EXTENSION, col.DAYS, col.START,
     col.END, col.HOURS_NOTE, col.DESCRIPTION, col.URL, col.NOTE,
 )  # fmt: skip
-_LOCATION_COLUMNS = (col.CODE, col.ADDRESS, col.ADDRESS_DETAIL, col.LAT, col.LON)
+_LOCATION_COLUMNS = (col.ADDRESS, col.ADDRESS_DETAIL, col.LAT, col.LON)
 _URL_RE = re.compile(r"^https?://\S+$")  # the pattern Service.url keeps
 
 
-def decode(data: bytes, where: str) -> str:
-    """UTF-8 text (a BOM is dropped); other encodings get a message that says what to do."""
+def decode(data: bytes, where: str, encoding: str = "utf-8") -> str:
+    """The text of a file in ``encoding`` (UTF-8, a BOM dropped; or cp932); bytes that
+    are not in it get a message that says what to do."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValidationError(
             "this looks like UTF-16; save it as UTF-8 (CSV UTF-8 in Excel)", path=where
         )
+    if encoding == "cp932":
+        if data.startswith(b"\xef\xbb\xbf"):
+            raise ValidationError(
+                "this starts with a UTF-8 byte order mark; read it with encoding=utf-8",
+                path=where,
+            )
+        try:
+            return data.decode("cp932")
+        except UnicodeDecodeError as error:
+            raise ValidationError(
+                f"not cp932 (Shift_JIS) text (byte 0x{data[error.start]:02x} at offset "
+                f"{error.start}); is it UTF-8? then read it with encoding=utf-8",
+                path=where,
+            ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -100,7 +120,10 @@ def decode(data: bytes, where: str) -> str:
         except UnicodeDecodeError:
             hint = "save it as UTF-8"
         else:
-            hint = "this looks like Shift_JIS; save it as UTF-8 (CSV UTF-8 in Excel)"
+            hint = (
+                "this looks like Shift_JIS; read it with encoding=cp932 "
+                "(saihan import --encoding cp932) or save it as UTF-8"
+            )
         raise ValidationError(
             f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}): {hint}",
             path=where,
@@ -201,6 +224,7 @@ class _Row:
     note: LocalizedText | None
     street: str | None
     geo: GeoPoint | None
+    place: str
 
 
 def _blank(cell: str) -> bool:
@@ -238,10 +262,11 @@ class _RowReader:
         main = self.text(ja)
         if main is None:
             return None
+        reading = self.text(kana) if kana else None
         return self.attempt(
             lambda: LocalizedText(
                 ja=main,
-                kana=self.text(kana) if kana else None,
+                kana=col.hiragana(reading) if reading is not None else None,
                 en=self.text(en) if en else None,
             ),
             {"ja": ja, "kana": kana or ja, "en": en or ja},
@@ -254,7 +279,10 @@ def _ids(reader: _RowReader) -> tuple[str, str, str | None] | None:
     if not raw:
         reader.error(col.ID, "every row needs an ID")
         return None
-    parts = raw.split(":")
+    ours = col.decode_id(raw)
+    if ours is not None:
+        return ours
+    parts = raw.split(":")  # saihan's exports before IDs were alphanumeric
     if len(parts) == 1:  # a third party's facility id: one facility, its own agency
         ident = unicodedata.normalize("NFKC", raw).lower()
         if not col.ID_RE.fullmatch(ident):
@@ -272,9 +300,12 @@ def _ids(reader: _RowReader) -> tuple[str, str, str | None] | None:
 
 
 def _code(reader: _RowReader) -> str | None:
+    """The publishing body's code (with its check digit)."""
     raw = unicodedata.normalize("NFKC", reader.cells[col.CODE]).strip()
     if not raw:
-        reader.error(col.CODE, "every row needs its local government code (6 digits)")
+        reader.error(
+            col.CODE, "every row needs the publishing body's local government code (6 digits)"
+        )
         return None
     if raw.isdigit() and len(raw) == 5:
         reader.error(
@@ -333,14 +364,14 @@ def _phone(reader: _RowReader) -> ContactPoint | None:
     )
 
 
-def _hours(reader: _RowReader) -> BusinessCalendar | None:
+def _column_hours(reader: _RowReader) -> tuple[bool, BusinessCalendar | None]:
+    """The calendar of 利用可能曜日, 開始時間 and 終了時間: (whether they were read, it)."""
     days_text = reader.text(col.DAYS)
     start, end = reader.text(col.START), reader.text(col.END)
-    note = reader.text(col.HOURS_NOTE)
     if days_text is None:
-        if start or end or note:
-            reader.notes.append("hours without 利用可能曜日 (kept in words only)")
-        return None
+        if start or end:
+            reader.notes.append(f"{col.START} or {col.END} without {col.DAYS} (not carried)")
+        return True, None
     ok = True
     try:
         days, holidays_open = parse_days(days_text)
@@ -359,34 +390,87 @@ def _hours(reader: _RowReader) -> BusinessCalendar | None:
             reader.error(column, str(error))
             ok = False
     if not ok:
-        return None
-    return reader.attempt(
-        lambda: BusinessCalendar(
-            weekly=(WeeklyHours(days=days, opens=times[0], closes=times[1]),),
-            closed_on_national_holidays=not holidays_open,
-            note=LocalizedText(ja=note) if note else None,
-        ),
-        {"note": col.HOURS_NOTE},
-        col.DAYS,
+        return False, None
+    return True, BusinessCalendar(
+        weekly=(WeeklyHours(days=days, opens=times[0], closes=times[1]),),
+        closed_on_national_holidays=not holidays_open,
     )
 
 
-def _street(reader: _RowReader, code: str | None) -> str | None:
-    address = reader.cells[col.ADDRESS]
-    if code is not None:
-        address = address.removeprefix(col.prefecture_name(code))
-        address = address.removeprefix(col.place_name(code) or "")
+def _hours(reader: _RowReader, lenient: bool) -> BusinessCalendar | None:
+    """The row's calendar from the hours columns and 利用可能日時特記事項.
+
+    The first line of 利用可能日時特記事項 is read with
+    :func:`saihan.schedule.parse_japanese_hours`; the lines after it are the calendar's
+    note.  Words that cannot be read, or that disagree with the columns, refuse the
+    row (strict) or are reported and left out (lenient): the calendar is never guessed.
+    """
+    ok, columns = _column_hours(reader)
+    if not ok:
+        return None
+    text = reader.text(col.HOURS_NOTE)
+    if text is None:
+        return columns
+    words, note = split_note(text)
+    calendar = columns
+    if words:
+        read = parse_japanese_hours(words)
+        if not read.complete:
+            unread = "; ".join(f"「{f.text}」 ({f.reason})" if f.reason else f"「{f.text}」"
+                               for f in read.unread)  # fmt: skip
+            message = f"could not read as hours: {unread}"
+            if not lenient:
+                reader.error(col.HOURS_NOTE, message)
+                return None
+            reader.notes.append(f"{col.HOURS_NOTE} {message} (kept as the calendar's note)")
+            note = text
+        elif columns is not None and simple_hours(read.calendar) != simple_hours(columns):
+            message = (
+                f"the words {words!r} do not say the same days and hours as "
+                f"{col.DAYS}, {col.START} and {col.END}"
+            )
+            if not lenient:
+                reader.error(col.HOURS_NOTE, message)
+                return None
+            reader.notes.append(f"{col.HOURS_NOTE}: {message} (the columns are used)")
+            note = text
+        else:
+            calendar = read.calendar
+    if calendar is None:
+        reader.notes.append("hours in words only, with no days or times (not carried)")
+        return None
+    if note is None:
+        return calendar
+    return reader.attempt(
+        lambda: attrs.evolve(calendar, note=LocalizedText(ja=note)),
+        {"note": col.HOURS_NOTE},
+        col.HOURS_NOTE,
+    )
+
+
+def _street(reader: _RowReader, code: str | None) -> tuple[str | None, str | None]:
+    """The facility's street (住所 after its prefecture and municipality, then 方書) and
+    municipality code, read from 住所 (see :func:`columns.code_for_address`)."""
+    prefecture, municipality, address = col.split_address(reader.cells[col.ADDRESS])
+    place = None if code is None else col.code_for_address(prefecture, municipality, code)
+    if municipality is None and not _blank(reader.cells[col.ADDRESS]):
+        reader.notes.append(
+            "住所 names no municipality saihan knows (it knows Tokyo's 62): the location "
+            "gets the publishing body's code, or its prefecture's"
+        )
     detail = reader.text(col.ADDRESS_DETAIL)
     if detail:
         address = f"{address} {detail}" if not _blank(address) else detail
-    return None if _blank(address) else address
+    return (None if _blank(address) else address), place
 
 
-def _read_row(where: str, cells: dict[str, str]) -> tuple[_Row | None, list[ErrorItem], list[str]]:
+def _read_row(
+    where: str, cells: dict[str, str], lenient: bool = False
+) -> tuple[_Row | None, list[ErrorItem], list[str]]:
     reader = _RowReader(where, cells)
     ids = _ids(reader)
     code = _code(reader)
-    name = reader.localized(col.NAME, col.NAME_KANA, col.NAME_EN)
+    name = reader.localized(col.NAME, col.NAME_KANA)
     if reader.text(col.NAME) is None:
         reader.error(col.NAME, "every row needs a 名称 (the service's name)")
     agency_name = reader.localized(col.AGENCY_NAME) or name
@@ -398,12 +482,19 @@ def _read_row(where: str, cells: dict[str, str]) -> tuple[_Row | None, list[Erro
         if not _URL_RE.fullmatch(url):
             reader.error(col.URL, f"{url!r} is not an http(s) URL")
     phone = _phone(reader)
-    hours = _hours(reader)
+    hours = _hours(reader, lenient)
     geo = _geo(reader)
-    street = _street(reader, code)
+    street, place = _street(reader, code)
     if ids is not None and ids[2] is None and (street or geo):
         reader.notes.append("住所 or 緯度/経度 of a row whose ID names no location")
-    if reader.errors or ids is None or code is None or name is None or agency_name is None:
+    if (
+        reader.errors
+        or ids is None
+        or code is None
+        or place is None
+        or name is None
+        or agency_name is None
+    ):
         return None, reader.errors, reader.notes
     return (
         _Row(
@@ -422,6 +513,7 @@ def _read_row(where: str, cells: dict[str, str]) -> tuple[_Row | None, list[Erro
             note=note,
             street=street,
             geo=geo,
+            place=place if ids[2] is not None else code,
         ),
         [],
         reader.notes,
@@ -472,7 +564,8 @@ def _group(records: list[_Row], key: Callable[[_Row], object], fields: tuple[str
 
 
 class OpendataCsvImporter:
-    """Reads the 公共施設一覧 CSV (UTF-8, a BOM allowed), or a ZIP of such files.
+    """Reads the 公共施設一覧 CSV (UTF-8, a BOM allowed; or cp932 with
+    ``encoding="cp932"``), or a ZIP of such files.
 
     Strict by default: any bad row refuses the whole input with one
     ValidationError listing every bad row and column.  ``load_with_report(...,
@@ -493,8 +586,13 @@ class OpendataCsvImporter:
     def load_with_report(
         self, data: bytes, *, lenient: bool = False, **options: Any
     ) -> ImportResult[Directory]:
-        check_options(self.name, options, {"agency_kind": str, "limits": Limits})
+        check_options(self.name, options, {"agency_kind": str, "limits": Limits, "encoding": str})
         limits = options.get("limits", DEFAULT_LIMITS)
+        encoding = options.get("encoding", "utf-8")
+        if encoding not in col.ENCODINGS:
+            raise ValidationError(
+                f"{encoding!r} is not one of {', '.join(col.ENCODINGS)}", path="encoding"
+            )
         kind = options.get("agency_kind")
         if kind is not None and kind not in {k.code for k in default_agency_kinds()}:
             raise ValidationError(f"{kind!r} is not a bundled agency kind", path="agency_kind")
@@ -507,7 +605,8 @@ class OpendataCsvImporter:
         unused: dict[str, list[str]] = {}
         total_rows = 0
         for prefix, content in _files(bytes(data), limits):
-            header, records = _records(decode(content, prefix.strip()), prefix, limits)
+            text = decode(content, prefix.strip(), encoding)
+            header, records = _records(text, prefix, limits)
             total_rows += len(records)
             if total_rows > limits.max_collection_size:  # the files of a ZIP are one list
                 raise ValidationError(
@@ -531,7 +630,7 @@ class OpendataCsvImporter:
                 for column in (*_UNUSED, *extra):
                     if not _blank(by_name[column]):
                         unused.setdefault(column, []).append(where)
-                row, errors, row_notes = _read_row(where, by_name)
+                row, errors, row_notes = _read_row(where, by_name, lenient)
                 for text in row_notes:
                     notes.setdefault(text, []).append(where)
                 if row is None:
@@ -622,8 +721,8 @@ def _build(rows: list[_Row], kind: str | None) -> Directory:
             agency["locations"][row.location_id] = Location(
                 id=row.location_id,
                 address=Address(
-                    municipality_code=row.code,
-                    prefecture=col.prefecture_name(row.code),
+                    municipality_code=row.place,
+                    prefecture=col.prefecture_name(row.place),
                     street=row.street,
                 ),
                 geo=row.geo,
@@ -631,8 +730,8 @@ def _build(rows: list[_Row], kind: str | None) -> Directory:
         service = services.setdefault(row.service_id, {"row": row, "locations": [], "codes": []})
         if row.location_id is not None:
             service["locations"].append(row.location_id)
-        if row.code not in service["codes"]:
-            service["codes"].append(row.code)
+        if row.place not in service["codes"]:
+            service["codes"].append(row.place)
     kind_code = kind or UNCLASSIFIED_KIND.code
     built_agencies = [
         Agency(

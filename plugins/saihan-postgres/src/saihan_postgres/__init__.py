@@ -6,6 +6,13 @@ connection pool (one connection per transaction, so a store may be shared by
 threads), ``COPY`` for bulk import, and the same schema versions as saihan's
 built-in SQLite backend.
 
+Text search (``store.services.search(text=...)``) runs in the database: each
+record's search text is a column, and when the ``pg_trgm`` extension can be
+used a GIN trigram index over a generated column holding the text with every
+character doubled (the trigrams of the doubled text are the bigrams of the text:
+a two-character Japanese word such as 住居 is found through the index too).  Without the
+extension the same query scans the column; the results are the same.
+
 Writers are serialised per store: every write first locks the store's
 revision row (``SELECT ... FOR UPDATE``), and the transaction runs at READ
 COMMITTED, so the checks a write makes (the agency exists, the version is
@@ -17,6 +24,8 @@ until this one commits.  Read-only work runs at REPEATABLE READ, READ ONLY, so
 from __future__ import annotations
 
 import functools
+import itertools
+import logging
 import re
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -40,10 +49,13 @@ from saihan.storage import (
     StorageError,
     StoredRecord,
     StoreURL,
+    TextCondition,
 )
 from saihan.storage.migrations import pending
 
-__all__ = ["MIGRATIONS", "PostgresBackend", "PostgresEngine"]
+__all__ = ["MIGRATIONS", "TRIGRAM_EXTENSION", "PostgresBackend", "PostgresEngine"]
+
+log = logging.getLogger("saihan.storage.postgresql")
 
 __version__ = "0.1.0"
 
@@ -87,7 +99,34 @@ MIGRATIONS: tuple[Migration, ...] = (
             "INSERT INTO saihan_settings (key, value) VALUES ('revision', '0')",
         ),
     ),
+    Migration(
+        2,
+        "search texts of records (and their trigram index, when pg_trgm can be used)",
+        (
+            # NULL: written before texts were kept; the Store fills it in on open.
+            'ALTER TABLE saihan_records ADD COLUMN search_text TEXT COLLATE "C"',
+            # Every character doubled: the trigrams of the doubled text are the bigrams
+            # of the text, and a word occurs in a text exactly when its doubled form
+            # occurs in the doubled text (an occurrence at an odd offset spells the word
+            # at the same place), so pg_trgm finds two-character words too.
+            'ALTER TABLE saihan_records ADD COLUMN search_pairs TEXT COLLATE "C" '
+            "GENERATED ALWAYS AS (regexp_replace(search_text, '(.)', '\\1\\1', 'g')) STORED",
+            "CREATE INDEX saihan_records_untexted ON saihan_records (kind, id) "
+            "WHERE search_text IS NULL",
+        ),
+    ),
 )
+
+TRIGRAM_EXTENSION = "pg_trgm"
+"""The extension whose GIN operator class indexes the search texts."""
+TRIGRAM_INDEX = "saihan_records_text"
+
+
+def _like_doubled(word: str) -> str:
+    """The LIKE pattern that finds ``word`` in a doubled text."""
+    escaped = "".join(f"\\{c}\\{c}" if c in "\\%_" else c + c for c in word)
+    return f"%{escaped}%"
+
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -132,6 +171,47 @@ def _hits(kind: str, conditions: Sequence[Condition]) -> tuple[str, list[Any]]:
         )
         params.extend([kind, condition.name, sorted(condition.values)])
     return " INTERSECT ".join(parts), params
+
+
+def _indexable(word: str) -> bool:
+    """Whether the trigram index can find ``word``: two letters or digits in a row
+    give its doubled form two trigrams; a shorter word would make the index read
+    every entry, and is found by a scan instead."""
+    return any(a.isalnum() and b.isalnum() for a, b in itertools.pairwise(word))
+
+
+def _text_hits(kind: str, text: TextCondition, indexed: bool) -> tuple[str, str, list[Any]]:
+    """SQL restricting ids of ``kind`` to those ``text`` matches: for each word, a
+    ``WITH`` part finding the records (of any kind) whose text has it, through the
+    trigram index when ``indexed`` and the word allows, else by a scan; and a clause
+    keeping the records that have it or reference a ``through`` record that has.
+    Returns the ``WITH`` parts, the clauses and the parameters (``WITH`` first)."""
+    found = []
+    clauses = []
+    params: list[Any] = []
+    for number, word in enumerate(text.words):
+        name = f"w{number}"
+        if indexed and _indexable(word):
+            found.append(
+                f"{name} AS MATERIALIZED (SELECT kind, id FROM saihan_records "
+                "WHERE search_pairs LIKE %s)"
+            )
+            params.append(_like_doubled(word))
+        else:
+            found.append(
+                f"{name} AS MATERIALIZED (SELECT kind, id FROM saihan_records "
+                "WHERE strpos(search_text, %s) > 0)"
+            )
+            params.append(word)
+    for number in range(len(text.words)):
+        name = f"w{number}"
+        clauses.append(
+            f" AND id IN (SELECT id FROM {name} WHERE kind = %s UNION "
+            f"SELECT f.id FROM saihan_refs AS f JOIN {name} ON f.target_kind = {name}.kind "
+            f"AND f.target_id = {name}.id WHERE f.kind = %s AND {name}.kind = ANY(%s))"
+        )
+        params.extend([kind, kind, sorted(text.through)])
+    return "WITH " + ", ".join(found) + " ", "".join(clauses), params
 
 
 @attrs.frozen
@@ -180,13 +260,23 @@ class _PostgresTransaction(EngineTransaction):
         conditions: Sequence[Condition],
         after: str | None,
         limit: int | None,
+        text: TextCondition | None = None,
     ) -> list[tuple[Any, ...]]:
         query = f"SELECT {columns} FROM saihan_records WHERE kind = %s"
         params: list[Any] = [kind]
+        indexed = False
+        if text is not None:
+            indexed = self._engine.text_indexed and all(_indexable(w) for w in text.words)
+            found, clauses, text_params = _text_hits(kind, text, self._engine.text_indexed)
+            query = found + query
+            params = text_params[: len(text.words)] + params
         if conditions:
             hits, hit_params = _hits(kind, conditions)
             query += f" AND id IN ({hits})"
             params.extend(hit_params)
+        if text is not None:
+            query += clauses
+            params.extend(text_params[len(text.words) :])
         if after is not None:
             query += " AND id > %s"
             params.append(after)
@@ -194,7 +284,16 @@ class _PostgresTransaction(EngineTransaction):
         if limit is not None:
             query += " LIMIT %s"
             params.append(limit)
-        return self._db.execute(query.encode(), params).fetchall()
+        if not indexed:
+            return self._db.execute(query.encode(), params).fetchall()
+        # pg_trgm's cost estimate counts every posting of the words' common trigrams
+        # (each doubled word has twice as many), so the planner would rather read the
+        # whole table; the index answers in a fraction of that.
+        self._db.execute("SELECT set_config('enable_seqscan', 'off', true)")
+        try:
+            return self._db.execute(query.encode(), params).fetchall()
+        finally:
+            self._db.execute("SELECT set_config('enable_seqscan', 'on', true)")
 
     @_translate
     def scan(
@@ -211,6 +310,37 @@ class _PostgresTransaction(EngineTransaction):
     @_translate
     def scan_ids(self, kind: str, conditions: Sequence[Condition] = ()) -> list[str]:
         return [row[0] for row in self._select("id", kind, conditions, None, None)]
+
+    @_translate
+    def scan_text(
+        self,
+        kind: str,
+        conditions: Sequence[Condition],
+        text: TextCondition,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[StoredRecord]:
+        rows = self._select("id, version, document", kind, conditions, after, limit, text)
+        return [StoredRecord(row[0], int(row[1]), row[2]) for row in rows]
+
+    @_translate
+    def records_without_text(self, kind: str, limit: int) -> list[StoredRecord]:
+        rows = self._db.execute(
+            "SELECT id, version, document FROM saihan_records "
+            "WHERE kind = %s AND search_text IS NULL ORDER BY id LIMIT %s",
+            (kind, limit),
+        ).fetchall()
+        return [StoredRecord(row[0], int(row[1]), row[2]) for row in rows]
+
+    @_translate
+    def set_text(self, kind: str, id: str, text: str) -> None:
+        cursor = self._db.execute(
+            "UPDATE saihan_records SET search_text = %s WHERE kind = %s AND id = %s",
+            (text, kind, id),
+        )
+        if cursor.rowcount != 1:
+            raise ConflictError(f"{kind} {id!r} does not exist")
 
     @_translate
     def count(self, kind: str) -> int:
@@ -270,17 +400,17 @@ class _PostgresTransaction(EngineTransaction):
         version = self._next()
         if previous is None:
             cursor = self._db.execute(
-                "INSERT INTO saihan_records (kind, id, version, document) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (kind, id, version, document),
+                "INSERT INTO saihan_records (kind, id, version, document, search_text) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (kind, id, version, document, keys.text),
             )
             if cursor.rowcount != 1:
                 raise ConflictError(f"{kind} {id!r} already exists")
         else:
             cursor = self._db.execute(
-                "UPDATE saihan_records SET version = %s, document = %s "
+                "UPDATE saihan_records SET version = %s, document = %s, search_text = %s "
                 "WHERE kind = %s AND id = %s AND version = %s",
-                (version, document, kind, id, previous),
+                (version, document, keys.text, kind, id, previous),
             )
             if cursor.rowcount != 1:
                 raise ConflictError(f"{kind} {id!r} is no longer at version {previous}")
@@ -340,10 +470,12 @@ class _PostgresTransaction(EngineTransaction):
         first = self._next(len(batch))
         with self._db.cursor() as cursor:
             with cursor.copy(
-                "COPY saihan_records (kind, id, version, document) FROM STDIN"
+                "COPY saihan_records (kind, id, version, document, search_text) FROM STDIN"
             ) as copy:
                 for offset, record in enumerate(batch):
-                    copy.write_row((record.kind, record.id, first + offset, record.document))
+                    copy.write_row(
+                        (record.kind, record.id, first + offset, record.document, record.keys.text)
+                    )
             with cursor.copy("COPY saihan_index (kind, name, value, id) FROM STDIN") as copy:
                 for record in batch:
                     for name, value in record.keys.index:
@@ -410,7 +542,7 @@ class PostgresEngine(Engine):
     """An open PostgreSQL store: a connection pool and a schema."""
 
     scheme = "postgresql"
-    capabilities = Capabilities(durable=True, multi_process=True, threads=True)
+    capabilities = Capabilities(durable=True, multi_process=True, threads=True, text_search=True)
 
     def __init__(
         self,
@@ -423,8 +555,12 @@ class PostgresEngine(Engine):
         create: bool,
         label: str,
         migrations: Sequence[Migration] = MIGRATIONS,
+        trigram_extension: str = TRIGRAM_EXTENSION,
     ) -> None:
         self._schema = schema
+        self._trigram_extension = trigram_extension
+        self.text_indexed = False
+        """Whether text search goes through the trigram index (else a scan)."""
         self._timeout = timeout
         self._label = label
         self._closed = False
@@ -487,6 +623,8 @@ class PostgresEngine(Engine):
             for step in steps:
                 for statement in step.statements:
                     db.execute(statement.encode())
+                if step.version == 2:
+                    self._index_texts(db)
             if steps:
                 db.execute(
                     "INSERT INTO saihan_settings (key, value) VALUES ('schema_version', %s) "
@@ -494,7 +632,62 @@ class PostgresEngine(Engine):
                     (str(steps[-1].version),),
                 )
             db.commit()
-            return steps[-1].version if steps else found
+            version = steps[-1].version if steps else found
+            self.text_indexed = version >= 2 and self._has_text_index(db)
+            db.rollback()
+            return version
+
+    def _trigram_schema(self, db: psycopg.Connection[Any]) -> str | None:
+        row = db.execute(
+            "SELECT n.nspname FROM pg_extension AS e JOIN pg_namespace AS n "
+            "ON n.oid = e.extnamespace WHERE e.extname = %s",
+            (self._trigram_extension,),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _index_texts(self, db: psycopg.Connection[Any]) -> None:
+        """The trigram index of the search texts, installing ``pg_trgm`` (a trusted
+        extension: the database's owner or anyone allowed to create in it may) in
+        the ``public`` schema if needed.  When it cannot be had, or the database
+        classifies characters as in the C locale (pg_trgm would then see no
+        Japanese letters), there is no index and text search scans the column."""
+        ctype = db.execute(
+            "SELECT datctype FROM pg_database WHERE datname = current_database()"
+        ).fetchone()
+        if ctype is not None and str(ctype[0]) in ("C", "POSIX"):
+            log.warning("%s: LC_CTYPE is C; text search scans", self._label)
+            return
+        schema = self._trigram_schema(db)
+        if schema is None:
+            try:
+                with db.transaction():  # a savepoint: a refusal leaves the migration going
+                    db.execute(
+                        sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA public").format(
+                            sql.Identifier(self._trigram_extension)
+                        )
+                    )
+            except psycopg.Error as error:
+                log.warning(
+                    "%s: cannot use %s (%s); text search scans",
+                    self._label,
+                    self._trigram_extension,
+                    _primary(error),
+                )
+            schema = self._trigram_schema(db)  # or another process installed it meanwhile
+        if schema is None:
+            return
+        db.execute(
+            sql.SQL(
+                "CREATE INDEX {} ON saihan_records USING gin (search_pairs {}.gin_trgm_ops)"
+            ).format(sql.Identifier(TRIGRAM_INDEX), sql.Identifier(schema))
+        )
+
+    def _has_text_index(self, db: psycopg.Connection[Any]) -> bool:
+        row = db.execute(
+            "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
+            (self._schema, TRIGRAM_INDEX),
+        ).fetchone()
+        return row is not None
 
     def _found_version(self, db: psycopg.Connection[Any]) -> int:
         tables = {
@@ -563,19 +756,25 @@ class PostgresEngine(Engine):
                     problems.append(f"{row[0]} {problem}")
             if self._found_version(db) != self._schema_version:
                 problems.append("the schema version changed while the store was open")
-            has_amcheck = db.execute(
-                "SELECT 1 FROM pg_extension WHERE extname = 'amcheck'"
+            amcheck = db.execute(
+                "SELECT n.nspname FROM pg_extension AS e JOIN pg_namespace AS n "
+                "ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'"
             ).fetchone()
-            if has_amcheck:
+            if amcheck:
+                # Its functions live in its own schema, not on the store's search path.
+                check = sql.SQL("SELECT {}.bt_index_check(%s::oid::regclass)").format(
+                    sql.Identifier(str(amcheck[0]))
+                )
                 indexes = db.execute(
                     "SELECT c.oid, c.relname FROM pg_index AS x JOIN pg_class AS c "
                     "ON c.oid = x.indexrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
-                    "WHERE n.nspname = %s AND c.relname LIKE 'saihan%%'",
+                    "JOIN pg_am AS m ON m.oid = c.relam "  # bt_index_check: B-trees only
+                    "WHERE n.nspname = %s AND c.relname LIKE 'saihan%%' AND m.amname = 'btree'",
                     (self._schema,),
                 ).fetchall()
                 for oid, name in indexes:
                     try:
-                        db.execute("SELECT bt_index_check(%s)", (oid,))
+                        db.execute(check, (oid,))
                     except psycopg.Error as error:
                         db.rollback()
                         problems.append(f"index {name}: {_primary(error)}")
@@ -589,6 +788,7 @@ class PostgresEngine(Engine):
             db.rollback()
         stats = self._pool.get_stats()
         return {
+            "text_search": "pg_trgm index" if self.text_indexed else "scan (no pg_trgm index)",
             "server": str(server[0] if server else "?"),
             "database": str(database[0] if database else "?"),
             "schema": self._schema,
