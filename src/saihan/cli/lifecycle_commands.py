@@ -737,17 +737,29 @@ def _case_show(args: argparse.Namespace, out: TextIO) -> int:
     print("", file=out)
     for index, consent in enumerate(case.consents):
         names = ", ".join(sorted(consent.agency_ids | consent.agency_kinds))
-        state = f"{consent.decision} on {consent.given_on}"
+        state = say(
+            args,
+            f"{consent.decision} {consent.given_on}",
+            f"{consent.decision} on {consent.given_on}",
+        )
         if consent.until is not None:
-            state += f", until {consent.until}"
+            state += say(args, f"、{consent.until} まで", f", until {consent.until}")
         if consent.withdrawn_on is not None:
-            state += f", withdrawn {consent.withdrawn_on}"
-        print(f"consent [{index}] {state}: {names}", file=out)
+            state += say(
+                args, f"、{consent.withdrawn_on} に撤回", f", withdrawn {consent.withdrawn_on}"
+            )
+        print(f"{say(args, '同意', 'consent')} [{index}] {state}: {names}", file=out)
     words: list[tuple[str, str | None]] = [
-        ("name", subject.name),
-        ("birth date", _day(subject.birth_date) if subject.birth_date else None),
-        ("summary", case.summary),
-        *((f"needs[{i}] note", need.note) for i, need in enumerate(case.needs)),
+        (say(args, "氏名", "name"), subject.name),
+        (
+            say(args, "生年月日", "birth date"),
+            _day(subject.birth_date) if subject.birth_date else None,
+        ),
+        (say(args, "概要", "summary"), case.summary),
+        *(
+            (say(args, f"ニーズ[{i}] のメモ", f"needs[{i}] note"), need.note)
+            for i, need in enumerate(case.needs)
+        ),
     ]
     for label, text in words:
         if text is not None:

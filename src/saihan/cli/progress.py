@@ -77,6 +77,7 @@ class Steps:
             TaskProgressColumn(),
             TimeElapsedColumn(),
             console=console,
+            refresh_per_second=4,  # enough to see it move; less of the GIL taken from the work
             transient=True,  # cleared at the end: the command's output stays as it is
             redirect_stdout=False,
             redirect_stderr=False,
