@@ -203,11 +203,10 @@ def _text_hits(
     The longest word the trigram index can find (when ``indexed``) is looked up
     there once, in a ``WITH`` part, for the records that have it; the records that
     have it or reference one that does are the candidates, and each other word is
-    tested on them (:func:`_word_test`).  With no
-    such word, every word is tested on every record.  ``rows`` estimates how many
-    records have a word (the planner's figure for its pattern); with it the rarest
-    word is looked up instead of the longest.  Returns the ``WITH`` part and its
-    parameters, the clause and its parameters."""
+    tested on them (:func:`_word_test`).  With no such word, every word is tested
+    on every record.  ``rows`` estimates how many records have a word (the planner's
+    figure for its pattern); with it the rarest word is looked up, not the longest.
+    Returns the ``WITH`` part and its parameters, the clause and its parameters."""
     through = sorted(text.through)
     words = list(text.words)
     found: str | None = None
@@ -388,8 +387,15 @@ class _PostgresTransaction(EngineTransaction):
         they hold fewer than ``limit`` matches.  A word most services have (相談)
         makes the index gather a large part of the table for a page of 20; the next
         records in order hold the page."""
-        window = "SELECT kind, id, search_text FROM saihan_records WHERE kind = %s"
-        params: list[Any] = [kind]
+        # The texts of the records each one references are read row by row (a
+        # subquery in the window's select list), for the window's records only.
+        window = (
+            "SELECT id, search_text, (SELECT string_agg(t.search_text, E'\\n') "
+            "FROM saihan_refs AS f JOIN saihan_records AS t ON t.kind = f.target_kind "
+            "AND t.id = f.target_id WHERE f.kind = s.kind AND f.id = s.id "
+            "AND f.target_kind = ANY(%s)) AS other FROM saihan_records AS s WHERE kind = %s"
+        )
+        params: list[Any] = [sorted(text.through), kind]
         if conditions:
             hits, hit_params = _hits(kind, conditions)
             window += f" AND id IN ({hits})"
@@ -399,17 +405,17 @@ class _PostgresTransaction(EngineTransaction):
             params.append(after)
         window += " ORDER BY id LIMIT %s"
         params.append(max(PROBE, limit))
+        params.append(kind)  # the join's
         tests = []
-        test_params: list[Any] = []
         for word in text.words:
-            tests.append(_word_test("w"))
-            test_params.extend([word, sorted(text.through), word])
+            tests.append("(strpos(w.search_text, %s) > 0 OR strpos(w.other, %s) > 0)")
+            params.extend([word, word])
         query = (
-            "SELECT r.id, r.version, r.document FROM saihan_records AS r "
-            f"JOIN ({window}) AS w ON r.kind = %s AND r.id = w.id "
+            f"SELECT r.id, r.version, r.document FROM ({window}) AS w "
+            "JOIN saihan_records AS r ON r.kind = %s AND r.id = w.id "
             f"WHERE {' AND '.join(tests) or 'true'} ORDER BY r.id LIMIT %s"
         )
-        rows = self._db.execute(query.encode(), [*params, kind, *test_params, limit]).fetchall()
+        rows = self._db.execute(query.encode(), [*params, limit]).fetchall()
         if len(rows) < limit:
             return None
         return [StoredRecord(row[0], int(row[1]), row[2]) for row in rows]
