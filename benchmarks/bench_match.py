@@ -256,7 +256,10 @@ def random_cases(count: int, *, seed: int = 1) -> list[ConsultationCase]:
     needs = sorted(need.code for need in default_taxonomy())
     places = [item.code for item in tokyo_municipalities()]
     kinds = sorted(kind.code for kind in default_agency_kinds())
-    situations, attributes = list(LegalSituation), list(PersonAttribute)
+    situations = list(LegalSituation)
+    # specified_juvenile is derived from the age and the legal situation (a case of
+    # another age that ticks it is refused), so random cases do not tick it.
+    attributes = [a for a in PersonAttribute if a is not PersonAttribute.SPECIFIED_JUVENILE]
     first = dt.datetime(2024, 4, 1, tzinfo=TOKYO)
     span_minutes = int((dt.datetime(2029, 3, 1, tzinfo=TOKYO) - first).total_seconds() // 60)
     cases = []

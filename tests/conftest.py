@@ -33,3 +33,5 @@ def _cli_principal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Commands in tests act as a system principal unless a test says otherwise
     (tests of the missing principal remove it; see docs/access.md)."""
     monkeypatch.setenv("SAIHAN_PRINCIPAL", "system:system")
+    # The tests choose the language of help and output themselves (--lang, or setting it).
+    monkeypatch.delenv("SAIHAN_LANG", raising=False)

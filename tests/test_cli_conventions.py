@@ -427,3 +427,61 @@ def test_lang_chooses_the_words_of_the_lifecycle_commands(
     assert "status" in said["en"]
     assert not re.search("[\u3040-\u30ff]", said["en"].replace("生活保護の相談・申請", ""))
     assert main(["case", "close", CASE_ID, *store, "--actor", "worker-7"]) == 1  # still open
+
+
+# -- help in Japanese --------------------------------------------------------------------
+
+_JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def test_every_help_text_has_its_japanese() -> None:
+    from saihan.cli import help_ja
+
+    missing = help_ja.missing(build_parser())
+    assert missing == [], "add the Japanese of these to saihan/cli/help_ja.py CATALOGUE"
+    for english in [text for _, _, text in help_ja._texts(build_parser())]:
+        japanese = help_ja.japanese(english)
+        assert japanese is not None
+        assert _JAPANESE.search(japanese), english
+        for placeholder in re.findall(r"%\(\w+\)s", english):
+            assert placeholder in japanese, english
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_in_japanese_for_every_command_and_option(command: tuple[str, ...]) -> None:
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), pytest.raises(SystemExit) as stopped:
+        main(["--lang", "ja", *command, "--help"])
+    assert stopped.value.code == 0
+    text = printed.getvalue()
+    assert text.startswith("使い方: saihan " + " ".join(command))
+    assert "オプション:" in text
+    japanese = dict(_leaves(build_parser(lang="ja")))[command]
+    for action in japanese._actions:
+        if action.help and action.help is not argparse.SUPPRESS:
+            assert _JAPANESE.search(action.help), (command, action.option_strings, action.help)
+    if japanese.get_default("handler") is not None:
+        assert f"例:\n  saihan {' '.join(command)}" in text
+
+
+def test_saihan_lang_chooses_the_help_and_the_output(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAIHAN_LANG", "ja")
+    with pytest.raises(SystemExit):
+        main(["match", "--help"])
+    assert capsys.readouterr().out.startswith("使い方: saihan match")
+    with pytest.raises(SystemExit):
+        main(["match", "--help", "--lang", "en"])  # the command line wins
+    assert capsys.readouterr().out.startswith("usage: saihan match")
+    monkeypatch.setenv("SAIHAN_LANG", "en")
+    assert main(["calendar", "holidays", "2025"]) == 0
+    assert "New Year's Day" in capsys.readouterr().out
+    monkeypatch.delenv("SAIHAN_LANG")
+    assert main(["calendar", "holidays", "2025"]) == 0
+    assert "元日" in capsys.readouterr().out  # Japanese by default
+    assert main(["--lang", "en", "calendar", "holidays", "2025"]) == 0  # before the command
+    assert "New Year's Day" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert capsys.readouterr().out.startswith("usage: saihan")  # help is English by default

@@ -93,6 +93,30 @@ def test_plugin_options_reach_the_exporter(
     assert "takes no option 'colour'" in err
 
 
+def test_encoding_flag_writes_and_reads_cp932(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, store_url: str
+) -> None:
+    path = tmp_path / "facilities.csv"
+    code, _, err = run(
+        capsys, "export", "--format", "opendata-csv", "--encoding", "cp932", "-o", str(path)
+    )
+    assert code == 0, err
+    data = path.read_bytes()
+    assert data.decode("cp932").startswith("全国地方公共団体コード,法人番号,ID")
+    code, _, err = run(capsys, "import", "--format", "opendata-csv", str(path))
+    assert code == 1  # read as UTF-8 by default, and the message says what to do
+    assert "--encoding cp932" in err
+    code, _, err = run(
+        capsys, "import", "--format", "opendata-csv", "--encoding", "cp932", str(path)
+    )
+    assert code == 0, err
+    with storage.open(store_url, principal=Principal.system()) as store:
+        assert _ids(store.load_directory())[1] == _ids(sample_directory())[1]
+    code, _, err = run(capsys, "export", "--format", "hsds", "--encoding", "cp932")
+    assert code == 1
+    assert "takes no option 'encoding'" in err
+
+
 def test_a_zip_needs_an_output_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(
         capsys, "export", "--format", "opendata-csv", "--option", "per_municipality=true"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,16 @@ def test_every_re_exported_name_is_the_one_of_its_module(name: str) -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = saihan.no_such_name
+
+
+def test_a_match_on_the_command_line_does_not_import_the_store() -> None:
+    case = Path(__file__).resolve().parent.parent / "examples/cases/elderly-man-hachioji.json"
+    modules = _modules_after(
+        "import contextlib, io\n"
+        "from saihan.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['match', {str(case)!r}]) == 0"
+    )
+    assert "saihan.referral.match" in modules
+    assert not {"saihan.storage", "saihan.casework", "holidays.countries"} & modules
+    assert "saihan.schedule.japanese_hours" not in modules  # loaded only when asked for

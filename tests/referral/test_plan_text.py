@@ -4,6 +4,7 @@ explained, each service once, and lines that fit the terminal."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 import unicodedata
 from pathlib import Path
@@ -13,7 +14,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from saihan.cli.main import main
-from saihan.directory import Channel, sample_directory
+from saihan.directory import (
+    Audience,
+    Channel,
+    Cost,
+    JuvenileStage,
+    LegalSituation,
+    PersonAttribute,
+    sample_directory,
+)
+from saihan.directory.service import AreaKind
 from saihan.errors import ValidationError
 from saihan.referral import _words as words
 from saihan.referral import default_rules, load_case, match
@@ -236,3 +246,37 @@ def test_every_example_case_reads_without_codes() -> None:
         plan = match(load_case(path, directory=directory), directory, default_rules())
         for lang in ("ja", "en"):
             assert codes_left(plan_text(plan, lang, width=None), plan) == [], path.name
+
+
+@pytest.mark.parametrize(
+    ("table", "vocabulary"),
+    [
+        (words.CHANNELS, Channel),
+        (words.AUDIENCES, Audience),
+        (words.LEGAL_SITUATIONS, LegalSituation),
+        (words.ATTRIBUTES, PersonAttribute),
+        (words.JUVENILE_STAGES, JuvenileStage),
+        (words.COSTS, Cost),
+        (words.AREAS, AreaKind),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_every_vocabulary_value_has_words_in_both_languages(
+    table: dict[str, tuple[str, str]], vocabulary: type[enum.Enum]
+) -> None:
+    assert set(table) == {member.value for member in vocabulary}
+    for ja, en in table.values():
+        assert ja
+        assert en
+        assert "_" not in ja + en
+
+
+def test_every_bundled_need_and_agency_kind_has_a_label() -> None:
+    from saihan.directory import default_agency_kinds, default_taxonomy
+
+    for need in default_taxonomy():
+        assert words.need_label(need.code, "ja") == need.label.ja
+        assert words.need_label(need.code, "en") != need.code
+    for kind in default_agency_kinds():
+        assert words.kind_name(kind.code, "en") != kind.code
+    assert words.need_label("a-directorys-own-need", "ja") == "a-directorys-own-need"

@@ -146,7 +146,7 @@ def test_broken_quoting() -> None:
 
 def test_shift_jis_is_recognised() -> None:
     (message,) = errors_of(csv_of(row()).decode("utf-8").encode("cp932"))
-    assert "this looks like Shift_JIS; save it as UTF-8" in message
+    assert "this looks like Shift_JIS; read it with encoding=cp932" in message
 
 
 def test_utf16_and_other_bytes() -> None:
@@ -300,3 +300,138 @@ def test_a_24_hour_service_is_written_0_to_24_and_read_back() -> None:
     directory = attrs.evolve(directory, services=(service, *directory.services[1:]))
     row = next(r for r in rows(directory) if r[col.NAME] == service.name.ja)
     assert (row[col.START], row[col.END]) == ("00:00", "24:00")
+
+
+def test_kana_is_written_in_katakana_and_read_back_as_hiragana() -> None:
+    import attrs
+
+    from saihan.text import LocalizedText
+
+    directory = sample_directory()
+    service = attrs.evolve(
+        directory.services[0], name=LocalizedText(ja="相談窓口", kana="そうだんまどぐち")
+    )
+    directory = attrs.evolve(directory, services=(service, *directory.services[1:]))
+    data = OpendataCsvExporter().export(directory)
+    assert ",ソウダンマドグチ," in data.decode()
+    assert "そうだん" not in data.decode()
+    back = IMPORTER.load(data)
+    assert back.services[0].name.kana == "そうだんまどぐち"
+    # half-width katakana (with its separate dakuten) and full-width both read as hiragana
+    for cell in ("ｿｳﾀﾞﾝﾏﾄﾞｸﾞﾁ", "ソウダンマドグチ"):
+        loaded = IMPORTER.load(csv_of(row(名称_カナ=cell)))
+        assert loaded.services[0].name.kana == "そうだんまどぐち"
+
+
+def test_hours_in_words_are_read_with_the_japanese_hours_parser() -> None:
+    directory = IMPORTER.load(
+        csv_of(row(利用可能日時特記事項="月～金 8:30～17:15（祝日・年末年始を除く）"))
+    )
+    hours = directory.services[0].hours
+    assert hours is not None
+    assert hours.closed_on_national_holidays
+    assert len(hours.annual_closures) == 1
+    (rule,) = hours.weekly
+    assert rule.days == {Weekday.MO, Weekday.TU, Weekday.WE, Weekday.TH, Weekday.FR}
+    assert (format_time(rule.opens), format_time(rule.closes)) == ("08:30", "17:15")
+    second = IMPORTER.load(csv_of(row(利用可能日時特記事項="第2・第4土曜 10時から12時")))
+    (saturday,) = second.services[0].hours.weekly  # type: ignore[union-attr]
+    assert saturday.days == {Weekday.SA}
+    assert saturday.weeks == {2, 4}
+
+
+def test_hours_words_that_cannot_be_read_are_refused_or_reported_never_guessed() -> None:
+    text = "月～金 9時～17時、駐車場は北側"
+    found = errors_of(csv_of(row(利用可能日時特記事項=text)))
+    assert any(e.startswith("row 2.利用可能日時特記事項: could not read as hours") for e in found)
+    result = import_with_report(IMPORTER, csv_of(row(利用可能日時特記事項=text)), lenient=True)
+    assert result.value.services[0].hours is None  # no partial calendar
+    assert any("could not read as hours" in line for line in result.report.not_carried)
+    # with the columns, the lenient import keeps them and the words as the note
+    monday = {"利用可能曜日": "月", "開始時間": "9:00", "終了時間": "17:00"}
+    data = csv_of(row(**monday, 利用可能日時特記事項=text))
+    hours = import_with_report(IMPORTER, data, lenient=True).value.services[0].hours
+    assert hours is not None
+    assert hours.note is not None
+    assert hours.note.ja == text
+
+
+def test_words_that_disagree_with_the_columns_are_refused() -> None:
+    monday = {"利用可能曜日": "月", "開始時間": "9:00", "終了時間": "17:00"}
+    data = csv_of(row(**monday, 利用可能日時特記事項="火 9時～17時"))
+    found = errors_of(data)
+    assert any(e.startswith("row 2.利用可能日時特記事項: the words") for e in found)
+
+
+def test_the_exporter_writes_the_hours_in_words_then_the_note() -> None:
+    import attrs
+    from saihan_opendata_jp import columns as col
+    from saihan_opendata_jp.exporter import rows
+
+    from saihan.schedule import BusinessCalendar, WeeklyHours
+    from saihan.text import LocalizedText
+
+    calendar = BusinessCalendar(
+        weekly=[WeeklyHours.of("MO-FR", "08:30", "17:15")], note=LocalizedText(ja="電話予約可")
+    )
+    directory = sample_directory()
+    service = attrs.evolve(directory.services[0], hours=calendar)
+    directory = attrs.evolve(directory, services=(service, *directory.services[1:]))
+    first = next(r for r in rows(directory) if r[col.NAME] == service.name.ja)
+    assert first[col.DAYS] == "月,火,水,木,金"
+    assert (first[col.START], first[col.END]) == ("08:30", "17:15")
+    assert first[col.HOURS_NOTE] == "月～金 8時30分～17時15分（祝日・年末年始を除く）\n電話予約可"
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_cp932_and_utf8_with_bom_are_written_and_read(split: bool) -> None:
+    exporter = OpendataCsvExporter()
+    sample = sample_directory()
+    shift_jis = exporter.export(sample, encoding="cp932", per_municipality=split)
+    with_bom = exporter.export(sample, bom=True, per_municipality=split)
+    if not split:
+        assert shift_jis.decode("cp932") == with_bom.decode("utf-8-sig")
+        assert with_bom.startswith(b"\xef\xbb\xbf")
+    one = IMPORTER.load(shift_jis, encoding="cp932")
+    other = IMPORTER.load(with_bom)
+    assert one == other
+    assert {s.id for s in one.services} == {s.id for s in sample.services}
+
+
+def test_characters_cp932_cannot_write_are_named_by_row_and_column() -> None:
+    import attrs
+
+    from saihan.text import LocalizedText
+
+    directory = sample_directory()
+    service = attrs.evolve(directory.services[1], name=LocalizedText(ja="𠮷野の相談窓口"))
+    directory = attrs.evolve(
+        directory, services=(directory.services[0], service, *directory.services[2:])
+    )
+    assert OpendataCsvExporter().export(directory)  # UTF-8 writes it
+    with pytest.raises(ValidationError) as caught:
+        OpendataCsvExporter().export(directory, encoding="cp932")
+    (item,) = caught.value.errors
+    first_rows = max(1, len(directory.services[0].location_ids))
+    assert item.path == f"row {2 + first_rows}.名称"
+    assert "U+20BB7" in item.message
+
+
+def test_encoding_options_are_checked() -> None:
+    with pytest.raises(ValidationError, match="not one of utf-8, cp932") as caught:
+        OpendataCsvExporter().export(sample_directory(), encoding="latin-1")
+    assert caught.value.errors[0].path == "encoding"
+    with pytest.raises(ValidationError, match="UTF-8 only"):
+        OpendataCsvExporter().export(sample_directory(), encoding="cp932", bom=True)
+    with pytest.raises(ValidationError, match="not one of"):
+        IMPORTER.load(csv_of(row()), encoding="euc-jp")
+    # UTF-8 read as cp932, and the reverse, say which to use
+    assert "encoding=utf-8" in errors_of_with(b"\xef\xbb\xbf" + csv_of(row()), "cp932")[0]
+    utf8 = csv_of(row(名称="相談窓口・𠮷"))
+    assert "encoding=utf-8" in errors_of_with(utf8, "cp932")[0]
+
+
+def errors_of_with(data: bytes, encoding: str) -> list[str]:
+    with pytest.raises(ValidationError) as caught:
+        IMPORTER.load(data, encoding=encoding)
+    return [str(item) for item in caught.value.errors]

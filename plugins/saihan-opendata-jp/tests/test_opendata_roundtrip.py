@@ -10,16 +10,31 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from saihan_opendata_jp import COLUMNS, OpendataCsvExporter, OpendataCsvImporter
-from saihan_opendata_jp.columns import decode_id, place_name
-from saihan_opendata_jp.hours import simple_hours
+from saihan_opendata_jp.columns import decode_id, hiragana, place_name
+from saihan_opendata_jp.hours import carried_part
 
 from saihan import plugins
 from saihan.directory import Channel, Directory
+from saihan.schedule import BusinessCalendar, render_japanese_hours
 from saihan.testing import directories
 
 EXPORTER = OpendataCsvExporter()
 IMPORTER = OpendataCsvImporter()
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def hours_carried(calendar: BusinessCalendar | None) -> Any:
+    """What 利用可能日時特記事項 carries of a calendar: its undated weekly hours day by day,
+    national holidays and annual closures (in Asia/Tokyo), and its note."""
+    part = None if calendar is None else carried_part(calendar)
+    if calendar is None or part is None or not render_japanese_hours(part):
+        return None
+    days = frozenset(
+        (day, rule.opens, rule.closes, rule.weeks) for rule in part.weekly for day in rule.days
+    )
+    note = calendar.note.ja if calendar.note else None
+    closures = frozenset((closure.start, closure.end) for closure in part.annual_closures)
+    return days, part.closed_on_national_holidays, closures, note  # closure labels are not
 
 
 def carried(directory: Directory, *, ordered: bool = True) -> dict[str, Any]:
@@ -31,9 +46,7 @@ def carried(directory: Directory, *, ordered: bool = True) -> dict[str, Any]:
         phone = next(
             (c.value for c in public.contacts_of(service) if c.channel is Channel.PHONE), None
         )
-        hours = None
-        if service.hours is not None and (simple := simple_hours(service.hours)) is not None:
-            hours = (simple, service.hours.note.ja if service.hours.note else None)
+        hours = hours_carried(service.hours)
         places = []
         for location_id in service.location_ids:
             location = agency.location(location_id)
@@ -44,7 +57,8 @@ def carried(directory: Directory, *, ordered: bool = True) -> dict[str, Any]:
         found[service.id] = (
             service.agency_id,
             agency.name.ja,
-            (service.name.ja, service.name.kana),  # 公共施設一覧 has no English name
+            # no English name in 公共施設一覧; 名称_カナ is katakana, read back as hiragana
+            (service.name.ja, hiragana(service.name.kana) if service.name.kana else None),
             service.description.ja if service.description else None,
             service.url,
             phone,

@@ -15,6 +15,7 @@ from saihan.cli.exit_codes import (
     EXIT_OK,
     EXIT_USAGE,
 )
+from saihan.cli.language import LANG_VARIABLE, user_language
 from saihan.directory import Directory, load_directory, sample_directory
 from saihan.errors import ValidationError
 from saihan.limits import check_text, parse_json
@@ -25,6 +26,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "LANG_VARIABLE",
     "add_directory_export_options",
     "add_input",
     "add_lang",
@@ -37,6 +39,7 @@ __all__ = [
     "format_options",
     "input_directory",
     "say",
+    "user_language",
     "write_json",
 ]
 
@@ -57,8 +60,8 @@ def add_output_format(parser: argparse.ArgumentParser, *extra: str) -> None:
 
 
 def add_lang(parser: argparse.ArgumentParser) -> None:
-    """``--lang ja|en``: every command that prints words."""
-    parser.add_argument("--lang", choices=("ja", "en"), default="ja")
+    """``--lang ja|en``: every command that prints words (default: ``$SAIHAN_LANG``, else ja)."""
+    parser.add_argument("--lang", choices=("ja", "en"), default=user_language())
 
 
 def add_printing_options(parser: argparse.ArgumentParser, *extra: str) -> None:
@@ -123,6 +126,8 @@ def export_payload(directory: Directory, args: argparse.Namespace) -> bytes:
     options = format_options(getattr(args, "option", None))
     if args.include_confidential:
         options["include_confidential"] = True
+    if getattr(args, "encoding", None) is not None:
+        options["encoding"] = args.encoding
     payload: bytes = exporter.export(directory, **options)
     return payload
 

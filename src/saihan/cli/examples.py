@@ -40,8 +40,8 @@ EXAMPLES: dict[tuple[str, ...], str] = {
     ("store", "info"): "saihan store info --store sqlite:///saihan.db --check",
     ("store", "cases"): "saihan store cases --municipality 八王子市 --as system:system",
     ("export",): "saihan export --format hsds -o directory.hsds.json",
-    ("import",): "saihan import --format opendata-csv facilities.csv --lenient "
-    "--report report.json",
+    ("import",): "saihan import --format opendata-csv facilities.csv --encoding cp932 "
+    "--lenient --report report.json",
     ("case", "open"): f"saihan case open {_CASE} --actor worker-7",
     ("case", "close"): "saihan case close example-elderly-man-hachioji --actor worker-7",
     ("case", "reopen"): "saihan case reopen example-elderly-man-hachioji --actor worker-7",

@@ -48,6 +48,12 @@ def _add_format_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="an option of the format plugin, VALUE as JSON when it parses (bom=true); repeat it",
     )
+    parser.add_argument(
+        "--encoding",
+        choices=("utf-8", "cp932"),
+        help="text encoding, for formats that take one (opendata-csv: utf-8, the default, "
+        "or cp932, the Shift_JIS many municipalities publish); the plugin's encoding option",
+    )
 
 
 def register(commands: Any) -> None:
@@ -125,10 +131,11 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
             data = read_file(args.file)
         importer = plugins.importer(args.format, for_type=Directory)
         # A strict import that fails raises here: nothing has been stored.
+        options = format_options(args.option)
+        if args.encoding is not None:
+            options["encoding"] = args.encoding
         with steps.step(f"validating ({args.format})"):
-            result = plugins.import_with_report(
-                importer, data, lenient=args.lenient, **format_options(args.option)
-            )
+            result = plugins.import_with_report(importer, data, lenient=args.lenient, **options)
         directory: Directory = result.value
         report = result.report
         if args.dry_run:

@@ -282,7 +282,7 @@ def register(commands: Any) -> None:
         "--lang",
         choices=("ja", "en"),
         default=argparse.SUPPRESS,
-        help="language of what is printed: ja (default) or en",
+        help="language of what is printed: ja or en (default: $SAIHAN_LANG, else ja)",
     )
     verify.add_argument(
         "--format",
@@ -384,7 +384,9 @@ def _register_referral(commands: Any) -> None:
 
     move = sub.add_parser("transition", help="move a referral to another status")
     move.add_argument("referral_id", metavar="REFERRAL_ID")
-    move.add_argument("status", choices=STATUSES, metavar="STATUS", help=", ".join(STATUSES))
+    move.add_argument(
+        "status", choices=STATUSES, metavar="STATUS", help="the new status: " + ", ".join(STATUSES)
+    )
     move.add_argument("--reason", metavar="TEXT", help="why (needed for rejected, on-hold ...)")
     move.add_argument("--outcome", metavar="TEXT", help="what came of it")
     move.add_argument(
@@ -735,17 +737,29 @@ def _case_show(args: argparse.Namespace, out: TextIO) -> int:
     print("", file=out)
     for index, consent in enumerate(case.consents):
         names = ", ".join(sorted(consent.agency_ids | consent.agency_kinds))
-        state = f"{consent.decision} on {consent.given_on}"
+        state = say(
+            args,
+            f"{consent.decision} {consent.given_on}",
+            f"{consent.decision} on {consent.given_on}",
+        )
         if consent.until is not None:
-            state += f", until {consent.until}"
+            state += say(args, f"、{consent.until} まで", f", until {consent.until}")
         if consent.withdrawn_on is not None:
-            state += f", withdrawn {consent.withdrawn_on}"
-        print(f"consent [{index}] {state}: {names}", file=out)
+            state += say(
+                args, f"、{consent.withdrawn_on} に撤回", f", withdrawn {consent.withdrawn_on}"
+            )
+        print(f"{say(args, '同意', 'consent')} [{index}] {state}: {names}", file=out)
     words: list[tuple[str, str | None]] = [
-        ("name", subject.name),
-        ("birth date", _day(subject.birth_date) if subject.birth_date else None),
-        ("summary", case.summary),
-        *((f"needs[{i}] note", need.note) for i, need in enumerate(case.needs)),
+        (say(args, "氏名", "name"), subject.name),
+        (
+            say(args, "生年月日", "birth date"),
+            _day(subject.birth_date) if subject.birth_date else None,
+        ),
+        (say(args, "概要", "summary"), case.summary),
+        *(
+            (say(args, f"ニーズ[{i}] のメモ", f"needs[{i}] note"), need.note)
+            for i, need in enumerate(case.needs)
+        ),
     ]
     for label, text in words:
         if text is not None:

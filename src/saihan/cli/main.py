@@ -23,6 +23,7 @@ from saihan.cli.exit_codes import (
     EXIT_OK,
     EXIT_USAGE,
 )
+from saihan.cli.language import chosen_language
 from saihan.errors import SaihanError
 
 __all__ = ["build_parser", "main"]
@@ -42,8 +43,9 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
 _MODULE_OF = {command: module for module, names in COMMAND_MODULES.items() for command in names}
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The ``saihan`` argument parser, with every command.
+def build_parser(command: str | None = None, lang: str = "en") -> argparse.ArgumentParser:
+    """The ``saihan`` argument parser, with every command, its help in ``lang`` (en, or
+    ja from the catalogue of :mod:`saihan.cli.help_ja`).
 
     With ``command`` (a top-level command such as ``match``), only the module of that
     command is imported and registered: what ``saihan match ...`` needs, without the
@@ -54,12 +56,23 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Find support in Tokyo's recidivism-prevention support network.",
     )
     parser.add_argument("--version", action="version", version=f"saihan {__version__}")
+    parser.add_argument(
+        "--lang",
+        dest="chosen_lang",
+        choices=("ja", "en"),
+        help="language of help and of what is printed: ja or en (default: $SAIHAN_LANG, "
+        "else en for help and ja for output)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = (_MODULE_OF[command],) if command in _MODULE_OF else tuple(COMMAND_MODULES)
     for module in chosen:
         importlib.import_module(f"saihan.cli.{module}").register(commands)
     _fill_standard_help(parser)
     _add_examples(parser)
+    if lang == "ja":
+        from saihan.cli import help_ja
+
+        help_ja.translate(parser)
     return parser
 
 
@@ -76,7 +89,7 @@ def _add_examples(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -
 # The options every command shares mean the same everywhere, so they say so in the same
 # words; a command's own help, when it gives one, is kept.
 _STANDARD_HELP = {
-    "--lang": "language of what is printed: ja (default) or en",
+    "--lang": "language of what is printed: ja or en (default: $SAIHAN_LANG, else ja)",
     "--format": "output format: %(choices)s (default: %(default)s)",
     "--at": "the moment to ask about, ISO 8601 (2024-11-05T10:30+09:00; no offset: Tokyo time)",
     "--as": "act as this principal: WORKER[@ORG][/CODE,...]:ROLE[,...] "
@@ -115,14 +128,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def _command_of(words: Sequence[str]) -> str | None:
+    """The top-level command of a command line: its first word, after a ``--lang``
+    given before it (None when it starts with another option)."""
+    rest = list(words)
+    if rest[:1] == ["--lang"]:
+        rest = rest[2:]
+    elif rest and rest[0].startswith("--lang="):
+        rest = rest[1:]
+    return rest[0] if rest and not rest[0].startswith("-") else None
+
+
 def _run(argv: Sequence[str] | None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if words == ["--version"]:  # said without building the parser, as argparse says it
         print(f"saihan {__version__}")
         raise SystemExit(EXIT_OK)
-    command = words[0] if words and not words[0].startswith("-") else None
-    parser = build_parser(command)
+    lang = chosen_language(words)
+    command = _command_of(words)
+    parser = build_parser(command, lang or "en")
     args = parser.parse_args(words)
+    if lang is not None and hasattr(args, "lang"):
+        # `saihan --lang en match ...` and $SAIHAN_LANG choose the output's language too.
+        args.lang = lang
     handler = getattr(args, "handler", None)
     if handler is None:
         # A command group given without its action: show that group's help.

@@ -14,9 +14,10 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from saihan.storage import ImportProgress
+if TYPE_CHECKING:  # the store is imported by the commands that use one, not by `saihan match`
+    from saihan.storage import ImportProgress
 
 __all__ = ["Steps", "add_quiet", "showing"]
 
@@ -76,6 +77,7 @@ class Steps:
             TaskProgressColumn(),
             TimeElapsedColumn(),
             console=console,
+            refresh_per_second=4,  # enough to see it move; less of the GIL taken from the work
             transient=True,  # cleared at the end: the command's output stays as it is
             redirect_stdout=False,
             redirect_stderr=False,

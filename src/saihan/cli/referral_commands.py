@@ -140,26 +140,40 @@ def _at(text: str | None) -> dt.datetime | None:
 
 
 def _match(args: argparse.Namespace, out: TextIO) -> int:
-    with Steps.of(args) as steps:
-        with steps.step("reading the directory"):
-            directory = _directory(args)
-        # Need codes are checked against the directory's own taxonomy, not only the bundled one.
-        case = load_case(args.case, directory=directory)
-        flow = None
-        if args.flow is not None:
-            from saihan.cli.flow_commands import flow_argument
+    flow = None
+    if args.flow is not None:
+        from saihan.cli.flow_commands import flow_argument
 
-            flow = flow_argument(args.flow)
-        with steps.step(f"matching against {len(directory.services)} services"):
-            plan = match(
-                case,
-                directory,
-                _rules(args.rules),
-                _at(args.at),
-                per_need=args.per_need,
-                flow=flow,
-            )
-    if directory.meta.sample:
+        flow = flow_argument(args.flow)
+    rules = _rules(args.rules)
+    with Steps.of(args) as steps:
+        if args.store is None:
+            with steps.step("reading the directory"):
+                directory = _directory(args)
+            # Need codes are checked against the directory's own taxonomy, not only the
+            # bundled one.
+            case = load_case(args.case, directory=directory)
+            with steps.step(f"matching against {len(directory.services)} services"):
+                plan = match(
+                    case, directory, rules, _at(args.at), per_need=args.per_need, flow=flow
+                )
+            sample = directory.meta.sample
+        else:
+            if args.input is not None:
+                raise ValidationError("give --input or --store, not both", path="store")
+            from saihan import storage
+
+            with storage.open(args.store, create=False) as store:
+                # The needs, kinds and meta only: the case's codes are checked against them.
+                skeleton = store.load_directory_for(None, needs=())
+                case = load_case(args.case, directory=skeleton)
+                # The store answers with the services of the person's area and needs only.
+                with steps.step("matching against the services of the area in the store"):
+                    plan = match(
+                        case, store, rules, _at(args.at), per_need=args.per_need, flow=flow
+                    )
+            sample = skeleton.meta.sample
+    if sample:
         print(
             "note: the bundled directory is SAMPLE data; do not use it for real referrals",
             file=sys.stderr,

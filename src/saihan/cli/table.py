@@ -11,7 +11,7 @@ import shutil
 import unicodedata
 from collections.abc import Sequence
 
-__all__ = ["display_width", "render_fields", "render_table", "terminal_width"]
+__all__ = ["display_width", "render_fields", "render_table", "terminal_width", "wrap"]
 
 _SEPARATOR = "  "
 _NARROWEST = 12  # a wrapped column is never narrower than this
@@ -37,7 +37,7 @@ def terminal_width(default: int = 80) -> int:
     return shutil.get_terminal_size((default, 24)).columns
 
 
-def _wrap(text: str, width: int) -> list[str]:
+def wrap(text: str, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` columns, broken after a space or
     punctuation where one is near, else between characters (Japanese has no spaces)."""
     lines: list[str] = []
@@ -89,7 +89,7 @@ def _stacked(
     def block(cells: Sequence[str]) -> list[str]:
         ids = _SEPARATOR.join(cells[i] for i in keep)
         rest = _JOIN.join(cell for i, cell in enumerate(cells) if i not in keep and cell)
-        return [ids, *(indent + line for line in _wrap(rest, width - len(indent)) if line)]
+        return [ids, *(indent + line for line in wrap(rest, width - len(indent)) if line)]
 
     lines = block(headers)
     lines.append("-" * min(width, max(display_width(line) for line in lines)))
@@ -122,7 +122,7 @@ def render_table(
         return _stacked(headers, rows, keep, total)
 
     def lines_of(cells: Sequence[str]) -> list[str]:
-        wrapped = [[cell] if i in keep else _wrap(cell, widths[i]) for i, cell in enumerate(cells)]
+        wrapped = [[cell] if i in keep else wrap(cell, widths[i]) for i, cell in enumerate(cells)]
         height = max(len(parts) for parts in wrapped)
         out = []
         for line in range(height):

@@ -69,6 +69,12 @@ def code_problem(code: object) -> str | None:
     """Why ``code`` is not a valid local government code, or None when it is."""
     if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
         return f"{code!r} is not a 6-digit local government code (JIS X 0402 + check digit)"
+    return _code_problem(code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _code_problem(code: str) -> str | None:
+    # A directory names the same few codes thousands of times: each is worked out once.
     prefecture = int(code[:2])
     if not 1 <= prefecture <= 47:
         return f"{code!r} has prefecture part {code[:2]}, which is not 01-47"

@@ -23,7 +23,7 @@ import weakref
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -65,9 +65,13 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_PER_NEED",
     "ELDERLY_AGE",
+    "DirectorySource",
     "MatchIndex",
+    "candidate_needs",
     "derived_attributes",
     "match",
+    "match_needs",
+    "match_services",
     "place_of",
     "reference_match",
     "release_of",
@@ -98,6 +102,65 @@ SPECIFIED_JUVENILE_AGES = (18, 19)  # 特定少年: 18 or 19 under the Juvenile 
 
 Facts = Mapping[str, Any]
 _T = TypeVar("_T")
+
+
+@runtime_checkable
+class DirectorySource(Protocol):
+    """Where :func:`match` can read the part of a directory one case needs, instead
+    of a whole :class:`~saihan.directory.Directory`: a
+    :class:`saihan.storage.Store` is one (see docs/storage.md, "Matching from the store").
+    """
+
+    def load_directory_for(
+        self,
+        municipality: str | None,
+        needs: Iterable[str] | None = None,
+        *,
+        services: Iterable[str] = (),
+    ) -> Directory:
+        """Every service whose area may cover ``municipality`` (any prefecture-wide
+        or national one, and the municipal ones listing it) and that meets one of
+        :func:`candidate_needs` of one of ``needs`` (every service, for None), the
+        ``services`` named, their agencies, and the extension needs, kinds and meta."""
+        ...
+
+
+def candidate_needs(taxonomy: NeedTaxonomy, need: str) -> frozenset[str]:
+    """The need codes of which a service must meet one to be a candidate for ``need``:
+    the need, its sub-needs, its siblings (needs under its parent, with theirs) and its
+    broader needs.  A code ``taxonomy`` does not know has none."""
+    if need not in taxonomy:
+        return frozenset()
+    return _NeedShape.of(taxonomy, need).related
+
+
+def match_needs(
+    case: ConsultationCase, rules: RuleSet | None = None, flow: Flow | None = None
+) -> frozenset[str]:
+    """Every need a plan for ``case`` may have: those raised, those any ``add_need``
+    rule of ``rules`` (default :func:`default_rules`) adds, and those any action of
+    ``flow`` adds, whether or not they hold for the case (a superset, so that it is
+    known before the directory is read)."""
+    found = {need.code for need in case.needs}
+    for rule in (rules or default_rules()).rules:
+        if rule.effect is Effect.ADD_NEED and rule.need is not None:
+            found.add(rule.need)
+    if flow is not None:
+        for node in flow.nodes:
+            found.update(a.add_need for a in node.actions if a.add_need is not None)
+    return frozenset(found)
+
+
+def match_services(flow: Flow | None) -> frozenset[str]:
+    """The service ids ``flow``'s ``connect`` actions name (checked when it is run)."""
+    if flow is None:
+        return frozenset()
+    return frozenset(
+        action.connect.service
+        for node in flow.nodes
+        for action in node.actions
+        if action.connect is not None and action.connect.service is not None
+    )
 
 
 @attrs.frozen(eq=False)
@@ -931,7 +994,14 @@ def _when_walked(rule: CompiledRule, case: Facts) -> bool:
 
 
 def _check_arguments(
-    case: Any, directory: Any, rules: Any, at: Any, per_need: Any, flow: Any = None
+    case: Any,
+    directory: Any,
+    rules: Any,
+    at: Any,
+    per_need: Any,
+    flow: Any = None,
+    *,
+    sources: bool = False,
 ) -> None:
     problems = []
     if flow is not None:
@@ -943,9 +1013,12 @@ def _check_arguments(
         problems.append(
             ErrorItem("case", f"expected a ConsultationCase, got {type(case).__name__}")
         )
-    if not isinstance(directory, Directory):
+    if not isinstance(directory, Directory) and not (
+        sources and isinstance(directory, DirectorySource)
+    ):
+        wanted = "a Directory or a store" if sources else "a Directory"
         problems.append(
-            ErrorItem("directory", f"expected a Directory, got {type(directory).__name__}")
+            ErrorItem("directory", f"expected {wanted}, got {type(directory).__name__}")
         )
     if rules is not None and not isinstance(rules, RuleSet):
         problems.append(ErrorItem("rules", f"expected a RuleSet, got {type(rules).__name__}"))
@@ -961,7 +1034,7 @@ def _check_arguments(
 
 def match(
     case: ConsultationCase,
-    directory: Directory,
+    directory: Directory | DirectorySource,
     rules: RuleSet | None = None,
     at: dt.datetime | None = None,
     *,
@@ -980,8 +1053,19 @@ def match(
     first: the needs it adds are added (as ``add_need`` rules add them), its
     ``connect`` actions prefer an agency kind or put a service first, with
     reasons naming ``flow:<flow>/<node>``, and ``plan.flow`` shows its path.
+
+    ``directory`` may also be a store (a :class:`DirectorySource`, such as
+    :class:`saihan.storage.Store`): then only the services the plan can use are
+    read from it (:meth:`~saihan.storage.Store.load_directory_for`: those whose
+    area may cover the person's municipality and that meet a need related to one
+    of :func:`match_needs`, and the services the flow names), through the
+    backend's indexes; the plan is the one matching the whole stored directory gives.
     """
-    _check_arguments(case, directory, rules, at, per_need, flow)
+    _check_arguments(case, directory, rules, at, per_need, flow, sources=True)
+    if not isinstance(directory, Directory):
+        directory = directory.load_directory_for(
+            place_of(case)[0], match_needs(case, rules, flow), services=match_services(flow)
+        )
     return _plan(
         case,
         directory,

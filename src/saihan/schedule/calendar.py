@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import math
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from saihan._validation import Checker, checked
 from saihan.errors import NotFoundError, ValidationError
-from saihan.schedule.engine import CompiledCalendar
+from saihan.schedule._batch import as_list, one
+from saihan.schedule.engine import BatchTables, CompiledCalendar
 from saihan.schedule.holiday_calendar import Holiday, japanese_holidays
 from saihan.schedule.rules import (
     YEAR_END_CLOSURE,
@@ -314,6 +318,120 @@ class BusinessCalendar:
                     f"the calendar has fewer than {abs(n)} business days {direction} {day}"
                 )
 
+    # -- many dates at once ------------------------------------------------------------
+
+    def is_business_day_many(self, dates: Iterable[dt.date]) -> list[bool]:
+        """:meth:`is_business_day` of every date in ``dates``, in order.
+
+        The same answers as the loop, from a table of every day of the compiled years
+        (one dict lookup a date).  A value that is not a date raises
+        :class:`ValidationError` at its path, e.g. ``dates[3]``.
+        """
+        days = as_list(dates)
+        _tables, found, complete = self._looked_up(days, _member)
+        if not complete:
+            single = self.is_business_day
+            for index, value in enumerate(found):
+                if value is None:
+                    found[index] = one("dates", index, functools.partial(single, days[index]))
+        return found  # type: ignore[return-value]  # no None is left
+
+    def add_business_days_many(
+        self, dates: Iterable[dt.date], n: int | Sequence[int]
+    ) -> list[dt.date]:
+        """:meth:`add_business_days` of every date in ``dates``, in order.
+
+        ``n`` is one offset for all of them, or a sequence of offsets as long as
+        ``dates``.  The same answers and errors as the loop: a bad date raises
+        :class:`ValidationError` at ``dates[i]``, a bad offset at ``n`` or ``n[i]``,
+        and running off the calendar's end :class:`NotFoundError` naming ``dates[i]``.
+        """
+        days = as_list(dates)
+        single = self.add_business_days
+        if isinstance(n, int) and not isinstance(n, bool):
+            if n == 0:
+                if not all(type(day) is dt.date for day in days):
+                    for index, day in enumerate(days):
+                        one("dates", index, functools.partial(self._day, day, "day"))
+                return list(days)
+            tables, positions, complete = self._looked_up(days, _right if n > 0 else _left)
+            k = n - 1 if n > 0 else n
+            if complete and days:
+                known = cast("list[int]", positions)  # complete: no None in it
+                if min(known) + k >= 0 and max(known) + k < len(tables.days):
+                    # The hot path: every answer lies in the compiled span.
+                    if 2 * len(days) > len(tables.days):
+                        return list(map(tables.shifted(k).__getitem__, known))  # type: ignore[arg-type]
+                    return list(map(tables.days.__getitem__, map(k.__add__, known)))
+            shifted = tables.shifted(k)
+            answers = [None if p is None else shifted[p] for p in positions]
+            for index, answer in enumerate(answers):
+                if answer is None:
+                    answers[index] = one("dates", index, functools.partial(single, days[index], n))
+            return answers  # type: ignore[return-value]  # no None is left
+        offsets = _offsets(n, len(days))
+        if days and (min(offsets) > 0 or max(offsets) < 0):
+            # Offsets of one sign: one table, then the answers by index (-1 for n > 0).
+            forward = offsets[0] > 0
+            tables, positions, complete = self._looked_up(days, _right if forward else _left)
+            if complete:
+                targets = list(map(operator.add, cast("list[int]", positions), offsets))
+                if min(targets) >= forward and max(targets) < len(tables.days) + forward:
+                    source = tables.shifted(-1) if forward else tables.days
+                    return list(map(source.__getitem__, targets))  # type: ignore[arg-type]
+        tables, lefts, _complete = self._looked_up(days, _left)
+        rights, _complete = _positions(tables.right, days)
+        business, count = tables.days, len(tables.days)
+        out: list[dt.date | None] = []
+        append = out.append
+        for day, low, high, k in zip(days, lefts, rights, offsets, strict=True):
+            if k > 0 and high is not None and high + k <= count:
+                append(business[high + k - 1])
+            elif k < 0 and low is not None and low + k >= 0:
+                append(business[low + k])
+            elif k == 0 and low is not None:
+                append(day)
+            else:
+                append(None)
+        for index, answer in enumerate(out):
+            if answer is None:
+                out[index] = one(
+                    "dates", index, functools.partial(single, days[index], offsets[index])
+                )
+        return out  # type: ignore[return-value]  # no None is left
+
+    def _looked_up(
+        self, days: list[dt.date], pick: Callable[[BatchTables], dict[dt.date, T]]
+    ) -> tuple[BatchTables, list[T | None], bool]:
+        """The batch tables, each day's entry in the picked one, and whether every
+        day has one; None where the tables cannot answer (a value that is not a date,
+        a year not compiled), after compiling the years of every date that is missing
+        and can be compiled."""
+        compiled = self._compiled
+        tables = compiled.batch_tables()
+        found, complete = _positions(pick(tables), days)
+        if complete:
+            return tables, found, True
+        years = {
+            day.year
+            for day, value in zip(days, found, strict=True)
+            if value is None and type(day) is dt.date and self._compilable(day.year)
+        }
+        if not years:
+            return tables, found, False
+        compiled.ensure(min(years), max(years))
+        tables = compiled.batch_tables()
+        found, complete = _positions(pick(tables), days)
+        return tables, found, complete
+
+    def _compilable(self, year: int) -> bool:
+        """Whether asking about ``year`` compiles it without raising."""
+        compiled = self._compiled
+        holidays = compiled.holidays
+        return (
+            holidays is None or holidays.supports(year) or not compiled.in_validity(year)
+        ) and compiled.min_year <= year <= compiled.max_year
+
     def business_days_between(self, start: dt.date, end: dt.date) -> int:
         """Business days from ``start`` (counted) to ``end`` (not counted); negative if end < start.
 
@@ -356,3 +474,56 @@ class BusinessCalendar:
                 return self._at(start + budget)
             budget -= closes - start
         raise NotFoundError(f"the calendar runs out of openings before {hours} business hours")
+
+
+T = TypeVar("T")
+
+
+def _member(tables: BatchTables) -> dict[dt.date, bool]:
+    return tables.member
+
+
+def _left(tables: BatchTables) -> dict[dt.date, int]:
+    return tables.left
+
+
+def _right(tables: BatchTables) -> dict[dt.date, int]:
+    return tables.right
+
+
+def _positions(table: dict[dt.date, T], days: list[dt.date]) -> tuple[list[T | None], bool]:
+    """``table[day]`` of every day, and whether all were there; None for a value that
+    is not there or not hashable."""
+    try:
+        return list(map(table.__getitem__, days)), True
+    except (KeyError, TypeError):
+        pass
+    try:
+        return list(map(table.get, days)), False
+    except TypeError:  # an unhashable value: look the others up one by one
+        found: list[T | None] = []
+        for day in days:
+            try:
+                found.append(table.get(day))
+            except TypeError:
+                found.append(None)
+        return found, False
+
+
+def _offsets(n: object, count: int) -> list[int]:
+    """``n`` as a list of ``count`` integer offsets, or a ValidationError naming it."""
+    if isinstance(n, str | bytes) or not isinstance(n, Iterable):
+        raise ValidationError(
+            f"n must be an integer or a sequence of integers, got {n!r}", path="n"
+        )
+    offsets = list(n)
+    if len(offsets) != count:
+        raise ValidationError(
+            f"n has {len(offsets)} offsets for {count} dates; give one offset a date",
+            path="n",
+        )
+    if not all(type(k) is int for k in offsets):
+        for index, k in enumerate(offsets):
+            if isinstance(k, bool) or not isinstance(k, int):
+                raise ValidationError(f"n must be an integer, got {k!r}", path=f"n[{index}]")
+    return offsets

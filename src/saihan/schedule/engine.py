@@ -27,7 +27,7 @@ from saihan.text import LocalizedText
 if TYPE_CHECKING:
     from saihan.schedule.calendar import BusinessCalendar
 
-__all__ = ["CompiledCalendar", "DayReason"]
+__all__ = ["BatchTables", "CompiledCalendar", "DayReason"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,35 @@ class DayReason:
 
     code: str  # "holiday", "own_holiday", "annual_closure", "outside_validity"
     message: LocalizedText
+
+
+@dataclass(frozen=True, slots=True)
+class BatchTables:
+    """Every day of a compiled span, answered ahead: for the batch queries.
+
+    ``left[d]`` and ``right[d]`` are where ``d`` falls among the business days
+    (``bisect_left`` and ``bisect_right`` of its ordinal), ``member[d]`` whether it
+    is one, and ``days`` the business days as dates: the ``n``-th business day
+    after ``d`` is ``days[right[d] + n - 1]``, before it ``days[left[d] + n]``.
+    Made from one span (``source`` is its list of business days) and never changed.
+    """
+
+    source: list[int]
+    days: list[dt.date]
+    left: dict[dt.date, int]
+    right: dict[dt.date, int]
+    member: dict[dt.date, bool]
+
+    def shifted(self, k: int) -> list[dt.date | None]:
+        """``days`` moved by ``k``: item ``i`` is ``days[i + k]``, None off either end,
+        for every position ``i`` from 0 to ``len(days)``."""
+        count = len(self.days)
+        if abs(k) > count:
+            return [None] * (count + 1)
+        pad: list[dt.date | None] = [None] * (abs(k) + 1)
+        padded = pad + self.days + pad
+        start = len(pad) + k
+        return padded[start : start + count + 1]
 
 
 class CompiledCalendar:
@@ -56,6 +85,7 @@ class CompiledCalendar:
         self.own = {holiday.date: holiday.name for holiday in calendar.own_holidays}
         self.min_year, self.max_year = self._year_limits()
         self.dated_horizon = max(calendar.dated_years(), default=self.min_year) + 2
+        self._batch: BatchTables | None = None
 
     # -- what years can exist -----------------------------------------------------------
 
@@ -92,6 +122,33 @@ class CompiledCalendar:
         return (cal.valid_from is None or year >= cal.valid_from.year) and (
             cal.valid_until is None or year <= cal.valid_until.year
         )
+
+    def batch_tables(self) -> BatchTables:
+        """The batch tables of the span compiled now (made on first use after a change)."""
+        tables = self._batch
+        if tables is not None and tables.source is self.business_days:
+            return tables
+        with self._lock:
+            source = self.business_days
+            left: dict[dt.date, int] = {}
+            right: dict[dt.date, int] = {}
+            member: dict[dt.date, bool] = {}
+            if self.first_year <= self.last_year:
+                first = dt.date(self.first_year, 1, 1).toordinal()
+                last = dt.date(self.last_year, 12, 31).toordinal()
+                position, count = 0, len(source)
+                for ordinal in range(first, last + 1):
+                    while position < count and source[position] < ordinal:
+                        position += 1
+                    is_business = position < count and source[position] == ordinal
+                    day = dt.date.fromordinal(ordinal)
+                    left[day] = position
+                    right[day] = position + is_business
+                    member[day] = is_business
+            days = list(map(dt.date.fromordinal, source))
+            tables = BatchTables(source, days, left, right, member)
+            self._batch = tables
+        return tables
 
     # -- compiling ------------------------------------------------------------------------
 

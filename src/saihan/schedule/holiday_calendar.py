@@ -28,6 +28,7 @@ import attrs
 
 from saihan._validation import Checker, checked
 from saihan.errors import ValidationError
+from saihan.schedule._batch import as_list, one
 from saihan.text import LocalizedText
 
 __all__ = [
@@ -82,6 +83,8 @@ class HolidayCalendar:
         self._years: dict[int, dict[dt.date, LocalizedText]] = {}
         # Every holiday of the years computed so far, for the one-lookup fast path.
         self._dates: set[dt.date] = set()
+        # Every day of the years computed so far, holiday or not: for is_holiday_many.
+        self._every_day: dict[dt.date, bool] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -100,6 +103,11 @@ class HolidayCalendar:
             if year not in self._years:
                 computed = dict(self._compute(year))
                 self._dates.update(computed)
+                first = dt.date(year, 1, 1).toordinal()
+                last = dt.date(year, 12, 31).toordinal()
+                for ordinal in range(first, last + 1):
+                    day = dt.date.fromordinal(ordinal)
+                    self._every_day[day] = day in computed
                 self._years[year] = computed
         return self._years[year]
 
@@ -111,6 +119,31 @@ class HolidayCalendar:
         if type(day) is dt.date and day.year in self._years:  # the hot path: one set lookup
             return day in self._dates
         return _as_date(day) in self._year(day.year)
+
+    def is_holiday_many(self, dates: Iterable[dt.date]) -> list[bool]:
+        """:meth:`is_holiday` of every date in ``dates``, in order.
+
+        One dict lookup a date (every day of the years computed so far is in a
+        table).  The same answers and errors as the loop: a date outside the years
+        raises :class:`UnsupportedDateError`, a value that is not a date
+        :class:`~saihan.errors.ValidationError`, both at its path, e.g. ``dates[3]``.
+        """
+        days = as_list(dates)
+        table = self._every_day
+        try:
+            return list(map(table.__getitem__, days))  # the hot path: every year computed
+        except (KeyError, TypeError):
+            pass
+        try:
+            found: list[bool | None] = list(map(table.get, days))
+        except TypeError:  # an unhashable value: the loop below names it
+            found = [None] * len(days)
+        if None in found:
+            single = self.is_holiday
+            for index, value in enumerate(found):
+                if value is None:
+                    found[index] = one("dates", index, functools.partial(single, days[index]))
+        return found  # type: ignore[return-value]  # no None is left
 
     def name_of(self, day: dt.date) -> LocalizedText | None:
         """The holiday's name in Japanese and English, or None on an ordinary day."""

@@ -57,6 +57,7 @@ from saihan.referral.audit import (
 from saihan.referral.case import ConsultationCase
 from saihan.referral.flows.model import Flow
 from saihan.referral.lifecycle import Referral, ReferralStatus
+from saihan.referral.match import candidate_needs
 from saihan.referral.plan import ReferralPlan
 from saihan.referral.rules import RuleSet
 from saihan.serialization import converter, structure, unstructure
@@ -895,12 +896,85 @@ class Store:
             kinds = reader.load_all(AGENCY_KINDS)
             agencies = reader.load_all(AGENCIES)
             services = reader.load_all(SERVICES)
+        return self._directory(meta, _parents_first(needs), kinds, agencies, services)
+
+    def load_directory_for(
+        self,
+        municipality: str | None,
+        needs: Iterable[str] | None = None,
+        *,
+        services: Iterable[str] = (),
+    ) -> Directory:
+        """The part of the stored directory that a match for a person in
+        ``municipality`` (a code or name; None: not known) reads, found through
+        the backend's index entries so that only those services are read.
+
+        - every service whose area may cover the place: every prefecture-wide and
+          national one (a prefecture-wide one elsewhere is shown as a near miss,
+          outside its area), and the municipal ones that list ``municipality``;
+        - with ``needs``, only those meeting one of
+          :func:`~saihan.referral.candidate_needs` of a need among them (codes the
+          taxonomy does not know select nothing; ``needs=()`` gives no services);
+        - and the ``services`` named by id (those that exist), wherever they are;
+        - with the agencies of all of them, and the extension needs, kinds and meta.
+
+        :func:`saihan.referral.match` given the store calls this with the place of
+        the case, :func:`~saihan.referral.match_needs` and the services its flow
+        names; its plan equals the plan on :meth:`load_directory`.
+        """
+        code = None if municipality is None else _municipality_code(municipality)
+        wanted = None if needs is None else _codes_argument(needs, "needs")
+        named = _codes_argument(services, "services")
+        areas = {"national", *(f"p:{number:02d}" for number in range(1, 48))}
+        if code is not None:
+            areas.add(f"m:{code}")
+        with self._unit(write=False) as tx:
+            reader = _TxReader(self, tx)
+            meta = reader.load(META, META_ID)
+            extension = _parents_first(reader.load_all(NEEDS))
+            kinds = reader.load_all(AGENCY_KINDS)
+            conditions = [Condition("area", frozenset(areas))]
+            if wanted is not None:
+                taxonomy = self._taxonomy(extension)
+                related: set[str] = set()
+                for need in wanted:
+                    related |= candidate_needs(taxonomy, need)
+                conditions.append(Condition("need", frozenset(related)))
+            found = {}
+            if all(condition.values for condition in conditions):
+                found = {record.id: record for record in tx.scan(SERVICES.kind, conditions)}
+            missing = sorted(named - found.keys())
+            if missing:
+                found.update((record.id, record) for record in tx.get_many(SERVICES.kind, missing))
+            chosen = [self._read(SERVICES, found[id]) for id in sorted(found)]
+            agency_ids = sorted({service.agency_id for service in chosen})
+            agencies = [
+                self._read(AGENCIES, record) for record in tx.get_many(AGENCIES.kind, agency_ids)
+            ]
+        return self._directory(meta, extension, kinds, agencies, chosen)
+
+    def _taxonomy(self, extension: Sequence[Need]) -> NeedTaxonomy:
+        try:
+            return default_taxonomy().extended(extension) if extension else default_taxonomy()
+        except ValidationError as error:
+            raise StorageError(
+                f"the needs in {self.url} are inconsistent at: {', '.join(error.paths[:10])}"
+            ) from None
+
+    def _directory(
+        self,
+        meta: DirectoryMeta | None,
+        needs: Sequence[Need],
+        kinds: Sequence[AgencyKind],
+        agencies: Sequence[Agency],
+        services: Sequence[Service],
+    ) -> Directory:
         try:
             return Directory(
                 agencies=agencies,
                 services=services,
                 meta=meta if meta is not None else Directory().meta,
-                needs=_parents_first(needs),
+                needs=needs,
                 agency_kinds=kinds,
             )
         except ValidationError as error:
@@ -963,6 +1037,17 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _codes_argument(values: object, path: str) -> frozenset[str]:
+    """Codes or ids given as an iterable of strings (not one string)."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ValidationError([ErrorItem(path, "expected a list of strings")])
+    found = builtins.list(values)
+    for position, value in enumerate(found):
+        if not isinstance(value, str) or not _storable(value):
+            raise ValidationError([ErrorItem(f"{path}[{position}]", "expected a string")])
+    return frozenset(found)
 
 
 def _parents_first(needs: Iterable[Need]) -> list[Need]:

@@ -1058,6 +1058,41 @@ class StoreConformance:
 
         check()
 
+    def test_a_match_from_the_store_equals_the_match_in_memory(self, store: Store) -> None:
+        """``match(case, store)`` reads only part of the directory
+        (:meth:`Store.load_directory_for`), yet gives the plan (or the error) that
+        matching the whole directory in memory gives: random directories, cases,
+        rule sets, flows and caps."""
+        from saihan.testing import cases, directories, flows, rule_sets
+
+        @settings(
+            max_examples=self.hypothesis_examples * 2,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
+        @given(
+            st.booleans().flatmap(lambda tokyo: directories(max_services=12, tokyo_only=tokyo)),
+            st.data(),
+        )
+        def check(directory: Directory, data: st.DataObject) -> None:
+            store.import_directory(directory)
+            listed = sorted(
+                {code for service in directory.services for code in service.area.municipality_codes}
+            )
+            places = [*listed, HACHIOJI, SHINJUKU]
+            case = data.draw(cases(directory=directory, municipalities=places), label="case")
+            rules = data.draw(
+                st.one_of(st.none(), st.just(default_rules()), rule_sets(directory=directory)),
+                label="rules",
+            )
+            flow = data.draw(st.none() | flows(directory=directory), label="flow")
+            per_need = data.draw(st.sampled_from([None, 1, 5]), label="per_need")
+            expected = _outcome(lambda: match(case, directory, rules, per_need=per_need, flow=flow))
+            found = _outcome(lambda: match(case, store, rules, per_need=per_need, flow=flow))
+            assert _plan_outcome(found) == _plan_outcome(expected)
+
+        check()
+
     # -- text search ------------------------------------------------------------
     #: How many of :func:`text_queries` on the sample the text search test asks
     #: (None: all of them, about 3,500).
@@ -2488,6 +2523,15 @@ def _outcome(call: Callable[[], T]) -> tuple[str, Any]:
         return ("ok", call())
     except SaihanError as error:
         return ("error", type(error).__name__)
+
+
+def _plan_outcome(outcome: tuple[str, Any]) -> tuple[str, Any]:
+    """A match's outcome as JSON text (a plan), or the name of the error it raised."""
+    kind, value = outcome
+    if kind == "ok":
+        assert isinstance(value, ReferralPlan)
+        return kind, value.to_json()
+    return kind, value
 
 
 def _list_all(store: Store, *, name: str) -> list[Versioned[Any]]:

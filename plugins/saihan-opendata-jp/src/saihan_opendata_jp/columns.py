@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from saihan.directory import tokyo_municipalities
 
@@ -22,6 +23,7 @@ __all__ = [
     "CORPORATE_NUMBER",
     "DAYS",
     "DESCRIPTION",
+    "ENCODINGS",
     "END",
     "EXTENSION",
     "HOURS_NOTE",
@@ -42,6 +44,8 @@ __all__ = [
     "code_for_address",
     "decode_id",
     "encode_id",
+    "hiragana",
+    "katakana",
     "place_name",
     "prefecture_code",
     "prefecture_name",
@@ -83,6 +87,10 @@ COLUMNS: tuple[str, ...] = (
 The first four are the standard's common columns and describe the *publishing* body
 (情報の管理主体): its local government code, its corporate number when it is not a local
 government, the row's ID within it, and its name.  The rest describe the facility."""
+
+ENCODINGS: tuple[str, ...] = ("utf-8", "cp932")
+"""The encodings read and written: UTF-8 (a BOM allowed, or written with ``bom``) and
+cp932, the Windows form of Shift_JIS that municipalities (Tokyo among them) publish in."""
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
 """saihan's id pattern (agencies, services, locations)."""
@@ -183,3 +191,22 @@ def decode_id(text: str) -> tuple[str, str, str | None] | None:
     if len(parts) not in (2, 3) or not all(ID_RE.fullmatch(part) for part in parts):
         return None
     return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
+# 名称_カナ is full-width katakana (文字列(全角カナ)); saihan keeps readings in hiragana.
+# ぁ (U+3041) .. ゖ (U+3096) sit exactly 0x60 below ァ .. ヶ.
+_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
+_TO_HIRAGANA = {code + 0x60: code for code in range(0x3041, 0x3097)}
+_HALF_WIDTH_KANA = re.compile(r"[\uff61-\uff9f]+")
+
+
+def katakana(reading: str) -> str:
+    """A reading in full-width katakana: hiragana become katakana, the rest is kept."""
+    return reading.translate(_TO_KATAKANA)
+
+
+def hiragana(reading: str) -> str:
+    """A 名称_カナ cell as saihan keeps readings: half-width katakana made full-width
+    (``ｶﾞ`` → ``ガ``), then katakana made hiragana; the rest is kept."""
+    full = _HALF_WIDTH_KANA.sub(lambda run: unicodedata.normalize("NFKC", run.group()), reading)
+    return full.translate(_TO_HIRAGANA)

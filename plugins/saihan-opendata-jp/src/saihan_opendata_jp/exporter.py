@@ -11,14 +11,14 @@ from typing import Any
 import attrs
 
 from saihan.directory import Agency, Channel, Directory, Location, Service, code_problem
-from saihan.errors import ValidationError
+from saihan.errors import ErrorItem, ValidationError
 from saihan.plugins import check_options
 from saihan_opendata_jp import columns as col
 from saihan_opendata_jp.hours import (
-    describe,
     format_closing,
     format_days,
     format_time,
+    hours_note,
     simple_hours,
 )
 
@@ -99,10 +99,10 @@ def _hours_cells(service: Service) -> tuple[str, str, str, str]:
     calendar = service.hours
     if calendar is None:
         return "", "", "", ""
-    note = calendar.note.ja if calendar.note is not None else ""
+    note = hours_note(calendar)
     simple = simple_hours(calendar)
     if simple is None:
-        return "", "", "", "; ".join(part for part in (describe(calendar), note) if part)
+        return "", "", "", note
     days, holidays_open, opens, closes = simple
     return format_days(days, holidays_open), format_time(opens), format_closing(closes), note
 
@@ -126,7 +126,7 @@ def rows(directory: Directory, *, by: Publisher = _TOKYO) -> Iterator[dict[str, 
         days, opens, closes, hours_note = _hours_cells(service)
         common = {
             col.NAME: service.name.ja,
-            col.NAME_KANA: service.name.kana or "",
+            col.NAME_KANA: col.katakana(service.name.kana or ""),
             col.PHONE: phone,
             col.AGENCY_NAME: agency.name.ja,
             col.DAYS: days,
@@ -157,25 +157,50 @@ def rows(directory: Directory, *, by: Publisher = _TOKYO) -> Iterator[dict[str, 
             yield row
 
 
-def _csv(records: list[dict[str, str]], bom: bool) -> bytes:
+def _csv(records: list[dict[str, str]], bom: bool, encoding: str = "utf-8") -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(
         buffer, fieldnames=col.COLUMNS, lineterminator="\r\n", extrasaction="ignore"
     )
     writer.writeheader()
     writer.writerows(records)
-    return ((_BOM if bom else "") + buffer.getvalue()).encode("utf-8")
+    text = buffer.getvalue()
+    if encoding == "cp932":
+        return text.encode("cp932")
+    return ((_BOM if bom else "") + text).encode("utf-8")
+
+
+def _cp932_problems(records: list[dict[str, str]]) -> list[ErrorItem]:
+    """Every cell with a character cp932 has no form for, by row and column."""
+    problems = []
+    for number, record in enumerate(records, start=2):
+        for column in col.COLUMNS:
+            cell = record[column]
+            try:
+                cell.encode("cp932")
+            except UnicodeEncodeError as error:
+                char = cell[error.start]
+                problems.append(
+                    ErrorItem(
+                        f"row {number}.{column}",
+                        f"{char!r} (U+{ord(char):04X}) has no cp932 (Shift_JIS) form; "
+                        "replace it in the directory or export as UTF-8",
+                    )
+                )
+    return problems
 
 
 class OpendataCsvExporter:
-    """Writes a directory as the 公共施設一覧 CSV (UTF-8, CRLF, RFC 4180 quoting).
+    """Writes a directory as the 公共施設一覧 CSV (UTF-8 or cp932, CRLF, RFC 4180 quoting).
 
     Options: ``bom`` (a UTF-8 byte order mark, for Excel), ``per_municipality``
     (a ZIP of one ``{code}.csv`` per facility municipality instead of one CSV),
     ``publisher_code`` (the publishing body's local government code, written in
     every row's 全国地方公共団体コード; 130001 東京都 by default), ``publisher_name``
     (its 地方公共団体名; saihan knows the prefectures' and Tokyo's municipalities'),
-    ``corporate_number`` (its 法人番号, when it is not a local government).
+    ``corporate_number`` (its 法人番号, when it is not a local government),
+    ``encoding`` (``utf-8``, the default, or ``cp932``: Shift_JIS as Windows writes it;
+    a character cp932 cannot write is a ValidationError naming its row and column).
     Confidential locations are always written as their municipality only:
     ``include_confidential=True`` is refused, since this is a publishing format.
     """
@@ -196,6 +221,7 @@ class OpendataCsvExporter:
                 "publisher_name": str,
                 "corporate_number": str,
                 "include_confidential": bool,
+                "encoding": str,
             },
         )
         if not isinstance(directory, Directory):
@@ -210,9 +236,18 @@ class OpendataCsvExporter:
             )
         by = publisher(options)
         bom = options.get("bom", False)
+        encoding = options.get("encoding", "utf-8")
+        if encoding not in col.ENCODINGS:
+            raise ValidationError(
+                f"{encoding!r} is not one of {', '.join(col.ENCODINGS)}", path="encoding"
+            )
+        if bom and encoding != "utf-8":
+            raise ValidationError("a byte order mark is for UTF-8 only", path="bom")
         records = list(rows(directory, by=by))
+        if encoding == "cp932" and (problems := _cp932_problems(records)):
+            raise ValidationError(problems)
         if not options.get("per_municipality", False):
-            return _csv(records, bom)
+            return _csv(records, bom, encoding)
         by_code: dict[str, list[dict[str, str]]] = {}
         for record in records:
             by_code.setdefault(record[_FILE], []).append(record)
@@ -221,5 +256,5 @@ class OpendataCsvExporter:
             for code in sorted(by_code):
                 info = zipfile.ZipInfo(f"{code}.csv", date_time=_ZIP_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, _csv(by_code[code], bom))
+                archive.writestr(info, _csv(by_code[code], bom, encoding))
         return buffer.getvalue()

@@ -13,19 +13,23 @@ import datetime as dt
 import re
 import unicodedata
 
-from saihan.schedule import BusinessCalendar, Weekday
+import attrs
+
+from saihan.schedule import BusinessCalendar, Weekday, render_japanese_hours
 
 __all__ = [
     "DAY_NAMES",
     "HOLIDAY",
     "SimpleHours",
-    "describe",
+    "carried_part",
     "format_closing",
     "format_days",
     "format_time",
+    "hours_note",
     "parse_days",
     "parse_time",
     "simple_hours",
+    "split_note",
 ]
 
 DAY_NAMES: dict[Weekday, str] = {
@@ -121,25 +125,39 @@ def parse_time(text: str) -> dt.time:
     return dt.time(hour, minute, second)
 
 
-def describe(calendar: BusinessCalendar) -> str:
-    """A calendar that does not fit the columns, in words (for 利用可能日時特記事項)."""
-    parts = []
-    for rule in calendar.weekly:
-        text = (
-            format_days(rule.days, False) + f" {format_time(rule.opens)}-{format_time(rule.closes)}"
-        )
-        if rule.weeks:
-            weeks = ",".join("最終" if week == -1 else str(week) for week in sorted(rule.weeks))
-            text += f"（第{weeks}週）"
-        if rule.valid_from or rule.valid_until:
-            text += f"（{rule.valid_from or ''}〜{rule.valid_until or ''}）"
-        parts.append(text)
-    if not parts:
-        parts.append("定期の受付時間なし")
-    if calendar.closed_on_national_holidays:
-        parts.append("祝日休み")
-    if calendar.valid_from or calendar.valid_until:
-        parts.append(f"受付期間 {calendar.valid_from or ''}〜{calendar.valid_until or ''}")
+def carried_part(calendar: BusinessCalendar) -> BusinessCalendar | None:
+    """What the words of 利用可能日時特記事項 carry of a calendar: its weekly rules without
+    dates, its national holidays and annual closures, in Asia/Tokyo (None elsewhere).
+    Reception periods, dated rules, own holidays, closures and special openings are not."""
     if calendar.timezone != TOKYO:
-        parts.append(f"時刻は {calendar.timezone}")
-    return "; ".join(parts)
+        return None
+    return attrs.evolve(
+        calendar,
+        weekly=tuple(
+            rule
+            for rule in calendar.weekly
+            if rule.valid_from is None and rule.valid_until is None
+            and not rule.opens.second and not rule.closes.second
+        ),
+        valid_from=None,
+        valid_until=None,
+        own_holidays=(),
+        closures=(),
+        special_openings=(),
+        note=None,
+    )  # fmt: skip
+
+
+def hours_note(calendar: BusinessCalendar) -> str:
+    """利用可能日時特記事項: the calendar in the standard's words on the first line
+    (:func:`saihan.schedule.render_japanese_hours`), the calendar's note after a line break."""
+    part = carried_part(calendar)
+    words = render_japanese_hours(part) if part is not None else ""
+    note = calendar.note.ja if calendar.note is not None else ""
+    return f"{words}\n{note}" if note else words
+
+
+def split_note(text: str) -> tuple[str, str | None]:
+    """利用可能日時特記事項 as (the hours in words, the note): the first line, then the rest."""
+    words, newline, note = text.partition("\n")
+    return words.strip(), (note if newline and note.strip() else None)

@@ -39,11 +39,11 @@ from saihan.directory import (
 from saihan.errors import ErrorItem, ValidationError
 from saihan.limits import DEFAULT_LIMITS, Limits, read_zip
 from saihan.plugins import ImportReport, ImportResult, SkippedRecord, check_options
-from saihan.schedule import BusinessCalendar, WeeklyHours
+from saihan.schedule import BusinessCalendar, WeeklyHours, parse_japanese_hours
 from saihan_opendata_jp import columns as col
-from saihan_opendata_jp.hours import parse_days, parse_time
+from saihan_opendata_jp.hours import parse_days, parse_time, simple_hours, split_note
 
-__all__ = ["DEFAULTS", "UNCLASSIFIED_KIND", "OpendataCsvImporter"]
+__all__ = ["DEFAULTS", "FACILITY_LIST", "UNCLASSIFIED_KIND", "ListSpec", "OpendataCsvImporter"]
 
 T = TypeVar("T")
 
@@ -73,15 +73,57 @@ DEFAULTS: tuple[str, ...] = (
     "contacts other than one phone number (e-mail, web forms, fax, visits): not in the format",
     "kana and English of agency names and descriptions; agency descriptions and websites: "
     "not in the format",
-    "hours beyond one line of days and times (week-of-month rules, dated rules, closures, "
-    "reception periods, own holidays): in words in 利用可能日時特記事項 only; "
-    "loaded calendars get the Asia/Tokyo zone and the year-end break",
+    "hours: the weekly rules, national holidays and annual closures that the words of "
+    "利用可能日時特記事項 say; not dated rules, reception periods, own holidays, closures or "
+    "special openings; a calendar read from the columns alone gets the Asia/Tokyo zone "
+    "and the year-end break",
     "postal codes, location names and directions, confidential flags: not in the format",
     "directory meta, extension needs and kinds: not in the format",
 )
 """What the importer fills in because the facility list does not carry it."""
 
+
+@attrs.frozen
+class ListSpec:
+    """One list of the 自治体標準オープンデータセット read as facilities.
+
+    ``columns`` are the list's published columns (all required in the header);
+    ``sources`` maps a facility-list column (:data:`columns.COLUMNS`) to the list's
+    column it is read from; ``unused`` are the list's columns saihan does not carry
+    (reported when filled); ``describe`` builds the service's description from the
+    row's cells and ``needs`` its needs; ``kind`` is the agency kind of its agencies.
+    """
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    sources: dict[str, str]
+    unused: tuple[str, ...]
+    kind: AgencyKind
+    defaults: tuple[str, ...]
+    describe: Callable[[dict[str, str]], str] | None = None
+    needs: Callable[[dict[str, str]], frozenset[str]] = lambda cells: DEFAULT_NEEDS
+
+    def label(self, path: str) -> str:
+        """An error path with the facility column named as the list names it."""
+        head, dot, column = path.rpartition(".")
+        if not dot or column not in self.sources:
+            return path
+        return f"{head}.{self.sources[column]}"
+
+
 _UNUSED = (col.CORPORATE_NUMBER, col.NAME_ALIAS, col.POI, col.BARRIER_FREE)
+
+FACILITY_LIST = ListSpec(
+    name="opendata-csv",
+    title="facility list",
+    columns=col.COLUMNS,
+    sources={column: column for column in col.COLUMNS},
+    unused=_UNUSED,
+    kind=UNCLASSIFIED_KIND,
+    defaults=DEFAULTS,
+)
+"""The facility list (公共施設一覧) itself."""
 _SERVICE_COLUMNS = (
     col.NAME, col.NAME_KANA, col.PHONE, col.EXTENSION, col.DAYS, col.START,
     col.END, col.HOURS_NOTE, col.DESCRIPTION, col.URL, col.NOTE,
@@ -90,12 +132,27 @@ _LOCATION_COLUMNS = (col.ADDRESS, col.ADDRESS_DETAIL, col.LAT, col.LON)
 _URL_RE = re.compile(r"^https?://\S+$")  # the pattern Service.url keeps
 
 
-def decode(data: bytes, where: str) -> str:
-    """UTF-8 text (a BOM is dropped); other encodings get a message that says what to do."""
+def decode(data: bytes, where: str, encoding: str = "utf-8") -> str:
+    """The text of a file in ``encoding`` (UTF-8, a BOM dropped; or cp932); bytes that
+    are not in it get a message that says what to do."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValidationError(
             "this looks like UTF-16; save it as UTF-8 (CSV UTF-8 in Excel)", path=where
         )
+    if encoding == "cp932":
+        if data.startswith(b"\xef\xbb\xbf"):
+            raise ValidationError(
+                "this starts with a UTF-8 byte order mark; read it with encoding=utf-8",
+                path=where,
+            )
+        try:
+            return data.decode("cp932")
+        except UnicodeDecodeError as error:
+            raise ValidationError(
+                f"not cp932 (Shift_JIS) text (byte 0x{data[error.start]:02x} at offset "
+                f"{error.start}); is it UTF-8? then read it with encoding=utf-8",
+                path=where,
+            ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -104,7 +161,10 @@ def decode(data: bytes, where: str) -> str:
         except UnicodeDecodeError:
             hint = "save it as UTF-8"
         else:
-            hint = "this looks like Shift_JIS; save it as UTF-8 (CSV UTF-8 in Excel)"
+            hint = (
+                "this looks like Shift_JIS; read it with encoding=cp932 "
+                "(saihan import --encoding cp932) or save it as UTF-8"
+            )
         raise ValidationError(
             f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}): {hint}",
             path=where,
@@ -112,7 +172,7 @@ def decode(data: bytes, where: str) -> str:
 
 
 def _records(
-    text: str, where: str, limits: Limits = DEFAULT_LIMITS
+    text: str, where: str, limits: Limits = DEFAULT_LIMITS, columns: tuple[str, ...] = col.COLUMNS
 ) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the data records with their spreadsheet row numbers, read within
     ``limits``: at most ``max_collection_size`` records and cells in a record, cells of
@@ -123,7 +183,7 @@ def _records(
         header = next(reader, None)
         if header is None:
             raise ValidationError(
-                f"the file is empty; the first row must name the columns: {', '.join(col.COLUMNS)}",
+                f"the file is empty; the first row must name the columns: {', '.join(columns)}",
                 path=where,
             )
         _check_cells(header, f"{where}header", limits)
@@ -162,19 +222,24 @@ def _check_cells(cells: list[str], where: str, limits: Limits) -> None:
             )
 
 
-def _check_header(header: list[str], where: str) -> list[str]:
+def _check_header(
+    header: list[str],
+    where: str,
+    columns: tuple[str, ...] = col.COLUMNS,
+    title: str = "facility list",
+) -> list[str]:
     names = [unicodedata.normalize("NFKC", name).strip() for name in header]
-    wanted = {unicodedata.normalize("NFKC", name): name for name in col.COLUMNS}
+    wanted = {unicodedata.normalize("NFKC", name): name for name in columns}
     names = [wanted.get(name, name) for name in names]
-    missing = [name for name in col.COLUMNS if name not in names]
+    missing = [name for name in columns if name not in names]
     repeated = sorted(name for name, count in Counter(names).items() if count > 1)
     problems = []
     if missing:
         problems.append(
             ErrorItem(
                 f"{where}header",
-                f"missing column(s) {', '.join(missing)}; the facility list has these "
-                f"columns: {', '.join(col.COLUMNS)}",
+                f"missing column(s) {', '.join(missing)}; the {title} has these "
+                f"columns: {', '.join(columns)}",
             )
         )
     if repeated:
@@ -243,10 +308,11 @@ class _RowReader:
         main = self.text(ja)
         if main is None:
             return None
+        reading = self.text(kana) if kana else None
         return self.attempt(
             lambda: LocalizedText(
                 ja=main,
-                kana=self.text(kana) if kana else None,
+                kana=col.hiragana(reading) if reading is not None else None,
                 en=self.text(en) if en else None,
             ),
             {"ja": ja, "kana": kana or ja, "en": en or ja},
@@ -344,14 +410,14 @@ def _phone(reader: _RowReader) -> ContactPoint | None:
     )
 
 
-def _hours(reader: _RowReader) -> BusinessCalendar | None:
+def _column_hours(reader: _RowReader) -> tuple[bool, BusinessCalendar | None]:
+    """The calendar of 利用可能曜日, 開始時間 and 終了時間: (whether they were read, it)."""
     days_text = reader.text(col.DAYS)
     start, end = reader.text(col.START), reader.text(col.END)
-    note = reader.text(col.HOURS_NOTE)
     if days_text is None:
-        if start or end or note:
-            reader.notes.append("hours without 利用可能曜日 (kept in words only)")
-        return None
+        if start or end:
+            reader.notes.append(f"{col.START} or {col.END} without {col.DAYS} (not carried)")
+        return True, None
     ok = True
     try:
         days, holidays_open = parse_days(days_text)
@@ -370,15 +436,61 @@ def _hours(reader: _RowReader) -> BusinessCalendar | None:
             reader.error(column, str(error))
             ok = False
     if not ok:
+        return False, None
+    return True, BusinessCalendar(
+        weekly=(WeeklyHours(days=days, opens=times[0], closes=times[1]),),
+        closed_on_national_holidays=not holidays_open,
+    )
+
+
+def _hours(reader: _RowReader, lenient: bool) -> BusinessCalendar | None:
+    """The row's calendar from the hours columns and 利用可能日時特記事項.
+
+    The first line of 利用可能日時特記事項 is read with
+    :func:`saihan.schedule.parse_japanese_hours`; the lines after it are the calendar's
+    note.  Words that cannot be read, or that disagree with the columns, refuse the
+    row (strict) or are reported and left out (lenient): the calendar is never guessed.
+    """
+    ok, columns = _column_hours(reader)
+    if not ok:
         return None
+    text = reader.text(col.HOURS_NOTE)
+    if text is None:
+        return columns
+    words, note = split_note(text)
+    calendar = columns
+    if words:
+        read = parse_japanese_hours(words)
+        if not read.complete:
+            unread = "; ".join(f"「{f.text}」 ({f.reason})" if f.reason else f"「{f.text}」"
+                               for f in read.unread)  # fmt: skip
+            message = f"could not read as hours: {unread}"
+            if not lenient:
+                reader.error(col.HOURS_NOTE, message)
+                return None
+            reader.notes.append(f"{col.HOURS_NOTE} {message} (kept as the calendar's note)")
+            note = text
+        elif columns is not None and simple_hours(read.calendar) != simple_hours(columns):
+            message = (
+                f"the words {words!r} do not say the same days and hours as "
+                f"{col.DAYS}, {col.START} and {col.END}"
+            )
+            if not lenient:
+                reader.error(col.HOURS_NOTE, message)
+                return None
+            reader.notes.append(f"{col.HOURS_NOTE}: {message} (the columns are used)")
+            note = text
+        else:
+            calendar = read.calendar
+    if calendar is None:
+        reader.notes.append("hours in words only, with no days or times (not carried)")
+        return None
+    if note is None:
+        return calendar
     return reader.attempt(
-        lambda: BusinessCalendar(
-            weekly=(WeeklyHours(days=days, opens=times[0], closes=times[1]),),
-            closed_on_national_holidays=not holidays_open,
-            note=LocalizedText(ja=note) if note else None,
-        ),
+        lambda: attrs.evolve(calendar, note=LocalizedText(ja=note)),
         {"note": col.HOURS_NOTE},
-        col.DAYS,
+        col.HOURS_NOTE,
     )
 
 
@@ -398,7 +510,9 @@ def _street(reader: _RowReader, code: str | None) -> tuple[str | None, str | Non
     return (None if _blank(address) else address), place
 
 
-def _read_row(where: str, cells: dict[str, str]) -> tuple[_Row | None, list[ErrorItem], list[str]]:
+def _read_row(
+    where: str, cells: dict[str, str], lenient: bool = False
+) -> tuple[_Row | None, list[ErrorItem], list[str]]:
     reader = _RowReader(where, cells)
     ids = _ids(reader)
     code = _code(reader)
@@ -414,7 +528,7 @@ def _read_row(where: str, cells: dict[str, str]) -> tuple[_Row | None, list[Erro
         if not _URL_RE.fullmatch(url):
             reader.error(col.URL, f"{url!r} is not an http(s) URL")
     phone = _phone(reader)
-    hours = _hours(reader)
+    hours = _hours(reader, lenient)
     geo = _geo(reader)
     street, place = _street(reader, code)
     if ids is not None and ids[2] is None and (street or geo):
@@ -496,7 +610,8 @@ def _group(records: list[_Row], key: Callable[[_Row], object], fields: tuple[str
 
 
 class OpendataCsvImporter:
-    """Reads the 公共施設一覧 CSV (UTF-8, a BOM allowed), or a ZIP of such files.
+    """Reads the 公共施設一覧 CSV (UTF-8, a BOM allowed; or cp932 with
+    ``encoding="cp932"``), or a ZIP of such files.
 
     Strict by default: any bad row refuses the whole input with one
     ValidationError listing every bad row and column.  ``load_with_report(...,
@@ -509,6 +624,7 @@ class OpendataCsvImporter:
     media_type = "text/csv"
     suffix = ".csv"
     imports: type = Directory
+    spec: ListSpec = FACILITY_LIST
 
     def load(self, data: bytes, /, **options: Any) -> Directory:
         result: ImportResult[Directory] = self.load_with_report(data, **options)
@@ -517,8 +633,14 @@ class OpendataCsvImporter:
     def load_with_report(
         self, data: bytes, *, lenient: bool = False, **options: Any
     ) -> ImportResult[Directory]:
-        check_options(self.name, options, {"agency_kind": str, "limits": Limits})
+        check_options(self.name, options, {"agency_kind": str, "limits": Limits, "encoding": str})
+        spec = self.spec
         limits = options.get("limits", DEFAULT_LIMITS)
+        encoding = options.get("encoding", "utf-8")
+        if encoding not in col.ENCODINGS:
+            raise ValidationError(
+                f"{encoding!r} is not one of {', '.join(col.ENCODINGS)}", path="encoding"
+            )
         kind = options.get("agency_kind")
         if kind is not None and kind not in {k.code for k in default_agency_kinds()}:
             raise ValidationError(f"{kind!r} is not a bundled agency kind", path="agency_kind")
@@ -531,7 +653,8 @@ class OpendataCsvImporter:
         unused: dict[str, list[str]] = {}
         total_rows = 0
         for prefix, content in _files(bytes(data), limits):
-            header, records = _records(decode(content, prefix.strip()), prefix, limits)
+            text = decode(content, prefix.strip(), encoding)
+            header, records = _records(text, prefix, limits, spec.columns)
             total_rows += len(records)
             if total_rows > limits.max_collection_size:  # the files of a ZIP are one list
                 raise ValidationError(
@@ -539,8 +662,8 @@ class OpendataCsvImporter:
                     "the limit is max_collection_size",
                     path=prefix.strip(),
                 )
-            names = _check_header(header, prefix)
-            extra = [name for name in names if name not in col.COLUMNS]
+            names = _check_header(header, prefix, spec.columns, spec.title)
+            extra = [name for name in names if name not in spec.columns]
             for number, cells in records:
                 where = f"{prefix}row {number}"
                 if len(cells) != len(names):
@@ -551,11 +674,17 @@ class OpendataCsvImporter:
                         )
                     ]
                     continue
-                by_name = dict(zip(names, cells, strict=True))
-                for column in (*_UNUSED, *extra):
-                    if not _blank(by_name[column]):
+                by_list = dict(zip(names, cells, strict=True))
+                for column in (*spec.unused, *extra):
+                    if not _blank(by_list[column]):
                         unused.setdefault(column, []).append(where)
-                row, errors, row_notes = _read_row(where, by_name)
+                by_name = {
+                    column: by_list[spec.sources[column]] if column in spec.sources else ""
+                    for column in col.COLUMNS
+                }
+                if spec.describe is not None:
+                    by_name[col.DESCRIPTION] = spec.describe(by_list)
+                row, errors, row_notes = _read_row(where, by_name, lenient)
                 for text in row_notes:
                     notes.setdefault(text, []).append(where)
                 if row is None:
@@ -601,6 +730,10 @@ class OpendataCsvImporter:
         for index, errors in conflicts.items():
             bad[good[index].number] = errors
         kept = [row for index, row in enumerate(good) if index not in conflicts]
+        bad = {
+            where: [ErrorItem(spec.label(item.path), item.message) for item in errors]
+            for where, errors in bad.items()
+        }
 
         if bad and not lenient:
             problems = [item for errors in bad.values() for item in errors]
@@ -611,14 +744,14 @@ class OpendataCsvImporter:
                     ErrorItem("", f"... and {more:,} more problems"),
                 ]
             raise ValidationError(problems)
-        directory = _build(kept, kind)
-        not_carried = list(DEFAULTS)
+        directory = _build(kept, kind, spec)
+        not_carried = list(spec.defaults)
         for column, places in unused.items():
             not_carried.append(f"{column} (not carried): {_rows_list(places)}")
         for text, places in notes.items():
             not_carried.append(f"{text}: {_rows_list(places)}")
         report = ImportReport(
-            format=self.name,
+            format=spec.name,
             loaded={
                 "agencies": len(directory.agencies),
                 "services": len(directory.services),
@@ -637,7 +770,7 @@ def _rows_list(where: list[str], limit: int = 10) -> str:
     return shown + (f" and {len(where) - limit} more" if len(where) > limit else "")
 
 
-def _build(rows: list[_Row], kind: str | None) -> Directory:
+def _build(rows: list[_Row], kind: str | None, spec: ListSpec = FACILITY_LIST) -> Directory:
     agencies: dict[str, dict[str, Any]] = {}
     services: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -657,7 +790,7 @@ def _build(rows: list[_Row], kind: str | None) -> Directory:
             service["locations"].append(row.location_id)
         if row.place not in service["codes"]:
             service["codes"].append(row.place)
-    kind_code = kind or UNCLASSIFIED_KIND.code
+    kind_code = kind or spec.kind.code
     built_agencies = [
         Agency(
             id=agency_id,
@@ -676,7 +809,7 @@ def _build(rows: list[_Row], kind: str | None) -> Directory:
                 agency_id=first.agency_id,
                 name=first.name,
                 area=ServiceArea.of(*value["codes"]),
-                needs=DEFAULT_NEEDS,
+                needs=spec.needs(first.cells),
                 audiences=DEFAULT_AUDIENCES,
                 description=first.description,
                 eligibility=Eligibility(note=first.note),
@@ -686,9 +819,9 @@ def _build(rows: list[_Row], kind: str | None) -> Directory:
                 url=first.url,
             )
         )
-    unclassified = kind is None and bool(built_agencies)
+    own_kind = kind is None and bool(built_agencies)
     return Directory(
         agencies=built_agencies,
         services=built_services,
-        agency_kinds=(UNCLASSIFIED_KIND,) if unclassified else (),
+        agency_kinds=(spec.kind,) if own_kind else (),
     )
