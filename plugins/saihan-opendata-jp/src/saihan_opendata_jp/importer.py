@@ -43,7 +43,7 @@ from saihan.schedule import BusinessCalendar, WeeklyHours, parse_japanese_hours
 from saihan_opendata_jp import columns as col
 from saihan_opendata_jp.hours import parse_days, parse_time, simple_hours, split_note
 
-__all__ = ["DEFAULTS", "UNCLASSIFIED_KIND", "OpendataCsvImporter"]
+__all__ = ["DEFAULTS", "FACILITY_LIST", "UNCLASSIFIED_KIND", "ListSpec", "OpendataCsvImporter"]
 
 T = TypeVar("T")
 
@@ -82,7 +82,48 @@ DEFAULTS: tuple[str, ...] = (
 )
 """What the importer fills in because the facility list does not carry it."""
 
+
+@attrs.frozen
+class ListSpec:
+    """One list of the 自治体標準オープンデータセット read as facilities.
+
+    ``columns`` are the list's published columns (all required in the header);
+    ``sources`` maps a facility-list column (:data:`columns.COLUMNS`) to the list's
+    column it is read from; ``unused`` are the list's columns saihan does not carry
+    (reported when filled); ``describe`` builds the service's description from the
+    row's cells and ``needs`` its needs; ``kind`` is the agency kind of its agencies.
+    """
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    sources: dict[str, str]
+    unused: tuple[str, ...]
+    kind: AgencyKind
+    defaults: tuple[str, ...]
+    describe: Callable[[dict[str, str]], str] | None = None
+    needs: Callable[[dict[str, str]], frozenset[str]] = lambda cells: DEFAULT_NEEDS
+
+    def label(self, path: str) -> str:
+        """An error path with the facility column named as the list names it."""
+        head, dot, column = path.rpartition(".")
+        if not dot or column not in self.sources:
+            return path
+        return f"{head}.{self.sources[column]}"
+
+
 _UNUSED = (col.CORPORATE_NUMBER, col.NAME_ALIAS, col.POI, col.BARRIER_FREE)
+
+FACILITY_LIST = ListSpec(
+    name="opendata-csv",
+    title="facility list",
+    columns=col.COLUMNS,
+    sources={column: column for column in col.COLUMNS},
+    unused=_UNUSED,
+    kind=UNCLASSIFIED_KIND,
+    defaults=DEFAULTS,
+)
+"""The facility list (公共施設一覧) itself."""
 _SERVICE_COLUMNS = (
     col.NAME, col.NAME_KANA, col.PHONE, col.EXTENSION, col.DAYS, col.START,
     col.END, col.HOURS_NOTE, col.DESCRIPTION, col.URL, col.NOTE,
@@ -131,7 +172,7 @@ def decode(data: bytes, where: str, encoding: str = "utf-8") -> str:
 
 
 def _records(
-    text: str, where: str, limits: Limits = DEFAULT_LIMITS
+    text: str, where: str, limits: Limits = DEFAULT_LIMITS, columns: tuple[str, ...] = col.COLUMNS
 ) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the data records with their spreadsheet row numbers, read within
     ``limits``: at most ``max_collection_size`` records and cells in a record, cells of
@@ -142,7 +183,7 @@ def _records(
         header = next(reader, None)
         if header is None:
             raise ValidationError(
-                f"the file is empty; the first row must name the columns: {', '.join(col.COLUMNS)}",
+                f"the file is empty; the first row must name the columns: {', '.join(columns)}",
                 path=where,
             )
         _check_cells(header, f"{where}header", limits)
@@ -181,19 +222,24 @@ def _check_cells(cells: list[str], where: str, limits: Limits) -> None:
             )
 
 
-def _check_header(header: list[str], where: str) -> list[str]:
+def _check_header(
+    header: list[str],
+    where: str,
+    columns: tuple[str, ...] = col.COLUMNS,
+    title: str = "facility list",
+) -> list[str]:
     names = [unicodedata.normalize("NFKC", name).strip() for name in header]
-    wanted = {unicodedata.normalize("NFKC", name): name for name in col.COLUMNS}
+    wanted = {unicodedata.normalize("NFKC", name): name for name in columns}
     names = [wanted.get(name, name) for name in names]
-    missing = [name for name in col.COLUMNS if name not in names]
+    missing = [name for name in columns if name not in names]
     repeated = sorted(name for name, count in Counter(names).items() if count > 1)
     problems = []
     if missing:
         problems.append(
             ErrorItem(
                 f"{where}header",
-                f"missing column(s) {', '.join(missing)}; the facility list has these "
-                f"columns: {', '.join(col.COLUMNS)}",
+                f"missing column(s) {', '.join(missing)}; the {title} has these "
+                f"columns: {', '.join(columns)}",
             )
         )
     if repeated:
@@ -578,6 +624,7 @@ class OpendataCsvImporter:
     media_type = "text/csv"
     suffix = ".csv"
     imports: type = Directory
+    spec: ListSpec = FACILITY_LIST
 
     def load(self, data: bytes, /, **options: Any) -> Directory:
         result: ImportResult[Directory] = self.load_with_report(data, **options)
@@ -587,6 +634,7 @@ class OpendataCsvImporter:
         self, data: bytes, *, lenient: bool = False, **options: Any
     ) -> ImportResult[Directory]:
         check_options(self.name, options, {"agency_kind": str, "limits": Limits, "encoding": str})
+        spec = self.spec
         limits = options.get("limits", DEFAULT_LIMITS)
         encoding = options.get("encoding", "utf-8")
         if encoding not in col.ENCODINGS:
@@ -606,7 +654,7 @@ class OpendataCsvImporter:
         total_rows = 0
         for prefix, content in _files(bytes(data), limits):
             text = decode(content, prefix.strip(), encoding)
-            header, records = _records(text, prefix, limits)
+            header, records = _records(text, prefix, limits, spec.columns)
             total_rows += len(records)
             if total_rows > limits.max_collection_size:  # the files of a ZIP are one list
                 raise ValidationError(
@@ -614,8 +662,8 @@ class OpendataCsvImporter:
                     "the limit is max_collection_size",
                     path=prefix.strip(),
                 )
-            names = _check_header(header, prefix)
-            extra = [name for name in names if name not in col.COLUMNS]
+            names = _check_header(header, prefix, spec.columns, spec.title)
+            extra = [name for name in names if name not in spec.columns]
             for number, cells in records:
                 where = f"{prefix}row {number}"
                 if len(cells) != len(names):
@@ -626,10 +674,16 @@ class OpendataCsvImporter:
                         )
                     ]
                     continue
-                by_name = dict(zip(names, cells, strict=True))
-                for column in (*_UNUSED, *extra):
-                    if not _blank(by_name[column]):
+                by_list = dict(zip(names, cells, strict=True))
+                for column in (*spec.unused, *extra):
+                    if not _blank(by_list[column]):
                         unused.setdefault(column, []).append(where)
+                by_name = {
+                    column: by_list[spec.sources[column]] if column in spec.sources else ""
+                    for column in col.COLUMNS
+                }
+                if spec.describe is not None:
+                    by_name[col.DESCRIPTION] = spec.describe(by_list)
                 row, errors, row_notes = _read_row(where, by_name, lenient)
                 for text in row_notes:
                     notes.setdefault(text, []).append(where)
@@ -676,6 +730,10 @@ class OpendataCsvImporter:
         for index, errors in conflicts.items():
             bad[good[index].number] = errors
         kept = [row for index, row in enumerate(good) if index not in conflicts]
+        bad = {
+            where: [ErrorItem(spec.label(item.path), item.message) for item in errors]
+            for where, errors in bad.items()
+        }
 
         if bad and not lenient:
             problems = [item for errors in bad.values() for item in errors]
@@ -686,14 +744,14 @@ class OpendataCsvImporter:
                     ErrorItem("", f"... and {more:,} more problems"),
                 ]
             raise ValidationError(problems)
-        directory = _build(kept, kind)
-        not_carried = list(DEFAULTS)
+        directory = _build(kept, kind, spec)
+        not_carried = list(spec.defaults)
         for column, places in unused.items():
             not_carried.append(f"{column} (not carried): {_rows_list(places)}")
         for text, places in notes.items():
             not_carried.append(f"{text}: {_rows_list(places)}")
         report = ImportReport(
-            format=self.name,
+            format=spec.name,
             loaded={
                 "agencies": len(directory.agencies),
                 "services": len(directory.services),
@@ -712,7 +770,7 @@ def _rows_list(where: list[str], limit: int = 10) -> str:
     return shown + (f" and {len(where) - limit} more" if len(where) > limit else "")
 
 
-def _build(rows: list[_Row], kind: str | None) -> Directory:
+def _build(rows: list[_Row], kind: str | None, spec: ListSpec = FACILITY_LIST) -> Directory:
     agencies: dict[str, dict[str, Any]] = {}
     services: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -732,7 +790,7 @@ def _build(rows: list[_Row], kind: str | None) -> Directory:
             service["locations"].append(row.location_id)
         if row.place not in service["codes"]:
             service["codes"].append(row.place)
-    kind_code = kind or UNCLASSIFIED_KIND.code
+    kind_code = kind or spec.kind.code
     built_agencies = [
         Agency(
             id=agency_id,
@@ -751,7 +809,7 @@ def _build(rows: list[_Row], kind: str | None) -> Directory:
                 agency_id=first.agency_id,
                 name=first.name,
                 area=ServiceArea.of(*value["codes"]),
-                needs=DEFAULT_NEEDS,
+                needs=spec.needs(first.cells),
                 audiences=DEFAULT_AUDIENCES,
                 description=first.description,
                 eligibility=Eligibility(note=first.note),
@@ -761,9 +819,9 @@ def _build(rows: list[_Row], kind: str | None) -> Directory:
                 url=first.url,
             )
         )
-    unclassified = kind is None and bool(built_agencies)
+    own_kind = kind is None and bool(built_agencies)
     return Directory(
         agencies=built_agencies,
         services=built_services,
-        agency_kinds=(UNCLASSIFIED_KIND,) if unclassified else (),
+        agency_kinds=(spec.kind,) if own_kind else (),
     )
