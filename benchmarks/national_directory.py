@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from bench_match import ELIGIBILITIES, HOURS, NOT_ACCEPTING, NO_HOURS, RESTRICTED, calendar
+from bench_match import ELIGIBILITIES, HOURS, NO_HOURS, NOT_ACCEPTING, RESTRICTED, calendar
 
 from saihan.directory import (
     Address,
