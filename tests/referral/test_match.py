@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import attrs
 import pytest
@@ -26,11 +27,13 @@ from saihan.referral import (
     Consent,
     ConsultationCase,
     Fact,
+    MatchIndex,
     RaisedNeed,
     RecommendationStatus,
     ReferralPlan,
     Urgency,
     gap_report,
+    load_case,
     match,
     reference_match,
 )
@@ -517,3 +520,15 @@ def test_applied_rules_lists_only_rules_that_changed_something() -> None:
     assert change.needs == ("housing.emergency",)
     assert "shinjuku-welfare-office-homeless-support" in change.services
     assert [c.rule_id for c in plan.changes] == list(plan.applied_rules)
+
+
+def test_reference_match_keeping_its_facts_gives_the_same_plans() -> None:
+    directory = sample_directory()
+    kept = MatchIndex(directory)
+    cases = Path(__file__).parents[2] / "examples" / "cases"
+    for path in sorted(cases.glob("*.json")):
+        person = load_case(path)
+        assert reference_match(person, directory, index=kept) == reference_match(person, directory)
+    with pytest.raises(ValidationError) as caught:
+        reference_match(person, directory, index=MatchIndex(attrs.evolve(directory)))
+    assert caught.value.paths == ["index"]

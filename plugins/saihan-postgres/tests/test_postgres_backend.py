@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+import saihan_postgres
 from psycopg import sql
 from saihan_postgres import TRIGRAM_INDEX, PostgresEngine, _text_hits
 
@@ -194,18 +195,18 @@ def test_text_search_goes_through_the_trigram_index(postgres_url: str, schema: s
         # the server picks for each reads the index.
         for word in ("窓口1234", "機関123号", "ＤＥＳＫ 窓口4999"):
             text = TextCondition(tuple(normalize_for_search(word).split()), frozenset({"agency"}))
-            with_parts, clauses, params = _text_hits("service", text, True)
+            with_part, with_params, clause, params = _text_hits("service", text, True)
             with psycopg.connect(SERVER) as db:
                 db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
                 db.execute("SET enable_seqscan = off")  # as the backend does
                 cursor = psycopg.ClientCursor(db)
-                words = len(text.words)
                 cursor.execute(
-                    f"EXPLAIN {with_parts} SELECT id FROM saihan_records WHERE kind = %s {clauses}",
-                    [*params[:words], "service", *params[words:]],
+                    f"EXPLAIN {with_part} SELECT id FROM saihan_records AS r "
+                    f"WHERE kind = %s {clause}",
+                    [*with_params, "service", *params],
                 )
                 plan = "\n".join(row[0] for row in cursor.fetchall())
-            assert plan.count(f"Bitmap Index Scan on {TRIGRAM_INDEX}") == len(text.words), plan
+            assert plan.count(f"Bitmap Index Scan on {TRIGRAM_INDEX}") == 1, plan  # the longest
             found = [s.value.id for s in store.services.search(text=word)]
             assert found
             assert found == [s.id for s in directory.search(text=word)]
@@ -278,3 +279,26 @@ def test_the_integrity_check_with_amcheck_leaves_the_trigram_index_alone(
         if had is None:
             with psycopg.connect(SERVER, autocommit=True) as db:
                 db.execute("DROP EXTENSION IF EXISTS amcheck")
+
+
+@pytest.mark.parametrize("probe", [3, 40, saihan_postgres.PROBE])
+def test_pages_of_text_search_agree_whichever_way_they_are_found(
+    postgres_url: str, probe: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page is first looked for among the next ``PROBE`` services in id order, and
+    through the index when they hold too few: the pages are the same either way."""
+    monkeypatch.setattr(saihan_postgres, "PROBE", probe)
+    directory = sample_directory()
+    ids = [service.id for service in directory.services]
+    with storage.open(postgres_url, principal=Principal.system()) as store:
+        store.import_directory(directory)
+        for number, query in enumerate(text_queries(directory, seed=2, limit=120)):
+            expected = [s.id for s in directory.search(text=query)]
+            after = None if number % 3 == 0 else sorted(ids)[number % len(ids)]
+            limit = (1, 2, 20)[number % 3]
+            need = "housing" if number % 5 == 0 else None
+            if need is not None:
+                expected = [s.id for s in directory.search(text=query, need=need)]
+            wanted = [id for id in expected if after is None or id > after][:limit]
+            found = store.services.search(text=query, need=need, after=after, limit=limit)
+            assert [s.value.id for s in found] == wanted, (query, after, limit)

@@ -1085,13 +1085,18 @@ def reference_match(
     *,
     per_need: int | None = DEFAULT_PER_NEED,
     flow: Flow | None = None,
+    index: MatchIndex | None = None,
 ) -> ReferralPlan:
     """:func:`match` the slow way: every service against every rule, trees walked.
 
     Gives the same plan as :func:`match`; kept as the benchmark's yardstick
-    and the tests' reference.
+    and the tests' reference.  Each call works out every service's facts
+    afresh, unless ``index`` (a :class:`MatchIndex` of this very directory) is
+    given to keep them: the benchmark's fact-keeping reference.
     """
     _check_arguments(case, directory, rules, at, per_need, flow)
+    if index is not None and index.directory is not directory:
+        raise ValidationError("index is not a MatchIndex of this directory", path="index")
     return _plan(
         case,
         directory,
@@ -1100,6 +1105,7 @@ def reference_match(
         per_need,
         fast=False,
         flow=flow,
+        index=index,
     )
 
 
@@ -1225,8 +1231,10 @@ def _plan(
     *,
     fast: bool,
     flow: Flow | None = None,
+    index: MatchIndex | None = None,
 ) -> ReferralPlan:
-    index = MatchIndex.of(directory) if fast else MatchIndex(directory)
+    if index is None:
+        index = MatchIndex.of(directory) if fast else MatchIndex(directory)
     taxonomy = index.taxonomy
     extended_needs = {need.code for need in directory.needs}
     extended_kinds = {kind.code for kind in directory.agency_kinds}

@@ -120,6 +120,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 TRIGRAM_EXTENSION = "pg_trgm"
 """The extension whose GIN operator class indexes the search texts."""
 TRIGRAM_INDEX = "saihan_records_text"
+PROBE = 2000  # records in id order a page of text search is first looked for in
 
 
 def _like_doubled(word: str) -> str:
@@ -180,38 +181,61 @@ def _indexable(word: str) -> bool:
     return any(a.isalnum() and b.isalnum() for a, b in itertools.pairwise(word))
 
 
-def _text_hits(kind: str, text: TextCondition, indexed: bool) -> tuple[str, str, list[Any]]:
-    """SQL restricting ids of ``kind`` to those ``text`` matches: for each word, a
-    ``WITH`` part finding the records (of any kind) whose text has it, through the
-    trigram index when ``indexed`` and the word allows, else by a scan; and a clause
-    keeping the records that have it or reference a ``through`` record that has.
-    Returns the ``WITH`` parts, the clauses and the parameters (``WITH`` first)."""
-    found = []
-    clauses = []
-    params: list[Any] = []
-    for number, word in enumerate(text.words):
-        name = f"w{number}"
-        if indexed and _indexable(word):
-            found.append(
-                f"{name} AS MATERIALIZED (SELECT kind, id FROM saihan_records "
-                "WHERE search_pairs LIKE %s)"
-            )
-            params.append(_like_doubled(word))
-        else:
-            found.append(
-                f"{name} AS MATERIALIZED (SELECT kind, id FROM saihan_records "
-                "WHERE strpos(search_text, %s) > 0)"
-            )
-            params.append(word)
-    for number in range(len(text.words)):
-        name = f"w{number}"
-        clauses.append(
-            f" AND id IN (SELECT id FROM {name} WHERE kind = %s UNION "
-            f"SELECT f.id FROM saihan_refs AS f JOIN {name} ON f.target_kind = {name}.kind "
-            f"AND f.target_id = {name}.id WHERE f.kind = %s AND {name}.kind = ANY(%s))"
+def _word_test(alias: str) -> str:
+    """SQL true when a word (parameters: the word, the ``through`` kinds, the word)
+    is in the text of the record ``alias`` or of a ``through`` record it references."""
+    return (
+        f"(strpos({alias}.search_text, %s) > 0 OR EXISTS (SELECT 1 FROM saihan_refs AS f "
+        "JOIN saihan_records AS t ON t.kind = f.target_kind AND t.id = f.target_id "
+        f"WHERE f.kind = {alias}.kind AND f.id = {alias}.id AND f.target_kind = ANY(%s) "
+        "AND strpos(t.search_text, %s) > 0))"
+    )
+
+
+def _text_hits(
+    kind: str,
+    text: TextCondition,
+    indexed: bool,
+    rows: Callable[[str], float] | None = None,
+) -> tuple[str, list[Any], str, list[Any]]:
+    """SQL restricting the records ``r`` of ``kind`` to those ``text`` matches.
+
+    The longest word the trigram index can find (when ``indexed``) is looked up
+    there once, in a ``WITH`` part, for the records that have it; the records that
+    have it or reference one that does are the candidates, and each other word is
+    tested on them (:func:`_word_test`).  With no such word, every word is tested
+    on every record.  ``rows`` estimates how many records have a word (the planner's
+    figure for its pattern); with it the rarest word is looked up, not the longest.
+    Returns the ``WITH`` part and its parameters, the clause and its parameters."""
+    through = sorted(text.through)
+    words = list(text.words)
+    found: str | None = None
+    if indexed:
+        usable = sorted({word for word in words if _indexable(word)}, key=len, reverse=True)
+        if len(usable) > 1 and rows is not None:
+            usable.sort(key=lambda word: rows(_like_doubled(word)))
+        found = usable[0] if usable else None
+    with_part, with_params = "", []
+    clause, params = "", []
+    if found is not None:
+        words.remove(found)
+        # No test of the kind in here: the planner would rather read every record of
+        # those kinds by the primary key than ask the trigram index.
+        with_part = (
+            "WITH matched AS MATERIALIZED (SELECT kind, id FROM saihan_records "
+            "WHERE search_pairs LIKE %s) "
         )
-        params.extend([kind, kind, sorted(text.through)])
-    return "WITH " + ", ".join(found) + " ", "".join(clauses), params
+        with_params = [_like_doubled(found)]
+        clause = (
+            " AND r.id IN (SELECT id FROM matched WHERE kind = %s UNION "
+            "SELECT f.id FROM saihan_refs AS f JOIN matched ON f.target_kind = matched.kind "
+            "AND f.target_id = matched.id WHERE f.kind = %s AND matched.kind = ANY(%s))"
+        )
+        params = [kind, kind, through]
+    for word in words:
+        clause += " AND " + _word_test("r")
+        params.extend([word, through, word])
+    return with_part, with_params, clause, params
 
 
 @attrs.frozen
@@ -262,21 +286,23 @@ class _PostgresTransaction(EngineTransaction):
         limit: int | None,
         text: TextCondition | None = None,
     ) -> list[tuple[Any, ...]]:
-        query = f"SELECT {columns} FROM saihan_records WHERE kind = %s"
+        query = f"SELECT {columns} FROM saihan_records AS r WHERE kind = %s"
         params: list[Any] = [kind]
         indexed = False
+        clause, clause_params = "", []  # type: tuple[str, list[Any]]
         if text is not None:
-            indexed = self._engine.text_indexed and all(_indexable(w) for w in text.words)
-            found, clauses, text_params = _text_hits(kind, text, self._engine.text_indexed)
-            query = found + query
-            params = text_params[: len(text.words)] + params
+            with_part, with_params, clause, clause_params = _text_hits(
+                kind, text, self._engine.text_indexed, self._estimate
+            )
+            indexed = bool(with_part)
+            query = with_part + query
+            params = [*with_params, *params]
         if conditions:
             hits, hit_params = _hits(kind, conditions)
             query += f" AND id IN ({hits})"
             params.extend(hit_params)
-        if text is not None:
-            query += clauses
-            params.extend(text_params[len(text.words) :])
+        query += clause
+        params.extend(clause_params)
         if after is not None:
             query += " AND id > %s"
             params.append(after)
@@ -289,11 +315,32 @@ class _PostgresTransaction(EngineTransaction):
         # pg_trgm's cost estimate counts every posting of the words' common trigrams
         # (each doubled word has twice as many), so the planner would rather read the
         # whole table; the index answers in a fraction of that.
-        self._db.execute("SELECT set_config('enable_seqscan', 'off', true)")
+        # JIT compiling would cost more than these plans take to run.
+        before = self._db.execute(
+            "SELECT current_setting('enable_seqscan'), current_setting('jit')"
+        ).fetchone()
+        self._db.execute(
+            "SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
+        )
         try:
             return self._db.execute(query.encode(), params).fetchall()
         finally:
-            self._db.execute("SELECT set_config('enable_seqscan', 'on', true)")
+            if before is not None:
+                self._db.execute(
+                    "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)",
+                    (before[0], before[1]),
+                )
+
+    def _estimate(self, pattern: str) -> float:
+        """How many records the planner expects to have a doubled-text ``pattern``."""
+        row = self._db.execute(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM saihan_records WHERE search_pairs LIKE %s",
+            (pattern,),
+        ).fetchone()
+        try:
+            return float(row[0][0]["Plan"]["Plan Rows"]) if row else 0.0
+        except (KeyError, IndexError, TypeError, ValueError):
+            return 0.0
 
     @_translate
     def scan(
@@ -321,7 +368,56 @@ class _PostgresTransaction(EngineTransaction):
         after: str | None = None,
         limit: int | None = None,
     ) -> list[StoredRecord]:
+        if limit is not None:
+            first = self._first_page(kind, conditions, text, after, limit)
+            if first is not None:
+                return first
         rows = self._select("id, version, document", kind, conditions, after, limit, text)
+        return [StoredRecord(row[0], int(row[1]), row[2]) for row in rows]
+
+    def _first_page(
+        self,
+        kind: str,
+        conditions: Sequence[Condition],
+        text: TextCondition,
+        after: str | None,
+        limit: int,
+    ) -> list[StoredRecord] | None:
+        """A page found among the next ``PROBE`` records in id order, or None when
+        they hold fewer than ``limit`` matches.  A word most services have (相談)
+        makes the index gather a large part of the table for a page of 20; the next
+        records in order hold the page."""
+        # The texts of the records each one references are read row by row (a
+        # subquery in the window's select list), for the window's records only.
+        window = (
+            "SELECT id, search_text, (SELECT string_agg(t.search_text, E'\\n') "
+            "FROM saihan_refs AS f JOIN saihan_records AS t ON t.kind = f.target_kind "
+            "AND t.id = f.target_id WHERE f.kind = s.kind AND f.id = s.id "
+            "AND f.target_kind = ANY(%s)) AS other FROM saihan_records AS s WHERE kind = %s"
+        )
+        params: list[Any] = [sorted(text.through), kind]
+        if conditions:
+            hits, hit_params = _hits(kind, conditions)
+            window += f" AND id IN ({hits})"
+            params.extend(hit_params)
+        if after is not None:
+            window += " AND id > %s"
+            params.append(after)
+        window += " ORDER BY id LIMIT %s"
+        params.append(max(PROBE, limit))
+        params.append(kind)  # the join's
+        tests = []
+        for word in text.words:
+            tests.append("(strpos(w.search_text, %s) > 0 OR strpos(w.other, %s) > 0)")
+            params.extend([word, word])
+        query = (
+            f"SELECT r.id, r.version, r.document FROM ({window}) AS w "
+            "JOIN saihan_records AS r ON r.kind = %s AND r.id = w.id "
+            f"WHERE {' AND '.join(tests) or 'true'} ORDER BY r.id LIMIT %s"
+        )
+        rows = self._db.execute(query.encode(), [*params, limit]).fetchall()
+        if len(rows) < limit:
+            return None
         return [StoredRecord(row[0], int(row[1]), row[2]) for row in rows]
 
     @_translate
