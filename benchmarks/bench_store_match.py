@@ -129,7 +129,7 @@ def bench(name: str, store: Store, cases: list[ConsultationCase]) -> dict[str, A
     print(
         f"  ratio, store match p50 / warm in-memory match p50 = "
         f"{p50 / percentile(warm, 0.5):,.1f}x;  cached second round p50 / warm = "
-        f"{percentile(kept, 0.5) / percentile(warm, 0.5):,.1f}x"
+        f"{percentile(kept, 0.5) / percentile(warm, 0.5):,.2f}x"
     )
     return {"same": same}
 
