@@ -302,3 +302,34 @@ def test_pages_of_text_search_agree_whichever_way_they_are_found(
             wanted = [id for id in expected if after is None or id > after][:limit]
             found = store.services.search(text=query, need=need, after=after, limit=limit)
             assert [s.value.id for s in found] == wanted, (query, after, limit)
+
+
+def test_the_area_and_need_query_of_a_store_match_uses_the_index(
+    postgres_url: str, schema: str
+) -> None:
+    """match(case, store) asks for services by area and need: each condition is a range
+    of saihan_index's primary key (kind, name, value, id), never a scan of the table."""
+    from saihan_postgres import _hits
+
+    from saihan.directory import sample_directory
+    from saihan.referral import candidate_needs
+    from saihan.storage.engine import Condition
+
+    directory = sample_directory()
+    with storage.open(postgres_url, principal=Principal.system()) as store:
+        store.import_directory(directory)
+    conditions = [
+        Condition("area", frozenset({"national", "m:132012", "p:13"})),
+        Condition("need", candidate_needs(directory.taxonomy, "housing")),
+    ]
+    hits, params = _hits("service", conditions)
+    query = f"SELECT id FROM saihan_records WHERE kind = %s AND id IN ({hits})"
+    with psycopg.connect(SERVER) as db:
+        db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        db.execute("ANALYZE")
+        db.execute("SET enable_seqscan = off")  # a tiny table: show what answers at scale
+        plan = "\n".join(
+            row[0] for row in db.execute(f"EXPLAIN {query}".encode(), ["service", *params])
+        )
+    assert "Seq Scan on saihan_index" not in plan, plan
+    assert plan.count("saihan_index_pkey") == 2, plan
