@@ -11,7 +11,7 @@ error is raised again under the element's path, e.g. ``dates[3]``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
@@ -39,3 +39,22 @@ def one(field: str, index: int, answer: Callable[[], T]) -> T:
         raise type(error)(items) from error
     except NotFoundError as error:
         raise NotFoundError(f"{field}[{index}]: {error}") from error
+
+
+def lookup_all(table: Mapping[dt.date, T], days: list[dt.date]) -> tuple[list[T | None], bool]:
+    """``table[day]`` of every day, and whether all were there; None for a value that
+    is not there or not hashable."""
+    try:
+        return list(map(table.__getitem__, days)), True
+    except (KeyError, TypeError):
+        pass
+    try:
+        return list(map(table.get, days)), False
+    except TypeError:  # an unhashable value: look the others up one by one
+        found: list[T | None] = []
+        for day in days:
+            try:
+                found.append(table.get(day))
+            except TypeError:
+                found.append(None)
+        return found, False

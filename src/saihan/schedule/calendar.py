@@ -15,7 +15,7 @@ import attrs
 
 from saihan._validation import Checker, checked
 from saihan.errors import NotFoundError, ValidationError
-from saihan.schedule._batch import as_list, one
+from saihan.schedule._batch import as_list, lookup_all, one
 from saihan.schedule.engine import BatchTables, CompiledCalendar
 from saihan.schedule.holiday_calendar import Holiday, japanese_holidays
 from saihan.schedule.rules import (
@@ -380,7 +380,7 @@ class BusinessCalendar:
                     source = tables.shifted(-1) if forward else tables.days
                     return list(map(source.__getitem__, targets))  # type: ignore[arg-type]
         tables, lefts, _complete = self._looked_up(days, _left)
-        rights, _complete = _positions(tables.right, days)
+        rights, _complete = lookup_all(tables.right, days)
         business, count = tables.days, len(tables.days)
         out: list[dt.date | None] = []
         append = out.append
@@ -409,7 +409,7 @@ class BusinessCalendar:
         and can be compiled."""
         compiled = self._compiled
         tables = compiled.batch_tables()
-        found, complete = _positions(pick(tables), days)
+        found, complete = lookup_all(pick(tables), days)
         if complete:
             return tables, found, True
         years = {
@@ -421,7 +421,7 @@ class BusinessCalendar:
             return tables, found, False
         compiled.ensure(min(years), max(years))
         tables = compiled.batch_tables()
-        found, complete = _positions(pick(tables), days)
+        found, complete = lookup_all(pick(tables), days)
         return tables, found, complete
 
     def _compilable(self, year: int) -> bool:
@@ -489,25 +489,6 @@ def _left(tables: BatchTables) -> dict[dt.date, int]:
 
 def _right(tables: BatchTables) -> dict[dt.date, int]:
     return tables.right
-
-
-def _positions(table: dict[dt.date, T], days: list[dt.date]) -> tuple[list[T | None], bool]:
-    """``table[day]`` of every day, and whether all were there; None for a value that
-    is not there or not hashable."""
-    try:
-        return list(map(table.__getitem__, days)), True
-    except (KeyError, TypeError):
-        pass
-    try:
-        return list(map(table.get, days)), False
-    except TypeError:  # an unhashable value: look the others up one by one
-        found: list[T | None] = []
-        for day in days:
-            try:
-                found.append(table.get(day))
-            except TypeError:
-                found.append(None)
-        return found, False
 
 
 def _offsets(n: object, count: int) -> list[int]:

@@ -28,7 +28,7 @@ import attrs
 
 from saihan._validation import Checker, checked
 from saihan.errors import ValidationError
-from saihan.schedule._batch import as_list, one
+from saihan.schedule._batch import as_list, lookup_all, one
 from saihan.text import LocalizedText
 
 __all__ = [
@@ -129,15 +129,9 @@ class HolidayCalendar:
         :class:`~saihan.errors.ValidationError`, both at its path, e.g. ``dates[3]``.
         """
         days = as_list(dates)
-        table = self._every_day
-        try:
-            return list(map(table.__getitem__, days))  # the hot path: every year computed
-        except (KeyError, TypeError):
-            pass
-        try:
-            found: list[bool | None] = list(map(table.get, days))
-        except TypeError:  # an unhashable value: the loop below names it
-            found = [None] * len(days)
+        found, complete = lookup_all(self._every_day, days)
+        if complete:  # the hot path: every year computed
+            return found  # type: ignore[return-value]  # complete: no None
         if None in found:
             single = self.is_holiday
             for index, value in enumerate(found):
