@@ -61,4 +61,6 @@ EXAMPLES: dict[tuple[str, ...], str] = {
     ("followups",): "saihan followups --at 2024-12-20T09:00 --worker worker-7",
     ("audit",): "saihan audit --format json",
     ("audit", "verify"): "saihan audit verify --store sqlite:///saihan.db",
+    ("demo", "seed"): "saihan demo seed --store sqlite:///demo.db --cases 500 --seed 1 "
+    "--as system:system",
 }

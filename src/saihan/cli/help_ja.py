@@ -319,6 +319,16 @@ CATALOGUE: dict[str, str] = {
         "監査証跡のハッシュチェーンと網羅性を検査する (壊れていれば終了コード 1)"
     ),
     "store URL (default: $SAIHAN_STORE_URL, else the embedded store)": f"ストアの URL {_STORE}",
+    # plan monitoring (saihan.cli.monitoring_commands)
+    "demonstration data: a synthetic caseload": "デモ用データ: 架空のケース群",
+    "write made-up cases, plans, consents and referral histories of a fiscal year": (
+        "ある年度の架空のケース・紹介計画・同意・紹介の経過を書き込む"
+    ),
+    "how many cases to make": "作るケースの数",
+    "random seed (default: 0)": "乱数のシード (既定: 0)",
+    "fiscal year, April to March, named by its April (default: 2024, 令和6年度)": (
+        "年度 (4月から3月、4月の属する年で呼ぶ。既定: 2024 = 令和6年度)"
+    ),
 }
 
 # Texts with a part that varies (the installed plugins): a pattern and its Japanese.

@@ -53,6 +53,7 @@ COMMAND_SCHEMAS: dict[tuple[str, ...], str] = {
             ("followups",),
             ("audit",),
             ("audit", "verify"),
+            ("demo", "seed"),
         )
     },
 }
@@ -413,6 +414,9 @@ def _documents() -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
             }
         ),
     )
+    from saihan.cli.monitoring_schemas import monitoring_documents
+
+    monitoring_documents(add)
     return found
 
 
