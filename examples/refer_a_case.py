@@ -43,8 +43,13 @@ def main(argv: list[str]) -> int:
         when = "now" if best.open_now else (best.next_open or "hours unknown")
         print(f"{need.need}: {best.agency_name.ja} / {best.name.ja} ({consent}; reachable {when})")
     print("unmet:", ", ".join(plan.unmet_needs) or "none")
-    reasons = Counter(r.code for e in plan.excluded for r in e.reasons)
-    print("near misses:", len(plan.excluded), dict(sorted(reasons.items())))
+    # Near misses come summarised: per need, how many failed for the same reasons.
+    reasons: Counter[str] = Counter()
+    for group in plan.near_misses:
+        for reason in group.reasons:
+            reasons[reason.code] += group.count
+    total = sum(group.count for group in plan.near_misses)
+    print("near misses:", total, dict(sorted(reasons.items())))
     return 0
 
 

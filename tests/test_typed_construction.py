@@ -180,6 +180,7 @@ def examples() -> dict[type, Any]:
     roots += [default_agency_kinds(), ERAS, to_era(AT.date()), list(CASE_FIELDS.values())]
     roots += [CompiledRule.of(default_rules().rules[0]), FlowProblem(None, "start", "a problem")]
     roots += [match(case, directory, at=AT) for case in cases]
+    roots.append(match(cases[0], directory, at=AT, near_misses="all"))  # Exclusion too
     roots += [run_flow(flow, case) for flow in flows for case in cases[:2]]
     roots.append(gap_report(cases, directory, at=AT))
     # One with a fragment it could not read, so UnreadFragment has an example too.

@@ -14,7 +14,7 @@ JUVENILE_KINDS = {"child_guidance_center", "juvenile_support_center", "bbs"}
 
 
 def plan_for(name: str):  # type: ignore[no-untyped-def]
-    return match(load_case(CASES / f"{name}.json"), sample_directory())
+    return match(load_case(CASES / f"{name}.json"), sample_directory(), near_misses="all")
 
 
 def test_every_example_case_loads_and_both_paths_agree() -> None:

@@ -70,7 +70,7 @@ def reasons_for(plan: ReferralPlan, service_id: str) -> set[str]:
 
 def test_a_service_not_taking_referrals_is_a_near_miss_with_its_reason() -> None:
     directory = directory_with(OFFICE, accepting_referrals=False)
-    plan = match(case("welfare.public_assistance"), directory, per_need=None)
+    plan = match(case("welfare.public_assistance"), directory, per_need=None, near_misses="all")
     assert OFFICE not in plan.recommended_ids()
     assert reasons_for(plan, OFFICE) == {"not_accepting_referrals"}
 
@@ -101,24 +101,29 @@ def test_eligibility_is_respected_and_explained(
     eligibility: Eligibility, subject: dict[str, object], code: str
 ) -> None:
     directory = directory_with(OFFICE, eligibility=eligibility)
-    plan = match(case("welfare.public_assistance", **subject), directory, per_need=None)  # type: ignore[arg-type]
+    person = case("welfare.public_assistance", **subject)  # type: ignore[arg-type]
+    plan = match(person, directory, per_need=None, near_misses="all")
     assert OFFICE not in plan.recommended_ids()
     assert code in reasons_for(plan, OFFICE)
 
 
 def test_who_consults_how_and_in_what_language_are_respected() -> None:
     directory = directory_with(OFFICE, audiences=frozenset({Audience.PROFESSIONAL}))
-    plan = match(case("welfare.public_assistance"), directory, per_need=None)
+    plan = match(case("welfare.public_assistance"), directory, per_need=None, near_misses="all")
     assert reasons_for(plan, OFFICE) == {"audience"}
     by_email_only = case("welfare.public_assistance", preferred_channels=frozenset({Channel.FAX}))
-    plan = match(by_email_only, sample_directory(), per_need=None)
+    plan = match(by_email_only, sample_directory(), per_need=None, near_misses="all")
     assert "channel" in reasons_for(plan, OFFICE)
     in_english = case("welfare.public_assistance", languages=("en",))
-    assert "language" in reasons_for(match(in_english, sample_directory(), per_need=None), OFFICE)
+    assert "language" in reasons_for(
+        match(in_english, sample_directory(), per_need=None, near_misses="all"), OFFICE
+    )
 
 
 def test_services_of_other_municipalities_are_not_candidates() -> None:
-    plan = match(case("welfare.public_assistance"), sample_directory(), per_need=None)
+    plan = match(
+        case("welfare.public_assistance"), sample_directory(), per_need=None, near_misses="all"
+    )
     considered = plan.recommended_ids() | {e.service_id for e in plan.excluded}
     assert "shinjuku-welfare-office-public-assistance" not in considered
     assert OFFICE in considered
@@ -126,10 +131,10 @@ def test_services_of_other_municipalities_are_not_candidates() -> None:
 
 def test_without_residence_the_handling_municipality_is_used() -> None:
     homeless = case("welfare.public_assistance", residence=None, municipality="131041")
-    plan = match(homeless, sample_directory(), per_need=None)
+    plan = match(homeless, sample_directory(), per_need=None, near_misses="all")
     assert "shinjuku-welfare-office-public-assistance" in plan.recommended_ids()
     nowhere = case("welfare.public_assistance", residence=None)
-    plan = match(nowhere, sample_directory(), per_need=None)
+    plan = match(nowhere, sample_directory(), per_need=None, near_misses="all")
     # No municipality at all: no municipal desk, but Tokyo-wide services still apply.
     assert all(r.agency_kind != "welfare_office" for r in plan.recommendations())
     assert "tokyo-crime-worry-desk" in plan.recommended_ids()
@@ -302,8 +307,8 @@ def test_the_same_moment_in_utc_and_in_tokyo_gives_the_same_plan() -> None:
         time_zone="Asia/Tokyo",
     )
     moment = dt.datetime(2025, 11, 5, 0, 30, tzinfo=JST)
-    in_tokyo = _plan_in(teen, moment, per_need=None)
-    in_utc = _plan_in(teen, moment.astimezone(UTC), per_need=None)
+    in_tokyo = _plan_in(teen, moment, per_need=None, near_misses="all")
+    in_utc = _plan_in(teen, moment.astimezone(UTC), per_need=None, near_misses="all")
     assert in_tokyo == in_utc
     assert "setagaya-child-guidance-center-consultation" not in in_utc.recommended_ids()
     reasons = reasons_for(in_utc, "setagaya-child-guidance-center-consultation")
@@ -406,6 +411,7 @@ def test_the_delinquency_desk_for_adolescents_is_not_for_a_woman_of_70() -> None
         case("family.consultation", "mental_health.consultation", age=70, residence="131041"),
         sample_directory(),
         per_need=None,
+        near_misses="all",
     )
     assert "tokyo-juvenile-support-center-consultation" not in plan.recommended_ids()
     assert "age" in reasons_for(plan, "tokyo-juvenile-support-center-consultation")
@@ -430,7 +436,7 @@ def test_coordination_before_release_is_for_people_still_inside() -> None:
     released = _leaving(
         legal_situation=LegalSituation.RELEASED_FROM_PRISON, released_on=dt.date(2024, 10, 29)
     )
-    plan = match(released, sample_directory(), per_need=None)
+    plan = match(released, sample_directory(), per_need=None, near_misses="all")
     assert "tokyo-community-settlement-coordination" not in plan.recommended_ids()
     assert "release_timing" in reasons_for(plan, "tokyo-community-settlement-coordination")
 
@@ -469,10 +475,12 @@ def test_a_service_limited_to_within_days_of_release() -> None:
     recent = case("welfare.public_assistance", legal=released, released_on=dt.date(2024, 10, 20))
     assert OFFICE in match(recent, directory, per_need=None).recommended_ids()
     old = case("welfare.public_assistance", legal=released, released_on=dt.date(2024, 1, 20))
-    plan = match(old, directory, per_need=None)
+    plan = match(old, directory, per_need=None, near_misses="all")
     assert reasons_for(plan, OFFICE) == {"release_timing"}
     unknown = case("welfare.public_assistance", legal=released)
-    assert reasons_for(match(unknown, directory, per_need=None), OFFICE) == {"release_unknown"}
+    assert reasons_for(match(unknown, directory, per_need=None, near_misses="all"), OFFICE) == {
+        "release_unknown"
+    }
 
 
 def test_suspected_attributes_count_for_rules_at_a_lower_weight_only() -> None:
@@ -483,7 +491,7 @@ def test_suspected_attributes_count_for_rules_at_a_lower_weight_only() -> None:
         suspected_attributes=frozenset({PersonAttribute.INTELLECTUAL_DISABILITY}),
     )
     suspected = attrs.evolve(suspected, needs=(RaisedNeed("welfare"),))
-    plan = match(suspected, sample_directory(), per_need=None)
+    plan = match(suspected, sample_directory(), per_need=None, near_misses="all")
     added = next(n for n in plan.needs if n.need == "elderly_disability.special_coordination")
     assert added.added_by == "special-coordination-need"
     assert added.urgency is Urgency.NORMAL  # the rule says high: one step less on suspicion
@@ -511,7 +519,7 @@ def test_applied_rules_lists_only_rules_that_changed_something() -> None:
     # Emergency housing raised already: the add_need rule changes nothing.  The housing
     # support corporations are preferred only for housing.rental, which is not raised.
     homeless = case("housing.emergency", attributes=(PersonAttribute.HOMELESS,), residence="131041")
-    plan = match(homeless, sample_directory(), per_need=None)
+    plan = match(homeless, sample_directory(), per_need=None, near_misses="all")
     assert "homeless-emergency-housing-need" not in plan.applied_rules
     assert "housing-support-corporations" not in plan.applied_rules
     assert "homeless-welfare-office" in plan.applied_rules

@@ -56,6 +56,8 @@ def identifiers(plan: ReferralPlan) -> set[str]:
         if need.added_by:
             found.add(need.added_by)
     found |= {item.service_id for item in plan.excluded}
+    found |= {i for group in plan.near_miss_summary() for i in group.examples}
+    found |= {r.rule_id for g in plan.near_miss_summary() for r in g.reasons if r.rule_id}
     found |= {r.rule_id for item in plan.excluded for r in item.reasons if r.rule_id}
     return found
 
@@ -91,7 +93,7 @@ def test_the_readme_command_fits_100_columns_with_contacts_hours_and_no_codes(
     assert any(rec.contacts for rec in plan.recommendations())
     assert ("8:30～17:15" if lang == "ja" else "08:30–17:15") in out
     assert codes_left(out, plan) == []
-    # In Japanese no English word is left at all, but for the two the hint names.
+    # In Japanese no English word is left at all, but for the options the hints name.
     if lang == "ja":
         text = re.sub(r"https?://\S+|\S+@\S+", " ", out)
         for known in sorted(identifiers(plan), key=len, reverse=True):
@@ -100,6 +102,7 @@ def test_the_readme_command_fits_100_columns_with_contacts_hours_and_no_codes(
             "per-need",
             "per",
             "need",
+            "near-misses",
             "all",
         }
     for raw in ("need_fit", "sibling", "agency_kind", "case.", "service.", "released_from"):

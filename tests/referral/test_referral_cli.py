@@ -36,7 +36,7 @@ def test_match_json_is_the_stored_form(capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run(capsys, "match", ELDERLY, "--format", "json", "--per-need", "0")
     assert code == 0
     data = json.loads(out)
-    assert data["trace_version"] == 4
+    assert data["trace_version"] == 5
     assert data["case_id"] == "example-elderly-man-hachioji"
     assert "summary" not in out
 

@@ -159,7 +159,13 @@ def ids(plan_needs: Any) -> list[str]:
 
 def test_exclude_leaves_a_service_out_and_says_which_rule() -> None:
     rules = rule_set(rule("no-welfare", "exclude", target=KIND))
-    plan = match(case("welfare.public_assistance"), sample_directory(), rules, per_need=None)
+    plan = match(
+        case("welfare.public_assistance"),
+        sample_directory(),
+        rules,
+        per_need=None,
+        near_misses="all",
+    )
     assert "hachioji-welfare-office-public-assistance" not in plan.recommended_ids()
     reasons = {
         (exclusion.service_id, reason.rule_id)

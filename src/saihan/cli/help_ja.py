@@ -139,6 +139,9 @@ CATALOGUE: dict[str, str] = {
     "recommendations per need: a number, or 'all' (default 5)": (
         "ニーズごとの推薦数: 数、または 'all' (既定 5)"
     ),
+    "services left out: counted by reason with a few examples (summary), or each one too (all)": (
+        "対象外とした支援: 理由ごとの件数と数件の例 (summary)、または1件ずつも (all)"
+    ),
     "follow a support flow first: a bundled flow id or a file": (
         "先に支援フローをたどる: 同梱のフロー ID またはファイル"
     ),

@@ -75,6 +75,13 @@ def register(commands: Any) -> None:
         help="recommendations per need: a number, or 'all' (default 5)",
     )
     matching.add_argument(
+        "--near-misses",
+        choices=("summary", "all"),
+        default="summary",
+        help="services left out: counted by reason with a few examples (summary), "
+        "or each one too (all)",
+    )
+    matching.add_argument(
         "--flow", metavar="FLOW", help="follow a support flow first: a bundled flow id or a file"
     )
     add_quiet(matching)
@@ -151,7 +158,13 @@ def _match(args: argparse.Namespace, out: TextIO) -> int:
             case = load_case(args.case, directory=directory)
             with steps.step(f"matching against {len(directory.services)} services"):
                 plan = match(
-                    case, directory, rules, _at(args.at), per_need=args.per_need, flow=flow
+                    case,
+                    directory,
+                    rules,
+                    _at(args.at),
+                    per_need=args.per_need,
+                    flow=flow,
+                    near_misses=args.near_misses,
                 )
             sample = directory.meta.sample
         else:
@@ -166,7 +179,13 @@ def _match(args: argparse.Namespace, out: TextIO) -> int:
                 # The store answers with the services of the person's area and needs only.
                 with steps.step("matching against the services of the area in the store"):
                     plan = match(
-                        case, store, rules, _at(args.at), per_need=args.per_need, flow=flow
+                        case,
+                        store,
+                        rules,
+                        _at(args.at),
+                        per_need=args.per_need,
+                        flow=flow,
+                        near_misses=args.near_misses,
                     )
             sample = skeleton.meta.sample
     if sample:

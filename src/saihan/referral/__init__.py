@@ -90,10 +90,12 @@ from saihan.referral.match import (
     release_of,
 )
 from saihan.referral.plan import (
+    NEAR_MISS_EXAMPLES,
     TRACE_VERSION,
     Exclusion,
     Fact,
     MissingRequirement,
+    NearMisses,
     NeedPlan,
     OpenInterval,
     Reason,
@@ -101,6 +103,7 @@ from saihan.referral.plan import (
     RecommendationStatus,
     ReferralPlan,
     RuleChange,
+    summarise_near_misses,
 )
 from saihan.referral.rules import (
     Effect,
@@ -118,6 +121,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "ENDED",
     "GENESIS_DIGEST",
+    "NEAR_MISS_EXAMPLES",
     "NEEDS_CONSENT",
     "OFFICE_CALENDAR",
     "SERVICE_FIELDS",
@@ -150,6 +154,7 @@ __all__ = [
     "GapRow",
     "MatchIndex",
     "MissingRequirement",
+    "NearMisses",
     "NeedPlan",
     "Not",
     "OpenInterval",
@@ -207,6 +212,7 @@ __all__ = [
     "reopen_case",
     "rules_from_data",
     "run_flow",
+    "summarise_near_misses",
     "transition",
     "transition_referral",
     "update_case",

@@ -23,7 +23,7 @@ import weakref
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -44,16 +44,19 @@ from saihan.referral.case import ConsultationCase, Subject, Urgency
 from saihan.referral.conditions import evaluate
 from saihan.referral.contacts import hours_on, public_address, public_contacts
 from saihan.referral.plan import (
+    NEAR_MISS_EXAMPLES,
     TRACE_VERSION,
     Exclusion,
     Fact,
     MissingRequirement,
+    NearMisses,
     NeedPlan,
     Reason,
     Recommendation,
     RecommendationStatus,
     ReferralPlan,
     RuleChange,
+    summarise_near_misses,
 )
 from saihan.referral.rules import CompiledRule, Effect, Rule, RuleSet, default_rules
 from saihan.schedule.calendar import BusinessCalendar
@@ -65,8 +68,10 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_PER_NEED",
     "ELDERLY_AGE",
+    "NEAR_MISS_MODES",
     "DirectorySource",
     "MatchIndex",
+    "NearMissMode",
     "candidate_needs",
     "derived_attributes",
     "match",
@@ -78,6 +83,10 @@ __all__ = [
 ]
 
 DEFAULT_PER_NEED = 5
+
+NearMissMode = Literal["summary", "all"]
+NEAR_MISS_MODES: tuple[str, ...] = ("summary", "all")
+"""What :func:`match` gives of the near misses: a summary by verdict, or every one too."""
 
 CHECKED_FLOWS = 64
 """How many validated flows a :class:`MatchIndex` remembers."""
@@ -175,6 +184,9 @@ class _Entry:
     parts: tuple[Part, ...]  # the service's side of each eligibility check
     part_ids: tuple[int, ...]  # the same, numbered by the index (equal parts, equal numbers)
     signature: int  # services with equal parts share it, and their verdict for a case
+    # The same with a prefecture-wide area's prefecture left out: outside their prefecture,
+    # services with equal ones share their verdict (one of them outside their area).
+    outside_signature: int
 
 
 @attrs.frozen(eq=False)
@@ -204,6 +216,7 @@ class MatchIndex:
         self.taxonomy: NeedTaxonomy = directory.taxonomy
         calendars: dict[BusinessCalendar, BusinessCalendar] = {}
         signatures: dict[tuple[Part, ...], int] = {}
+        outside_signatures: dict[tuple[Part, ...], int] = {}
         part_ids: dict[Part, int] = {}
         part_numbers: dict[tuple[Part, ...], tuple[int, ...]] = {}
         self._shared: dict[Any, Any] = {}
@@ -233,10 +246,15 @@ class MatchIndex:
                 parts=parts,
                 part_ids=part_numbers[parts],
                 signature=signatures.setdefault(parts, len(signatures)),
+                outside_signature=outside_signatures.setdefault(
+                    _elsewhere(parts), len(outside_signatures)
+                ),
             )
         self.part_count = len(part_ids)
-        self._candidates: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {}
+        self._by_need: dict[str, list[str]] | None = None  # need code -> ids meeting it
+        self._candidates: dict[str, _Serving] = {}
         self._pools: dict[tuple[str, str | None], _Pool] = {}
+        self._outside: dict[tuple[str, str, int], tuple[frozenset[str] | None, _Outside]] = {}
         self._shapes: dict[str, _NeedShape] = {}
         self._targets: dict[int, tuple[CompiledRule, frozenset[str]]] = {}
         self._unions: dict[
@@ -309,19 +327,29 @@ class MatchIndex:
         }
 
     def candidates(self, need: str, place: str | None) -> tuple[str, ...]:
-        """Ids of services serving ``need`` whose area may cover ``place``, sorted."""
-        return self.pool(need, place).ids
+        """Ids of services serving ``need`` whose area may cover ``place``, sorted: the
+        national and prefecture-wide ones (of every prefecture: one of another is a near
+        miss, outside its area) and the municipal ones listing ``place``."""
+        serving = self._serving(need)
+        ids = [*serving.national, *(i for ids in serving.regional.values() for i in ids)]
+        if place is not None:
+            ids.extend(serving.local.get(place, ()))
+        return tuple(sorted(ids))
 
     def pool(self, need: str, place: str | None) -> _Pool:
-        """The candidates :meth:`candidates` names, in id order, with what ranking needs
-        of each (kept per need and place)."""
+        """The candidates of :meth:`candidates` that are in ``place``'s prefecture (all of
+        them when ``place`` is None), in id order, with what ranking needs of each (kept
+        per need and place); :meth:`outside` has the others."""
         cached = self._pools.get((need, place))
         if cached is not None:
             return cached
-        local, wide = self._serving(need)
-        ids = list(wide)
-        if place is not None:
-            ids.extend(local.get(place, ()))
+        serving = self._serving(need)
+        ids = list(serving.national)
+        if place is None:
+            ids.extend(i for ids in serving.regional.values() for i in ids)
+        else:
+            ids.extend(serving.regional.get(place[:2], ()))
+            ids.extend(serving.local.get(place, ()))
         entries = tuple(self.entries[service_id] for service_id in sorted(ids))
         shape = self.shape(need)
         fits = array("b", (_fit(entry.service.needs, shape) for entry in entries))
@@ -337,6 +365,74 @@ class MatchIndex:
         with self._lock:
             self._pools[need, place] = result
         return result
+
+    def outside(
+        self,
+        need: str,
+        place: str,
+        excluding: list[tuple[CompiledRule, frozenset[str] | None]],
+        union: frozenset[str] | None,
+    ) -> _Outside:
+        """The prefecture-wide candidates for ``need`` of the prefectures other than
+        ``place``'s (near misses all, outside their area), grouped by what decides their
+        verdict: their outside signature and, for the ``excluding`` rules (whose targets
+        :meth:`union` gave as ``union``), which of them target it and the target fields'
+        values.  Those a rule must evaluate one by one (``union`` None) are listed.  Kept
+        per need, prefecture and ``union`` (by identity: it lives as long as the index)."""
+        prefecture = place[:2]
+        key = (need, prefecture, -1 if union is None else id(union))
+        cached = self._outside.get(key)
+        if cached is not None and cached[0] is union:
+            return cached[1]
+        groups: dict[tuple[Any, ...], tuple[_Entry, list[str]]] = {}
+        one_by_one: list[_Entry] = []
+        fields = [
+            (compiled, ids, sorted(compiled.rule.target.fields()) if compiled.rule.target else [])
+            for compiled, ids in excluding
+        ]
+        for code, ids in self._serving(need).regional.items():
+            if code == prefecture:
+                continue
+            for service_id in ids:
+                entry = self.entries[service_id]
+                if union is None:
+                    one_by_one.append(entry)
+                    continue
+                group_key: tuple[Any, ...] = (entry.outside_signature,)
+                if service_id in union:
+                    facts = entry.facts
+                    group_key += tuple(
+                        (number, *(facts.get(name) for name in names))
+                        for number, (_, targets, names) in enumerate(fields)
+                        if targets is not None and service_id in targets
+                    )
+                group = groups.get(group_key)
+                if group is None:
+                    groups[group_key] = (entry, [service_id])
+                else:
+                    group[1].append(service_id)
+        rows = []
+        for group_key, (entry, members) in groups.items():
+            hit = tuple(excluding[item[0]][0] for item in group_key[1:])
+            rows.append((entry, hit, len(members), tuple(sorted(members)[:NEAR_MISS_EXAMPLES])))
+        result = _Outside(
+            groups=tuple(rows),
+            one_by_one=tuple(sorted(one_by_one, key=lambda entry: entry.service.id)),
+        )
+        with self._lock:
+            self._outside[key] = (union, result)
+        return result
+
+    def outside_entries(self, need: str, place: str) -> list[_Entry]:
+        """Every candidate :meth:`outside` groups, in id order."""
+        prefecture = place[:2]
+        ids = sorted(
+            service_id
+            for code, ids in self._serving(need).regional.items()
+            if code != prefecture
+            for service_id in ids
+        )
+        return [self.entries[service_id] for service_id in ids]
 
     def shape(self, need: str) -> _NeedShape:
         """Where ``need`` sits in the tree: its sub-needs, siblings and broader needs."""
@@ -384,28 +480,69 @@ class MatchIndex:
             self._targets[id(compiled)] = (compiled, chosen)  # holds compiled: ids stay unique
         return chosen
 
-    def _serving(self, need: str) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    def _need_map(self) -> dict[str, list[str]]:
+        """Need code -> ids of the services meeting it, in directory order: one pass over
+        the directory, made on first use and kept."""
+        found = self._by_need
+        if found is not None:
+            return found
+        by_need: dict[str, list[str]] = {}
+        for service_id, entry in self.entries.items():
+            for code in entry.service.needs:
+                by_need.setdefault(code, []).append(service_id)
+        with self._lock:
+            if self._by_need is None:
+                self._by_need = by_need
+            return self._by_need
+
+    def _serving(self, need: str) -> _Serving:
         cached = self._candidates.get(need)
         if cached is not None:
             return cached
         # A service for the need, a sub-need, a sibling need or a broader need is a
         # candidate (with a lower fit the further it is).
-        related = self.shape(need).related
+        by_need = self._need_map()
+        chosen: set[str] = set()
+        for code in self.shape(need).related:
+            chosen.update(by_need.get(code, ()))
         local: dict[str, list[str]] = {}
-        wide: list[str] = []
-        for service_id, entry in self.entries.items():
-            if entry.service.needs.isdisjoint(related):
-                continue
-            area = entry.service.area
+        national: list[str] = []
+        regional: dict[str, list[str]] = {}
+        for service_id in sorted(chosen):
+            area = self.entries[service_id].service.area
             if area.kind is AreaKind.MUNICIPALITIES:
                 for code in area.municipality_codes:
                     local.setdefault(code, []).append(service_id)
+            elif area.kind is AreaKind.PREFECTURE:
+                regional.setdefault(str(area.prefecture_code), []).append(service_id)
             else:
-                wide.append(service_id)
-        result = ({code: tuple(ids) for code, ids in local.items()}, tuple(wide))
+                national.append(service_id)
+        result = _Serving(
+            local={code: tuple(ids) for code, ids in local.items()},
+            national=tuple(national),
+            regional={code: tuple(ids) for code, ids in regional.items()},
+        )
         with self._lock:
             self._candidates[need] = result
         return result
+
+
+@attrs.frozen(eq=False)
+class _Serving:
+    """The services for one need (and related needs), by the kind of their area."""
+
+    local: dict[str, tuple[str, ...]]  # municipal ones, by each municipality they list
+    national: tuple[str, ...]
+    regional: dict[str, tuple[str, ...]]  # prefecture-wide ones, by prefecture code
+
+
+@attrs.frozen(eq=False)
+class _Outside:
+    """The near misses of other prefectures for one need: by signature, and one by one."""
+
+    # One entry of each group, the exclude rules targeting it, how many, the first ids.
+    groups: tuple[tuple[_Entry, tuple[CompiledRule, ...], int, tuple[str, ...]], ...]
+    one_by_one: tuple[_Entry, ...]  # an exclude rule must be evaluated for each
 
 
 @attrs.frozen
@@ -763,6 +900,16 @@ def _parts(service: Service, channels: frozenset[Channel]) -> tuple[Part, ...]:
     return tuple(part for part in parts if part is not None)
 
 
+def _elsewhere(parts: tuple[Part, ...]) -> tuple[Part, ...]:
+    """``parts`` with a prefecture-wide area's prefecture left out."""
+    return tuple(
+        ("area", (AreaKind.PREFECTURE, None))
+        if kind == "area" and key[0] is AreaKind.PREFECTURE
+        else (kind, key)
+        for kind, key in parts
+    )
+
+
 def _part_reason(part: Part, context: _Context) -> Reason | None:
     """Why the case fails one part of a service's eligibility, or None if it passes."""
     kind, key = part
@@ -887,6 +1034,32 @@ class _Verdicts:
         self.context = context
         self.by_signature: dict[int, tuple[Reason, ...]] = {}
         self.by_part: list[Reason | _Unknown | None] = [_UNKNOWN] * part_count
+        self.joins: dict[tuple[int, ...], tuple[Reason, ...]] = {}
+        self.rule_reasons: dict[tuple[int, int], Reason] = {}
+        self.canonical: dict[tuple[int, ...], tuple[Reason, ...]] = {}
+
+    def joined(
+        self, failures: tuple[Reason, ...], rules: list[tuple[CompiledRule, tuple[Fact, ...]]]
+    ) -> tuple[Reason, ...]:
+        """``failures`` and the exclusion reasons of ``rules`` (each with the facts it
+        used), as one tuple per combination (so that near misses count by identity)."""
+        key = (id(failures), *(i for c, used in rules for i in (id(c), id(used))))
+        found = self.joins.get(key)
+        if found is None:
+            # The key's objects are kept alive (by the match's caches), so ids stay unique.
+            made = []
+            for compiled, used in rules:
+                reason_key = (id(compiled), id(used))
+                reason = self.rule_reasons.get(reason_key)
+                if reason is None:
+                    reason = self.rule_reasons[reason_key] = _rule_exclusion(compiled, used)
+                made.append(reason)
+            found = self.joins[key] = self._canonical((*failures, *made))
+        return found
+
+    def _canonical(self, reasons: tuple[Reason, ...]) -> tuple[Reason, ...]:
+        """One tuple for the same reasons (each reason is made once per match)."""
+        return self.canonical.setdefault(tuple(map(id, reasons)), reasons)
 
     def of(self, entry: _Entry) -> tuple[Reason, ...]:
         found = self.by_signature.get(entry.signature)
@@ -900,7 +1073,7 @@ class _Verdicts:
                 reason = by_part[number] = _part_reason(part, self.context)
             if reason is not None:
                 reasons.append(reason)
-        found = self.by_signature[entry.signature] = tuple(reasons)
+        found = self.by_signature[entry.signature] = self._canonical(tuple(reasons))
         return found
 
 
@@ -1002,8 +1175,13 @@ def _check_arguments(
     flow: Any = None,
     *,
     sources: bool = False,
+    near_misses: Any = "summary",
 ) -> None:
     problems = []
+    if near_misses not in NEAR_MISS_MODES:
+        problems.append(
+            ErrorItem("near_misses", f"expected 'summary' or 'all', got {near_misses!r}")
+        )
     if flow is not None:
         from saihan.referral.flows.model import Flow
 
@@ -1040,6 +1218,7 @@ def match(
     *,
     per_need: int | None = DEFAULT_PER_NEED,
     flow: Flow | None = None,
+    near_misses: NearMissMode = "summary",
 ) -> ReferralPlan:
     """Propose services for each of the case's needs, ranked, with reasons.
 
@@ -1060,8 +1239,15 @@ def match(
     area may cover the person's municipality and that meet a need related to one
     of :func:`match_needs`, and the services the flow names), through the
     backend's indexes; the plan is the one matching the whole stored directory gives.
+
+    Near misses (candidates left out, and why) are summarised in
+    ``plan.near_misses``: per need, how many services failed for the same
+    reasons, and the first few of them.  ``near_misses="all"`` also lists each
+    one in ``plan.excluded`` (thousands, on a national directory).
     """
-    _check_arguments(case, directory, rules, at, per_need, flow, sources=True)
+    _check_arguments(
+        case, directory, rules, at, per_need, flow, sources=True, near_misses=near_misses
+    )
     if not isinstance(directory, Directory):
         directory = directory.load_directory_for(
             place_of(case)[0], match_needs(case, rules, flow), services=match_services(flow)
@@ -1074,6 +1260,7 @@ def match(
         per_need,
         fast=True,
         flow=flow,
+        near_misses=near_misses,
     )
 
 
@@ -1086,6 +1273,7 @@ def reference_match(
     per_need: int | None = DEFAULT_PER_NEED,
     flow: Flow | None = None,
     index: MatchIndex | None = None,
+    near_misses: NearMissMode = "summary",
 ) -> ReferralPlan:
     """:func:`match` the slow way: every service against every rule, trees walked.
 
@@ -1094,7 +1282,7 @@ def reference_match(
     afresh, unless ``index`` (a :class:`MatchIndex` of this very directory) is
     given to keep them: the benchmark's fact-keeping reference.
     """
-    _check_arguments(case, directory, rules, at, per_need, flow)
+    _check_arguments(case, directory, rules, at, per_need, flow, near_misses=near_misses)
     if index is not None and index.directory is not directory:
         raise ValidationError("index is not a MatchIndex of this directory", path="index")
     return _plan(
@@ -1106,6 +1294,7 @@ def reference_match(
         fast=False,
         flow=flow,
         index=index,
+        near_misses=near_misses,
     )
 
 
@@ -1232,6 +1421,7 @@ def _plan(
     fast: bool,
     flow: Flow | None = None,
     index: MatchIndex | None = None,
+    near_misses: str = "summary",
 ) -> ReferralPlan:
     if index is None:
         index = MatchIndex.of(directory) if fast else MatchIndex(directory)
@@ -1329,6 +1519,7 @@ def _plan(
 
     need_plans: list[NeedPlan] = []
     excluded: list[Exclusion] = []
+    summary: list[NearMisses] = []
     # A require rule is met when an eligible service it targets serves any need in its scope.
     met_required: set[str | None] = set()
     required_needs: dict[str, list[str]] = {}
@@ -1366,10 +1557,15 @@ def _plan(
         # The fired rules that concern this need, in rule order.
         in_scope = [c for c in fired if _in_scope(c.rule.for_needs, need, taxonomy)]
         if fast:
-            ranked, near_misses = _rank_fast(context, index, need, in_scope, verdicts)
+            ranked, listed, counted = _rank_fast(
+                context, index, need, in_scope, verdicts, near_misses == "all"
+            )
+            summary.extend(counted)
         else:
-            ranked, near_misses = _rank_reference(context, index, need, in_scope)
-        excluded.extend(near_misses)
+            ranked, listed = _rank_reference(context, index, need, in_scope)
+            summary.extend(summarise_near_misses(listed))
+        if near_misses == "all":
+            excluded.extend(listed)
         for row in ranked:
             if row[6]:
                 met_required.update(c.rule.id for c in row[5] if c.rule.effect is Effect.REQUIRE)
@@ -1433,6 +1629,7 @@ def _plan(
         flow=trace,
         changes=rule_changes,
         derived=_derived_reasons(person),
+        near_misses=tuple(summary),
     )
 
 
@@ -1554,23 +1751,64 @@ def _rank_reference(
     return ranked, excluded
 
 
+class _Tally:
+    """The near misses of one need, by verdict (a reasons tuple, by identity: each
+    match makes one tuple per verdict), with the first few ids of each."""
+
+    def __init__(self) -> None:
+        self.groups: dict[int, list[Any]] = {}  # id(reasons) -> [reasons, count, ids]
+
+    def add(self, reasons: tuple[Reason, ...], count: int, ids: Iterable[str]) -> None:
+        group = self.groups.get(id(reasons))
+        if group is None:
+            self.groups[id(reasons)] = [reasons, count, list(ids)]
+        else:
+            group[1] += count
+            group[2].extend(ids)
+
+    def result(self, need: str) -> list[NearMisses]:
+        """The groups as :func:`~saihan.referral.plan.summarise_near_misses` gives them:
+        equal verdicts merged, the largest first (ties: by the first service id)."""
+        merged: dict[tuple[Reason, ...], list[Any]] = {}
+        for reasons, count, ids in self.groups.values():
+            found = merged.get(reasons)
+            if found is None:
+                merged[reasons] = [count, list(ids)]
+            else:
+                found[0] += count
+                found[1].extend(ids)
+        rows = [(count, sorted(ids), reasons) for reasons, (count, ids) in merged.items()]
+        rows.sort(key=lambda row: (-row[0], row[1][0]))
+        return [
+            NearMisses(need, reasons, count, tuple(ids[:NEAR_MISS_EXAMPLES]))
+            for count, ids, reasons in rows
+        ]
+
+
+_NO_IDS: frozenset[str] = frozenset()
+
+
 def _rank_fast(
     context: _Context,
     index: MatchIndex,
     need: str,
     in_scope: list[CompiledRule],
     verdicts: _Verdicts,
-) -> tuple[list[Ranked], list[Exclusion]]:
+    every: bool,
+) -> tuple[list[Ranked], list[Exclusion], list[NearMisses]]:
     """The same answer from the index: candidates by need and place, verdicts by
-    signature, rule targets as precomputed sets of service ids."""
+    signature, rule targets as precomputed sets of service ids.  Near misses are
+    counted by verdict; ``every``: each one is listed as an :class:`Exclusion` too."""
     # (rule, ids it targets or None to evaluate per service), split by what they do;
     # the union of the sets answers "no rule targets this one" with one lookup.
     excluding = [(c, index.targets(c)) for c in in_scope if c.rule.effect is Effect.EXCLUDE]
     others = [(c, index.targets(c)) for c in in_scope if c.rule.effect is not Effect.EXCLUDE]
-    excluding_any = index.union(excluding)
+    excluding_any = index.union(excluding) if excluding else _NO_IDS
     others_any = index.union(others)
     ranked: list[Ranked] = []
     excluded: list[Exclusion] = []
+    tally = _Tally()
+    groups = tally.groups
     by_signature = verdicts.by_signature
     pool = index.pool(need, context.place)
     rows = zip(pool.ids, pool.entries, pool.signatures, pool.fits, pool.scores, strict=True)
@@ -1579,18 +1817,17 @@ def _rank_fast(
         if failures is None:
             failures = verdicts.of(entry)
         if excluding and (excluding_any is None or service_id in excluding_any):
-            ruled_out = [c for c, ids in excluding if _targets(c, ids, entry, context)]
-            if ruled_out:
-                if not failures:
-                    for compiled in ruled_out:
-                        context.changes.touch(compiled, need, service_id)
-                service_facts = {**entry.facts, "service.local": _is_local(entry)}
-                failures = (
-                    *failures,
-                    *(_rule_exclusion(c, context.rule_facts(c, service_facts)) for c in ruled_out),
-                )
+            failures = _ruled_out(entry, failures, excluding, context, verdicts, need)
         if failures:
-            excluded.append(Exclusion(service_id, need, failures))
+            group = groups.get(id(failures))
+            if group is None:
+                groups[id(failures)] = [failures, 1, [service_id]]
+            else:
+                group[1] += 1
+                if len(group[2]) < NEAR_MISS_EXAMPLES:
+                    group[2].append(service_id)
+            if every:
+                excluded.append(Exclusion(service_id, need, failures))
             continue
         if others and (others_any is None or service_id in others_any):
             hits = tuple(c for c, ids in others if _targets(c, ids, entry, context))
@@ -1598,7 +1835,53 @@ def _rank_fast(
                 ranked.append(_ranked(entry, fit, hits, context, need))
                 continue
         ranked.append((True, -score, service_id, entry, fit, (), False))
-    return ranked, excluded
+    place = context.place
+    if place is not None:
+        # Prefecture-wide services of other prefectures: all near misses (outside their
+        # area), counted by signature unless an exclude rule may target them.
+        if every:
+            for entry in index.outside_entries(need, place):
+                failures = verdicts.of(entry)
+                if excluding and (excluding_any is None or entry.service.id in excluding_any):
+                    failures = _ruled_out(entry, failures, excluding, context, verdicts, need)
+                tally.add(failures, 1, (entry.service.id,))
+                excluded.append(Exclusion(entry.service.id, need, failures))
+            excluded.sort(key=lambda exclusion: exclusion.service_id)
+        else:
+            outside = index.outside(need, place, excluding, excluding_any)
+            for entry, hit, count, ids in outside.groups:
+                failures = by_signature.get(entry.signature)
+                if failures is None:
+                    failures = verdicts.of(entry)
+                if hit:
+                    service_facts = {**entry.facts, "service.local": False}
+                    failures = verdicts.joined(
+                        failures, [(c, context.rule_facts(c, service_facts)) for c in hit]
+                    )
+                tally.add(failures, count, ids)
+            for entry in outside.one_by_one:
+                failures = _ruled_out(entry, verdicts.of(entry), excluding, context, verdicts, need)
+                tally.add(failures, 1, (entry.service.id,))
+    return ranked, excluded, tally.result(need)
+
+
+def _ruled_out(
+    entry: _Entry,
+    failures: tuple[Reason, ...],
+    excluding: list[tuple[CompiledRule, frozenset[str] | None]],
+    context: _Context,
+    verdicts: _Verdicts,
+    need: str,
+) -> tuple[Reason, ...]:
+    """``failures`` with the reasons of the exclude rules that target ``entry``."""
+    ruled_out = [c for c, ids in excluding if _targets(c, ids, entry, context)]
+    if not ruled_out:
+        return failures
+    if not failures:
+        for compiled in ruled_out:
+            context.changes.touch(compiled, need, entry.service.id)
+    service_facts = {**entry.facts, "service.local": _is_local(entry)}
+    return verdicts.joined(failures, [(c, context.rule_facts(c, service_facts)) for c in ruled_out])
 
 
 def _is_local(entry: _Entry) -> bool:

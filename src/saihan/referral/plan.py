@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 
 import attrs
 
@@ -20,10 +21,12 @@ from saihan.referral.flows.model import FlowRun
 from saihan.text import LocalizedText
 
 __all__ = [
+    "NEAR_MISS_EXAMPLES",
     "TRACE_VERSION",
     "Exclusion",
     "Fact",
     "MissingRequirement",
+    "NearMisses",
     "NeedPlan",
     "OpenInterval",
     "Reason",
@@ -31,9 +34,10 @@ __all__ = [
     "RecommendationStatus",
     "ReferralPlan",
     "RuleChange",
+    "summarise_near_misses",
 ]
 
-TRACE_VERSION = 4
+TRACE_VERSION = 5
 """Bumped whenever the plan's stored form changes meaning; readers check it.
 
 2: ``flow``, the support flow the plan followed (version-1 plans have none and are read).
@@ -42,6 +46,8 @@ changed, ``derived`` the attributes worked out from the case; status ``consent_r
 scores follow the ranking of docs/referral.md (fit on the need tree, area by its width).
 4: a recommendation carries its public ``contacts``, ``website``, ``address`` (none for a
 confidential location) and ``hours_today`` (the open intervals of the person's day).
+5: ``near_misses`` summarises the near misses by need and verdict (how many, and the first
+few); ``excluded`` lists each one only when asked for (``match(..., near_misses="all")``).
 Older plans are read (their lists are what those versions wrote).
 """
 
@@ -185,6 +191,61 @@ class Exclusion:
         pass  # the fields' types are all there is to check
 
 
+NEAR_MISS_EXAMPLES = 3
+"""How many service ids a :class:`NearMisses` names as examples."""
+
+
+@attrs.frozen
+class NearMisses:
+    """The near misses for one need that were left out for the same reasons: how many,
+    and the first few of them (by service id)."""
+
+    need: str = attrs.field(metadata={"doc": "The need they were considered for."})
+    reasons: tuple[Reason, ...] = attrs.field(
+        metadata={"doc": "Every reason each of them failed (the same for all)."}
+    )
+    count: int = attrs.field(metadata={"doc": "How many services failed for these reasons."})
+    examples: tuple[str, ...] = attrs.field(
+        metadata={"doc": "The first of them by service id (at most 3)."}
+    )
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        check.require(bool(self.reasons), "reasons", "a near miss has at least one reason")
+        check.require(self.count >= 1, "count", "at least 1")
+        check.require(
+            1 <= len(self.examples) <= min(self.count, NEAR_MISS_EXAMPLES),
+            "examples",
+            f"between 1 and {NEAR_MISS_EXAMPLES} ids, and no more than count",
+        )
+        check.require(
+            list(self.examples) == sorted(set(self.examples)),
+            "examples",
+            "distinct service ids, in order",
+        )
+        check.done()
+
+
+def summarise_near_misses(excluded: Iterable[Exclusion]) -> tuple[NearMisses, ...]:
+    """The near misses ``excluded`` lists one by one, grouped by need and reasons: needs
+    in the order they first come, and within a need the largest group first (ties: by
+    the first service id).  ``match`` gives ``plan.near_misses`` this way."""
+    groups: dict[str, dict[tuple[Reason, ...], list[str]]] = {}
+    for exclusion in excluded:
+        groups.setdefault(exclusion.need, {}).setdefault(exclusion.reasons, []).append(
+            exclusion.service_id
+        )
+    found: list[NearMisses] = []
+    for need, by_reasons in groups.items():
+        rows = [(len(ids), sorted(ids), reasons) for reasons, ids in by_reasons.items()]
+        rows.sort(key=lambda row: (-row[0], row[1][0]))
+        found.extend(
+            NearMisses(need, reasons, count, tuple(ids[:NEAR_MISS_EXAMPLES]))
+            for count, ids, reasons in rows
+        )
+    return tuple(found)
+
+
 @attrs.frozen
 class MissingRequirement:
     """A ``require`` rule that fired, but no eligible service it targets meets any of the
@@ -257,7 +318,13 @@ class ReferralPlan:
     unmet_needs: tuple[str, ...] = attrs.field(
         default=(), metadata={"doc": "Needs nothing eligible meets."}
     )
-    excluded: tuple[Exclusion, ...] = attrs.field(default=(), metadata={"doc": "Near misses."})
+    excluded: tuple[Exclusion, ...] = attrs.field(
+        default=(),
+        metadata={
+            "doc": "Every near miss, one by one: only when asked for "
+            "(near_misses='all'; always in plans before trace version 5)."
+        },
+    )
     missing: tuple[MissingRequirement, ...] = attrs.field(
         default=(), metadata={"doc": "Required services that are not available."}
     )
@@ -278,6 +345,13 @@ class ReferralPlan:
             "specified juvenile, the release), and how suspected attributes counted."
         },
     )
+    near_misses: tuple[NearMisses, ...] = attrs.field(
+        default=(),
+        metadata={
+            "doc": "The near misses by need and verdict: how many services failed for the "
+            "same reasons, and the first few (empty in plans before trace version 5)."
+        },
+    )
 
     @checked
     def __attrs_post_init__(self, check: Checker) -> None:
@@ -291,6 +365,13 @@ class ReferralPlan:
             check.add("trace_version", "trace versions start at 1")
         check.identifier("case_id", self.case_id)
         check.done()
+
+    def near_miss_summary(self) -> tuple[NearMisses, ...]:
+        """``near_misses``, or for a plan written before trace version 5 (which lists
+        every near miss in ``excluded``) the same summary worked out from that list."""
+        if self.trace_version >= 5:
+            return self.near_misses
+        return summarise_near_misses(self.excluded)
 
     def recommendations(self, need: str | None = None) -> tuple[Recommendation, ...]:
         """Every recommendation (for one need when given), in plan order."""

@@ -38,7 +38,13 @@ _WORDS = {
     "at": ("時点", "as of"),
     "rules": ("規則", "rules"),
     "unmet": ("対応できる支援が見つからないニーズ", "Needs nothing eligible meets"),
-    "excluded": ("対象外とした支援（理由）", "Services left out (why)"),
+    "excluded": ("対象外とした支援（理由ごとの件数）", "Services left out, by reason"),
+    "excluded_all": (
+        "1件ずつの一覧は --near-misses all で表示",
+        "to list each one, use --near-misses all",
+    ),
+    "excluded_count": ("{n:,}件: {why}（例: {ids}）", "{n:,}: {why} (for example {ids})"),
+    "excluded_each": ("対象外とした支援（1件ずつ）", "Services left out, one by one"),
     "missing": ("必須の紹介先が見つからない", "Required referral not available"),
     "none": ("該当なし", "none"),
     "derived": ("ケースから導いた事実", "Worked out from the case"),
@@ -500,8 +506,25 @@ def plan_text(plan: ReferralPlan, lang: str = "ja", *, width: int | None = WIDTH
         else w["none"]
     )
     lines.append(f"{w['unmet']}: {unmet}")
-    if plan.excluded:
+    summary = plan.near_miss_summary()
+    if summary:
         lines.append(f"{w['excluded']}:")
+        if not plan.excluded:
+            lines.append(f"  {w['excluded_all']}")
+        shown_need = None
+        for group in summary:
+            if group.need != shown_need:
+                shown_need = group.need
+                lines.append(f"  {labels.get(group.need) or words.need_label(group.need, lang)}:")
+            why = "; ".join(_exclusion_reason(reason, lang) for reason in group.reasons)
+            examples = ", ".join(group.examples)
+            if group.count > len(group.examples):
+                examples += " …"
+            lines.append(
+                "    - " + w["excluded_count"].format(n=group.count, why=why, ids=examples)
+            )
+    if plan.excluded:
+        lines.append(f"{w['excluded_each']}:")
         for exclusion in plan.excluded:
             why = "; ".join(_exclusion_reason(reason, lang) for reason in exclusion.reasons)
             need = labels.get(exclusion.need) or words.need_label(exclusion.need, lang)

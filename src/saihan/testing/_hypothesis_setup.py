@@ -74,6 +74,7 @@ def registrations() -> dict[type, Callable[[], Any]]:
         referral.Fact: ref.facts,
         referral.Exclusion: ref.exclusions,
         referral.MissingRequirement: ref.missing_requirements,
+        referral.NearMisses: ref.near_miss_groups,
         referral.Flow: _Lazy("saihan.testing.flow_strategies").flows,
         referral.GapReport: _Lazy("saihan.testing.gap_strategies").gap_reports,
         referral.GapRow: _Lazy("saihan.testing.gap_strategies").gap_rows,

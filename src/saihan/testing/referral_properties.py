@@ -27,7 +27,10 @@ The properties:
 ``deterministic``            the same plan again, and with the directory in another order
 ``monotonic``                adding a service removes no recommendation it does not outrank
 ``fast_path_agrees``         :func:`~saihan.referral.match` equals
-                             :func:`~saihan.referral.reference_match`
+                             :func:`~saihan.referral.reference_match` (near misses summarised,
+                             and listed one by one)
+``near_misses_summarised``   the near-miss summary's groups and counts are those of the full
+                             list (``near_misses="all"``), and the plans are otherwise equal
 ``offset_invariant``         the plan for one moment is the same whatever UTC offset the
                              moment is written in (every date test reads the person's day)
 ``age_and_timing_respected`` a service limited by age or by the time of release, added for
@@ -96,6 +99,7 @@ __all__ = [
     "assert_eligibility_respected",
     "assert_fast_path_agrees",
     "assert_monotonic",
+    "assert_near_misses_summarised",
     "assert_no_unrequested_needs",
     "assert_offset_invariant",
     "assert_service_area_respected",
@@ -607,6 +611,57 @@ def assert_fast_path_agrees(
             f"case {case.id!r}: match and reference_match disagree (rule set {used.id!r}): "
             f"{_difference(slow, plan)}"
         )
+    every = match(case, directory, used, plan.at, per_need=per_need, flow=flow, near_misses="all")
+    slow_every = reference_match(
+        case, directory, used, plan.at, per_need=per_need, flow=flow, near_misses="all"
+    )
+    if slow_every != every:
+        _fail(
+            f"case {case.id!r}: with every near miss listed, match and reference_match "
+            f"disagree (rule set {used.id!r}): {_difference(slow_every, every)}"
+        )
+
+
+def assert_near_misses_summarised(
+    case: ConsultationCase,
+    directory: Directory,
+    plan: ReferralPlan,
+    rules: RuleSet | None = None,
+    *,
+    per_need: int | None = DEFAULT_PER_NEED,
+) -> None:
+    """The plan's near-miss summary (``plan.near_misses``) counts, per need and verdict,
+    the near misses that ``match(..., near_misses="all")`` lists one by one, names the
+    first of them as examples, and the two plans differ only in that list."""
+    used = _rules_for(plan, rules)
+    every = match(case, directory, used, plan.at, per_need=per_need, near_misses="all")
+    counted: dict[tuple[str, tuple[Any, ...]], list[str]] = {}
+    for exclusion in every.excluded:
+        counted.setdefault((exclusion.need, exclusion.reasons), []).append(exclusion.service_id)
+    summary = {(group.need, group.reasons): group for group in plan.near_misses}
+    if len(summary) != len(plan.near_misses):
+        _fail(f"case {case.id!r}: the near-miss summary has a verdict twice for one need")
+    if set(summary) != set(counted):
+        missing = sorted(need for need, _ in set(counted) - set(summary))
+        extra = sorted(need for need, _ in set(summary) - set(counted))
+        _fail(
+            f"case {case.id!r}: the near-miss summary's verdicts are not the full list's "
+            f"(rule set {used.id!r}): missing for {missing}, extra for {extra}"
+        )
+    for key, ids in counted.items():
+        group = summary[key]
+        if group.count != len(ids) or list(group.examples) != sorted(ids)[: len(group.examples)]:
+            _fail(
+                f"case {case.id!r}: need {key[0]!r}: the summary counts {group.count} near "
+                f"misses for one verdict (examples {list(group.examples)}), the full list "
+                f"{len(ids)} ({sorted(ids)[:3]} first) (rule set {used.id!r})"
+            )
+    summarised, listed = attrs.evolve(plan, excluded=()), attrs.evolve(every, excluded=())
+    if listed != summarised:
+        _fail(
+            f"case {case.id!r}: listing every near miss changes more than plan.excluded "
+            f"(rule set {used.id!r}): {_difference(summarised, listed)}"
+        )
 
 
 def _rank(rec: Recommendation) -> tuple[bool, int, str]:
@@ -824,6 +879,9 @@ def _plan_checks() -> dict[str, _PlanCheck]:
         "no_unrequested_needs": lambda c, d, p, r, n: assert_no_unrequested_needs(c, d, p, r),
         "deterministic": lambda c, d, p, r, n: assert_deterministic(c, d, p, r, per_need=n),
         "fast_path_agrees": lambda c, d, p, r, n: assert_fast_path_agrees(c, d, p, r, per_need=n),
+        "near_misses_summarised": lambda c, d, p, r, n: assert_near_misses_summarised(
+            c, d, p, r, per_need=n
+        ),
     }
 
 
@@ -835,6 +893,7 @@ PROPERTIES: tuple[str, ...] = (
     "deterministic",
     "monotonic",
     "fast_path_agrees",
+    "near_misses_summarised",
     "offset_invariant",
     "age_and_timing_respected",
     "specific_before_general",
@@ -1303,6 +1362,9 @@ class RuleSetProperties:
 
     def test_fast_path_agrees(self) -> None:
         self._check("fast_path_agrees")
+
+    def test_near_misses_summarised(self) -> None:
+        self._check("near_misses_summarised")
 
     def test_offset_invariant(self) -> None:
         self._check("offset_invariant")

@@ -83,6 +83,7 @@ from saihan.referral.plan import (
     Exclusion,
     Fact,
     MissingRequirement,
+    NearMisses,
     NeedPlan,
     Reason,
     Recommendation,
@@ -107,6 +108,7 @@ __all__ = [
     "exclusions",
     "facts",
     "missing_requirements",
+    "near_miss_groups",
     "need_plans",
     "plans",
     "raised_needs",
@@ -1108,11 +1110,13 @@ def plans(
     directory: Directory | None = None,
     rules: RuleSet | None = None,
     per_need: int | None = 5,
+    near_misses: str | None = None,
 ) -> ReferralPlan:
     """:class:`ReferralPlan` values: :func:`saihan.referral.match` on a drawn case.
 
     The case comes from :func:`cases` fitted to ``directory`` (the sample
-    directory by default) in Tokyo; ``rules`` default to the Tokyo rules.
+    directory by default) in Tokyo; ``rules`` default to the Tokyo rules;
+    ``near_misses`` ("summary" or "all") is drawn when None.
     """
     from saihan.directory.sample import sample_directory
     from saihan.referral.match import match
@@ -1120,7 +1124,14 @@ def plans(
 
     used = directory if directory is not None else sample_directory()
     case = draw(cases(directory=used, municipalities=_tokyo_codes()))
-    return match(case, used, rules if rules is not None else default_rules(), per_need=per_need)
+    mode = near_misses if near_misses is not None else draw(st.sampled_from(("summary", "all")))
+    return match(
+        case,
+        used,
+        rules if rules is not None else default_rules(),
+        per_need=per_need,
+        near_misses="all" if mode == "all" else "summary",
+    )
 
 
 def need_plans(
@@ -1147,8 +1158,21 @@ def exclusions(
 ) -> SearchStrategy[Exclusion]:
     """:class:`Exclusion` values: one near miss of a plan from :func:`plans`."""
     return (
-        plans(directory=directory, rules=rules)
+        plans(directory=directory, rules=rules, near_misses="all")
         .map(lambda plan: plan.excluded)
+        .filter(bool)
+        .flatmap(st.sampled_from)
+    )
+
+
+def near_miss_groups(
+    *, directory: Directory | None = None, rules: RuleSet | None = None
+) -> SearchStrategy[NearMisses]:
+    """:class:`NearMisses` values: one group of the near-miss summary of a plan from
+    :func:`plans`."""
+    return (
+        plans(directory=directory, rules=rules)
+        .map(lambda plan: plan.near_misses)
         .filter(bool)
         .flatmap(st.sampled_from)
     )

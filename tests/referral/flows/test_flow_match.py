@@ -44,7 +44,7 @@ def test_match_with_a_flow_adds_its_needs_and_prefers_its_connections() -> None:
     case = load_case(CASES / "woman-probation-stimulants.json")
     flow = bundled_flow("drug-dependence")
     plan = match(case, directory, flow=flow)
-    assert plan.trace_version == TRACE_VERSION == 4
+    assert plan.trace_version == TRACE_VERSION == 5
     assert plan.flow is not None
     assert plan.flow.end == "end-recovery"
     peer = next(need for need in plan.needs if need.need == "drug_alcohol.peer_recovery")
