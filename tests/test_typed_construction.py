@@ -36,6 +36,7 @@ from saihan.directory.agency_kinds import default_agency_kinds
 from saihan.directory.municipalities import tokyo_municipalities
 from saihan.directory.taxonomy import Need, default_taxonomy, priority_areas
 from saihan.errors import ValidationError
+from saihan.publish import publication_view
 from saihan.referral import (
     ConsultationCase,
     RaisedNeed,
@@ -182,6 +183,7 @@ def examples() -> dict[type, Any]:
     roots += [match(case, directory, at=AT) for case in cases]
     roots += [run_flow(flow, case) for flow in flows for case in cases[:2]]
     roots.append(gap_report(cases, directory, at=AT))
+    roots.append(publication_view(directory, now=AT, draw_flows=False))
     # One with a fragment it could not read, so UnreadFragment has an example too.
     roots.append(parse_japanese_hours("月～金 9時～17時（最終週は休み）"))
     for service in directory.services:
