@@ -40,6 +40,7 @@ from saihan.referral import (
     ConsultationCase,
     RaisedNeed,
     RelativeSituation,
+    SharedSummary,
     Subject,
     Urgency,
     bundled_flows,
@@ -201,6 +202,7 @@ def examples() -> dict[type, Any]:
     ):
         roots.append(_one(strategy))
     roots.append(AuditChainHead(event_id="e-1", digest=GENESIS_DIGEST, count=1))
+    roots.append(SharedSummary(text="60代の男性。", reviewed_by="reviewer-1", reviewed_at=AT))
     roots.append(
         RelativeSituation(relation=Relation.PARENT, legal_situation=LegalSituation.IN_PRISON)
     )
