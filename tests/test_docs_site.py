@@ -22,6 +22,7 @@ PACKAGES = (
     "saihan.directory",
     "saihan.errors",
     "saihan.limits",
+    "saihan.monitoring",
     "saihan.outreach",
     "saihan.plugins",
     "saihan.referral",

@@ -41,6 +41,7 @@ from saihan.referral import (
     ConsultationCase,
     RaisedNeed,
     RelativeSituation,
+    SharedSummary,
     Subject,
     Urgency,
     bundled_flows,
@@ -215,6 +216,7 @@ def examples() -> dict[type, Any]:
     roots.append(list(sample_events()))  # with materials
     roots.append(_one(service_snapshots()))
     roots.append(AuditChainHead(event_id="e-1", digest=GENESIS_DIGEST, count=1))
+    roots.append(SharedSummary(text="60代の男性。", reviewed_by="reviewer-1", reviewed_at=AT))
     roots.append(
         RelativeSituation(relation=Relation.PARENT, legal_situation=LegalSituation.IN_PRISON)
     )

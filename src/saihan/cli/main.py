@@ -39,6 +39,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "store_commands": ("store",),
     "interop_commands": ("export", "import"),
     "lifecycle_commands": ("case", "referral", "followups", "audit"),
+    "monitoring_commands": ("demo", "cases"),
 }
 _MODULE_OF = {command: module for module, names in COMMAND_MODULES.items() for command in names}
 

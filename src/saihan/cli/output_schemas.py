@@ -53,6 +53,9 @@ COMMAND_SCHEMAS: dict[tuple[str, ...], str] = {
             ("followups",),
             ("audit",),
             ("audit", "verify"),
+            ("demo", "seed"),
+            ("cases", "share"),
+            ("cases", "review"),
         )
     },
 }
@@ -413,6 +416,9 @@ def _documents() -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
             }
         ),
     )
+    from saihan.cli.monitoring_schemas import monitoring_documents
+
+    monitoring_documents(add)
     return found
 
 

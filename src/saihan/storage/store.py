@@ -245,7 +245,11 @@ class _Access:
     roles: tuple[str, ...]
     organisation: str | None
     at: dt.datetime
+    details: tuple[str, ...] = ()  # what was exported (record_export), never a case value
 
+
+_MAX_DETAILS = 50
+_MAX_DETAIL = 200
 
 _ACCESS_MARKS = "access_mark"
 """Kind of the record a read or refusal event writes and deletes at once: it takes a
@@ -580,6 +584,54 @@ class Store:
         for number, access in enumerate(accesses):
             self._write_audit(tx, AUDIT_EVENTS, None, None, revision, access=(access, number))
 
+    def record_export(self, what: str, recipient: str, details: Sequence[str] = ()) -> AuditEvent:
+        """Write an ``exported`` audit event: the acting principal exported ``what``
+        (an id, e.g. ``case-share`` or ``plan-report``) for ``recipient`` (an id, e.g.
+        ``liaison-meeting-2024-10``), with ``details`` (what was asked and written,
+        e.g. ``k=5``, ``rows=40``: never a value of a case; at most 50, each at most
+        200 characters).  Returns the event.
+
+        The event's ``record_kind`` is ``what``, its ``record_id`` the recipient and
+        its ``changed`` ``export`` then the details; the actor, roles and organisation
+        are the principal's, the time ``acting_as``'s ``at`` or the clock.  Inside a
+        transaction it commits with it.  AccessDenied without a principal;
+        ValidationError (``what``, ``recipient``, ``details[i]``) for bad values.
+        """
+        self._check_open()
+        if self.principal is None:
+            raise AccessDenied(f"record an export: {_NO_PRINCIPAL}")
+        _check_id(what, "what")
+        _check_id(recipient, "recipient")
+        if isinstance(details, str) or not isinstance(details, Sequence):
+            raise ValidationError([ErrorItem("details", "expected a sequence of strings")])
+        if len(details) > _MAX_DETAILS:
+            raise ValidationError([ErrorItem("details", f"at most {_MAX_DETAILS} details")])
+        for index, detail in enumerate(details):
+            if not isinstance(detail, str) or not detail.strip() or len(detail) > _MAX_DETAIL:
+                raise ValidationError(
+                    [
+                        ErrorItem(
+                            f"details[{index}]",
+                            f"expected a non-blank string of at most {_MAX_DETAIL} characters",
+                        )
+                    ]
+                )
+            check_tree(detail, limits=_ANY_SIZE, path=f"details[{index}]")
+        access = attrs.evolve(
+            self._access(AuditAction.EXPORTED, what, recipient, Action.READ, None),
+            asked="export",
+            details=tuple(details),
+        )
+        with self._unit(write=True) as tx:
+            tx.prepare_write()
+            self._write_accesses(tx, [access])
+            head = tx.get(AUDIT_CHAIN.kind, AUDIT_CHAIN_HEAD_ID)
+            assert head is not None
+            event_id = self._read(AUDIT_CHAIN, head).event_id
+            record = tx.get(AUDIT_EVENTS.kind, event_id)
+            assert record is not None
+            return self._read(AUDIT_EVENTS, record)
+
     def _check_change(
         self,
         tx: EngineTransaction,
@@ -674,7 +726,7 @@ class Store:
                 record_id=done.record_id,
                 action=done.action,
                 version=done.version,
-                changed=(done.asked,),
+                changed=(done.asked, *done.details),
             )
         else:
             assert record_type.audit is not None

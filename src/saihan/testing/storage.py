@@ -60,7 +60,7 @@ from hypothesis.stateful import (
 )
 
 from saihan import storage
-from saihan.access import Principal
+from saihan.access import Principal, Role
 from saihan.directory import (
     Address,
     Agency,
@@ -2062,6 +2062,42 @@ class StoreConformance(OutreachConformance):
                           ReferralStatus.REQUESTED)
             )  # fmt: skip
         assert store.audit.count() == 1
+        assert store.integrity_check() == []
+
+    def test_exports_are_audited_with_their_principal_and_details(self, store: Store) -> None:
+        officer = Principal(
+            id="officer-1",
+            roles=frozenset({Role.MUNICIPAL_OFFICER}),
+            organisation="org-hachioji",
+            municipalities=frozenset({"132012"}),
+        )
+        at = dt.datetime(2025, 4, 10, 10, 0, tzinfo=_TOKYO)
+        with store.acting_as(officer, at=at):
+            event = store.record_export("case-share", "liaison-meeting-2024-10", ["k=5"])
+        stored = store.audit.list()[-1]
+        assert stored == event
+        assert (stored.action, stored.record_kind, stored.record_id) == (
+            "exported",
+            "case-share",
+            "liaison-meeting-2024-10",
+        )
+        assert (stored.actor, stored.roles, stored.organisation, stored.at) == (
+            "officer-1",
+            ("municipal-officer",),
+            "org-hachioji",
+            at,
+        )
+        assert stored.changed == ("export", "k=5")
+        with contextlib.suppress(RuntimeError), store.transaction():
+            store.record_export("plan-report", "hachioji-office")
+            raise RuntimeError("undo the export with its transaction")
+        assert store.audit.count() == 1
+        for bad, path in (({"what": "Case Share"}, "what"), ({"details": ["  "]}, "details[0]")):
+            arguments: dict[str, Any] = {"what": "case-share", "recipient": "x", **bad}
+            with pytest.raises(ValidationError) as raised:
+                store.record_export(**arguments)
+            assert [item.path for item in raised.value.errors] == [path]
+        assert store.audit.verify().ok
         assert store.integrity_check() == []
 
     def test_audit_events_cannot_be_written_through_a_repository(self, store: Store) -> None:
