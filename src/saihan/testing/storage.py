@@ -93,6 +93,8 @@ from saihan.errors import (
     SaihanError,
     ValidationError,
 )
+from saihan.outreach import Event, EventAudience, EventStatus
+from saihan.outreach import EventKind as OutreachEventKind
 from saihan.referral import (
     AuditAction,
     AuditEvent,
@@ -135,6 +137,7 @@ from saihan.storage.referral_records import (
     rule_set_record_id,
 )
 from saihan.storage.store import AuditVerification, Repository
+from saihan.testing.outreach_conformance import OutreachConformance
 
 __all__ = [
     "HOSTILE_STRINGS",
@@ -730,8 +733,11 @@ class _Cancel(Exception):
     """Raised by a progress callback to abandon an import."""
 
 
-class StoreConformance:
-    """The storage conformance suite: subclass it and override :meth:`store_url`."""
+class StoreConformance(OutreachConformance):
+    """The storage conformance suite: subclass it and override :meth:`store_url`.
+
+    The outreach kinds' tests (events, registrations, subscribers, newsletter
+    issues) come from :class:`~saihan.testing.outreach_conformance.OutreachConformance`."""
 
     #: Examples per Hypothesis property test (each imports a directory).
     hypothesis_examples: ClassVar[int] = 12
@@ -2600,6 +2606,22 @@ _PLACES = (HACHIOJI, SHINJUKU, OSAKA_CITY)
 _NAMES = ("八王子の窓口", "'; DROP TABLE saihan_records; --", "nul\x00名", "ﾊﾛｰﾜｰｸ 🏠")
 _EXPECTATIONS = ("create", "any", "current", "stale")
 _CASE_IDS = ("c1", "c2", "c3")
+_EVENT_IDS = ("ev1", "ev2")
+
+
+def _machine_event(id: str, organiser: str, status: EventStatus, month: int) -> Event:
+    return Event(
+        id=id,
+        kind=OutreachEventKind.TRAINING,
+        title=_text(f"研修 {id}"),
+        organiser=organiser,
+        start=dt.datetime(2024, month, 12, 13, 30, tzinfo=_TOKYO),
+        end=dt.datetime(2024, month, 12, 16, 30, tzinfo=_TOKYO),
+        audiences=frozenset({EventAudience.MUNICIPAL_STAFF}),
+        place=_text("会場"),
+        capacity=30,
+        status=status,
+    )
 
 
 def _outcome(call: Callable[[], T]) -> tuple[str, Any]:
@@ -2644,6 +2666,8 @@ def _machine_class(url: str) -> type[RuleBasedStateMachine]:
             base = Directory(meta=DirectoryMeta(name=_text("状態機械")))
             for id in self.real.cases.ids():  # an import replaces only the directory
                 self.real.cases.delete(id, expected_version=ANY_VERSION)
+            for id in self.real.events.ids():  # events refer to agencies the import drops
+                self.real.events.delete(id, expected_version=ANY_VERSION)
             self.real.import_directory(base)
             self.model.import_directory(base)
             self.offset = self.real.meta.get().version - self.model.meta.get().version
@@ -2741,8 +2765,31 @@ def _machine_class(url: str) -> type[RuleBasedStateMachine]:
             self.put("cases", case, case.id, expectation)
 
         @rule(
-            repository=st.sampled_from(["agencies", "services", "needs", "agency_kinds", "cases"]),
-            id=st.sampled_from(_AGENCY_IDS + _SERVICE_IDS + _NEED_CODES + _KIND_CODES + _CASE_IDS),
+            id=st.sampled_from(_EVENT_IDS),
+            organiser=st.sampled_from(_AGENCY_IDS),
+            status=st.sampled_from(EventStatus),
+            month=st.sampled_from((6, 11)),
+            expectation=st.sampled_from(_EXPECTATIONS),
+        )
+        def put_event(
+            self, id: str, organiser: str, status: EventStatus, month: int, expectation: str
+        ) -> None:
+            event = _machine_event(id, organiser, status, month)
+            self.put("events", event, id, expectation)
+
+        @rule(month=st.sampled_from((6, 11)), organiser=st.sampled_from(_AGENCY_IDS))
+        def query_events(self, month: int, organiser: str) -> None:
+            first = dt.date(2024, month, 1)
+            self.both(lambda store: store.events.between(first, first + dt.timedelta(days=29)))
+            self.both(lambda store: store.events.for_organiser(organiser))
+
+        @rule(
+            repository=st.sampled_from(
+                ["agencies", "services", "needs", "agency_kinds", "cases", "events"]
+            ),
+            id=st.sampled_from(
+                _AGENCY_IDS + _SERVICE_IDS + _NEED_CODES + _KIND_CODES + _CASE_IDS + _EVENT_IDS
+            ),
             expectation=st.sampled_from(("any", "current", "stale")),
         )
         def delete(self, repository: str, id: str, expectation: str) -> None:
@@ -2813,7 +2860,7 @@ def _machine_class(url: str) -> type[RuleBasedStateMachine]:
 
         @invariant()
         def same_records(self) -> None:
-            for name in ("agencies", "services", "needs", "agency_kinds", "cases"):
+            for name in ("agencies", "services", "needs", "agency_kinds", "cases", "events"):
                 self.both(functools.partial(_list_all, name=name))
 
     return SameAsMemory
