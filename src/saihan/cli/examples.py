@@ -34,6 +34,7 @@ EXAMPLES: dict[tuple[str, ...], str] = {
     ("flow", "render"): "saihan flow render debts --format svg -o debts.svg",
     ("flow", "run"): f"saihan flow run debts {_CASE}",
     ("schema",): "saihan schema ConsultationCase",
+    ("portal", "build"): "saihan portal build --output site --lang ja",
     ("store", "init"): "saihan store init --store sqlite:///saihan.db",
     ("store", "import"): "saihan store import directory.json --store sqlite:///saihan.db",
     ("store", "export"): "saihan store export --store sqlite:///saihan.db -o directory.json",

@@ -151,6 +151,23 @@ CATALOGUE: dict[str, str] = {
     "cases per property": "性質ごとのケース数",
     "seed, to repeat a run exactly": "シード (同じ実行を再現する)",
     "only the rules that apply on this date (YYYY-MM-DD)": "この日に有効な規則だけ (YYYY-MM-DD)",
+    # portal
+    "the directory as a static web site (リスタネット)": (
+        "ディレクトリを静的なウェブサイトにする（リスタネット）"
+    ),
+    "write the portal site: works from a file share or any web server": (
+        "ポータルサイトを書き出す: ファイル共有からもウェブサーバーからも使える"
+    ),
+    "folder to write the site into": "サイトを書き出すフォルダ",
+    "language of the top pages; the other is under en/ or ja/ (default ja)": (
+        "トップのページの言語。もう一方は en/ または ja/ の下 (既定 ja)"
+    ),
+    "address the site is served from: canonical links and sitemap.xml": (
+        "サイトを公開するアドレス: canonical リンクと sitemap.xml に使う"
+    ),
+    "weeks of openings to compute for 'open now' (default 8)": (
+        "「いま受付中か」のために受付時間を計算する週数 (既定 8)"
+    ),
     # flows
     "the bundled flows and the plan sections they cite": "同梱のフローと、それが引く計画の節",
     "check a flow file; exit 1 listing every problem": (

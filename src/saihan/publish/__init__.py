@@ -4,6 +4,7 @@
 they show exactly what ``match`` uses; see docs/portal.md.
 """
 
+from saihan.publish.portal import LANGUAGES, PortalReport, build_portal
 from saihan.publish.prepare import (
     DEFAULT_WEEKS,
     MAX_WEEKS,
@@ -28,8 +29,10 @@ from saihan.publish.prepare import (
 
 __all__ = [
     "DEFAULT_WEEKS",
+    "LANGUAGES",
     "MAX_WEEKS",
     "Opening",
+    "PortalReport",
     "PublicationView",
     "PublishedAgency",
     "PublishedArea",
@@ -45,5 +48,6 @@ __all__ = [
     "PublishedNeed",
     "PublishedService",
     "WeeklyRow",
+    "build_portal",
     "publication_view",
 ]
