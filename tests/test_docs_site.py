@@ -24,6 +24,7 @@ PACKAGES = (
     "saihan.limits",
     "saihan.monitoring",
     "saihan.plugins",
+    "saihan.publish.guidebook",
     "saihan.referral",
     "saihan.referral.flows",
     "saihan.schedule",
