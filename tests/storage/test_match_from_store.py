@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,7 +125,10 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_saihan_match_store_gives_the_plan_of_the_whole_directory(
-    capsys: pytest.CaptureFixture[str], sqlite_url: str, no_whole_directory: None
+    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str,
+    no_whole_directory: None,
+    whole_scans: list[str],
 ) -> None:
     code, expected, _ = run(capsys, "match", str(ELDERLY), "--format", "json", "--per-need", "all")
     assert code == 0
@@ -142,6 +146,7 @@ def test_saihan_match_store_gives_the_plan_of_the_whole_directory(
     assert code == 0
     assert found == expected
     assert "SAMPLE" in err
+    assert whole_scans == []  # no path read every service or agency of the store
 
 
 def _far_service() -> Service:
@@ -247,3 +252,45 @@ def test_a_cached_source_keeps_at_most_size_parts(no_whole_directory: None) -> N
         assert source.load_directory_for(HACHIOJI, ["housing"]) is not housing
         assert source.reads == 3
         assert source.revision == store.revision()
+
+
+@pytest.fixture
+def whole_scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The kinds the SQLite backend is asked to scan without a condition (a whole read)."""
+    seen: list[str] = []
+    scan = sqlite_backend._SqliteTransaction.scan
+
+    def counting(self: Any, kind: str, conditions: Any = (), **options: Any) -> Any:
+        if not conditions and kind in ("service", "agency"):
+            seen.append(kind)
+        return scan(self, kind, conditions, **options)
+
+    monkeypatch.setattr(sqlite_backend._SqliteTransaction, "scan", counting)
+    return seen
+
+
+def test_saihan_gaps_store_gives_the_report_of_the_whole_directory(
+    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str,
+    no_whole_directory: None,
+    whole_scans: list[str],
+) -> None:
+    for form in ("csv", "json"):
+        code, expected, _ = run(capsys, "gaps", str(CASES), "--format", form)
+        assert code == 0
+        code, found, _ = run(capsys, "gaps", str(CASES), "--store", sqlite_url, "--format", form)
+        assert code == 0
+        assert found == expected
+    assert len(expected.splitlines()) > 0
+    assert whole_scans == []  # no path read every service or agency of the store
+    code, _, err = run(capsys, "gaps", str(CASES), "--store", sqlite_url, "--input", str(ELDERLY))
+    assert code != 0
+    assert "store" in err
+
+
+def test_gap_report_refuses_what_is_neither_a_directory_nor_a_store() -> None:
+    from saihan.referral import gap_report
+
+    with pytest.raises(ValidationError) as raised:
+        gap_report([_case()], object())  # type: ignore[arg-type]
+    assert raised.value.paths == ["directory"]

@@ -112,14 +112,10 @@ def register(commands: Any) -> None:
 
 
 def _directory(args: argparse.Namespace) -> Directory:
+    """The directory of ``--input`` (or the sample); a store is never read whole."""
     if args.store is not None and args.input is not None:
         raise ValidationError("give --input or --store, not both", path="store")
-    if args.store is None:
-        return input_directory(args)
-    from saihan import storage
-
-    with storage.open(args.store, create=False) as store:
-        return store.load_directory()
+    return input_directory(args)
 
 
 def _rules(path: Path | None, directory: Directory | None = None) -> RuleSet:
@@ -173,12 +169,15 @@ def _match(args: argparse.Namespace, out: TextIO) -> int:
                         case, store, rules, _at(args.at), per_need=args.per_need, flow=flow
                     )
             sample = skeleton.meta.sample
+        # A plan over a large directory takes seconds to put in words (its near misses).
+        with steps.step("writing the plan"):
+            text = plan.to_json() + "\n" if args.format == "json" else plan.to_text(args.lang)
     if sample:
         print(
             "note: the bundled directory is SAMPLE data; do not use it for real referrals",
             file=sys.stderr,
         )
-    out.write(plan.to_json() + "\n" if args.format == "json" else plan.to_text(args.lang))
+    out.write(text)
     return EXIT_OK
 
 
@@ -192,14 +191,31 @@ def _case_files(paths: list[Path]) -> list[Path]:
 def _gaps(args: argparse.Namespace, out: TextIO) -> int:
     from saihan.referral import load_cases
 
+    files = _case_files(args.cases)
     with Steps.of(args) as steps:
-        with steps.step("reading the directory"):
-            directory = _directory(args)
-        files = _case_files(args.cases)
-        with steps.step(f"reading {len(files)} cases"):
-            cases = load_cases(files, directory=directory)
-        with steps.step(f"matching {len(cases)} cases"):
-            report = gap_report(cases, directory, _rules(args.rules, directory), _at(args.at))
+        if args.store is None:
+            with steps.step("reading the directory"):
+                directory = _directory(args)
+            with steps.step(f"reading {len(files)} cases"):
+                cases = load_cases(files, directory=directory)
+            with steps.step(f"matching {len(cases)} cases"):
+                report = gap_report(cases, directory, _rules(args.rules, directory), _at(args.at))
+        else:
+            if args.input is not None:
+                raise ValidationError("give --input or --store, not both", path="store")
+            from saihan import storage
+
+            with storage.open(args.store, create=False) as store:
+                # The needs, kinds and meta only: the cases' and rules' codes are checked
+                # against them; each case is then matched against its own part of the
+                # store (its area and needs), kept while the store does not change.
+                skeleton = store.load_directory_for(None, needs=())
+                with steps.step(f"reading {len(files)} cases"):
+                    cases = load_cases(files, directory=skeleton)
+                rule_set = _rules(args.rules, skeleton)
+                source = storage.CachedDirectorySource(store)
+                with steps.step(f"matching {len(cases)} cases against the store"):
+                    report = gap_report(cases, source, rule_set, _at(args.at))
     if args.format == "csv":
         out.write(report.to_csv())
         return EXIT_OK

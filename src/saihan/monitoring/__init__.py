@@ -15,16 +15,41 @@ See ``docs/monitoring.md``.
 
 from saihan.monitoring.reasons import OTHER, REASON_CODES, reason_code
 from saihan.monitoring.regions import Region, region_of
+from saihan.monitoring.review import review_summary, summary_problems
 from saihan.monitoring.seed import MAX_CASES, SeedSummary, case_id_for, seed_caseload
+from saihan.monitoring.share import (
+    ANY,
+    LEVELS,
+    QUASI_IDENTIFIERS,
+    SharedCases,
+    SharedReferral,
+    SharedRow,
+    ShareReport,
+    anonymise,
+    generalised,
+    share_cases,
+)
 
 __all__ = [
+    "ANY",
+    "LEVELS",
     "MAX_CASES",
     "OTHER",
+    "QUASI_IDENTIFIERS",
     "REASON_CODES",
     "Region",
     "SeedSummary",
+    "ShareReport",
+    "SharedCases",
+    "SharedReferral",
+    "SharedRow",
+    "anonymise",
     "case_id_for",
+    "generalised",
     "reason_code",
     "region_of",
+    "review_summary",
     "seed_caseload",
+    "share_cases",
+    "summary_problems",
 ]

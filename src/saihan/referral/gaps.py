@@ -22,7 +22,13 @@ from saihan._validation import Checker, checked
 from saihan.directory.directory import Directory
 from saihan.errors import ValidationError
 from saihan.referral.case import ConsultationCase
-from saihan.referral.match import AREA_NATIONAL, FIT_BROADER, FIT_SIBLING, match
+from saihan.referral.match import (
+    AREA_NATIONAL,
+    FIT_BROADER,
+    FIT_SIBLING,
+    DirectorySource,
+    match,
+)
 from saihan.referral.plan import NeedPlan
 from saihan.referral.rules import RuleSet, default_rules
 
@@ -89,11 +95,20 @@ def _poorly_met(need_plan: NeedPlan) -> bool:
 
 def gap_report(
     cases: Iterable[ConsultationCase],
-    directory: Directory,
+    directory: Directory | DirectorySource,
     rules: RuleSet | None = None,
     at: dt.datetime | None = None,
 ) -> GapReport:
-    """Match every case (each at its own reception time unless ``at`` is given) and count gaps."""
+    """Match every case (each at its own reception time unless ``at`` is given) and count gaps.
+
+    ``directory`` may be a store (or a :class:`~saihan.storage.CachedDirectorySource`):
+    each case is then matched against the part of the stored directory it can use,
+    as :func:`~saihan.referral.match` reads it, never the whole directory.
+    """
+    if not isinstance(directory, Directory | DirectorySource):
+        raise ValidationError(
+            f"expected a Directory or a store, got {type(directory).__name__}", path="directory"
+        )
     counts: dict[tuple[str, str], list[int]] = {}
     total = 0
     used = rules or default_rules()
