@@ -26,6 +26,7 @@ PACKAGES = (
     "saihan.outreach",
     "saihan.plugins",
     "saihan.publish",
+    "saihan.publish.guidebook",
     "saihan.referral",
     "saihan.referral.flows",
     "saihan.schedule",

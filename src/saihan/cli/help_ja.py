@@ -168,6 +168,20 @@ CATALOGUE: dict[str, str] = {
     "weeks of openings to compute for 'open now' (default 8)": (
         "「いま受付中か」のために受付時間を計算する週数 (既定 8)"
     ),
+    # guidebook
+    "the supporters' guidebook: directory, flowcharts and columns": (
+        "支援者向けガイドブック: 支援機関の一覧、フローチャート、コラム"
+    ),
+    "write the guidebook as a printable A4 PDF or one HTML file": (
+        "ガイドブックを印刷用の A4 PDF または 1 つの HTML ファイルとして書き出す"
+    ),
+    "the file to write": "書き出すファイル",
+    "pdf or html (default: from the output's suffix, else pdf)": (
+        "pdf または html (既定: 出力ファイルの拡張子から、なければ pdf)"
+    ),
+    "folder of Markdown column files for part 3 (default: the bundled samples)": (
+        "第3部のコラムにする Markdown ファイルのフォルダー (既定: 同梱のサンプル)"
+    ),
     # flows
     "the bundled flows and the plan sections they cite": "同梱のフローと、それが引く計画の節",
     "check a flow file; exit 1 listing every problem": (

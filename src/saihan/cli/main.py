@@ -42,6 +42,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "lifecycle_commands": ("case", "referral", "followups", "audit"),
     "monitoring_commands": ("demo", "cases", "report"),
     "publish_commands": ("portal",),
+    "guidebook_commands": ("guidebook",),
 }
 _MODULE_OF = {command: module for module, names in COMMAND_MODULES.items() for command in names}
 

@@ -1,7 +1,11 @@
-"""Publications made from the directory: the portal site and the guidebook.
+"""Publications made from the directory and the flows: the portal site and the guidebook.
 
-:func:`publication_view` makes the :class:`PublicationView` both are rendered from, so that
-they show exactly what ``match`` uses; see docs/portal.md.
+:func:`publication_view` makes the :class:`PublicationView` the portal is rendered from,
+so that it shows exactly what ``match`` uses; :func:`build_portal` writes the portal
+(``saihan portal build``; docs/portal.md).
+
+- :mod:`saihan.publish.guidebook`: 非行少年・再犯防止支援ガイドブック, a printable PDF or
+  one HTML file (``saihan guidebook build``; docs/guidebook.md).
 """
 
 from saihan.publish.portal import LANGUAGES, PortalReport, build_portal
