@@ -260,8 +260,9 @@ FORMAT_IS_A_PLUGIN = {
     ("referral", "import"),
 }
 # What these print is not data in words: JSON Schemas, a drawing (--format mermaid|dot|svg)
-# and the guidebook (--format pdf|html, written to --output).
-NOT_DATA = {("schema",), ("flow", "render"), ("guidebook", "build")}
+# the guidebook (--format pdf|html, written to --output) and the portal (a site written to
+# --output; it prints one line saying where).
+NOT_DATA = {("schema",), ("flow", "render"), ("guidebook", "build"), ("portal", "build")}
 
 
 def _acting(command: tuple[str, ...]) -> bool:
