@@ -57,6 +57,7 @@ COMMAND_SCHEMAS: dict[tuple[str, ...], str] = {
             ("demo", "seed"),
             ("cases", "share"),
             ("cases", "review"),
+            ("report",),
         )
     },
 }
