@@ -236,6 +236,13 @@ def test_requesting_needs_consent_and_withdrawing_it_cancels(opened: Cli, tmp_pa
     assert "colour" in fails("case", "consent", CASE, "--give", str(bad), *later)
 
 
+def test_a_withdrawal_of_a_consent_the_case_lacks_counts_them_in_plain_words(
+    opened: Cli,
+) -> None:
+    err = opened.fails("case", "consent", CASE, "--withdraw", "3", *by(W7, "2024-11-09T09:00"))
+    assert f"index: case {CASE!r} has 1 consent\n" in err  # not "1 consents"
+
+
 def test_at_without_an_offset_is_tokyo_time_as_in_every_command(opened: Cli) -> None:
     opened.ok("referral", "create", CASE, WELFARE, *by(W7, "2024-11-05T11:30"))
     shown = json.loads(opened.ok("referral", "show", REFERRAL, "--format", "json"))
