@@ -263,8 +263,9 @@ READS_THROUGH_AN_IMPORTER = {
     ("store", "import"),
     ("referral", "import"),
 }
-# What these print is not data in words: JSON Schemas, and a drawing (--format mermaid|dot|svg).
-NOT_DATA = {("schema",), ("flow", "render")}
+# What these print is not data in words: JSON Schemas, a drawing (--format mermaid|dot|svg)
+# and the guidebook (--format pdf|html, written to --output).
+NOT_DATA = {("schema",), ("flow", "render"), ("guidebook", "build")}
 
 
 def _acting(command: tuple[str, ...]) -> bool:

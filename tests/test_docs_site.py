@@ -25,6 +25,7 @@ PACKAGES = (
     "saihan.monitoring",
     "saihan.outreach",
     "saihan.plugins",
+    "saihan.publish.guidebook",
     "saihan.referral",
     "saihan.referral.flows",
     "saihan.schedule",

@@ -33,6 +33,7 @@ EXAMPLES: dict[tuple[str, ...], str] = {
     ("flow", "validate"): "saihan flow validate my-flow.yaml",
     ("flow", "render"): "saihan flow render debts --format svg -o debts.svg",
     ("flow", "run"): f"saihan flow run debts {_CASE}",
+    ("guidebook", "build"): "saihan guidebook build --output guidebook.pdf --columns columns/",
     ("schema",): "saihan schema ConsultationCase",
     ("store", "init"): "saihan store init --store sqlite:///saihan.db",
     ("store", "import"): "saihan store import directory.json --store sqlite:///saihan.db",

@@ -162,6 +162,20 @@ CATALOGUE: dict[str, str] = {
     "cases per property": "性質ごとのケース数",
     "seed, to repeat a run exactly": "シード (同じ実行を再現する)",
     "only the rules that apply on this date (YYYY-MM-DD)": "この日に有効な規則だけ (YYYY-MM-DD)",
+    # guidebook
+    "the supporters' guidebook: directory, flowcharts and columns": (
+        "支援者向けガイドブック: 支援機関の一覧、フローチャート、コラム"
+    ),
+    "write the guidebook as a printable A4 PDF or one HTML file": (
+        "ガイドブックを印刷用の A4 PDF または 1 つの HTML ファイルとして書き出す"
+    ),
+    "the file to write": "書き出すファイル",
+    "pdf or html (default: from the output's suffix, else pdf)": (
+        "pdf または html (既定: 出力ファイルの拡張子から、なければ pdf)"
+    ),
+    "folder of Markdown column files for part 3 (default: the bundled samples)": (
+        "第3部のコラムにする Markdown ファイルのフォルダー (既定: 同梱のサンプル)"
+    ),
     # flows
     "the bundled flows and the plan sections they cite": "同梱のフローと、それが引く計画の節",
     "check a flow file; exit 1 listing every problem": (

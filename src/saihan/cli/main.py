@@ -41,6 +41,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "interop_commands": ("export", "import"),
     "lifecycle_commands": ("case", "referral", "followups", "audit"),
     "monitoring_commands": ("demo", "cases", "report"),
+    "guidebook_commands": ("guidebook",),
 }
 _MODULE_OF = {command: module for module, names in COMMAND_MODULES.items() for command in names}
 
