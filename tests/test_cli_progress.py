@@ -117,7 +117,17 @@ def test_progress_bar_forced_and_none(tmp_path: Path) -> None:
     assert forced.returncode == 0
     assert "writing" in forced.stderr
     code, _, terminal = _on_a_terminal(
-        ["import", SAMPLE, "--store", f"sqlite:///{tmp_path}/n.db", "--progress", "none"], env
+        [
+            "import",
+            SAMPLE,
+            "--store",
+            f"sqlite:///{tmp_path}/n.db",
+            "--progress",
+            "none",
+            "--lang",
+            "en",
+        ],
+        env,
     )
     assert code == 0
     assert "writing" not in terminal

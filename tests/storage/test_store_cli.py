@@ -35,7 +35,10 @@ def test_init_import_info_export(
     assert main(["store", "init", "--url", url, "--lang", "en"]) == 0
     assert f"schema version {SCHEMA_VERSION}" in capsys.readouterr().out
     source = _write_directory(tmp_path)
-    assert main(["store", "import", str(source), "--url", url, "--progress", "bar"]) == 0
+    assert (
+        main(["store", "import", str(source), "--url", url, "--progress", "bar", "--lang", "en"])
+        == 0
+    )
     captured = capsys.readouterr()
     assert "imported 4 agencies and 7 services (14 records)" in captured.out
     assert "writing 14/14 records" in captured.err  # --progress bar: even to a file

@@ -42,7 +42,7 @@ EXAMPLES: dict[tuple[str, ...], str] = {
     ("store", "info"): "saihan store info --store sqlite:///saihan.db --check",
     ("store", "cases"): "saihan store cases --municipality 八王子市 --as system:system",
     ("export",): "saihan export --format hsds -o directory.hsds.json",
-    ("import",): "saihan import --format opendata-csv facilities.csv --encoding cp932 "
+    ("import",): "saihan import --importer opendata-csv facilities.csv --encoding cp932 "
     "--lenient --report report.json",
     ("case", "open"): f"saihan case open {_CASE} --actor worker-7",
     ("case", "close"): "saihan case close example-elderly-man-hachioji --actor worker-7",
@@ -59,7 +59,7 @@ EXAMPLES: dict[tuple[str, ...], str] = {
     ("referral", "list"): "saihan referral list --open",
     ("referral", "export"): f"saihan referral export {_REFERRAL} --format fhir "
     "-o referral.fhir.json",
-    ("referral", "import"): "saihan referral import referral.fhir.json --format fhir",
+    ("referral", "import"): "saihan referral import referral.fhir.json --importer fhir",
     ("followups",): "saihan followups --at 2024-12-20T09:00 --worker worker-7",
     ("audit",): "saihan audit --format json",
     ("audit", "verify"): "saihan audit verify --store sqlite:///saihan.db",

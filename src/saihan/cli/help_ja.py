@@ -86,7 +86,18 @@ CATALOGUE: dict[str, str] = {
     "list the agency kinds": "機関の種別を一覧する",
     "list Tokyo's 62 municipalities": "東京都の62市区町村を一覧する",
     "a directory document (JSON)": "ディレクトリ文書 (JSON)",
-    "importer to read it with (json)": "読み込みに使うインポーター (json)",
+    "importer to read the file with (default: json)": (
+        "ファイルの読み込みに使うインポーター (既定: json)"
+    ),
+    "importer to read the file with (default: fhir)": (
+        "ファイルの読み込みに使うインポーター (既定: fhir)"
+    ),
+    "deprecated: the old spelling of --importer NAME": "非推奨: --importer NAME の古い書き方",
+    "output format: text or json (default: text); an importer's name here is the old "
+    "spelling of --importer NAME (deprecated)": (
+        "出力形式: text または json (既定: text)。インポーター名を書くのは --importer NAME の"
+        "古い書き方 (非推奨)"
+    ),
     "directory document to use (default: the bundled sample)": (
         "使うディレクトリ文書 (既定: 同梱のサンプル)"
     ),
@@ -244,7 +255,6 @@ CATALOGUE: dict[str, str] = {
         "文字コード、それを受け付ける形式で (opendata-csv: utf-8 が既定、または多くの自治体が"
         "公開に使う Shift_JIS の cp932)。プラグインの encoding オプション"
     ),
-    "importer name (default: json)": "インポーター名 (既定: json)",
     "load the good records, report the skipped ones": (
         "正しい記録だけを読み込み、飛ばした記録を報告する"
     ),
@@ -335,7 +345,6 @@ CATALOGUE: dict[str, str] = {
     "also write the case's consent that covers the referral (reads the case, audited)": (
         "紹介を対象とするケースの同意も書く (ケースを読むので監査対象)"
     ),
-    "importer name (default: fhir)": "インポーター名 (既定: fhir)",
     # follow-ups and audit
     "the moment asked about (default: now)": "問い合わせる日時 (既定: 現在)",
     "cases handled there (code or name)": "そこで担当するケース (コードまたは名称)",

@@ -182,7 +182,12 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         result: int = handler(args, sys.stdout)
     except SaihanError as error:
-        print(f"error: {error}", file=sys.stderr)
+        if getattr(args, "localized_errors", False):  # the commands that read a directory
+            from saihan.cli.messages import error_text
+
+            print(error_text(error, args.lang), file=sys.stderr)
+        else:
+            print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:  # `saihan ... | head` closed the pipe: not an error
         return EXIT_OK

@@ -19,6 +19,7 @@ from saihan.cli.common import (
     write_json,
 )
 from saihan.cli.progress import Steps, add_quiet
+from saihan.cli.table import paragraph
 from saihan.directory import Directory
 from saihan.errors import ValidationError
 from saihan.referral import RuleSet, default_rules, gap_report, load_case, load_rules, match
@@ -320,7 +321,8 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
             if args.lang == "en" and rule.description.en
             else (rule.description.ja)
         )
-        out.write(f"{rule.id} [{rule.effect.value}] {rule.valid_from}..{until}\n  {text}\n")
+        out.write(f"{rule.id} [{rule.effect.value}] {rule.valid_from}..{until}\n")
+        out.write(paragraph(text, "  "))  # wrapped to the terminal, 80 columns in a pipe
         where = rule.source.document + (f" {rule.source.section}" if rule.source.section else "")
-        out.write(f"  source: {where}\n")
+        out.write(paragraph(f"{say(args, '出典', 'source')}: {where}", "  "))
     return EXIT_OK
