@@ -48,7 +48,7 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_validate_good_file(capsys: pytest.CaptureFixture[str], directory_file: Path) -> None:
-    code, out, _ = run(capsys, "directory", "validate", str(directory_file))
+    code, out, _ = run(capsys, "directory", "validate", str(directory_file), "--lang", "en")
     assert code == 0
     assert "4 agencies, 6 services" in out
 
@@ -62,7 +62,7 @@ def test_validate_lists_every_bad_path(
     data["agencies"][0]["surprise"] = 1
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    code, out, err = run(capsys, "directory", "validate", str(bad))
+    code, out, err = run(capsys, "directory", "validate", str(bad), "--lang", "en")
     assert code == 1
     assert out == ""
     assert "3 validation errors" in err
@@ -75,7 +75,7 @@ def test_validate_lists_every_bad_path(
 
 
 def test_validate_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = run(capsys, "directory", "validate", str(tmp_path / "nope.json"))
+    code, _, err = run(capsys, "directory", "validate", str(tmp_path / "nope.json"), "--lang", "en")
     assert code == 1
     assert "cannot read" in err
 
@@ -83,7 +83,9 @@ def test_validate_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 def test_validate_with_unknown_format(
     capsys: pytest.CaptureFixture[str], directory_file: Path
 ) -> None:
-    code, _, err = run(capsys, "directory", "validate", str(directory_file), "--format", "xml")
+    code, _, err = run(
+        capsys, "directory", "validate", str(directory_file), "--importer", "xml", "--lang", "en"
+    )
     assert code == 1
     assert "saihan.importers" in err
     assert "json" in err

@@ -246,21 +246,27 @@ def test_version_is_printed_without_loading_the_commands() -> None:
 
 # -- every command that prints data offers --format text|json and --lang ja|en ----------
 
-# --format names a format plugin here (an importer or exporter), not text or JSON: what
-# these write is the plugin's format.
+# --format names an exporter here, not text or JSON: what these write is its format.
 FORMAT_IS_A_PLUGIN = {
-    ("directory", "validate"),
     ("directory", "export"),
     ("calendar", "export"),
-    ("store", "import"),
     ("store", "export"),
     ("export",),
-    ("import",),
     ("referral", "export"),
+}
+# These read a file through an importer, named by --importer NAME; --format NAME, their
+# old spelling of it, is kept as a deprecated alias (directory validate: when NAME is not
+# text or json, which it prints now).
+READS_THROUGH_AN_IMPORTER = {
+    ("directory", "validate"),
+    ("import",),
+    ("store", "import"),
     ("referral", "import"),
 }
-# What these print is not data in words: JSON Schemas, and a drawing (--format mermaid|dot|svg).
-NOT_DATA = {("schema",), ("flow", "render")}
+# What these print is not data in words: JSON Schemas, a drawing (--format mermaid|dot|svg)
+# the guidebook (--format pdf|html, written to --output) and the portal (a site written to
+# --output; it prints one line saying where).
+NOT_DATA = {("schema",), ("flow", "render"), ("guidebook", "build"), ("portal", "build")}
 
 
 def _acting(command: tuple[str, ...]) -> bool:
@@ -273,6 +279,14 @@ def test_every_command_that_prints_data_offers_text_json_and_both_languages(
 ) -> None:
     options = _options(dict(_leaves(build_parser()))[command])
     if command in NOT_DATA:
+        return
+    if command in READS_THROUGH_AN_IMPORTER:
+        assert options["--importer"].choices is None  # any installed importer, by name
+        assert "--lang" in options, command  # its summary and errors are in words
+        if command == ("directory", "validate"):
+            assert {"text", "json"} <= set(options["--format"].choices or ())
+        else:
+            assert (options["--format"].help or "").startswith("deprecated: "), command
         return
     if command in FORMAT_IS_A_PLUGIN:
         assert "--format" in options
@@ -293,6 +307,7 @@ def test_every_command_printing_json_has_a_published_schema() -> None:
         for command in COMMANDS
         if _acting(command)
         and command not in FORMAT_IS_A_PLUGIN | NOT_DATA
+        and (command == ("directory", "validate") or command not in READS_THROUGH_AN_IMPORTER)
         and "json" in (_options(dict(_leaves(build_parser()))[command])["--format"].choices or ())
     }
     assert printing_json == set(COMMAND_SCHEMAS)
@@ -354,6 +369,12 @@ def test_json_of_every_command_validates_against_its_published_schema(
     consent = tmp_path / "consent.json"
     consent.write_text('{"given_on": "2024-11-06", "agency_kinds": ["hello_work"]}', "utf-8")
 
+    run(("directory", "validate"), "src/saihan/directory/data/sample_directory.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"agencies": [{"id": 1}], "services": []}', encoding="utf-8")
+    invalid = run(("directory", "validate"), str(broken), code=1)
+    assert invalid["valid"] is False
+    assert "agencies[0].id" in [p["path"] for p in invalid["problems"]]
     run(("directory", "search"), "--need", "housing")
     run(("directory", "needs"))
     run(("directory", "kinds"))
@@ -404,6 +425,12 @@ def test_json_of_every_command_validates_against_its_published_schema(
     assert run(("audit", "verify"), *store)["ok"] is True
     demo = ("--store", f"sqlite:///{tmp_path}/demo.db")
     assert run(("demo", "seed"), *demo, "--cases", "4", "--seed", "2")["cases"] == 4
+    reviewed = run(("cases", "review"), "demo-2024-00001", "--text", "60代の男性。", *demo)
+    assert reviewed["action"] == "reviewed"
+    shared = run(("cases", "share"), "--k", "2", "--for", "liaison-meeting", *demo)
+    assert shared["report"]["cases"] == 4
+    figures = run(("report",), "--fiscal-year", "2024", "--k", "2", *demo)
+    assert figures["figures"][0]["id"] == "consultations_by_channel"
     assert run.checked == set(COMMAND_SCHEMAS)
 
 
@@ -487,3 +514,16 @@ def test_saihan_lang_chooses_the_help_and_the_output(
     with pytest.raises(SystemExit):
         main(["--help"])
     assert capsys.readouterr().out.startswith("usage: saihan")  # help is English by default
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if _acting(c)], ids=" ".join)
+def test_one_spelling_names_the_importer(command: tuple[str, ...]) -> None:
+    """An option that names the importer a file is read with is --importer, in every
+    command; --format names the output (text, json, or an exporter) or is the old,
+    deprecated spelling of --importer."""
+    options = _options(dict(_leaves(build_parser()))[command])
+    for flag, action in options.items():
+        said = action.help or ""
+        if "importer" in said and flag != "--importer":
+            assert said.startswith("deprecated: ") or "old spelling of --importer" in said, flag
+    assert ("--importer" in options) == (command in READS_THROUGH_AN_IMPORTER)

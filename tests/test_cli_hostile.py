@@ -41,7 +41,9 @@ def test_bad_input_is_a_message_and_exit_1(
     assert result.returncode == 1, result.stderr
     said = result.stderr + result.stdout
     assert "Traceback" not in said
-    assert "error: " in result.stderr or re.search("problem|問題", result.stdout), said
+    assert re.match("error: |エラー: ", result.stderr) or re.search(
+        "problem|問題", result.stdout
+    ), said
 
 
 def test_bad_command_line_option_value_is_refused(tmp_path: Path) -> None:

@@ -22,6 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "src" / "saihan" / "directory" / "data" / "sample_directory.json"
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read the English summaries and errors (``SAIHAN_LANG=en``, as
+    ``--lang en``); tests/test_cli_import_words.py reads both languages."""
+    monkeypatch.setenv("SAIHAN_LANG", "en")
+
+
 @pytest.fixture(params=["sqlite", "memory"])
 def url(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -19,6 +19,13 @@ from saihan.testing import directories
 FORMATS = ["json", "opendata-csv", "hsds", "hsds-tabular"]
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read the English summaries and errors (``SAIHAN_LANG=en``, as
+    ``--lang en``); tests/test_cli_import_words.py reads both languages."""
+    monkeypatch.setenv("SAIHAN_LANG", "en")
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     captured = capsys.readouterr()

@@ -236,10 +236,24 @@ def test_requesting_needs_consent_and_withdrawing_it_cancels(opened: Cli, tmp_pa
     assert "colour" in fails("case", "consent", CASE, "--give", str(bad), *later)
 
 
+def test_a_withdrawal_of_a_consent_the_case_lacks_counts_them_in_plain_words(
+    opened: Cli,
+) -> None:
+    err = opened.fails("case", "consent", CASE, "--withdraw", "3", *by(W7, "2024-11-09T09:00"))
+    assert f"index: case {CASE!r} has 1 consent\n" in err  # not "1 consents"
+
+
+def test_at_without_an_offset_is_tokyo_time_as_in_every_command(opened: Cli) -> None:
+    opened.ok("referral", "create", CASE, WELFARE, *by(W7, "2024-11-05T11:30"))
+    shown = json.loads(opened.ok("referral", "show", REFERRAL, "--format", "json"))
+    assert shown["referral"]["history"][0]["at"] == "2024-11-05T11:30:00+09:00"
+    opened.ok("referral", "transition", REFERRAL, "requested", *by(W7, "2024-11-05T02:40Z"))
+    shown = json.loads(opened.ok("referral", "show", REFERRAL, "--format", "json"))
+    assert shown["referral"]["history"][-1]["at"] == "2024-11-05T02:40:00+00:00"  # as given
+
+
 def test_errors_are_clear_messages_with_exit_code_1(opened: Cli) -> None:
     ok, fails = opened.ok, opened.fails
-    err = fails("referral", "create", CASE, WELFARE, *by(W7, "2024-11-05T11:30"))
-    assert "at: '2024-11-05T11:30' has no UTC offset" in err
     err = fails("referral", "create", CASE, WELFARE, *by(W7, "soon"))
     assert "is not an ISO 8601 date-time" in err
     err = fails("referral", "create", "no-such-case", WELFARE, "--actor", W7)
@@ -373,21 +387,23 @@ def test_followups_filter_group_and_export(cli: Cli, tmp_path: Path) -> None:
     out = ok("followups", *soon, "--overdue", "--by", "worker")
     assert "worker-7: 1 overdue follow-up" in out
     assert "worker-12" not in out
-    assert "no UTC offset" in fails("followups", "--at", "2024-12-20")
+    assert "is not an ISO 8601 date-time" in fails("followups", "--at", "2024-12-32")
     assert "atlantis" in fails("followups", *later, "--municipality", "atlantis")
 
 
 # -- small pieces ------------------------------------------------------------------------
 
 
-def test_parse_at_takes_offsets_only() -> None:
+def test_parse_at_reads_an_offset_or_tokyo_time() -> None:
     assert parse_at(None) is None
     moment = parse_at("2024-11-05T10:30+09:00")
     assert moment is not None
     assert moment.utcoffset() == dt.timedelta(hours=9)
     assert parse_at("2024-11-05T01:30Z") == moment
+    assert parse_at("2024-11-05T10:30") == moment  # no offset: Tokyo, not the machine's zone
+    assert parse_at("2024-11-05") == parse_at("2024-11-05T00:00+09:00")
     with pytest.raises(ValidationError) as raised:
-        parse_at("2024-11-05")
+        parse_at("soon")
     assert raised.value.paths == ["at"]
 
 

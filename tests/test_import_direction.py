@@ -80,6 +80,9 @@ def _within(module: str, package: str) -> bool:
         ("saihan.text", "saihan.directory"),
         ("saihan.limits", "saihan.directory"),
         ("saihan.limits", "saihan.storage"),
+        # publications are made from a directory and flows, never from a store or cases
+        ("saihan.publish", "saihan.storage"),
+        ("saihan.publish", "saihan.casework"),
     ],
 )
 def test_imports_go_one_way(importer: str, forbidden: str) -> None:

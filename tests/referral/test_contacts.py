@@ -13,10 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from saihan.directory import Channel, ContactPoint, Directory, Location, sample_directory
-from saihan.directory.municipalities import municipality
+from saihan.directory.municipalities import municipality, tokyo_municipalities
 from saihan.errors import SaihanError
 from saihan.referral import load_case, match
-from saihan.referral.contacts import hours_on, public_address, public_contacts
+from saihan.referral.contacts import (
+    address_in_romaji,
+    hours_on,
+    public_address,
+    public_contacts,
+)
 from saihan.referral.plan import ReferralPlan
 from saihan.schedule import BusinessCalendar
 from saihan.serialization import from_json, to_json
@@ -170,3 +175,36 @@ def test_a_version_3_plan_without_contacts_is_still_read() -> None:
     assert old.trace_version == 3
     assert all(rec.contacts == () and rec.hours_today == () for rec in old.recommendations())
     assert "八王子市福祉事務所" in old.to_text("ja")
+
+
+@given(
+    st.sampled_from(tokyo_municipalities()),
+    st.none() | st.from_regex(r"[0-9]{3}-[0-9]{4}", fullmatch=True),
+    st.text(min_size=1, max_size=30),
+)
+def test_every_tokyo_address_line_names_its_place_in_romaji(
+    place: object, postal: str | None, street: str
+) -> None:
+    from saihan.directory.municipalities import Municipality
+
+    assert isinstance(place, Municipality)
+    line = (f"〒{postal} " if postal else "") + "東京都" + place.name_ja + street
+    assert address_in_romaji(line) == f"{place.name_en}, Tokyo"
+
+
+def test_a_line_outside_tokyos_municipalities_has_no_romaji() -> None:
+    assert address_in_romaji("〒530-0001 大阪府大阪市北区梅田1-1") is None
+    assert address_in_romaji("東京都どこか町1-1") is None
+    assert address_in_romaji("") is None
+
+
+def test_an_english_plan_shows_each_address_as_written_with_its_place_in_romaji() -> None:
+    plan = _plan()
+    english, japanese = plan.to_text("en"), plan.to_text("ja")
+    shown = [rec for need in plan.needs for rec in need.recommendations if rec.address]
+    assert shown
+    for rec in shown:
+        place = address_in_romaji(rec.address or "")
+        assert place is not None
+        assert f"Address: {rec.address} ({place})" in english  # usable on a letter, and read
+        assert place not in japanese

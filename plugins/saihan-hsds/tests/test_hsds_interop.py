@@ -224,7 +224,7 @@ def test_saihan_import_merge_keeps_the_pages_before(
         path = tmp_path / f"page{number}.json"
         path.write_bytes(page)
         paths.append(path)
-    base = ["import", "--format", "hsds", "--store", store, "--progress", "none"]
+    base = ["import", "--importer", "hsds", "--store", store, "--progress", "none", "--lang", "en"]
     base += ["--as", "system:system"]
     report = tmp_path / "report.json"
     assert main([*base, str(paths[0]), "--report", str(report)]) == 0

@@ -280,9 +280,9 @@ def withdraw_consent(
         today = case.local_day(when)
         day = today if on is None else on
         if not 0 <= index < len(case.consents):
-            raise ValidationError(
-                [ErrorItem("index", f"case {case_id!r} has {len(case.consents)} consents")]
-            )
+            count = len(case.consents)
+            said = f"case {case_id!r} has {count} consent{'' if count == 1 else 's'}"
+            raise ValidationError([ErrorItem("index", said)])
         consent = case.consents[index]
         if consent.refused:
             raise ValidationError(

@@ -28,6 +28,7 @@ __all__ = [
     "EXIT_USAGE",
     "LANG_VARIABLE",
     "add_directory_export_options",
+    "add_importer",
     "add_input",
     "add_lang",
     "add_output_format",
@@ -37,6 +38,7 @@ __all__ = [
     "export_directory",
     "export_payload",
     "format_options",
+    "importer_name",
     "input_directory",
     "say",
     "user_language",
@@ -52,6 +54,51 @@ def add_input(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="directory document to use (default: the bundled sample)",
     )
+
+
+def add_importer(parser: argparse.ArgumentParser, default: str, *, old_spelling: bool) -> None:
+    """``--importer NAME``: the importer a command reads its file through, in every command
+    that reads one (``import``, ``store import``, ``directory validate``, ``referral
+    import``).  ``old_spelling``: also take ``--format NAME``, which these commands used
+    to name the importer, with a warning (:func:`importer_name`)."""
+    parser.add_argument(
+        "--importer",
+        metavar="NAME",
+        help=f"importer to read the file with (default: {default})",
+    )
+    parser.set_defaults(importer_default=default)
+    if old_spelling:
+        parser.add_argument(
+            "--format",
+            dest="old_importer",
+            metavar="NAME",
+            help="deprecated: the old spelling of --importer NAME",
+        )
+
+
+def importer_name(args: argparse.Namespace) -> str:
+    """The importer ``--importer`` names, or the old ``--format NAME`` (with a warning on
+    standard error), or the command's default."""
+    old: str | None = getattr(args, "old_importer", None)
+    chosen: str | None = args.importer
+    if old is None:
+        return chosen or str(args.importer_default)
+    if chosen is not None and chosen != old:
+        raise ValidationError(
+            f"--importer {chosen} and the old --format {old} disagree: give --importer only",
+            path="importer",
+        )
+    print(
+        say(
+            args,
+            f"警告: --format {old} は --importer {old} の古い書き方です。"
+            "いずれ使えなくなるので --importer をお使いください",
+            f"warning: --format {old} is the old spelling of --importer {old} and will go "
+            "away; use --importer",
+        ),
+        file=sys.stderr,
+    )
+    return old
 
 
 def add_output_format(parser: argparse.ArgumentParser, *extra: str) -> None:

@@ -9,14 +9,18 @@ from typing import Any, TextIO
 
 from saihan import plugins
 from saihan.cli.common import (
+    EXIT_FAILED,
     EXIT_OK,
     add_directory_export_options,
+    add_importer,
     add_input,
     add_lang,
     add_output_format,
     emit_export,
     export_payload,
+    importer_name,
     input_directory,
+    say,
     write_json,
 )
 from saihan.cli.progress import Steps, add_quiet
@@ -30,7 +34,7 @@ from saihan.directory import (
     municipality,
     tokyo_municipalities,
 )
-from saihan.errors import SaihanError
+from saihan.errors import SaihanError, ValidationError
 from saihan.limits import read_file
 from saihan.serialization import unstructure
 
@@ -43,11 +47,25 @@ def register(commands: Any) -> None:
     directory.set_defaults(group_parser=directory)
     sub = directory.add_subparsers(dest="action", metavar="ACTION")
 
-    validate = sub.add_parser("validate", help="check a directory file; list every error")
+    validate = sub.add_parser(
+        "validate",
+        help="check a directory file; list every error",
+        description="Installed importers: "
+        f"{', '.join(plugins.available(plugins.IMPORTERS))} (those that read directories apply).",
+    )
     validate.add_argument("file", type=Path, help="a directory document (JSON)")
-    validate.add_argument("--format", default="json", help="importer to read it with (json)")
+    add_importer(validate, "json", old_spelling=False)
+    validate.add_argument(
+        "--format",
+        type=_validate_format,
+        choices=("text", "json"),
+        default="text",
+        help="output format: text or json (default: text); an importer's name here is the "
+        "old spelling of --importer NAME (deprecated)",
+    )
+    add_lang(validate)
     add_quiet(validate)
-    validate.set_defaults(handler=_validate)
+    validate.set_defaults(handler=_validate, localized_errors=True)
 
     export = sub.add_parser("export", help="write a directory through an exporter plugin")
     add_input(export)
@@ -87,14 +105,57 @@ def register(commands: Any) -> None:
     places.set_defaults(handler=_municipalities)
 
 
+class _OldImporterName(str):
+    """``directory validate --format NAME`` with NAME an importer, as the command took it
+    before ``--format`` named the output: text output, and ``importer`` the name."""
+
+    importer: str
+
+
+def _validate_format(text: str) -> str:
+    if text in ("text", "json"):
+        return text
+    old = _OldImporterName("text")
+    old.importer = text
+    return old
+
+
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
-    with Steps.of(args) as steps:
-        with steps.step(f"reading {args.file.name}"):
-            data = read_file(args.file)
-        with steps.step(f"validating ({args.format})"):
-            directory = plugins.importer(args.format, for_type=Directory).load(data)
+    if isinstance(args.format, _OldImporterName):  # the old spelling, with its warning
+        args.old_importer = args.format.importer
+    importer = importer_name(args)
+    try:
+        with Steps.of(args) as steps:
+            with steps.step(f"reading {args.file.name}"):
+                data = read_file(args.file)
+            found = plugins.importer(importer, for_type=Directory)
+            with steps.step(f"validating ({importer})"):
+                directory = found.load(data)
+    except ValidationError as error:
+        if args.format != "json":
+            raise  # every problem on standard error, in --lang's words (saihan.cli.messages)
+        problems = [{"path": item.path, "message": item.message} for item in error.errors]
+        write_json(
+            {"file": str(args.file), "importer": importer, "valid": False, "problems": problems},
+            out,
+        )
+        return EXIT_FAILED
+    counts = {
+        "agencies": len(directory.agencies),
+        "services": len(directory.services),
+        "extension_needs": len(directory.needs),
+        "extension_agency_kinds": len(directory.agency_kinds),
+    }
+    if args.format == "json":
+        write_json({"file": str(args.file), "importer": importer, "valid": True, **counts}, out)
+        return EXIT_OK
+    agencies, services = counts["agencies"], counts["services"]
     print(
-        f"ok: {args.file}: {len(directory.agencies)} agencies, {len(directory.services)} services",
+        say(
+            args,
+            f"ok: {args.file}: 機関 {agencies} 件、サービス {services} 件（{importer}）",
+            f"ok: {args.file}: {agencies} agencies, {services} services ({importer})",
+        ),
         file=out,
     )
     return EXIT_OK

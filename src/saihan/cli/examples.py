@@ -33,14 +33,16 @@ EXAMPLES: dict[tuple[str, ...], str] = {
     ("flow", "validate"): "saihan flow validate my-flow.yaml",
     ("flow", "render"): "saihan flow render debts --format svg -o debts.svg",
     ("flow", "run"): f"saihan flow run debts {_CASE}",
+    ("guidebook", "build"): "saihan guidebook build --output guidebook.pdf --columns columns/",
     ("schema",): "saihan schema ConsultationCase",
+    ("portal", "build"): "saihan portal build --output site --lang ja",
     ("store", "init"): "saihan store init --store sqlite:///saihan.db",
     ("store", "import"): "saihan store import directory.json --store sqlite:///saihan.db",
     ("store", "export"): "saihan store export --store sqlite:///saihan.db -o directory.json",
     ("store", "info"): "saihan store info --store sqlite:///saihan.db --check",
     ("store", "cases"): "saihan store cases --municipality 八王子市 --as system:system",
     ("export",): "saihan export --format hsds -o directory.hsds.json",
-    ("import",): "saihan import --format opendata-csv facilities.csv --encoding cp932 "
+    ("import",): "saihan import --importer opendata-csv facilities.csv --encoding cp932 "
     "--lenient --report report.json",
     ("case", "open"): f"saihan case open {_CASE} --actor worker-7",
     ("case", "close"): "saihan case close example-elderly-man-hachioji --actor worker-7",
@@ -57,10 +59,16 @@ EXAMPLES: dict[tuple[str, ...], str] = {
     ("referral", "list"): "saihan referral list --open",
     ("referral", "export"): f"saihan referral export {_REFERRAL} --format fhir "
     "-o referral.fhir.json",
-    ("referral", "import"): "saihan referral import referral.fhir.json --format fhir",
+    ("referral", "import"): "saihan referral import referral.fhir.json --importer fhir",
     ("followups",): "saihan followups --at 2024-12-20T09:00 --worker worker-7",
     ("audit",): "saihan audit --format json",
     ("audit", "verify"): "saihan audit verify --store sqlite:///saihan.db",
     ("demo", "seed"): "saihan demo seed --store sqlite:///demo.db --cases 500 --seed 1 "
     "--as system:system",
+    ("cases", "share"): "saihan cases share --k 5 --for liaison-meeting-2024-10 --fiscal-year 2024 "
+    "--format md -o cases.md --store sqlite:///demo.db --as system:system",
+    ("report",): "saihan report --fiscal-year 2024 --format html -o fy2024.html "
+    "--store sqlite:///demo.db --as system:system",
+    ("cases", "review"): "saihan cases review demo-2024-00001 --text '70代の男性。満期釈放後、"
+    "住まいがなく福祉事務所につないだ。' --store sqlite:///demo.db --as system:system",
 }

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from saihan.cli.common import EXIT_FAILED, EXIT_OK, add_printing_options, say
+from saihan.cli.table import paragraph
 from saihan.errors import ValidationError
 from saihan.referral import load_case
 from saihan.referral.flows import (
@@ -76,9 +77,11 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps({"flows": listed}, ensure_ascii=False, indent=2) + "\n")
         return EXIT_OK
     for flow in bundled_flows():
-        out.write(f"{flow.id} {flow.version}: {flow.title.get(args.lang)}\n")
+        out.write(paragraph(f"{flow.id} {flow.version}: {flow.title.get(args.lang)}"))
         section = f" {flow.source.section}" if flow.source.section else ""
-        out.write(f"  source: {flow.source.document}{section}\n")
+        out.write(
+            paragraph(f"{say(args, '出典', 'source')}: {flow.source.document}{section}", "  ")
+        )
     return EXIT_OK
 
 

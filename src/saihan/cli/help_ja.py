@@ -86,7 +86,18 @@ CATALOGUE: dict[str, str] = {
     "list the agency kinds": "機関の種別を一覧する",
     "list Tokyo's 62 municipalities": "東京都の62市区町村を一覧する",
     "a directory document (JSON)": "ディレクトリ文書 (JSON)",
-    "importer to read it with (json)": "読み込みに使うインポーター (json)",
+    "importer to read the file with (default: json)": (
+        "ファイルの読み込みに使うインポーター (既定: json)"
+    ),
+    "importer to read the file with (default: fhir)": (
+        "ファイルの読み込みに使うインポーター (既定: fhir)"
+    ),
+    "deprecated: the old spelling of --importer NAME": "非推奨: --importer NAME の古い書き方",
+    "output format: text or json (default: text); an importer's name here is the old "
+    "spelling of --importer NAME (deprecated)": (
+        "出力形式: text または json (既定: text)。インポーター名を書くのは --importer NAME の"
+        "古い書き方 (非推奨)"
+    ),
     "directory document to use (default: the bundled sample)": (
         "使うディレクトリ文書 (既定: 同梱のサンプル)"
     ),
@@ -154,6 +165,37 @@ CATALOGUE: dict[str, str] = {
     "cases per property": "性質ごとのケース数",
     "seed, to repeat a run exactly": "シード (同じ実行を再現する)",
     "only the rules that apply on this date (YYYY-MM-DD)": "この日に有効な規則だけ (YYYY-MM-DD)",
+    # portal
+    "the directory as a static web site (リスタネット)": (
+        "ディレクトリを静的なウェブサイトにする（リスタネット）"
+    ),
+    "write the portal site: works from a file share or any web server": (
+        "ポータルサイトを書き出す: ファイル共有からもウェブサーバーからも使える"
+    ),
+    "folder to write the site into": "サイトを書き出すフォルダ",
+    "language of the top pages; the other is under en/ or ja/ (default ja)": (
+        "トップのページの言語。もう一方は en/ または ja/ の下 (既定 ja)"
+    ),
+    "address the site is served from: canonical links and sitemap.xml": (
+        "サイトを公開するアドレス: canonical リンクと sitemap.xml に使う"
+    ),
+    "weeks of openings to compute for 'open now' (default 8)": (
+        "「いま受付中か」のために受付時間を計算する週数 (既定 8)"
+    ),
+    # guidebook
+    "the supporters' guidebook: directory, flowcharts and columns": (
+        "支援者向けガイドブック: 支援機関の一覧、フローチャート、コラム"
+    ),
+    "write the guidebook as a printable A4 PDF or one HTML file": (
+        "ガイドブックを印刷用の A4 PDF または 1 つの HTML ファイルとして書き出す"
+    ),
+    "the file to write": "書き出すファイル",
+    "pdf or html (default: from the output's suffix, else pdf)": (
+        "pdf または html (既定: 出力ファイルの拡張子から、なければ pdf)"
+    ),
+    "folder of Markdown column files for part 3 (default: the bundled samples)": (
+        "第3部のコラムにする Markdown ファイルのフォルダー (既定: 同梱のサンプル)"
+    ),
     # flows
     "the bundled flows and the plan sections they cite": "同梱のフローと、それが引く計画の節",
     "check a flow file; exit 1 listing every problem": (
@@ -216,7 +258,6 @@ CATALOGUE: dict[str, str] = {
         "文字コード、それを受け付ける形式で (opendata-csv: utf-8 が既定、または多くの自治体が"
         "公開に使う Shift_JIS の cp932)。プラグインの encoding オプション"
     ),
-    "importer name (default: json)": "インポーター名 (既定: json)",
     "load the good records, report the skipped ones": (
         "正しい記録だけを読み込み、飛ばした記録を報告する"
     ),
@@ -307,7 +348,6 @@ CATALOGUE: dict[str, str] = {
     "also write the case's consent that covers the referral (reads the case, audited)": (
         "紹介を対象とするケースの同意も書く (ケースを読むので監査対象)"
     ),
-    "importer name (default: fhir)": "インポーター名 (既定: fhir)",
     # follow-ups and audit
     "the moment asked about (default: now)": "問い合わせる日時 (既定: 現在)",
     "cases handled there (code or name)": "そこで担当するケース (コードまたは名称)",
@@ -331,6 +371,38 @@ CATALOGUE: dict[str, str] = {
     "random seed (default: 0)": "乱数のシード (既定: 0)",
     "fiscal year, April to March, named by its April (default: 2024, 令和6年度)": (
         "年度 (4月から3月、4月の属する年で呼ぶ。既定: 2024 = 令和6年度)"
+    ),
+    "case examples for the liaison meeting, without personal data": (
+        "連絡会で共有する事例 (個人情報を含まない)"
+    ),
+    "write cases with their referrals' paths and outcomes, k-anonymous (generalised, then "
+    "suppressed)": "ケースを紹介の経過と結果とともに k-匿名化して書き出す (一般化してから秘匿)",
+    "every row shares its quasi-identifiers with at least K-1 other rows (2..1000)": (
+        "どの行も準識別子の組合せが他の K-1 行以上と同じになる (2..1000)"
+    ),
+    "who the export is for, as an id (recorded in the audit trail), e.g. liaison-meeting-2024-10": (
+        "書き出しの提供先を ID で (監査証跡に記録される)。例: liaison-meeting-2024-10"
+    ),
+    "only cases received in this fiscal year": "この年度に受け付けたケースだけ",
+    "only cases handled there (code or name)": "そこで担当するケースだけ (コードまたは名称)",
+    "largest share of cases that may be left out rather than generalised further "
+    "(default: 0.1)": "さらに一般化せずに除外してよいケースの割合の上限 (既定: 0.1)",
+    "mark a case's summary as edited for sharing (audited), or clear it": (
+        "ケースの概要を共有用に編集済みとして記録する (監査対象)、または外す"
+    ),
+    "case id": "ケース ID",
+    "the summary as edited for sharing": "共有用に編集した概要",
+    "read the edited summary from this file": "編集した概要をこのファイルから読む",
+    "remove the mark: share no text": "記録を外す: 文章を共有しない",
+    "the plan's figures of a fiscal year, small counts suppressed (html, csv, json)": (
+        "ある年度の計画の指標 (小さい度数は秘匿。html、csv、json)"
+    ),
+    "fiscal year, April to March, named by its April (2024 is 令和6年度)": (
+        "年度 (4月から3月、4月の属する年で呼ぶ。2024 = 令和6年度)"
+    ),
+    "counts below K are suppressed (default: 5)": "K 未満の度数を秘匿する (既定: 5)",
+    "who the report is for, as an id (recorded in the audit trail; default: plan-review)": (
+        "報告の提供先を ID で (監査証跡に記録される。既定: plan-review)"
     ),
 }
 

@@ -20,11 +20,15 @@ from saihan.access import Action, may
 from saihan.cli.common import (
     EXIT_OK,
     add_directory_export_options,
+    add_importer,
     add_input,
+    add_lang,
     emit_export,
     export_payload,
     format_options,
+    importer_name,
     input_directory,
+    say,
 )
 from saihan.cli.principal import add_principal, principal_of
 from saihan.cli.progress import Steps, add_quiet
@@ -80,7 +84,8 @@ def register(commands: Any) -> None:
         description=f"Installed importers: {importers} (those that read directories apply).",
     )
     load.add_argument("file", type=Path, help="the file to read")
-    load.add_argument("--format", default="json", help="importer name (default: json)")
+    add_importer(load, "json", old_spelling=True)
+    add_lang(load)
     load.add_argument(
         "--lenient", action="store_true", help="load the good records, report the skipped ones"
     )
@@ -109,7 +114,7 @@ def register(commands: Any) -> None:
     )
     add_quiet(load)
     _add_format_options(load)
-    load.set_defaults(handler=_import)
+    load.set_defaults(handler=_import, localized_errors=True)
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
@@ -126,42 +131,82 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _import(args: argparse.Namespace, out: TextIO) -> int:
+    name = importer_name(args)
     with Steps.of(args) as steps:
         with steps.step(f"reading {args.file.name}"):
             data = read_file(args.file)
-        importer = plugins.importer(args.format, for_type=Directory)
+        importer = plugins.importer(name, for_type=Directory)
         # A strict import that fails raises here: nothing has been stored.
         options = format_options(args.option)
         if args.encoding is not None:
             options["encoding"] = args.encoding
-        with steps.step(f"validating ({args.format})"):
+        with steps.step(f"validating ({name})"):
             result = plugins.import_with_report(importer, data, lenient=args.lenient, **options)
         directory: Directory = result.value
         report = result.report
         if args.dry_run:
             found = _dry_run(args, directory, steps)
+            with steps.step("comparing with the stored directory"):
+                changes = _changes(found[0], found[1])
         else:
             directory, report, written, where = _store(args, directory, report, steps)
     if args.dry_run:
-        return _print_dry_run(args, report, *found, out)
+        return _print_dry_run(args, report, changes, *found, out)
     _write_report(args.report, report, "stored, but cannot")
-    counts = f"{len(directory.agencies)} agencies and {len(directory.services)} services"
-    summary = (
-        f"merged into {where}, which now holds {counts} ({written} records)"
-        if args.merge
-        else f"imported {counts} ({written} records) into {where}"
-    )
-    conflicts = [note for note in report.not_carried if note.startswith("merge conflict: ")]
-    if conflicts:
-        summary += f"; {len(conflicts)} merge conflict(s), the imported records kept"
-    if report.skipped:
-        summary += f"; skipped {len(report.skipped)} record(s)"
-    if report.not_carried:
-        summary += f"; {len(report.not_carried)} note(s) on what was not carried"
-    if args.report is not None:
-        summary += f"; report: {args.report}"
-    print(summary, file=sys.stderr)
+    print(_summary(args, directory, report, written, where), file=sys.stderr)
     return EXIT_OK
+
+
+def _summary(
+    args: argparse.Namespace, directory: Directory, report: ImportReport, written: int, where: str
+) -> str:
+    """The line an import ends with, in ``--lang``: what it stored, where, and what it
+    skipped, found in conflict or could not carry."""
+    agencies, services = len(directory.agencies), len(directory.services)
+    conflicts = len([note for note in report.not_carried if note.startswith("merge conflict: ")])
+    if args.merge:
+        parts = [
+            say(
+                args,
+                f"{where} に統合しました。機関 {agencies} 件とサービス {services} 件になりました"
+                f"（記録 {written} 件）",
+                f"merged into {where}, which now holds {agencies} agencies and {services} "
+                f"services ({written} records)",
+            )
+        ]
+    else:
+        parts = [
+            say(
+                args,
+                f"機関 {agencies} 件とサービス {services} 件を {where} に取り込みました"
+                f"（記録 {written} 件）",
+                f"imported {agencies} agencies and {services} services ({written} records) "
+                f"into {where}",
+            )
+        ]
+    if conflicts:
+        parts.append(
+            say(
+                args,
+                f"統合の衝突 {conflicts} 件（取り込んだ側の記録を採りました）",
+                f"{conflicts} merge conflict(s), the imported records kept",
+            )
+        )
+    if report.skipped:
+        count = len(report.skipped)
+        parts.append(say(args, f"飛ばした記録 {count} 件", f"skipped {count} record(s)"))
+    if report.not_carried:
+        count = len(report.not_carried)
+        parts.append(
+            say(
+                args,
+                f"引き継げなかったものの注記 {count} 件",
+                f"{count} note(s) on what was not carried",
+            )
+        )
+    if args.report is not None:
+        parts.append(say(args, f"報告: {args.report}", f"report: {args.report}"))
+    return say(args, "。", "; ").join(parts)
 
 
 def _store(
@@ -170,8 +215,10 @@ def _store(
     """Write ``directory`` (merged into the stored one with ``--merge``) in one transaction."""
     with storage.open(args.store, principal=principal_of(args)) as store:
         if args.merge:
+            with steps.step("reading the stored directory"):
+                stored = store.load_directory()
             with steps.step("merging into the stored directory"):
-                directory, conflicts = merge_directories(store.load_directory(), directory)
+                directory, conflicts = merge_directories(stored, directory)
             report = attrs.evolve(
                 report,
                 not_carried=(
@@ -203,6 +250,13 @@ _KINDS = (
     ("agency kinds", "agency_kinds", "code"),
 )
 _LISTED = 20  # ids listed per line of a dry run; the count says how many there are
+_LABEL_JA = {
+    "agencies": "機関",
+    "services": "サービス",
+    "needs": "ニーズ",
+    "agency kinds": "機関の種別",
+}
+_WHAT_JA = {"added": "追加", "changed": "変更", "removed": "削除", "unchanged": "変更なし"}
 
 
 def _changes(old: Directory, new: Directory) -> list[tuple[str, dict[str, list[str]]]]:
@@ -261,6 +315,7 @@ def _dry_run(args: argparse.Namespace, directory: Directory, steps: Steps) -> _D
 def _print_dry_run(
     args: argparse.Namespace,
     report: ImportReport,
+    changes: list[tuple[str, dict[str, list[str]]]],
     stored: Directory,
     directory: Directory,
     conflicts: tuple[str, ...],
@@ -269,24 +324,52 @@ def _print_dry_run(
     exists: bool,
     out: TextIO,
 ) -> int:
-    verb = "merge the file into" if args.merge else "replace the directory in"
-    print(f"dry run: nothing was written; the import would {verb} {where}", file=out)
+    if args.merge:
+        said = say(args, f"ファイルを {where} に統合します", f"merge the file into {where}")
+    else:
+        said = say(
+            args, f"{where} のディレクトリを置き換えます", f"replace the directory in {where}"
+        )
+    print(
+        say(
+            args,
+            f"試行（dry run）: 何も書き込んでいません。取り込むと {said}",
+            f"dry run: nothing was written; the import would {said}",
+        ),
+        file=out,
+    )
     if not exists:
-        print("  (there is no store there yet: the import would create it)", file=out)
-    for label, found in _changes(stored, directory):
-        counts = ", ".join(f"{len(ids)} {what}" for what, ids in found.items())
-        print(f"{label}: {counts}", file=out)
+        print(
+            say(
+                args,
+                "  （そこにはまだストアがありません。取り込むと作られます）",
+                "  (there is no store there yet: the import would create it)",
+            ),
+            file=out,
+        )
+    for label, found in changes:
+        counts = say(args, "、", ", ").join(
+            say(args, f"{_WHAT_JA[what]} {len(ids)} 件", f"{len(ids)} {what}")
+            for what, ids in found.items()
+        )
+        print(f"{say(args, _LABEL_JA[label], label)}: {counts}", file=out)
         for what, mark in (("added", "+"), ("changed", "~"), ("removed", "-")):
             ids = found[what]
             if ids:
-                more = f" (and {len(ids) - _LISTED} more)" if len(ids) > _LISTED else ""
+                rest = len(ids) - _LISTED
+                more = say(args, f"（ほか {rest} 件）", f" (and {rest} more)") if rest > 0 else ""
                 print(f"  {mark} {' '.join(ids[:_LISTED])}{more}", file=out)
     for conflict in conflicts:
-        print(f"merge conflict: {conflict} (the file's kept)", file=out)
+        said = say(args, "（ファイルの側を採ります）", " (the file's kept)")
+        print(f"merge conflict: {conflict}{said}", file=out)
     out.write(report.to_text())  # what was read: loaded, skipped (and why), not carried
+    agencies, services = len(directory.agencies), len(directory.services)
     print(
-        f"would write {records} records: {len(directory.agencies)} agencies and "
-        f"{len(directory.services)} services",
+        say(
+            args,
+            f"書き込む記録 {records} 件: 機関 {agencies} 件とサービス {services} 件",
+            f"would write {records} records: {agencies} agencies and {services} services",
+        ),
         file=out,
     )
     _write_report(args.report, report, "checked, but cannot")

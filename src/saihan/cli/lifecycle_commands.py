@@ -33,11 +33,21 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from saihan import plugins, storage
 from saihan.access import PRINCIPAL_FORM, Principal
 from saihan.casework import due_followups, workflow
-from saihan.cli.common import EXIT_FAILED, EXIT_OK, add_lang, add_printing_options, emit, say
+from saihan.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_importer,
+    add_lang,
+    add_printing_options,
+    emit,
+    importer_name,
+    say,
+)
 from saihan.cli.principal import ENVIRONMENT_VARIABLE, add_principal, principal_of
 from saihan.cli.table import render_fields, render_table
 from saihan.directory.municipalities import find_municipality
@@ -102,11 +112,10 @@ def _add_actor(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_at(text: str | None, path: str = "at") -> dt.datetime | None:
-    """``--at``: an ISO 8601 date-time with its UTC offset (None when not given).
-
-    A time without an offset is refused: an audit trail and a follow-up due day
-    must not depend on the zone of the machine that ran the command.
-    """
+    """``--at``: an ISO 8601 date-time (None when not given), read as every command
+    reads it: with its UTC offset, or without one as Tokyo time (Asia/Tokyo), never
+    in the zone of the machine that runs the command, so the audit trail and the
+    follow-up due days do not depend on it."""
     if text is None:
         return None
     try:
@@ -116,10 +125,7 @@ def parse_at(text: str | None, path: str = "at") -> dt.datetime | None:
             f"{text!r} is not an ISO 8601 date-time like 2024-11-05T10:30+09:00", path=path
         ) from None
     if moment.utcoffset() is None:
-        raise ValidationError(
-            f"{text!r} has no UTC offset: give one, e.g. 2024-11-05T10:30+09:00 for Tokyo",
-            path=path,
-        )
+        return moment.replace(tzinfo=ZoneInfo("Asia/Tokyo"))
     return moment
 
 
@@ -450,7 +456,7 @@ def _register_referral(commands: Any) -> None:
     )
     imported.add_argument("file", type=Path, metavar="FILE")
     _add_store(imported)
-    imported.add_argument("--format", default="fhir", help="importer name (default: fhir)")
+    add_importer(imported, "fhir", old_spelling=True)
     add_lang(imported)
     imported.set_defaults(handler=_referral_import)
 
@@ -597,7 +603,13 @@ def _consent_json(
     }
 
 
-_SENSITIVE_PATHS = ("summary", "subject.name", "subject.birth_date", "consents")
+_SENSITIVE_PATHS = (
+    "summary",
+    "shared_summary",
+    "subject.name",
+    "subject.birth_date",
+    "consents",
+)
 
 
 def _case_json(item: Versioned[ConsultationCase], show_sensitive: bool) -> dict[str, Any]:
@@ -963,7 +975,7 @@ def _referral_list(args: argparse.Namespace, out: TextIO) -> int:
 
 def _referral_plugin(group: str, name: str) -> Any:
     """The ``group`` plugin for referrals called ``name`` (or ``name-referral``, so that
-    ``--format fhir`` finds the ``fhir-referral`` plugin beside the directory's ``fhir``)."""
+    ``--importer fhir`` finds the ``fhir-referral`` plugin beside the directory's ``fhir``)."""
     for candidate in (name, f"{name}-referral"):
         if candidate in plugins.available(group):
             plugin = plugins.load_plugin(group, candidate)
@@ -972,9 +984,10 @@ def _referral_plugin(group: str, name: str) -> Any:
             ):
                 return plugin
     what = "exporter" if group == plugins.EXPORTERS else "importer"
+    option = "--format" if group == plugins.EXPORTERS else "--importer"
     raise PluginError(
         f"no {what} of referrals is called {name!r} or {name + '-referral'!r}; "
-        "install saihan-fhir for --format fhir"
+        f"install saihan-fhir for {option} fhir"
     )
 
 
@@ -1007,7 +1020,7 @@ def _referral_export(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _referral_import(args: argparse.Namespace, out: TextIO) -> int:
-    importer = _referral_plugin(plugins.IMPORTERS, args.format)
+    importer = _referral_plugin(plugins.IMPORTERS, importer_name(args))
     data = read_file(args.file)
     with _opened(args) as store:
         stored = getattr(importer, "import_stored", None)

@@ -25,6 +25,7 @@ COMMAND_SCHEMAS: dict[tuple[str, ...], str] = {
     **{
         path: "cli-" + "-".join(path)
         for path in (
+            ("directory", "validate"),
             ("directory", "search"),
             ("directory", "needs"),
             ("directory", "kinds"),
@@ -54,6 +55,9 @@ COMMAND_SCHEMAS: dict[tuple[str, ...], str] = {
             ("audit",),
             ("audit", "verify"),
             ("demo", "seed"),
+            ("cases", "share"),
+            ("cases", "review"),
+            ("report",),
         )
     },
 }
@@ -129,6 +133,34 @@ def _documents() -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
         body = build(defs)
         found["cli-" + command.replace(" ", "-")] = (f"saihan {command}: {description}", body, defs)
 
+    problem = _object({"path": _STRING, "message": _STRING})
+    add(
+        "directory validate",
+        "valid with what the file holds, or every problem with its path (exit 1)",
+        lambda d: {
+            "oneOf": [
+                _object(
+                    {
+                        "file": _STRING,
+                        "importer": _STRING,
+                        "valid": {"const": True},
+                        "agencies": _INTEGER,
+                        "services": _INTEGER,
+                        "extension_needs": _INTEGER,
+                        "extension_agency_kinds": _INTEGER,
+                    }
+                ),
+                _object(
+                    {
+                        "file": _STRING,
+                        "importer": _STRING,
+                        "valid": {"const": False},
+                        "problems": _array(problem),
+                    }
+                ),
+            ]
+        },
+    )
     channel = {"type": "string"}
     add(
         "directory search",

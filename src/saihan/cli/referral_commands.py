@@ -19,6 +19,7 @@ from saihan.cli.common import (
     write_json,
 )
 from saihan.cli.progress import Steps, add_quiet
+from saihan.cli.table import paragraph
 from saihan.directory import Directory
 from saihan.errors import ValidationError
 from saihan.referral import RuleSet, default_rules, gap_report, load_case, load_rules, match
@@ -188,12 +189,15 @@ def _match(args: argparse.Namespace, out: TextIO) -> int:
                         near_misses=args.near_misses,
                     )
             sample = skeleton.meta.sample
+        # A plan over a large directory takes seconds to put in words (its near misses).
+        with steps.step("writing the plan"):
+            text = plan.to_json() + "\n" if args.format == "json" else plan.to_text(args.lang)
     if sample:
         print(
             "note: the bundled directory is SAMPLE data; do not use it for real referrals",
             file=sys.stderr,
         )
-    out.write(plan.to_json() + "\n" if args.format == "json" else plan.to_text(args.lang))
+    out.write(text)
     return EXIT_OK
 
 
@@ -336,7 +340,8 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
             if args.lang == "en" and rule.description.en
             else (rule.description.ja)
         )
-        out.write(f"{rule.id} [{rule.effect.value}] {rule.valid_from}..{until}\n  {text}\n")
+        out.write(f"{rule.id} [{rule.effect.value}] {rule.valid_from}..{until}\n")
+        out.write(paragraph(text, "  "))  # wrapped to the terminal, 80 columns in a pipe
         where = rule.source.document + (f" {rule.source.section}" if rule.source.section else "")
-        out.write(f"  source: {where}\n")
+        out.write(paragraph(f"{say(args, '出典', 'source')}: {where}", "  "))
     return EXIT_OK

@@ -17,15 +17,19 @@ from saihan.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     add_directory_export_options,
+    add_importer,
+    add_lang,
     add_printing_options,
     emit_export,
     export_payload,
+    importer_name,
     say,
     write_json,
 )
 from saihan.cli.principal import add_principal, principal_of
 from saihan.cli.progress import Steps, add_quiet
 from saihan.cli.table import render_fields, render_table
+from saihan.directory import Directory
 from saihan.directory.municipalities import find_municipality
 from saihan.limits import read_file
 
@@ -58,7 +62,8 @@ def register(commands: Any) -> None:
     load = sub.add_parser("import", help="replace the stored directory with a file, atomically")
     _add_url(load)
     load.add_argument("file", type=Path, help="a directory document")
-    load.add_argument("--format", default="json", help="importer to read it with (json)")
+    add_importer(load, "json", old_spelling=True)
+    add_lang(load)
     load.add_argument(
         "--progress",
         choices=("auto", "bar", "none"),
@@ -66,7 +71,7 @@ def register(commands: Any) -> None:
         help="progress bar on standard error: auto (when it is a terminal), bar, none",
     )
     add_quiet(load)
-    load.set_defaults(handler=_import)
+    load.set_defaults(handler=_import, localized_errors=True)
 
     export = sub.add_parser("export", help="write the stored directory through an exporter")
     _add_url(export)
@@ -110,17 +115,25 @@ def _init(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _import(args: argparse.Namespace, out: TextIO) -> int:
+    name = importer_name(args)
     with Steps.of(args) as steps:
         with steps.step(f"reading {args.file.name}"):
             data = read_file(args.file)
-        with steps.step(f"validating ({args.format})"):
-            directory = plugins.importer(args.format).load(data)
+        importer = plugins.importer(name, for_type=Directory)
+        with steps.step(f"validating ({name})"):
+            directory = importer.load(data)
         with storage.open(args.url, principal=principal_of(args)) as store:
             written = store.import_directory(directory, progress=steps.records("writing"))
             where = store.url
+    agencies, services = len(directory.agencies), len(directory.services)
     print(
-        f"imported {len(directory.agencies)} agencies and {len(directory.services)} "
-        f"services ({written} records) into {where}",
+        say(
+            args,
+            f"機関 {agencies} 件とサービス {services} 件を {where} に取り込みました"
+            f"（記録 {written} 件）",
+            f"imported {agencies} agencies and {services} services ({written} records) "
+            f"into {where}",
+        ),
         file=out,
     )
     return EXIT_OK

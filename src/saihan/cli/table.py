@@ -11,7 +11,14 @@ import shutil
 import unicodedata
 from collections.abc import Sequence
 
-__all__ = ["display_width", "render_fields", "render_table", "terminal_width", "wrap"]
+__all__ = [
+    "display_width",
+    "paragraph",
+    "render_fields",
+    "render_table",
+    "terminal_width",
+    "wrap",
+]
 
 _SEPARATOR = "  "
 _NARROWEST = 12  # a wrapped column is never narrower than this
@@ -35,6 +42,15 @@ def render_fields(rows: Sequence[tuple[str, str]]) -> str:
 def terminal_width(default: int = 80) -> int:
     """The terminal's width, or ``default`` when output is not a terminal."""
     return shutil.get_terminal_size((default, 24)).columns
+
+
+def paragraph(text: str, indent: str = "", width: int | None = None) -> str:
+    """``text`` after ``indent``, wrapped to the terminal (80 columns when output is not
+    one), each further line indented as the first, ending in a newline.  What starts
+    the text (an id) is never cut: breaks come after spaces and punctuation first."""
+    width = terminal_width() if width is None else width
+    room = max(20, width - display_width(indent))
+    return "".join(f"{indent}{line}\n" for line in wrap(text, room))
 
 
 def wrap(text: str, width: int) -> list[str]:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from saihan.directory.agency import Agency
-from saihan.directory.municipalities import municipality
+from saihan.directory.municipalities import municipality, tokyo_municipalities
 from saihan.directory.service import ContactPoint, Service
 from saihan.directory.vocabulary import Channel
 from saihan.errors import SaihanError
 from saihan.referral.plan import OpenInterval
 from saihan.schedule.calendar import BusinessCalendar
 
-__all__ = ["hours_on", "public_address", "public_contacts"]
+__all__ = ["address_in_romaji", "hours_on", "public_address", "public_contacts"]
 
 
 def public_contacts(service: Service, agency: Agency) -> tuple[ContactPoint, ...]:
@@ -47,6 +48,26 @@ def public_address(service: Service, agency: Agency) -> str | None:
             city = ""
         postal = f"〒{address.postal_code} " if address.postal_code else ""
         return postal + address.prefecture + city + (address.street or "")
+    return None
+
+
+_POSTAL = re.compile(r"^〒[0-9]{3}-[0-9]{4} ")
+
+
+def address_in_romaji(address: str) -> str | None:
+    """The place of an address line as :func:`public_address` writes it, in romaji, for
+    a reader of English: ``"〒192-8501 東京都八王子市元本郷町3-24-1"`` gives
+    ``"Hachioji-shi, Tokyo"``.  The line itself stays as written, for a letter; this only
+    says where it is.  Tokyo's 62 municipalities are known (their romaji is in saihan's
+    municipality table); None for a line that names none of them.
+    """
+    rest = _POSTAL.sub("", address, count=1)
+    if not rest.startswith("東京都"):
+        return None
+    rest = rest.removeprefix("東京都")
+    for place in tokyo_municipalities():
+        if rest.startswith(place.name_ja):
+            return f"{place.name_en}, Tokyo"
     return None
 
 

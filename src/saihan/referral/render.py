@@ -16,6 +16,7 @@ import unicodedata
 from saihan.errors import ValidationError
 from saihan.referral import _words as words
 from saihan.referral.case import Urgency
+from saihan.referral.contacts import address_in_romaji
 from saihan.referral.flows.model import FlowRun
 from saihan.referral.plan import (
     NeedPlan,
@@ -344,7 +345,10 @@ def _full(
     lines.append(f"{pad}{w['hours']}: {_hours(rec, day, lang)}")
     lines.append(f"{pad}{w['contacts']}: {_contacts(rec, lang)}")
     if rec.address:
-        lines.append(f"{pad}{w['address']}: {rec.address}")
+        # In English the place in romaji too; the line as written stays, for a letter.
+        place = address_in_romaji(rec.address) if lang == "en" else None
+        where = f"{rec.address} ({place})" if place else rec.address
+        lines.append(f"{pad}{w['address']}: {where}")
     if rec.channels:
         reach = words.values(
             "service.channels", ", ".join(sorted(c.value for c in rec.channels)), lang
