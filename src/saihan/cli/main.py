@@ -40,6 +40,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "interop_commands": ("export", "import"),
     "lifecycle_commands": ("case", "referral", "followups", "audit"),
     "monitoring_commands": ("demo", "cases"),
+    "outreach_commands": ("events",),
+    "newsletter_commands": ("newsletter",),
 }
 _MODULE_OF = {command: module for module, names in COMMAND_MODULES.items() for command in names}
 
