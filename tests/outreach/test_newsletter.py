@@ -354,3 +354,61 @@ def test_subscriber_reads_by_a_person_are_audited(store_url: str) -> None:
         assert [(e.record_kind, e.record_id) for e in denied] == [
             ("newsletter_issue", "issue-00001")
         ]
+
+
+def test_the_one_click_unsubscribe_page_ends_the_subscription_at_once(
+    store_url: str, smtp: tuple[str, Recorder]
+) -> None:
+    """The link of a message sent, POSTed as RFC 8058 says, to the WSGI page on
+    127.0.0.1; a GET shows a button and changes nothing."""
+    import threading
+    import urllib.request
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from saihan.outreach.web import unsubscribe_app
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server, recorder = smtp
+    at = dt.datetime(2024, 10, 1, 9, tzinfo=TOKYO)
+    with storage.open(store_url, principal=Principal.system()) as store:
+        compose_issue(store, since=at.date(), at=at)
+        send_issue(store, smtp=server, sender=SENDER, unsubscribe_url=UNSUBSCRIBE, at=at)
+    raw = next(raw for rcpt, raw in recorder.messages if rcpt == ["all@example.jp"])
+    link = _parse(raw)["List-Unsubscribe"].strip("<>")
+    app = unsubscribe_app(lambda: storage.open(store_url, principal=Principal.system()))
+    web = make_server("127.0.0.1", 0, app, handler_class=Quiet)
+    thread = threading.Thread(target=web.serve_forever, daemon=True)
+    thread.start()
+    try:
+        local = link.replace("https://example.jp", f"http://127.0.0.1:{web.server_port}")
+        with urllib.request.urlopen(local, timeout=10) as page:  # GET: a button only
+            assert "配信を停止する" in page.read().decode("utf-8")
+        with storage.open(store_url, principal=Principal.system()) as store:
+            assert store.subscribers.get("s-all").value.active
+        request = urllib.request.Request(
+            local, data=b"List-Unsubscribe=One-Click", method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200
+        with storage.open(store_url, principal=Principal.system()) as store:
+            assert not store.subscribers.get("s-all").value.active  # at once
+        unknown = urllib.request.Request(
+            f"http://127.0.0.1:{web.server_port}/unsubscribe?token={'y' * 43}",
+            data=b"List-Unsubscribe=One-Click", method="POST",
+        )  # fmt: skip
+        with urllib.request.urlopen(unknown, timeout=10) as answer:
+            assert answer.status == 200  # the same answer: it tells a stranger nothing
+    finally:
+        web.shutdown()
+        web.server_close()
+    recorder.messages.clear()
+    later = dt.datetime(2024, 11, 1, 9, tzinfo=TOKYO)
+    with storage.open(store_url, principal=Principal.system()) as store:
+        compose_issue(store, since=later.date(), at=later)
+        send_issue(store, smtp=server, sender=SENDER, unsubscribe_url=UNSUBSCRIBE, at=later)
+    assert ["all@example.jp"] not in [rcpt for rcpt, _ in recorder.messages]
+    assert len(recorder.messages) == 2  # the Hachioji and Shinjuku subscribers still get it

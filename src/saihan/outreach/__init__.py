@@ -42,6 +42,7 @@ from saihan.outreach.registration import Registration, RegistrationStatus
 from saihan.outreach.sample import load_events, sample_events
 from saihan.outreach.sending import SendReport, send_issue, unsubscribe, unsubscribe_link
 from saihan.outreach.subscriber import Subscriber, new_token, token_digest
+from saihan.outreach.web import unsubscribe_app
 
 __all__ = [
     "DEFAULT_OFFICE_CALENDAR",
@@ -77,5 +78,6 @@ __all__ = [
     "send_issue",
     "token_digest",
     "unsubscribe",
+    "unsubscribe_app",
     "unsubscribe_link",
 ]
