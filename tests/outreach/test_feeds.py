@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import attrs
 import icalendar
 import pytest
 import recurring_ical_events
@@ -159,3 +160,33 @@ def test_cli_lists_events_in_both_languages(capsys: pytest.CaptureFixture[str]) 
     assert adachi["start"] == "2024-10-17T13:30:00+09:00"
     assert main(["events", "list", "--sample", "--from", "Nov 1"]) == 1
     assert "from" in capsys.readouterr().err
+
+
+def test_a_time_in_the_repeated_hour_is_written_in_utc() -> None:
+    """New York's clocks go back at 02:00 on 5 November 2028: 01:50 happens twice. A
+    TZID time would name the first; the feed writes the event in UTC instead, and
+    its VTIMEZONE covers 2028 (icalendar's default window lost that autumn's change)."""
+    from saihan.directory import LocalizedText
+
+    second_run = dt.datetime(2028, 11, 5, 6, 50, tzinfo=dt.UTC)  # 01:50 EST
+    night = Event(
+        id="night",
+        kind="other",
+        title=LocalizedText(ja="夜間"),
+        organiser="org-1",
+        start=dt.datetime(2028, 11, 4, 21, 50, tzinfo=dt.UTC),  # 17:50 EDT
+        end=second_run,
+        audiences={"public"},
+        time_zone="America/New_York",
+        online_url="https://example.jp/night",
+    )
+    evening = attrs.evolve(night, id="evening", end=dt.datetime(2028, 11, 4, 23, tzinfo=dt.UTC))
+    data = events_to_ical([night, evening], stamp=STAMP)
+    text = data.decode("utf-8")
+    assert "DTSTART:20281104T215000Z" in text
+    assert "DTEND:20281105T065000Z" in text
+    assert "DTSTART;TZID=America/New_York:20281104T175000" in text  # the other one
+    assert _expanded(data) == {
+        "night": (night.start, night.end),
+        "evening": (evening.start, evening.end),
+    }

@@ -1,10 +1,12 @@
 """iCalendar (RFC 5545) feeds of events: per organiser, per municipality, per audience.
 
 One VEVENT per event, with the event's start and end in its own zone
-(``DTSTART;TZID=Asia/Tokyo``, with the VTIMEZONE it needs), so a calendar
-app shows exactly the stored times.  ``UID`` is ``<event id>@<domain>``
-(stable: an app updates the entry when the event changes), ``SEQUENCE``
-follows the store version when given, ``STATUS`` is ``TENTATIVE`` for a
+(``DTSTART;TZID=Asia/Tokyo``, with the VTIMEZONE it needs, covering the
+events' years), so a calendar app shows exactly the stored times; an event with
+a time in the second run of the hour repeated when daylight-saving time ends
+is written in UTC, as a ``TZID`` time there would name the first run.
+``UID`` is ``<event id>@<domain>`` (stable: an app updates the entry when the
+event changes), ``SEQUENCE`` follows the store version when given, ``STATUS`` is ``TENTATIVE`` for a
 planned event, ``CANCELLED`` for a cancelled one and ``CONFIRMED`` otherwise,
 ``CATEGORIES`` the kind and the audiences, ``LOCATION`` the place, ``URL``
 the online address, ``DESCRIPTION`` the description, the registration
@@ -119,9 +121,24 @@ def events_to_ical(
         out.add("x-wr-calname", name)
     for event in sorted(chosen, key=lambda e: (e.start, e.id)):
         out.add_component(_vevent(event, domain, stamp, lang, deadlines, versions))
-    out.add_missing_timezones()
+    if chosen:
+        # The VTIMEZONEs cover the events' own years: icalendar's default window
+        # (1970-2038) loses the daylight-saving ends of some zones after 2025 (the
+        # feed of a New York event in 2028 came back an hour off).
+        first = min(event.start for event in chosen).astimezone(dt.UTC).date()
+        last = max(event.end for event in chosen).astimezone(dt.UTC).date()
+        out.add_missing_timezones(
+            first_date=first - dt.timedelta(days=2), last_date=last + dt.timedelta(days=2)
+        )
     result: bytes = out.to_ical()
     return result
+
+
+def _ambiguous(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> bool:
+    """True when ``moment``'s wall time in ``zone`` happens twice (the hour repeated
+    when daylight-saving time ends) and it is the second."""
+    local = moment.astimezone(zone)
+    return local.replace(fold=0).astimezone(dt.UTC) != moment.astimezone(dt.UTC)
 
 
 def _vevent(
@@ -136,8 +153,15 @@ def _vevent(
     item = icalendar.Event()
     item.add("uid", f"{event.id}@{domain}")
     item.add("dtstamp", stamp.astimezone(dt.UTC))
-    item.add("dtstart", event.start.astimezone(zone))
-    item.add("dtend", event.end.astimezone(zone))
+    if _ambiguous(event.start, zone) or _ambiguous(event.end, zone):
+        # Both in UTC: a TZID time in the repeated hour would name the first of the
+        # two (RFC 5545 3.3.5), and readers add an end in another form to a start
+        # in wall-clock time.
+        item.add("dtstart", event.start.astimezone(dt.UTC))
+        item.add("dtend", event.end.astimezone(dt.UTC))
+    else:
+        item.add("dtstart", event.start.astimezone(zone))
+        item.add("dtend", event.end.astimezone(zone))
     title = event.title.get(lang)
     item.add("summary", f"【サンプル】{title}" if event.sample else title)
     item.add("status", _STATUS.get(event.status, "CONFIRMED"))
