@@ -409,6 +409,8 @@ def test_json_of_every_command_validates_against_its_published_schema(
     assert reviewed["action"] == "reviewed"
     shared = run(("cases", "share"), "--k", "2", "--for", "liaison-meeting", *demo)
     assert shared["report"]["cases"] == 4
+    figures = run(("report",), "--fiscal-year", "2024", "--k", "2", *demo)
+    assert figures["figures"][0]["id"] == "consultations_by_channel"
     _outreach_commands(run, store, tmp_path)
     assert run.checked == set(COMMAND_SCHEMAS)
 

@@ -35,6 +35,7 @@ from saihan.monitoring.share import ATTRIBUTE_GROUPS, LEGAL_GROUPS
 from saihan.referral.case import AgeRange, Consent, ConsultationCase, RaisedNeed, Subject
 from saihan.referral.lifecycle import Referral, ReferralStatus, new_referral, transition
 from saihan.storage import Store
+from saihan.testing import cases as saihan_cases
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 SYSTEM = Principal.system()
@@ -424,3 +425,31 @@ def test_the_commands_share_and_review(
         assert [e.changed[-1] for e in exports] == ["format=md", "format=csv", "format=json"]
     assert main(["cases", "share", "--k", "3", "--for", "x", "--store", url]) == 1
     assert "--as" in capsys.readouterr().err
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cases=st.lists(
+        saihan_cases(municipalities=["131016", "132012", "133612"]),
+        max_size=30,
+        unique_by=lambda case: case.id,
+    ),
+    k=st.integers(2, 5),
+)
+def test_any_cases_saihan_can_hold_are_shared_k_anonymously(
+    cases: list[ConsultationCase], k: int
+) -> None:
+    records: list[tuple[ConsultationCase, list[Referral]]] = [(case, []) for case in cases]
+    shared = anonymise(records, k=k)
+    data = shared.to_data()
+    for row in data["rows"]:
+        assert sum(1 for case in cases if _covers(row, case)) >= k
+    written = shared.to_json() + shared.to_csv()
+    reviewed = " ".join(c.shared_summary.text for c in cases if c.shared_summary is not None)
+    for case in cases:
+        # Short random strings turn up in any text: only distinctive ones are looked for.
+        for text in (case.id, case.summary, case.subject.name):
+            if text is not None and len(text.strip()) >= 6 and text not in reviewed:
+                assert text not in written
+        if case.subject.birth_date is not None:
+            assert case.subject.birth_date.isoformat() not in written

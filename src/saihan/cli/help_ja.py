@@ -351,6 +351,16 @@ CATALOGUE: dict[str, str] = {
     "the summary as edited for sharing": "共有用に編集した概要",
     "read the edited summary from this file": "編集した概要をこのファイルから読む",
     "remove the mark: share no text": "記録を外す: 文章を共有しない",
+    "the plan's figures of a fiscal year, small counts suppressed (html, csv, json)": (
+        "ある年度の計画の指標 (小さい度数は秘匿。html、csv、json)"
+    ),
+    "fiscal year, April to March, named by its April (2024 is 令和6年度)": (
+        "年度 (4月から3月、4月の属する年で呼ぶ。2024 = 令和6年度)"
+    ),
+    "counts below K are suppressed (default: 5)": "K 未満の度数を秘匿する (既定: 5)",
+    "who the report is for, as an id (recorded in the audit trail; default: plan-review)": (
+        "報告の提供先を ID で (監査証跡に記録される。既定: plan-review)"
+    ),
     # saihan events and saihan newsletter (docs/outreach.md)
     "a JSON array of event documents": ("イベント文書の JSON 配列"),
     "an address to unsubscribe by": ("配信停止を受け付けるメールアドレス"),

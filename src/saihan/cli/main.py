@@ -40,7 +40,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "store_commands": ("store",),
     "interop_commands": ("export", "import"),
     "lifecycle_commands": ("case", "referral", "followups", "audit"),
-    "monitoring_commands": ("demo", "cases"),
+    "monitoring_commands": ("demo", "cases", "report"),
     "outreach_commands": ("events",),
     "newsletter_commands": ("newsletter",),
 }

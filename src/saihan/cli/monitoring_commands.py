@@ -1,10 +1,12 @@
-"""``saihan demo``, ``saihan cases``: plan monitoring from the shell (``saihan.monitoring``).
+"""``saihan demo``, ``saihan cases``, ``saihan report``: plan monitoring from the shell
+(:mod:`saihan.monitoring`).
 
 ``saihan demo seed`` writes a synthetic caseload into a store (made if it does not
 exist), acting as ``--as`` (a system principal).  ``saihan cases share`` writes the
 cases as k-anonymous case examples (an ``exported`` audit event says what, for whom and
 under which principal); ``saihan cases review`` marks a case's summary as edited for
-sharing.  See ``docs/monitoring.md``.
+sharing.  ``saihan report`` writes the plan's figures of a fiscal year (also an
+``exported`` audit event).  See ``docs/monitoring.md``.
 """
 
 from __future__ import annotations
@@ -122,6 +124,33 @@ def register(commands: Any) -> None:
     )
     add_printing_options(review)
     review.set_defaults(handler=_review)
+
+    report = commands.add_parser(
+        "report",
+        help="the plan's figures of a fiscal year, small counts suppressed (html, csv, json)",
+    )
+    _add_store(report)
+    report.add_argument(
+        "--fiscal-year",
+        type=int,
+        required=True,
+        help="fiscal year, April to March, named by its April (2024 is 令和6年度)",
+    )
+    report.add_argument("--municipality", help="only cases handled there (code or name)")
+    report.add_argument(
+        "--k", type=int, default=5, help="counts below K are suppressed (default: 5)"
+    )
+    report.add_argument(
+        "--for",
+        dest="recipient",
+        metavar="ID",
+        default="plan-review",
+        help="who the report is for, as an id (recorded in the audit trail; default: plan-review)",
+    )
+    report.add_argument("-o", "--output", type=Path)
+    report.add_argument("--lang", choices=("ja", "en"), default=user_language())
+    report.add_argument("--format", choices=("text", "json", "csv", "html"), default="text")
+    report.set_defaults(handler=_report)
 
 
 def _seed(args: argparse.Namespace, out: TextIO) -> int:
@@ -251,4 +280,32 @@ def _review(args: argparse.Namespace, out: TextIO) -> int:
         ),
         file=out,
     )
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace, out: TextIO) -> int:
+    from saihan.monitoring import plan_report, report_html
+
+    principal = _principal(args)
+    with storage.open(args.store, create=False, principal=principal) as store:
+        report = plan_report(
+            store,
+            fiscal_year=args.fiscal_year,
+            municipality=args.municipality,
+            k=args.k,
+            recipient=args.recipient,
+            details=(f"format={args.format}",),
+        )
+    if args.format == "json":
+        payload = report.to_json()
+    elif args.format == "csv":
+        payload = report.to_csv()
+    elif args.format == "html":
+        payload = report_html(report, args.lang)
+    else:
+        payload = report.to_text(args.lang)
+    if args.output is not None:
+        emit(payload.encode("utf-8"), args.output, out, f"the FY{report.fiscal_year} report")
+    else:
+        out.write(payload)
     return EXIT_OK

@@ -99,3 +99,56 @@ def monitoring_documents(add: Callable[[str, str, Any], None]) -> None:
             }
         ),
     )
+    words = _object({"ja": _STRING, "en": _OPTIONAL_STRING})
+    count = {"type": ["integer", "null"], "minimum": 0}
+    cell = _object({"key": _STRING, "label": words, "count": count, "suppressed": _BOOLEAN})
+    statistic = _object({"value": {"type": ["number", "null"]}, "suppressed": _BOOLEAN})
+    figure = _object(
+        {
+            "id": _STRING,
+            "title": words,
+            "definition": words,
+            "cells": {"type": "array", "items": cell},
+            "total": count,
+            "total_suppressed": _BOOLEAN,
+            "statistics": {"type": "object", "additionalProperties": statistic},
+        }
+    )
+    gap = _object(
+        {
+            "municipality": _STRING,
+            "need": _STRING,
+            "cases": count,
+            "unmet": count,
+            "poorly_met": count,
+            "suppressed": _BOOLEAN,
+        }
+    )
+    add(
+        "report",
+        "the plan's figures of a fiscal year, each with its definition, small counts "
+        "suppressed (null, with suppressed true)",
+        lambda d: _object(
+            {
+                "fiscal_year": {"type": "integer"},
+                "era": _STRING,
+                "first_day": {"type": "string", "format": "date"},
+                "last_day": {"type": "string", "format": "date"},
+                "as_of": _STRING,
+                "municipality": _OPTIONAL_STRING,
+                "k": {"type": "integer", "minimum": 1},
+                "plan_period": {"const": "FY2024-FY2028"},
+                "in_plan_period": _BOOLEAN,
+                "suppression_rule": words,
+                "figures": {"type": "array", "items": figure},
+                "unmet_needs": _object(
+                    {
+                        "title": words,
+                        "definition": words,
+                        "rules": _STRING,
+                        "rows": {"type": "array", "items": gap},
+                    }
+                ),
+            }
+        ),
+    )

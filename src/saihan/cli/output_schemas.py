@@ -56,6 +56,7 @@ COMMAND_SCHEMAS: dict[tuple[str, ...], str] = {
             ("demo", "seed"),
             ("cases", "share"),
             ("cases", "review"),
+            ("report",),
             ("events", "list"),
             ("events", "import"),
             ("newsletter", "compose"),
