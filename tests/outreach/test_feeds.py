@@ -18,7 +18,7 @@ from saihan import Principal, storage
 from saihan.cli import main
 from saihan.directory import sample_directory
 from saihan.errors import ValidationError
-from saihan.outreach import Event, EventAudience, sample_events
+from saihan.outreach import Event, EventAudience, EventKind, sample_events
 from saihan.outreach.feeds import events_to_ical, select_events
 from saihan.testing.outreach_strategies import events
 
@@ -171,12 +171,12 @@ def test_a_time_in_the_repeated_hour_is_written_in_utc() -> None:
     second_run = dt.datetime(2028, 11, 5, 6, 50, tzinfo=dt.UTC)  # 01:50 EST
     night = Event(
         id="night",
-        kind="other",
+        kind=EventKind.OTHER,
         title=LocalizedText(ja="夜間"),
         organiser="org-1",
         start=dt.datetime(2028, 11, 4, 21, 50, tzinfo=dt.UTC),  # 17:50 EDT
         end=second_run,
-        audiences={"public"},
+        audiences=frozenset({EventAudience.PUBLIC}),
         time_zone="America/New_York",
         online_url="https://example.jp/night",
     )
