@@ -259,7 +259,7 @@ def test_refused_recipients_are_counted_and_unsubscribing_takes_effect_at_once(
     raw = next(raw for rcpt, raw in recorder.messages if rcpt == ["hachioji@example.jp"])
     link = _parse(raw)["List-Unsubscribe"].strip("<>")
     token = urllib.parse.unquote(re.search(r"token=([^&>]+)", link).group(1))  # type: ignore[union-attr]
-    argv = ["newsletter", "unsubscribe", "--token", token, "--store", store_url,
+    argv = ["newsletter", "unsubscribe", f"--token={token}", "--store", store_url,
             "--as", "system:system", "--format", "json"]  # fmt: skip
     assert main(argv) == 0
     assert json.loads(capsys.readouterr().out) == {"unsubscribed": True}

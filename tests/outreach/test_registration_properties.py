@@ -119,3 +119,11 @@ def test_an_event_moves_only_along_the_transition_table(wanted: list[EventStatus
             assert refused.value.paths == ["status"]
     if event.status in (EventStatus.HELD, EventStatus.CANCELLED):
         assert EVENT_TRANSITIONS[event.status] == frozenset()  # final: nothing follows
+
+
+def test_unsubscribe_tokens_are_long_random_and_never_look_like_an_option() -> None:
+    from saihan.outreach import new_token
+
+    tokens = {new_token() for _ in range(500)}
+    assert len(tokens) == 500
+    assert all(len(token) == 43 and not token.startswith("-") for token in tokens)
