@@ -264,9 +264,16 @@ READS_THROUGH_AN_IMPORTER = {
     ("referral", "import"),
 }
 # What these print is not data in words: JSON Schemas, a drawing (--format mermaid|dot|svg)
-# the guidebook (--format pdf|html, written to --output) and the portal (a site written to
-# --output; it prints one line saying where).
-NOT_DATA = {("schema",), ("flow", "render"), ("guidebook", "build"), ("portal", "build")}
+# the guidebook (--format pdf|html, written to --output), the portal (a site written to
+# --output; it prints one line saying where) and ``events export`` (an iCalendar feed,
+# --format ical).
+NOT_DATA = {
+    ("schema",),
+    ("flow", "render"),
+    ("guidebook", "build"),
+    ("portal", "build"),
+    ("events", "export"),
+}
 
 
 def _acting(command: tuple[str, ...]) -> bool:
@@ -431,7 +438,40 @@ def test_json_of_every_command_validates_against_its_published_schema(
     assert shared["report"]["cases"] == 4
     figures = run(("report",), "--fiscal-year", "2024", "--k", "2", *demo)
     assert figures["figures"][0]["id"] == "consultations_by_channel"
+    _outreach_commands(run, store, tmp_path)
     assert run.checked == set(COMMAND_SCHEMAS)
+
+
+def _outreach_commands(run: _JsonRun, store: tuple[str, str], tmp_path: Any) -> None:
+    """saihan events and saihan newsletter, against a real SMTP server on 127.0.0.1."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Accept:
+        async def handle_DATA(self, *_: Any) -> str:  # aiosmtpd's hook name
+            return "250 OK"
+
+    assert run(("events", "import"), "--sample", *store)["created"] == 9
+    assert run(("events", "list"), *store, "--audience", "pupil")["count"] == 2
+    eml = str(tmp_path / "issue.eml")
+    composed = run(("newsletter", "compose"), "--since", "2024-10-01", "-o", eml,
+                   "--at", "2024-10-01T09:00+09:00", *store)  # fmt: skip
+    assert (composed["issue"], composed["baseline"], composed["events"]) == (1, None, 1)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Controller(Accept(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        sent = run(("newsletter", "send"), "--smtp", f"127.0.0.1:{port}", "--from",
+                   "news@example.jp", "--unsubscribe-url", "https://example.jp/u?t={token}",
+                   *store)  # fmt: skip
+    finally:
+        server.stop()
+    assert sent == {"issue": 1, "delivered": 0, "refused": 0, "failed": 0, "skipped": 0}
+    left = run(("newsletter", "unsubscribe"), "--token", "x" * 43, *store)
+    assert left == {"unsubscribed": False}
 
 
 def test_lang_chooses_the_words_of_the_lifecycle_commands(

@@ -12,6 +12,7 @@ application can catch the whole family in one place::
     ├── ConsentError      sharing case data without the person's consent
     │   └── ConsentRefusedError      the person was asked and refused this agency
     ├── AccessDenied      the principal acting may not do this (see docs/access.md)
+    ├── DeliveryError     the mail server cannot be reached (nothing was sent)
     └── StorageError      the store itself cannot do what was asked
         └── IncompatibleStoreError   written by a newer saihan; left untouched
 
@@ -30,6 +31,7 @@ __all__ = [
     "ConflictError",
     "ConsentError",
     "ConsentRefusedError",
+    "DeliveryError",
     "ErrorItem",
     "IllegalTransitionError",
     "IncompatibleStoreError",
@@ -182,3 +184,8 @@ class AccessDenied(SaihanError):  # the name the docs and callers use
     operation fails.  The message names the principal, the action and the
     record's kind and id, never a value of the record.
     """
+
+
+class DeliveryError(SaihanError):
+    """The mail server (SMTP) cannot be reached or would not talk: nothing was sent,
+    and the store is unchanged (see docs/outreach.md)."""

@@ -71,4 +71,17 @@ EXAMPLES: dict[tuple[str, ...], str] = {
     "--store sqlite:///demo.db --as system:system",
     ("cases", "review"): "saihan cases review demo-2024-00001 --text '70代の男性。満期釈放後、"
     "住まいがなく福祉事務所につないだ。' --store sqlite:///demo.db --as system:system",
+    ("events", "list"): "saihan events list --sample --municipality 八王子市 --lang en",
+    ("events", "export"): "saihan events export --format ical --audience municipal_staff "
+    "--store sqlite:///saihan.db -o staff.ics",
+    ("events", "import"): "saihan events import --sample --store sqlite:///saihan.db "
+    "--as system:system",
+    ("newsletter", "compose"): "saihan newsletter compose --since 2024-10-01 "
+    "--municipality 八王子市 --editorial editorial.md -o issue.eml --store sqlite:///saihan.db "
+    "--as system:system",
+    ("newsletter", "send"): "saihan newsletter send --smtp 127.0.0.1:25 --from news@example.jp "
+    "--unsubscribe-url 'https://example.jp/unsubscribe?token={token}' "
+    "--store sqlite:///saihan.db --as system:system",
+    ("newsletter", "unsubscribe"): "saihan newsletter unsubscribe --token TOKEN "
+    "--store sqlite:///saihan.db --as system:system",
 }

@@ -404,6 +404,60 @@ CATALOGUE: dict[str, str] = {
     "who the report is for, as an id (recorded in the audit trail; default: plan-review)": (
         "報告の提供先を ID で (監査証跡に記録される。既定: plan-review)"
     ),
+    # saihan events and saihan newsletter (docs/outreach.md)
+    "a JSON array of event documents": ("イベント文書の JSON 配列"),
+    "an address to unsubscribe by": ("配信停止を受け付けるメールアドレス"),
+    "an issue for this municipality (code or name; repeat for more)": (
+        "この区市町村向けの号にする (コードまたは名称。複数は繰り返す)"
+    ),
+    "compare with the last issue up to this day": ("この日までに作成した直近の号と比べる"),
+    "compose and send the e-mail newsletter": ("メールマガジンを作成・配信する"),
+    "compose the next issue from the directory's changes and coming events": (
+        "支援機関情報の更新と今後のイベントから次の号を作成する"
+    ),
+    "end a subscription at once, by its token": ("トークンで購読を直ちに停止する"),
+    "events for this audience": ("この対象者向けのイベント"),
+    "events for this municipality (code or name), and those for all of Tokyo": (
+        "この区市町村 (コードまたは名称) 向けと都内全域向けのイベント"
+    ),
+    "events of this organiser (agency id)": ("この主催者 (機関 ID) のイベント"),
+    "events starting on or after": ("この日以降に始まるイベント"),
+    "events starting on or before": ("この日までに始まるイベント"),
+    "feed format: ical (RFC 5545)": ("フィードの形式: ical (RFC 5545)"),
+    "https:// URL with {token}: each subscriber's one-click unsubscribe link": (
+        "{token} を含む https:// の URL: 購読者ごとのワンクリック配信停止リンク"
+    ),
+    "list events, by start": ("イベントを開始順に一覧する"),
+    "outreach events and their iCalendar feeds": (
+        "研修・連絡会などのイベントと iCalendar フィード"
+    ),
+    "send the latest unsent issue to consenting subscribers": (
+        "未配信の最新号を同意した購読者に送る"
+    ),
+    "store events from a JSON array of events": ("イベントの JSON 配列をストアに登録する"),
+    "store the bundled FY2024 sample events": ("同梱の令和6年度サンプルイベントを登録する"),
+    "the From address": ("差出人 (From) のアドレス"),
+    "the SMTP server": ("SMTP サーバー"),
+    "the bundled FY2024 sample events, not a store's": (
+        "ストアではなく同梱の令和6年度サンプルイベント"
+    ),
+    "the editor's text, in Markdown": ("編集者の文章 (Markdown)"),
+    "the feed's name (X-WR-CALNAME)": ("フィードの名前 (X-WR-CALNAME)"),
+    "the issue (default: latest unsent)": ("号の番号 (既定: 未配信の最新号)"),
+    "the publisher's domain, the right-hand side of every UID (default: saihan.invalid)": (
+        "発行者のドメイン。各 UID の @ の右側 (既定: saihan.invalid)"
+    ),
+    "the token of the unsubscribe link": ("配信停止リンクのトークン"),
+    "weeks ahead for closures and events (default: %(default)s)": (
+        "臨時休業とイベントを載せる週数 (既定: %(default)s)"
+    ),
+    "when it is composed, ISO 8601 (default: now)": ("作成日時、ISO 8601 (既定: 現在)"),
+    "when it is sent, ISO 8601 (default: now)": ("配信日時、ISO 8601 (既定: 現在)"),
+    "when, ISO 8601 (default: now)": ("日時、ISO 8601 (既定: 現在)"),
+    "write an iCalendar feed of events (per organiser, municipality, audience)": (
+        "イベントの iCalendar フィードを書き出す (主催者・区市町村・対象者ごと)"
+    ),
+    "write the issue here": ("号をこのファイルに書き出す"),
 }
 
 # Texts with a part that varies (the installed plugins): a pattern and its Japanese.

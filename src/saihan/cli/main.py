@@ -43,6 +43,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "monitoring_commands": ("demo", "cases", "report"),
     "publish_commands": ("portal",),
     "guidebook_commands": ("guidebook",),
+    "outreach_commands": ("events",),
+    "newsletter_commands": ("newsletter",),
 }
 _MODULE_OF = {command: module for module, names in COMMAND_MODULES.items() for command in names}
 

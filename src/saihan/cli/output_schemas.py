@@ -58,6 +58,11 @@ COMMAND_SCHEMAS: dict[tuple[str, ...], str] = {
             ("cases", "share"),
             ("cases", "review"),
             ("report",),
+            ("events", "list"),
+            ("events", "import"),
+            ("newsletter", "compose"),
+            ("newsletter", "send"),
+            ("newsletter", "unsubscribe"),
         )
     },
 }
@@ -449,6 +454,71 @@ def _documents() -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
     from saihan.cli.monitoring_schemas import monitoring_documents
 
     monitoring_documents(add)
+    # -- outreach (docs/outreach.md) ------------------------------------------------
+    listed_event = _object(
+        {
+            "id": _STRING,
+            "kind": _STRING,
+            "title": _BILINGUAL,
+            "organiser": _STRING,
+            "start": _MOMENT,
+            "end": _MOMENT,
+            "time_zone": _STRING,
+            "audiences": _array(_STRING),
+            "municipalities": _array(_STRING),
+            "place": _OPTIONAL_STRING,
+            "online_url": _OPTIONAL_STRING,
+            "capacity": {"type": ["integer", "null"], "minimum": 1},
+            "registration_deadline": {"type": ["string", "null"], "format": "date"},
+            "status": {"enum": ["planned", "open", "full", "held", "cancelled"]},
+            "sample": _BOOLEAN,
+        }
+    )
+    add(
+        "events list",
+        "events by start, with the registration deadline in the organiser's business days",
+        lambda d: _counted("events", listed_event),
+    )
+    add(
+        "events import",
+        "how many events were stored: added, updated (unchanged ones are left as they are)",
+        lambda d: _object({"created": _INTEGER, "updated": _INTEGER, "count": _INTEGER}),
+    )
+    add(
+        "newsletter compose",
+        "the issue composed: its number and subject, the issue compared with, and counts",
+        lambda d: _object(
+            {
+                "issue": _INTEGER,
+                "subject": _STRING,
+                "baseline": {"type": ["integer", "null"]},
+                "new": _INTEGER,
+                "changed": _INTEGER,
+                "removed": _INTEGER,
+                "closures": _INTEGER,
+                "events": _INTEGER,
+                "output": _STRING,
+            }
+        ),
+    )
+    add(
+        "newsletter send",
+        "counts of messages delivered, refused (bounced) and failed; never an address",
+        lambda d: _object(
+            {
+                "issue": _INTEGER,
+                "delivered": _INTEGER,
+                "refused": _INTEGER,
+                "failed": _INTEGER,
+                "skipped": _INTEGER,
+            }
+        ),
+    )
+    add(
+        "newsletter unsubscribe",
+        "whether a subscription was ended (false: unknown or already ended token)",
+        lambda d: _object({"unsubscribed": _BOOLEAN}),
+    )
     return found
 
 

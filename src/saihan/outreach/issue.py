@@ -43,6 +43,10 @@ class ServiceSnapshot:
         default=None,
         metadata={"schema": {"pattern": _DIGEST}, "doc": "SHA-256 of its hours; null: none."},
     )
+    name: str | None = attrs.field(
+        default=None,
+        metadata={"schema": {"maxLength": 500}, "doc": "Its Japanese name then (for 'gone')."},
+    )
 
     @checked
     def __attrs_post_init__(self, check: Checker) -> None:

@@ -32,8 +32,12 @@ _TOKEN_RE = re.compile(TOKEN_PATTERN)
 
 
 def new_token() -> str:
-    """A fresh unsubscribe token (256 random bits, URL-safe)."""
-    return secrets.token_urlsafe(32)
+    """A fresh unsubscribe token (256 random bits, URL-safe; never starting with ``-``,
+    which a command line would take for an option)."""
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
 
 
 def token_digest(token: str) -> str:
