@@ -404,6 +404,12 @@ def test_json_of_every_command_validates_against_its_published_schema(
     assert run(("audit", "verify"), *store)["ok"] is True
     demo = ("--store", f"sqlite:///{tmp_path}/demo.db")
     assert run(("demo", "seed"), *demo, "--cases", "4", "--seed", "2")["cases"] == 4
+    reviewed = run(("cases", "review"), "demo-2024-00001", "--text", "60代の男性。", *demo)
+    assert reviewed["action"] == "reviewed"
+    shared = run(("cases", "share"), "--k", "2", "--for", "liaison-meeting", *demo)
+    assert shared["report"]["cases"] == 4
+    figures = run(("report",), "--fiscal-year", "2024", "--k", "2", *demo)
+    assert figures["figures"][0]["id"] == "consultations_by_channel"
     assert run.checked == set(COMMAND_SCHEMAS)
 
 

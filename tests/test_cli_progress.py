@@ -70,11 +70,15 @@ COMMANDS: dict[str, tuple[list[str], list[str]]] = {
     "store import": (["store", "import", SAMPLE, "--store", "sqlite:///{tmp}/s.db"], ["writing"]),
     "import --dry-run": (
         ["import", SAMPLE, "--store", "sqlite:///{tmp}/d.db", "--dry-run"],
-        ["reading", "validating"],
+        ["reading", "validating", "comparing with the stored directory"],
+    ),
+    "import --merge": (
+        ["import", SAMPLE, "--store", "sqlite:///{tmp}/m.db", "--merge"],
+        ["reading the stored directory", "merging into the stored directory", "writing"],
     ),
     "directory validate": (["directory", "validate", SAMPLE], ["validating"]),
     "directory search": (["directory", "search", "--need", "housing", "-i", SAMPLE], ["searching"]),
-    "match": (["match", CASE], ["matching against"]),
+    "match": (["match", CASE], ["matching against", "writing the plan"]),
     "gaps": (["gaps", "examples/cases"], ["matching 8 cases"]),
     "rules check": (["rules", "check", RULES, "--examples", "2"], ["checking the properties"]),
     "export": (["export", "-o", "{tmp}/e.json"], ["exporting"]),
@@ -118,3 +122,24 @@ def test_progress_bar_forced_and_none(tmp_path: Path) -> None:
     assert code == 0
     assert "writing" not in terminal
     assert "imported 213 agencies" in terminal  # the summary is still said
+
+
+def test_the_shell_command_ends_without_a_last_collection_and_a_program_keeps_its_own() -> None:
+    """``saihan`` from a shell freezes what it made before the interpreter exits (its
+    last collection took seconds after a large match); ``main([...])`` in a program
+    leaves the collector alone."""
+    script = (
+        "import gc, sys\n"
+        "from saihan.cli import main\n"
+        "assert main(['directory', 'municipalities', '--format', 'json']) == 0\n"
+        "kept = gc.get_freeze_count()\n"
+        "sys.argv = ['saihan', 'directory', 'municipalities', '--format', 'json']\n"
+        "assert main() == 0\n"
+        "print(kept, gc.get_freeze_count() > 0, file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SAIHAN_LANG"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.split() == ["0", "True"]

@@ -23,6 +23,7 @@ PACKAGES = (
     "saihan.errors",
     "saihan.limits",
     "saihan.monitoring",
+    "saihan.outreach",
     "saihan.plugins",
     "saihan.referral",
     "saihan.referral.flows",

@@ -159,7 +159,10 @@ def test_bad_arguments_name_their_field(arguments: dict[str, Any], path: str) ->
         assert store.cases.count() == 0
 
 
-def test_the_command_seeds_a_store(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_seeds_a_store(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SAIHAN_PRINCIPAL", raising=False)
     url = f"sqlite:///{tmp_path}/demo.db"
     argv = ["demo", "seed", "--store", url, "--cases", "5", "--seed", "3", "--as", "system:system"]
     assert main([*argv, "--format", "json"]) == 0

@@ -40,6 +40,7 @@ from saihan.directory import (
     sample_directory,
 )
 from saihan.errors import ValidationError
+from saihan.outreach import Event, NewsletterIssue, Registration, Subscriber
 from saihan.referral import (
     AuditEvent,
     Consent,
@@ -103,6 +104,12 @@ from saihan.testing.calendar_strategies import (
 from saihan.testing.flow_strategies import flows
 from saihan.testing.gap_strategies import gap_reports
 from saihan.testing.lifecycle_strategies import audit_events, followup_policies, referrals
+from saihan.testing.outreach_strategies import (
+    events,
+    newsletter_issues,
+    registrations,
+    subscribers,
+)
 
 Path = tuple[str | int, ...]
 
@@ -142,6 +149,10 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     Referral: referrals(),
     AuditEvent: audit_events(),
     FollowUpPolicy: followup_policies(),
+    Event: events(),
+    Registration: registrations(),
+    Subscriber: subscribers(),
+    NewsletterIssue: newsletter_issues(),
 }
 MODELS = list(MODEL_STRATEGIES)
 SLOW = [HealthCheck.too_slow]

@@ -36,10 +36,12 @@ from saihan.directory.agency_kinds import default_agency_kinds
 from saihan.directory.municipalities import tokyo_municipalities
 from saihan.directory.taxonomy import Need, default_taxonomy, priority_areas
 from saihan.errors import ValidationError
+from saihan.outreach import sample_events
 from saihan.referral import (
     ConsultationCase,
     RaisedNeed,
     RelativeSituation,
+    SharedSummary,
     Subject,
     Urgency,
     bundled_flows,
@@ -61,13 +63,18 @@ from saihan.serialization import from_json, to_json
 from saihan.testing import (
     audit_events,
     calendar_closures,
+    events,
     followup_policies,
     followup_rules,
     missing_requirements,
+    newsletter_issues,
     own_holidays,
     referral_events,
     referrals,
+    registrations,
+    service_snapshots,
     special_openings,
+    subscribers,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,7 +112,9 @@ MODELS = _public_models()
 DOMAIN = [
     cls
     for cls in MODELS
-    if cls.__module__.startswith(("saihan.directory", "saihan.schedule", "saihan.referral"))
+    if cls.__module__.startswith(
+        ("saihan.directory", "saihan.schedule", "saihan.referral", "saihan.outreach")
+    )
 ]
 
 
@@ -198,9 +207,16 @@ def examples() -> dict[type, Any]:
         calendar_closures(),
         own_holidays(),
         special_openings(),
+        events(),
+        registrations(),
+        subscribers(),
+        newsletter_issues(),
     ):
         roots.append(_one(strategy))
+    roots.append(list(sample_events()))  # with materials
+    roots.append(_one(service_snapshots()))
     roots.append(AuditChainHead(event_id="e-1", digest=GENESIS_DIGEST, count=1))
+    roots.append(SharedSummary(text="60代の男性。", reviewed_by="reviewer-1", reviewed_at=AT))
     roots.append(
         RelativeSituation(relation=Relation.PARENT, legal_situation=LegalSituation.IN_PRISON)
     )

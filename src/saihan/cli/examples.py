@@ -63,4 +63,10 @@ EXAMPLES: dict[tuple[str, ...], str] = {
     ("audit", "verify"): "saihan audit verify --store sqlite:///saihan.db",
     ("demo", "seed"): "saihan demo seed --store sqlite:///demo.db --cases 500 --seed 1 "
     "--as system:system",
+    ("cases", "share"): "saihan cases share --k 5 --for liaison-meeting-2024-10 --fiscal-year 2024 "
+    "--format md -o cases.md --store sqlite:///demo.db --as system:system",
+    ("report",): "saihan report --fiscal-year 2024 --format html -o fy2024.html "
+    "--store sqlite:///demo.db --as system:system",
+    ("cases", "review"): "saihan cases review demo-2024-00001 --text '70代の男性。満期釈放後、"
+    "住まいがなく福祉事務所につないだ。' --store sqlite:///demo.db --as system:system",
 }

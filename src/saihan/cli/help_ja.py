@@ -329,6 +329,38 @@ CATALOGUE: dict[str, str] = {
     "fiscal year, April to March, named by its April (default: 2024, 令和6年度)": (
         "年度 (4月から3月、4月の属する年で呼ぶ。既定: 2024 = 令和6年度)"
     ),
+    "case examples for the liaison meeting, without personal data": (
+        "連絡会で共有する事例 (個人情報を含まない)"
+    ),
+    "write cases with their referrals' paths and outcomes, k-anonymous (generalised, then "
+    "suppressed)": "ケースを紹介の経過と結果とともに k-匿名化して書き出す (一般化してから秘匿)",
+    "every row shares its quasi-identifiers with at least K-1 other rows (2..1000)": (
+        "どの行も準識別子の組合せが他の K-1 行以上と同じになる (2..1000)"
+    ),
+    "who the export is for, as an id (recorded in the audit trail), e.g. liaison-meeting-2024-10": (
+        "書き出しの提供先を ID で (監査証跡に記録される)。例: liaison-meeting-2024-10"
+    ),
+    "only cases received in this fiscal year": "この年度に受け付けたケースだけ",
+    "only cases handled there (code or name)": "そこで担当するケースだけ (コードまたは名称)",
+    "largest share of cases that may be left out rather than generalised further "
+    "(default: 0.1)": "さらに一般化せずに除外してよいケースの割合の上限 (既定: 0.1)",
+    "mark a case's summary as edited for sharing (audited), or clear it": (
+        "ケースの概要を共有用に編集済みとして記録する (監査対象)、または外す"
+    ),
+    "case id": "ケース ID",
+    "the summary as edited for sharing": "共有用に編集した概要",
+    "read the edited summary from this file": "編集した概要をこのファイルから読む",
+    "remove the mark: share no text": "記録を外す: 文章を共有しない",
+    "the plan's figures of a fiscal year, small counts suppressed (html, csv, json)": (
+        "ある年度の計画の指標 (小さい度数は秘匿。html、csv、json)"
+    ),
+    "fiscal year, April to March, named by its April (2024 is 令和6年度)": (
+        "年度 (4月から3月、4月の属する年で呼ぶ。2024 = 令和6年度)"
+    ),
+    "counts below K are suppressed (default: 5)": "K 未満の度数を秘匿する (既定: 5)",
+    "who the report is for, as an id (recorded in the audit trail; default: plan-review)": (
+        "報告の提供先を ID で (監査証跡に記録される。既定: plan-review)"
+    ),
 }
 
 # Texts with a part that varies (the installed plugins): a pattern and its Japanese.

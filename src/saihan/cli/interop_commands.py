@@ -140,10 +140,12 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
         report = result.report
         if args.dry_run:
             found = _dry_run(args, directory, steps)
+            with steps.step("comparing with the stored directory"):
+                changes = _changes(found[0], found[1])
         else:
             directory, report, written, where = _store(args, directory, report, steps)
     if args.dry_run:
-        return _print_dry_run(args, report, *found, out)
+        return _print_dry_run(args, report, changes, *found, out)
     _write_report(args.report, report, "stored, but cannot")
     counts = f"{len(directory.agencies)} agencies and {len(directory.services)} services"
     summary = (
@@ -170,8 +172,10 @@ def _store(
     """Write ``directory`` (merged into the stored one with ``--merge``) in one transaction."""
     with storage.open(args.store, principal=principal_of(args)) as store:
         if args.merge:
+            with steps.step("reading the stored directory"):
+                stored = store.load_directory()
             with steps.step("merging into the stored directory"):
-                directory, conflicts = merge_directories(store.load_directory(), directory)
+                directory, conflicts = merge_directories(stored, directory)
             report = attrs.evolve(
                 report,
                 not_carried=(
@@ -261,6 +265,7 @@ def _dry_run(args: argparse.Namespace, directory: Directory, steps: Steps) -> _D
 def _print_dry_run(
     args: argparse.Namespace,
     report: ImportReport,
+    changes: list[tuple[str, dict[str, list[str]]]],
     stored: Directory,
     directory: Directory,
     conflicts: tuple[str, ...],
@@ -273,7 +278,7 @@ def _print_dry_run(
     print(f"dry run: nothing was written; the import would {verb} {where}", file=out)
     if not exists:
         print("  (there is no store there yet: the import would create it)", file=out)
-    for label, found in _changes(stored, directory):
+    for label, found in changes:
         counts = ", ".join(f"{len(ids)} {what}" for what, ids in found.items())
         print(f"{label}: {counts}", file=out)
         for what, mark in (("added", "+"), ("changed", "~"), ("removed", "-")):

@@ -597,7 +597,13 @@ def _consent_json(
     }
 
 
-_SENSITIVE_PATHS = ("summary", "subject.name", "subject.birth_date", "consents")
+_SENSITIVE_PATHS = (
+    "summary",
+    "shared_summary",
+    "subject.name",
+    "subject.birth_date",
+    "consents",
+)
 
 
 def _case_json(item: Versioned[ConsultationCase], show_sensitive: bool) -> dict[str, Any]:

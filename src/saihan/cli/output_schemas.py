@@ -54,6 +54,9 @@ COMMAND_SCHEMAS: dict[tuple[str, ...], str] = {
             ("audit",),
             ("audit", "verify"),
             ("demo", "seed"),
+            ("cases", "share"),
+            ("cases", "review"),
+            ("report",),
         )
     },
 }

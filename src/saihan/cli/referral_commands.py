@@ -169,12 +169,15 @@ def _match(args: argparse.Namespace, out: TextIO) -> int:
                         case, store, rules, _at(args.at), per_need=args.per_need, flow=flow
                     )
             sample = skeleton.meta.sample
+        # A plan over a large directory takes seconds to put in words (its near misses).
+        with steps.step("writing the plan"):
+            text = plan.to_json() + "\n" if args.format == "json" else plan.to_text(args.lang)
     if sample:
         print(
             "note: the bundled directory is SAMPLE data; do not use it for real referrals",
             file=sys.stderr,
         )
-    out.write(plan.to_json() + "\n" if args.format == "json" else plan.to_text(args.lang))
+    out.write(text)
     return EXIT_OK
 
 

@@ -26,6 +26,7 @@ from saihan.referral.case import (
     ConsultationCase,
     RaisedNeed,
     RelativeSituation,
+    SharedSummary,
     Subject,
     Urgency,
 )
@@ -165,6 +166,7 @@ __all__ = [
     "Rule",
     "RuleChange",
     "RuleSet",
+    "SharedSummary",
     "Source",
     "Subject",
     "Urgency",

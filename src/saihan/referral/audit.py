@@ -64,6 +64,7 @@ class AuditAction(enum.StrEnum):
     FOLLOWED_UP = "followed-up"  # a referral was followed up
     READ = "read"  # a principal read the record (APPI: a record of who accessed it)
     ACCESS_DENIED = "access-denied"  # a principal was refused (the operation failed)
+    EXPORTED = "exported"  # a principal exported figures or case examples read from cases
 
 
 _HEX = "^[0-9a-f]{64}$"

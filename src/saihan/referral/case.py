@@ -35,6 +35,7 @@ __all__ = [
     "ConsultationCase",
     "RaisedNeed",
     "RelativeSituation",
+    "SharedSummary",
     "Subject",
     "Urgency",
 ]
@@ -445,6 +446,40 @@ class Consent:
         return self.refused and on >= self.given_on and self.names(agency_id, agency_kind)
 
 
+MAX_SHARED_SUMMARY = 2000
+"""The longest summary edited for sharing, in characters."""
+
+
+@attrs.frozen
+class SharedSummary:
+    """A summary of the case a reviewer edited for sharing as a case example
+    (区市町村担当者連絡会): the only free text of a case that ``saihan cases share``
+    writes (see ``docs/monitoring.md``).  Kept out of ``repr`` like every text of a case."""
+
+    text: str = attrs.field(
+        repr=False,
+        metadata={
+            **_SENSITIVE,
+            "schema": {"minLength": 1, "maxLength": MAX_SHARED_SUMMARY},
+            "doc": "The summary as edited for sharing.",
+        },
+    )
+    reviewed_by: str = attrs.field(
+        metadata={"schema": {"pattern": ID_PATTERN}, "doc": "Id of the reviewer."}
+    )
+    reviewed_at: dt.datetime = attrs.field(
+        metadata={"doc": "When it was reviewed, with its UTC offset."}
+    )
+
+    @checked
+    def __attrs_post_init__(self, check: Checker) -> None:
+        check.identifier("reviewed_by", self.reviewed_by)
+        check.non_blank_optional("text", self.text)
+        if len(self.text) > MAX_SHARED_SUMMARY:
+            check.add("text", f"is longer than {MAX_SHARED_SUMMARY} characters")
+        check.done()
+
+
 _TIME_ZONE_RE = re.compile(TIME_ZONE_PATTERN)
 
 
@@ -542,6 +577,15 @@ class ConsultationCase:
             "schema": {"pattern": TIME_ZONE_PATTERN, "maxLength": 64},
             "doc": "IANA zone of the person's day (Asia/Tokyo, say); null reads days in the "
             "UTC offset of ``received_at``.",
+        },
+    )
+    shared_summary: SharedSummary | None = attrs.field(
+        default=None,
+        repr=False,
+        metadata={
+            **_SENSITIVE,
+            "doc": "The summary as a reviewer edited it for sharing as a case example; null: "
+            "none (then no free text of the case is ever shared).",
         },
     )
 

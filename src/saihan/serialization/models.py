@@ -12,7 +12,7 @@ __all__ = ["public_models", "published_schemas"]
 def public_models() -> tuple[type, ...]:
     """Every model class with a published JSON Schema."""
     # Imported here: saihan.directory's loaders use this package.
-    from saihan import directory, referral, schedule
+    from saihan import directory, outreach, referral, schedule
 
     return (
         directory.LocalizedText,
@@ -46,6 +46,11 @@ def public_models() -> tuple[type, ...]:
         referral.Referral,
         referral.AuditEvent,
         referral.FollowUpPolicy,
+        # Outreach: events, registrations, subscribers and newsletter issues (docs/outreach.md).
+        outreach.Event,
+        outreach.Registration,
+        outreach.Subscriber,
+        outreach.NewsletterIssue,
     )
 
 

@@ -46,6 +46,10 @@ from saihan.errors import (
     ValidationError,
 )
 from saihan.limits import Limits, check_tree
+from saihan.outreach.event import Event
+from saihan.outreach.issue import NewsletterIssue
+from saihan.outreach.registration import Registration, RegistrationStatus
+from saihan.outreach.subscriber import Subscriber, token_digest
 from saihan.referral.audit import (
     GENESIS_DIGEST,
     AuditAction,
@@ -85,6 +89,15 @@ from saihan.storage.engine import (
     TextCondition,
 )
 from saihan.storage.errors import StorageError
+from saihan.storage.outreach_records import (
+    EVENTS,
+    NEWSLETTER_ISSUES,
+    OUTREACH_AUDITED_RECORD_TYPES,
+    OUTREACH_RECORD_TYPES,
+    OUTREACH_SCOPED_RECORD_TYPES,
+    REGISTRATIONS,
+    SUBSCRIBERS,
+)
 from saihan.storage.records import RecordType, Reference, storable_text
 from saihan.storage.referral_records import (
     AUDIT_CHAIN,
@@ -130,8 +143,17 @@ U = TypeVar("U")
 
 log = logging.getLogger("saihan.storage")
 
-_SCOPED = frozenset({CASES.kind, REFERRALS.kind, PLANS.kind})
-"""Kinds whose reads and writes follow the case's scope (:func:`saihan.access.may`)."""
+_SELF_SCOPED = frozenset(record_type.kind for record_type in OUTREACH_SCOPED_RECORD_TYPES)
+"""Personal data outside cases (registrations, subscribers): each record is its own scope."""
+_SCOPED = frozenset({CASES.kind, REFERRALS.kind, PLANS.kind}) | _SELF_SCOPED
+"""Kinds whose reads and writes follow the case's scope (:func:`saihan.access.may`), or
+the record's own (:data:`_SELF_SCOPED`)."""
+_ALL_RECORD_TYPES: tuple[RecordType[Any], ...] = (
+    *DIRECTORY_RECORD_TYPES,
+    *REFERRAL_RECORD_TYPES,
+    *OUTREACH_RECORD_TYPES,
+)
+_AUDITED: tuple[RecordType[Any], ...] = (*AUDITED_RECORD_TYPES, *OUTREACH_AUDITED_RECORD_TYPES)
 
 DECODED_CACHE = 10_000
 """How many decoded records a store keeps (see :meth:`Store._read`)."""
@@ -224,7 +246,11 @@ class _Access:
     roles: tuple[str, ...]
     organisation: str | None
     at: dt.datetime
+    details: tuple[str, ...] = ()  # what was exported (record_export), never a case value
 
+
+_MAX_DETAILS = 50
+_MAX_DETAIL = 200
 
 _ACCESS_MARKS = "access_mark"
 """Kind of the record a read or refusal event writes and deletes at once: it takes a
@@ -346,15 +372,23 @@ class Store:
         """Support flows, one record per version (a stored version never changes)."""
         self.referrals = ReferralRepository(self, REFERRALS)
         """Referrals of cases to services, each with its append-only history."""
+        self.events = EventRepository(self, EVENTS)
+        """Outreach events (trainings, liaison meetings, the council, school programmes)."""
+        self.registrations = RegistrationRepository(self, REGISTRATIONS)
+        """Registrations for events (personal data: scoped and audited like cases)."""
+        self.subscribers = SubscriberRepository(self, SUBSCRIBERS)
+        """Newsletter subscribers (personal data: scoped and audited like cases)."""
+        self.newsletters: Repository[NewsletterIssue] = Repository(self, NEWSLETTER_ISSUES)
+        """Newsletter issues, with the directory snapshot each was composed from."""
         self.audit = AuditLog(self)
-        """The audit trail of cases and referrals (read-only)."""
+        """The audit trail of cases, referrals, registrations and subscribers (read-only)."""
         if engine.capabilities.text_search:
             self._fill_texts()
 
     def _fill_texts(self) -> None:
         """Give records written before the backend kept search texts theirs (once,
         on the first open after the migration that added them)."""
-        for record_type in (*DIRECTORY_RECORD_TYPES, *REFERRAL_RECORD_TYPES):
+        for record_type in _ALL_RECORD_TYPES:
             text_of = record_type.text
             if text_of is None:
                 continue
@@ -491,6 +525,9 @@ class Store:
         if record_type.kind == CASES.kind:
             assert isinstance(item, ConsultationCase)
             return item
+        if record_type.kind in _SELF_SCOPED:
+            assert isinstance(item, Registration | Subscriber)
+            return item
         case_id = getattr(item, "case_id", None)
         if not isinstance(case_id, str):
             return None
@@ -547,6 +584,54 @@ class Store:
         tx.delete(_ACCESS_MARKS, mark, previous=revision)
         for number, access in enumerate(accesses):
             self._write_audit(tx, AUDIT_EVENTS, None, None, revision, access=(access, number))
+
+    def record_export(self, what: str, recipient: str, details: Sequence[str] = ()) -> AuditEvent:
+        """Write an ``exported`` audit event: the acting principal exported ``what``
+        (an id, e.g. ``case-share`` or ``plan-report``) for ``recipient`` (an id, e.g.
+        ``liaison-meeting-2024-10``), with ``details`` (what was asked and written,
+        e.g. ``k=5``, ``rows=40``: never a value of a case; at most 50, each at most
+        200 characters).  Returns the event.
+
+        The event's ``record_kind`` is ``what``, its ``record_id`` the recipient and
+        its ``changed`` ``export`` then the details; the actor, roles and organisation
+        are the principal's, the time ``acting_as``'s ``at`` or the clock.  Inside a
+        transaction it commits with it.  AccessDenied without a principal;
+        ValidationError (``what``, ``recipient``, ``details[i]``) for bad values.
+        """
+        self._check_open()
+        if self.principal is None:
+            raise AccessDenied(f"record an export: {_NO_PRINCIPAL}")
+        _check_id(what, "what")
+        _check_id(recipient, "recipient")
+        if isinstance(details, str) or not isinstance(details, Sequence):
+            raise ValidationError([ErrorItem("details", "expected a sequence of strings")])
+        if len(details) > _MAX_DETAILS:
+            raise ValidationError([ErrorItem("details", f"at most {_MAX_DETAILS} details")])
+        for index, detail in enumerate(details):
+            if not isinstance(detail, str) or not detail.strip() or len(detail) > _MAX_DETAIL:
+                raise ValidationError(
+                    [
+                        ErrorItem(
+                            f"details[{index}]",
+                            f"expected a non-blank string of at most {_MAX_DETAIL} characters",
+                        )
+                    ]
+                )
+            check_tree(detail, limits=_ANY_SIZE, path=f"details[{index}]")
+        access = attrs.evolve(
+            self._access(AuditAction.EXPORTED, what, recipient, Action.READ, None),
+            asked="export",
+            details=tuple(details),
+        )
+        with self._unit(write=True) as tx:
+            tx.prepare_write()
+            self._write_accesses(tx, [access])
+            head = tx.get(AUDIT_CHAIN.kind, AUDIT_CHAIN_HEAD_ID)
+            assert head is not None
+            event_id = self._read(AUDIT_CHAIN, head).event_id
+            record = tx.get(AUDIT_EVENTS.kind, event_id)
+            assert record is not None
+            return self._read(AUDIT_EVENTS, record)
 
     def _check_change(
         self,
@@ -642,7 +727,7 @@ class Store:
                 record_id=done.record_id,
                 action=done.action,
                 version=done.version,
-                changed=(done.asked,),
+                changed=(done.asked, *done.details),
             )
         else:
             assert record_type.audit is not None
@@ -1027,7 +1112,7 @@ class Store:
         if self._engine.schema_version() <= 0:
             problems.append("the store has no schema version")
         with self._unit(write=False) as tx:
-            for record_type in (*DIRECTORY_RECORD_TYPES, *REFERRAL_RECORD_TYPES):
+            for record_type in _ALL_RECORD_TYPES:
                 for record in tx.scan(record_type.kind):
                     try:
                         item = _decode(record_type, record)
@@ -1047,7 +1132,7 @@ class Store:
     def info(self) -> StoreInfo:
         """The backend, schema version, capabilities and how many records of each kind."""
         with self._unit(write=False) as tx:
-            kinds = (*DIRECTORY_RECORD_TYPES, *REFERRAL_RECORD_TYPES)
+            kinds = _ALL_RECORD_TYPES
             counts = {rt.kind: tx.count(rt.kind) for rt in kinds}
         return StoreInfo(
             url=self.url,
@@ -1580,8 +1665,7 @@ class Repository(Generic[T]):
 
 
 _SAIHAN_TYPES: dict[str, RecordType[Any]] = {
-    record_type.kind: record_type
-    for record_type in (*DIRECTORY_RECORD_TYPES, *REFERRAL_RECORD_TYPES)
+    record_type.kind: record_type for record_type in _ALL_RECORD_TYPES
 }
 """saihan's own record types by kind: the only objects that may use these kinds."""
 
@@ -1969,6 +2053,78 @@ class ReferralRepository(Repository[Referral]):
         return self.where("service", service_id)
 
 
+class EventRepository(Repository[Event]):
+    """Events, with queries by organiser, municipality, audience and month."""
+
+    def for_organiser(self, organiser: str) -> builtins.list[Versioned[Event]]:
+        return self.where("organiser", _check_id(organiser, "organiser"))
+
+    def for_municipality(self, municipality: str) -> builtins.list[Versioned[Event]]:
+        """Events for ``municipality`` (a JIS X 0402 code or a name), and those for all
+        of Tokyo."""
+        code = _municipality_code(municipality)
+        return self.where("municipality", [code, "all"])
+
+    def for_audience(self, audience: str) -> builtins.list[Versioned[Event]]:
+        from saihan.outreach.event import EventAudience
+
+        try:
+            value = EventAudience(audience).value
+        except ValueError:
+            raise ValidationError(
+                [ErrorItem("audience", f"{audience!r} is not one of {', '.join(EventAudience)}")]
+            ) from None
+        return self.where("audience", value)
+
+    def between(self, first: dt.date, last: dt.date) -> builtins.list[Versioned[Event]]:
+        """Events starting on ``first..last`` (in each event's zone), by start then id."""
+        first, last = _day(first, "first"), _day(last, "last")
+        months: builtins.list[str] = []
+        year, month = first.year, first.month
+        while (year, month) <= (last.year, last.month):
+            months.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        found = [
+            item
+            for item in self.where("month", months)
+            if first <= item.value.local_start.date() <= last
+        ]
+        return sorted(found, key=lambda item: (item.value.start, item.value.id))
+
+
+class RegistrationRepository(Repository[Registration]):
+    """Registrations (personal data), with the queries the waiting list needs."""
+
+    def for_event(self, event_id: str) -> builtins.list[Versioned[Registration]]:
+        """The event's registrations the acting principal may read, in the order they
+        were made (``registered_at``, then id)."""
+        found = self.where("event", _check_id(event_id, "event_id"))
+        return sorted(found, key=lambda item: (item.value.registered_at, item.value.id))
+
+    def waiting(self, event_id: str) -> builtins.list[Versioned[Registration]]:
+        """The waiting list of the event, first come first."""
+        return [
+            item
+            for item in self.for_event(event_id)
+            if item.value.status is RegistrationStatus.WAITING
+        ]
+
+
+class SubscriberRepository(Repository[Subscriber]):
+    """Newsletter subscribers (personal data)."""
+
+    def by_token(self, token: str) -> Versioned[Subscriber] | None:
+        """The subscriber whose unsubscribe token is ``token`` (found by its digest)."""
+        if not isinstance(token, str):
+            raise ValidationError([ErrorItem("token", "expected a string")])
+        found = self.where("token", token_digest(token))
+        return next((item for item in found if item.value.token == token), None)
+
+    def active(self) -> builtins.list[Versioned[Subscriber]]:
+        """Subscribers who consented and have not unsubscribed."""
+        return self.where("active", "yes")
+
+
 class AuditLog:
     """The audit trail, read-only: events are written by the store with each change.
 
@@ -2137,7 +2293,7 @@ def _verify_audit(tx: EngineTransaction) -> AuditVerification:
 def _audit_coverage(tx: EngineTransaction, events: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Every case and referral version has its event; every change event's record exists."""
     problems: list[str] = []
-    for record_type in AUDITED_RECORD_TYPES:
+    for record_type in _AUDITED:
         for record in tx.scan(record_type.kind):
             name = f"{record_type.label} {record.id!r} version {record.version}"
             event_id = audit_event_id(record.version)
@@ -2169,7 +2325,7 @@ def _audit_coverage(tx: EngineTransaction, events: Mapping[str, Mapping[str, Any
         if event.get("action") == AuditAction.DELETED.value:
             key = (event.get("record_kind"), event.get("record_id"))
             deleted[key] = max(deleted.get(key, event_id), event_id)
-    audited = {record_type.kind: record_type for record_type in AUDITED_RECORD_TYPES}
+    audited = {record_type.kind: record_type for record_type in _AUDITED}
     for event_id, event in events.items():
         kind, id = event.get("record_kind"), event.get("record_id")
         if event.get("action") not in _CHANGE_ACTIONS or kind not in audited:

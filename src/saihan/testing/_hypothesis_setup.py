@@ -31,12 +31,13 @@ class _Lazy:
 
 def registrations() -> dict[type, Callable[[], Any]]:
     """Each model class, with a function building its strategy."""
-    from saihan import directory, referral, schedule
+    from saihan import directory, outreach, referral, schedule
 
     base = _Lazy("saihan.testing.strategies")
     calendar = _Lazy("saihan.testing.calendar_strategies")
     ref = _Lazy("saihan.testing.referral_strategies")
     life = _Lazy("saihan.testing.lifecycle_strategies")
+    out = _Lazy("saihan.testing.outreach_strategies")
     return {
         directory.LocalizedText: base.localized_texts,
         directory.Address: base.addresses,
@@ -82,6 +83,12 @@ def registrations() -> dict[type, Callable[[], Any]]:
         referral.AuditEvent: life.audit_events,
         referral.FollowUpPolicy: life.followup_policies,
         referral.FollowUpRule: life.followup_rules,
+        outreach.Event: out.events,
+        outreach.Material: out.materials,
+        outreach.Registration: out.registrations,
+        outreach.Subscriber: out.subscribers,
+        outreach.NewsletterIssue: out.newsletter_issues,
+        outreach.ServiceSnapshot: out.service_snapshots,
     }
 
 

@@ -61,6 +61,7 @@ from saihan.referral.case import (
     ConsultationCase,
     RaisedNeed,
     RelativeSituation,
+    SharedSummary,
     Subject,
     Urgency,
 )
@@ -666,6 +667,19 @@ def _case(draw: DrawFn, parts: _CaseParts) -> ConsultationCase:
         received_by=draw(_maybe(parts.desks)),
         relative=relative,
         time_zone=time_zone,
+        shared_summary=draw(_maybe(_shared_summaries(received_at))),
+    )
+
+
+def _shared_summaries(received_at: dt.datetime) -> SearchStrategy[SharedSummary]:
+    """A summary reviewed for sharing, on the day received or up to a year later."""
+    return st.builds(
+        SharedSummary,
+        text=texts(max_size=40),
+        reviewed_by=identifiers(),
+        reviewed_at=st.integers(0, 365 * 24 * 60).map(
+            lambda minutes: received_at + dt.timedelta(minutes=minutes)
+        ),
     )
 
 

@@ -60,7 +60,7 @@ from hypothesis.stateful import (
 )
 
 from saihan import storage
-from saihan.access import Principal
+from saihan.access import Principal, Role
 from saihan.directory import (
     Address,
     Agency,
@@ -93,6 +93,8 @@ from saihan.errors import (
     SaihanError,
     ValidationError,
 )
+from saihan.outreach import Event, EventAudience, EventStatus
+from saihan.outreach import EventKind as OutreachEventKind
 from saihan.referral import (
     AuditAction,
     AuditEvent,
@@ -135,6 +137,7 @@ from saihan.storage.referral_records import (
     rule_set_record_id,
 )
 from saihan.storage.store import AuditVerification, Repository
+from saihan.testing.outreach_conformance import OutreachConformance
 
 __all__ = [
     "HOSTILE_STRINGS",
@@ -779,8 +782,11 @@ def _random_write(store: Store, data: st.DataObject, step: int) -> None:
     store.services.put(changed, expected_version=ANY_VERSION)
 
 
-class StoreConformance:
-    """The storage conformance suite: subclass it and override :meth:`store_url`."""
+class StoreConformance(OutreachConformance):
+    """The storage conformance suite: subclass it and override :meth:`store_url`.
+
+    The outreach kinds' tests (events, registrations, subscribers, newsletter
+    issues) come from :class:`~saihan.testing.outreach_conformance.OutreachConformance`."""
 
     #: Examples per Hypothesis property test (each imports a directory).
     hypothesis_examples: ClassVar[int] = 12
@@ -2148,6 +2154,42 @@ class StoreConformance:
         assert store.audit.count() == 1
         assert store.integrity_check() == []
 
+    def test_exports_are_audited_with_their_principal_and_details(self, store: Store) -> None:
+        officer = Principal(
+            id="officer-1",
+            roles=frozenset({Role.MUNICIPAL_OFFICER}),
+            organisation="org-hachioji",
+            municipalities=frozenset({"132012"}),
+        )
+        at = dt.datetime(2025, 4, 10, 10, 0, tzinfo=_TOKYO)
+        with store.acting_as(officer, at=at):
+            event = store.record_export("case-share", "liaison-meeting-2024-10", ["k=5"])
+        stored = store.audit.list()[-1]
+        assert stored == event
+        assert (stored.action, stored.record_kind, stored.record_id) == (
+            "exported",
+            "case-share",
+            "liaison-meeting-2024-10",
+        )
+        assert (stored.actor, stored.roles, stored.organisation, stored.at) == (
+            "officer-1",
+            ("municipal-officer",),
+            "org-hachioji",
+            at,
+        )
+        assert stored.changed == ("export", "k=5")
+        with contextlib.suppress(RuntimeError), store.transaction():
+            store.record_export("plan-report", "hachioji-office")
+            raise RuntimeError("undo the export with its transaction")
+        assert store.audit.count() == 1
+        for bad, path in (({"what": "Case Share"}, "what"), ({"details": ["  "]}, "details[0]")):
+            arguments: dict[str, Any] = {"what": "case-share", "recipient": "x", **bad}
+            with pytest.raises(ValidationError) as raised:
+                store.record_export(**arguments)
+            assert [item.path for item in raised.value.errors] == [path]
+        assert store.audit.verify().ok
+        assert store.integrity_check() == []
+
     def test_audit_events_cannot_be_written_through_a_repository(self, store: Store) -> None:
         store.cases.put(_case("case-1"))
         event = store.audit.list()[0]
@@ -2654,6 +2696,22 @@ _PLACES = (HACHIOJI, SHINJUKU, OSAKA_CITY)
 _NAMES = ("八王子の窓口", "'; DROP TABLE saihan_records; --", "nul\x00名", "ﾊﾛｰﾜｰｸ 🏠")
 _EXPECTATIONS = ("create", "any", "current", "stale")
 _CASE_IDS = ("c1", "c2", "c3")
+_EVENT_IDS = ("ev1", "ev2")
+
+
+def _machine_event(id: str, organiser: str, status: EventStatus, month: int) -> Event:
+    return Event(
+        id=id,
+        kind=OutreachEventKind.TRAINING,
+        title=_text(f"研修 {id}"),
+        organiser=organiser,
+        start=dt.datetime(2024, month, 12, 13, 30, tzinfo=_TOKYO),
+        end=dt.datetime(2024, month, 12, 16, 30, tzinfo=_TOKYO),
+        audiences=frozenset({EventAudience.MUNICIPAL_STAFF}),
+        place=_text("会場"),
+        capacity=30,
+        status=status,
+    )
 
 
 def _outcome(call: Callable[[], T]) -> tuple[str, Any]:
@@ -2698,6 +2756,8 @@ def _machine_class(url: str) -> type[RuleBasedStateMachine]:
             base = Directory(meta=DirectoryMeta(name=_text("状態機械")))
             for id in self.real.cases.ids():  # an import replaces only the directory
                 self.real.cases.delete(id, expected_version=ANY_VERSION)
+            for id in self.real.events.ids():  # events refer to agencies the import drops
+                self.real.events.delete(id, expected_version=ANY_VERSION)
             self.real.import_directory(base)
             self.model.import_directory(base)
             self.offset = self.real.meta.get().version - self.model.meta.get().version
@@ -2795,8 +2855,31 @@ def _machine_class(url: str) -> type[RuleBasedStateMachine]:
             self.put("cases", case, case.id, expectation)
 
         @rule(
-            repository=st.sampled_from(["agencies", "services", "needs", "agency_kinds", "cases"]),
-            id=st.sampled_from(_AGENCY_IDS + _SERVICE_IDS + _NEED_CODES + _KIND_CODES + _CASE_IDS),
+            id=st.sampled_from(_EVENT_IDS),
+            organiser=st.sampled_from(_AGENCY_IDS),
+            status=st.sampled_from(EventStatus),
+            month=st.sampled_from((6, 11)),
+            expectation=st.sampled_from(_EXPECTATIONS),
+        )
+        def put_event(
+            self, id: str, organiser: str, status: EventStatus, month: int, expectation: str
+        ) -> None:
+            event = _machine_event(id, organiser, status, month)
+            self.put("events", event, id, expectation)
+
+        @rule(month=st.sampled_from((6, 11)), organiser=st.sampled_from(_AGENCY_IDS))
+        def query_events(self, month: int, organiser: str) -> None:
+            first = dt.date(2024, month, 1)
+            self.both(lambda store: store.events.between(first, first + dt.timedelta(days=29)))
+            self.both(lambda store: store.events.for_organiser(organiser))
+
+        @rule(
+            repository=st.sampled_from(
+                ["agencies", "services", "needs", "agency_kinds", "cases", "events"]
+            ),
+            id=st.sampled_from(
+                _AGENCY_IDS + _SERVICE_IDS + _NEED_CODES + _KIND_CODES + _CASE_IDS + _EVENT_IDS
+            ),
             expectation=st.sampled_from(("any", "current", "stale")),
         )
         def delete(self, repository: str, id: str, expectation: str) -> None:
@@ -2867,7 +2950,7 @@ def _machine_class(url: str) -> type[RuleBasedStateMachine]:
 
         @invariant()
         def same_records(self) -> None:
-            for name in ("agencies", "services", "needs", "agency_kinds", "cases"):
+            for name in ("agencies", "services", "needs", "agency_kinds", "cases", "events"):
                 self.both(functools.partial(_list_all, name=name))
 
     return SameAsMemory
