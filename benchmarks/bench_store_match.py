@@ -16,7 +16,11 @@ backend, in the same run:
 - **from the store**: ``match(case, store)`` on every case, each reading only the
   services of the person's area and needs (p50, p99, mean);
 - **cached**: ``match(case, CachedDirectorySource(store))``, the cases twice: the
-  second round finds every part kept (the store's revision has not moved);
+  second round finds every part kept (the store's revision has not moved); then a
+  third round with a case written to the store before each match (the revision moves
+  every time, but no directory record changed: the source asks what changed and keeps
+  its parts), and a fourth with one service edited before each match (its area and
+  needs, so the parts it could touch are dropped and read again);
 
 and prints the ratios: time to a first plan (whole directory: load and match;
 from the store: one match), and the store-backed match against the warm
@@ -39,6 +43,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_match import machine, ms, percentile, random_cases, referral_directory
@@ -47,16 +53,20 @@ from saihan import storage
 from saihan.access import Principal
 from saihan.directory import Directory
 from saihan.referral import ConsultationCase, ReferralPlan, match
-from saihan.storage import CachedDirectorySource, Store
+from saihan.storage import ANY_VERSION, CachedDirectorySource, Store
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def timed(
-    cases: list[ConsultationCase], run: Callable[[ConsultationCase], ReferralPlan]
+    cases: list[ConsultationCase],
+    run: Callable[[ConsultationCase], ReferralPlan],
+    before: Callable[[], object] = lambda: None,
 ) -> tuple[list[float], list[ReferralPlan]]:
+    """``run`` on each case, timed; ``before`` is called ahead of each, untimed."""
     times, plans = [], []
     for case in cases:
+        before()
         start = time.perf_counter()
         plans.append(run(case))
         times.append(time.perf_counter() - start)
@@ -120,6 +130,29 @@ def bench(name: str, store: Store, cases: list[ConsultationCase]) -> dict[str, A
     same = same and all(a.to_json() == b.to_json() for a, b in zip(plans, expected, strict=True))
     print(row("cached source, first round", cold))
     print(row("cached source, second round", kept))
+    counter = iter(range(10**9))
+
+    def write_a_case() -> object:
+        return store.cases.put(attrs.evolve(cases[0], id=f"bench-{next(counter)}"))
+
+    dropped = source.dropped
+    written, plans = timed(cases, lambda case: match(case, source), write_a_case)
+    print(row("cached, a case written before each", written))
+    print(f"    (parts dropped: {source.dropped - dropped}; the writes untimed)")
+    same = same and all(a.to_json() == b.to_json() for a, b in zip(plans, expected, strict=True))
+    services = [item.value for item in store.services.list(limit=len(cases))]
+
+    def edit_a_service() -> object:
+        edited = services[next(counter) % len(services)]
+        return store.services.put(
+            attrs.evolve(edited, accepting_referrals=not edited.accepting_referrals),
+            expected_version=ANY_VERSION,
+        )
+
+    dropped = source.dropped
+    edited_times, _ = timed(cases, lambda case: match(case, source), edit_a_service)
+    print(row("cached, a service edited before each", edited_times))
+    print(f"    (parts dropped: {source.dropped - dropped} in {len(cases)} matches; untimed edits)")
     print(f"  plans equal to the in-memory ones: {same}")
     p50 = percentile(from_store, 0.5)
     print(
@@ -130,6 +163,12 @@ def bench(name: str, store: Store, cases: list[ConsultationCase]) -> dict[str, A
         f"  ratio, store match p50 / warm in-memory match p50 = "
         f"{p50 / percentile(warm, 0.5):,.1f}x;  cached second round p50 / warm = "
         f"{percentile(kept, 0.5) / percentile(warm, 0.5):,.2f}x"
+    )
+    print(
+        f"  ratio, time to a first plan: load_directory + match {ms(loaded + first_whole)}"
+        f" / cached second round p50 = {(loaded + first_whole) / percentile(kept, 0.5):,.0f}x;"
+        f"  a case written before each: p50 / second round p50 = "
+        f"{percentile(written, 0.5) / percentile(kept, 0.5):,.2f}x"
     )
     return {"same": same}
 

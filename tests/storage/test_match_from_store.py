@@ -294,3 +294,34 @@ def test_gap_report_refuses_what_is_neither_a_directory_nor_a_store() -> None:
     with pytest.raises(ValidationError) as raised:
         gap_report([_case()], object())  # type: ignore[arg-type]
     assert raised.value.paths == ["directory"]
+
+
+def test_sqlite_answers_the_candidate_query_from_one_range_of_its_index(sqlite_url: str) -> None:
+    """With ``candidate_index`` the Store asks for (need, area) pairs: one condition."""
+    from saihan.storage.directory_records import need_area_key
+
+    directory = sample_directory()
+    areas = {value for service in directory.services for _, value in area_keys(service)}
+    pairs = frozenset(
+        need_area_key(need, area)
+        for need in candidate_needs(directory.taxonomy, "housing")
+        for area in areas
+    )
+    hits, params = sqlite_backend._hits("service", [Condition("need_area", pairs)])
+    query = f"SELECT id, version, document FROM saihan_records WHERE kind = ? AND id IN ({hits})"
+    db = sqlite3.connect(sqlite_backend.sqlite_path(storage.parse_url(sqlite_url)))
+    try:
+        db.execute("ANALYZE")
+        plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {query}", ["service", *params])]
+        found = {row[0] for row in db.execute(query, ["service", *params])}
+    finally:
+        db.close()
+    assert not [step for step in plan if step.startswith("SCAN saihan_")], plan
+    index_searches = [s for s in plan if s.startswith("SEARCH saihan_index USING PRIMARY KEY")]
+    assert len(index_searches) == 1, plan
+    related = candidate_needs(directory.taxonomy, "housing")
+    assert found == {
+        s.id
+        for s in directory.services
+        if not s.needs.isdisjoint(related) and {v for _, v in area_keys(s)} & areas
+    }

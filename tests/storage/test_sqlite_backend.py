@@ -15,6 +15,7 @@ from saihan.access import Principal
 from saihan.directory import sample_directory
 from saihan.errors import ConflictError, NotFoundError, ValidationError
 from saihan.storage import Migration, StorageError
+from saihan.storage.directory_records import SERVICES
 from saihan.storage.sqlite import MIGRATIONS, SqliteEngine, sqlite_path
 from saihan.storage.url import parse_url
 from saihan.testing.storage import small_directory, synthetic_directory, text_queries
@@ -141,6 +142,7 @@ def test_a_version_1_store_gets_its_texts_on_the_next_open(tmp_path: Path) -> No
     with storage.open(_url(path), principal=Principal.system()) as store:
         store.import_directory(directory)
     db = sqlite3.connect(path)  # back to the layout of schema version 1
+    _undo_version_3(db)
     db.execute("DROP INDEX saihan_records_untexted")
     db.execute("ALTER TABLE saihan_records DROP COLUMN search_text")
     db.execute("UPDATE saihan_settings SET value = '1' WHERE key = 'schema_version'")
@@ -159,6 +161,62 @@ def test_a_version_1_store_gets_its_texts_on_the_next_open(tmp_path: Path) -> No
             expected = [s.id for s in directory.search(text=query)]
             assert [s.value.id for s in store.services.search(text=query)] == expected
         assert store.integrity_check() == []
+
+
+def _undo_version_3(db: sqlite3.Connection) -> None:
+    """Take a store back to the layout of schema version 2 (no change log)."""
+    db.execute("DROP INDEX saihan_records_changed")
+    db.execute("DROP TABLE saihan_deleted")
+    db.execute("DELETE FROM saihan_index WHERE name = 'need_area'")
+    db.execute("DELETE FROM saihan_settings WHERE key = 'replaced'")
+    db.execute("UPDATE saihan_settings SET value = '2' WHERE key = 'schema_version'")
+
+
+def _need_area_entries(path: Path) -> set[tuple[str, str]]:
+    db = sqlite3.connect(path)
+    try:
+        rows = db.execute("SELECT id, value FROM saihan_index WHERE name = 'need_area'")
+        return {(row[0], row[1]) for row in rows}
+    finally:
+        db.close()
+
+
+def test_a_version_2_store_gets_its_change_log_on_the_next_open(tmp_path: Path) -> None:
+    """Migration 3: what changed before it is not known (changes_since says None
+    for earlier revisions); what changes after it is, deletions too."""
+    path = tmp_path / "store.db"
+    directory = small_directory()
+    with storage.open(_url(path), principal=Principal.system()) as store:
+        store.import_directory(directory)
+        store.services.delete(directory.services[0].id, expected_version=storage.ANY_VERSION)
+        migrated_at = store.revision()
+    db = sqlite3.connect(path)
+    _undo_version_3(db)
+    db.commit()
+    db.close()
+    assert migrated_at is not None
+    with storage.open(_url(path), principal=Principal.system()) as store:
+        assert store.info().schema_version == storage.SCHEMA_VERSION == 3
+        assert store.revision() == migrated_at
+        assert store._directory_changes(0, 100) == (None, [])
+        assert store._directory_changes(migrated_at, 100) == ([], [])
+        kept, gone = directory.services[1], directory.services[2]
+        store.services.put(kept, expected_version=storage.ANY_VERSION)
+        store.services.delete(gone.id, expected_version=storage.ANY_VERSION)
+        changes, current = store._directory_changes(migrated_at, 100)
+        assert changes == sorted([("service", kept.id), ("service", gone.id)])
+        assert current == [kept]
+        assert store._directory_changes(migrated_at, 1) == (None, [])  # past the limit
+        assert store.integrity_check() == []
+        # The services stored before have their need_area entries, as written now.
+        expected = {
+            (item.value.id, value)
+            for item in store.services.list()
+            for name, value in SERVICES.keys(item.value).index
+            if name == "need_area"
+        }
+        assert expected
+        assert _need_area_entries(path) == expected
 
 
 def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:

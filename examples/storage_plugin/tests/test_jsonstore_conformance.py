@@ -31,7 +31,7 @@ def test_a_relative_path_is_refused() -> None:
 def test_a_newer_file_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "store.json"
     storage.open(f"jsonfile://{path}", principal=Principal.system()).close()
-    newer = path.read_text(encoding="utf-8").replace('"schema_version": 2', '"schema_version": 99')
+    newer = path.read_text(encoding="utf-8").replace('"schema_version": 3', '"schema_version": 99')
     path.write_text(newer, encoding="utf-8")
     with pytest.raises(storage.IncompatibleStoreError, match="newer saihan"):
         storage.open(f"jsonfile://{path}", principal=Principal.system())

@@ -12,6 +12,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -24,6 +25,7 @@ from saihan.access import Principal
 from saihan.directory import Directory, sample_directory
 from saihan.errors import NotFoundError, ValidationError
 from saihan.storage import StorageError, TextCondition
+from saihan.storage.directory_records import SERVICES
 from saihan.storage.url import parse_url
 from saihan.testing.storage import (
     StoreConformance,
@@ -250,6 +252,7 @@ def test_a_version_1_store_gets_its_texts_on_the_next_open(postgres_url: str, sc
         store.import_directory(directory)
     with psycopg.connect(SERVER) as db:  # back to the layout of schema version 1
         db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        _undo_version_3(db)
         db.execute("ALTER TABLE saihan_records DROP COLUMN search_pairs, DROP COLUMN search_text")
         db.execute("UPDATE saihan_settings SET value = '1' WHERE key = 'schema_version'")
     assert TRIGRAM_INDEX not in _indexes(schema)
@@ -264,6 +267,60 @@ def test_a_version_1_store_gets_its_texts_on_the_next_open(postgres_url: str, sc
             tx.rollback()
         _same_text_search(store, directory, text_queries(directory, limit=300))
         assert store.integrity_check() == []
+
+
+def _undo_version_3(db: psycopg.Connection[Any]) -> None:
+    """Take a store back to the layout of schema version 2 (no change log)."""
+    db.execute("DROP INDEX saihan_records_changed")
+    db.execute("DROP TABLE saihan_deleted")
+    db.execute("DELETE FROM saihan_index WHERE name = 'need_area'")
+    db.execute("DELETE FROM saihan_settings WHERE key = 'replaced'")
+    db.execute("UPDATE saihan_settings SET value = '2' WHERE key = 'schema_version'")
+
+
+def _need_area_entries(schema: str) -> set[tuple[str, str]]:
+    with psycopg.connect(SERVER) as db:
+        db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        rows = db.execute("SELECT id, value FROM saihan_index WHERE name = 'need_area'")
+        return {(row[0], row[1]) for row in rows}
+
+
+def test_a_version_2_store_gets_its_change_log_on_the_next_open(
+    postgres_url: str, schema: str
+) -> None:
+    """Migration 3: what changed before it is not known (changes_since says None
+    for earlier revisions); what changes after it is, deletions too."""
+    directory = small_directory()
+    with storage.open(postgres_url, principal=Principal.system()) as store:
+        store.import_directory(directory)
+        store.services.delete(directory.services[0].id, expected_version=storage.ANY_VERSION)
+        migrated_at = store.revision()
+    with psycopg.connect(SERVER) as db:
+        db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        _undo_version_3(db)
+    assert migrated_at is not None
+    with storage.open(postgres_url, principal=Principal.system()) as store:
+        assert store.info().schema_version == storage.SCHEMA_VERSION == 3
+        assert store.revision() == migrated_at
+        assert store._directory_changes(0, 100) == (None, [])
+        assert store._directory_changes(migrated_at, 100) == ([], [])
+        kept, gone = directory.services[1], directory.services[2]
+        store.services.put(kept, expected_version=storage.ANY_VERSION)
+        store.services.delete(gone.id, expected_version=storage.ANY_VERSION)
+        changes, current = store._directory_changes(migrated_at, 100)
+        assert changes == sorted([("service", kept.id), ("service", gone.id)])
+        assert current == [kept]
+        assert store._directory_changes(migrated_at, 1) == (None, [])  # past the limit
+        assert store.integrity_check() == []
+        # The services stored before have their need_area entries, as written now.
+        expected = {
+            (item.value.id, value)
+            for item in store.services.list()
+            for name, value in SERVICES.keys(item.value).index
+            if name == "need_area"
+        }
+        assert expected
+        assert _need_area_entries(schema) == expected
 
 
 def test_the_integrity_check_with_amcheck_leaves_the_trigram_index_alone(
@@ -337,3 +394,38 @@ def test_the_area_and_need_query_of_a_store_match_uses_the_index(
         )
     assert "Seq Scan on saihan_index" not in plan, plan
     assert plan.count("saihan_index_pkey") == 2, plan
+
+
+def test_the_candidate_query_of_a_store_match_is_one_range_of_the_index(
+    postgres_url: str, schema: str
+) -> None:
+    """With ``candidate_index`` the Store asks for the (need, area) pairs: one condition,
+    answered from saihan_index's primary key alone."""
+    from saihan_postgres import _hits
+
+    from saihan.directory import sample_directory
+    from saihan.referral import candidate_needs
+    from saihan.storage.directory_records import need_area_key
+    from saihan.storage.engine import Condition
+
+    directory = sample_directory()
+    with storage.open(postgres_url, principal=Principal.system()) as store:
+        store.import_directory(directory)
+        assert store.capabilities.candidate_index
+    areas = {"national", "m:132012", "p:13"}
+    pairs = frozenset(
+        need_area_key(need, area)
+        for need in candidate_needs(directory.taxonomy, "housing")
+        for area in areas
+    )
+    hits, params = _hits("service", [Condition("need_area", pairs)])
+    query = f"SELECT id FROM saihan_records WHERE kind = %s AND id IN ({hits})"
+    with psycopg.connect(SERVER) as db:
+        db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        db.execute("ANALYZE")
+        db.execute("SET enable_seqscan = off")
+        plan = "\n".join(
+            row[0] for row in db.execute(f"EXPLAIN {query}".encode(), ["service", *params])
+        )
+    assert "Seq Scan on saihan_index" not in plan, plan
+    assert plan.count("saihan_index_pkey") == 1, plan

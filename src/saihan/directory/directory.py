@@ -82,9 +82,25 @@ class _Index:
     by_audience: dict[Audience, frozenset[str]]
     by_channel: dict[Channel, frozenset[str]]
     by_kind: dict[str, frozenset[str]]
-    text: dict[str, str]
     taxonomy: NeedTaxonomy
     kinds: dict[str, AgencyKind]
+    # Each service's search text, made on the first text search: folding every name
+    # costs more than the rest of the index, and a directory read for matching (a
+    # store's part) is never searched by text.
+    # Two threads searching at once may both make it: the same value, either kept.
+    _text: list[dict[str, str]] = attrs.field(init=False, factory=list)
+
+    @property
+    def text(self) -> dict[str, str]:
+        if not self._text:
+            agencies = self.agencies
+            self._text[:] = [
+                {
+                    service_id: _search_text(service, agencies.get(service.agency_id))
+                    for service_id, service in self.services.items()
+                }
+            ]
+        return self._text[0]
 
 
 def _group(pairs: Iterable[tuple[object, str]]) -> dict[object, frozenset[str]]:
@@ -221,7 +237,6 @@ class Directory:
             by_kind=_group(  # type: ignore[arg-type]
                 (agencies[s.agency_id].kind, s.id) for s in self.services
             ),
-            text={s.id: _search_text(s, agencies.get(s.agency_id)) for s in self.services},
             taxonomy=taxonomy,
             kinds=kinds,
         )

@@ -4,7 +4,9 @@ Index entries (what the queries use):
 
 - service ``agency``: its agency id; ``need``: each need code; ``area``:
   ``m:<municipality code>`` for each listed municipality, ``p:<prefecture code>``
-  for a prefecture-wide area, ``national`` for a national one.
+  for a prefecture-wide area, ``national`` for a national one; ``need_area``:
+  ``<need>@<area>`` for each pair of those (the candidates of a match in one index
+  range: :func:`need_area_key`).
 - agency ``kind``: its agency kind code.
 
 Texts (``text``, for ``store.services.search(text=...)``): a service's name and
@@ -40,6 +42,7 @@ __all__ = [
     "NEEDS",
     "SERVICES",
     "area_keys",
+    "need_area_key",
 ]
 
 META_ID = "directory"
@@ -66,11 +69,20 @@ def area_keys(service: Service) -> Iterable[tuple[str, str]]:
             yield ("area", f"m:{code}")
 
 
+def need_area_key(need: str, area: str) -> str:
+    """The ``need_area`` index value of a need code and an ``area`` value."""
+    return f"{need}@{area}"
+
+
 def _service_index(service: Service) -> Iterable[tuple[str, str]]:
     yield ("agency", service.agency_id)
     for code in service.needs:
         yield ("need", code)
-    yield from area_keys(service)
+    areas = [value for _, value in area_keys(service)]
+    yield from (("area", value) for value in areas)
+    for code in service.needs:
+        for value in areas:
+            yield ("need_area", need_area_key(code, value))
 
 
 def _need_references(path: str, codes: frozenset[str]) -> Iterable[Reference]:

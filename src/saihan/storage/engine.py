@@ -78,6 +78,12 @@ class Capabilities:
         :meth:`EngineTransaction.records_without_text` and
         :meth:`EngineTransaction.set_text`.  Without it the Store filters
         decoded records itself (same results, slower).
+    ``candidate_index``
+        Every stored service has its ``need_area`` index entries (one per need
+        and area pair, :mod:`saihan.storage.directory_records`), including those
+        written before the Store made them (a migration adds them), so a match's
+        candidates are one :meth:`EngineTransaction.scan` condition.  Without it
+        the Store intersects the ``need`` and ``area`` conditions (same results).
     """
 
     durable: bool = True
@@ -85,6 +91,7 @@ class Capabilities:
     threads: bool = True
     max_record_bytes: int | None = None
     text_search: bool = False
+    candidate_index: bool = False
 
 
 @attrs.frozen
@@ -189,6 +196,22 @@ class EngineTransaction(ABC):
         a backend that does not keep one returns None (the default), and callers
         that would cache on it (:class:`~saihan.storage.CachedDirectorySource`) read
         afresh every time instead."""
+        return None
+
+    def changes_since(
+        self, kinds: Collection[str], revision: int, limit: int
+    ) -> list[tuple[str, str]] | None:
+        """The ``(kind, id)`` of every record of ``kinds`` written or deleted after
+        ``revision`` (a record with a version above it, or deleted at such a
+        version), sorted; None when the backend cannot tell: it keeps no such
+        log (the default), whole kinds were replaced since (:meth:`replace_kinds`),
+        or there are more than ``limit`` of them.
+
+        Optional, like :meth:`revision`: a caller that keeps what it read (a
+        :class:`~saihan.storage.CachedDirectorySource`) re-reads only what changed
+        when it has the answer, and drops everything it keeps on None.  A record
+        counts as deleted at the version it had (the Store rewrites a record at a
+        fresh revision before deleting it)."""
         return None
 
     @abstractmethod

@@ -8,6 +8,7 @@ serialised by a lock and undone from an undo log.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
@@ -41,6 +42,10 @@ class _State:
         self.index: dict[tuple[str, str, str], set[str]] = {}
         self.referrers: dict[Target, set[Target]] = {}
         self.revision = 0
+        # Every write as (version, kind, id), in version order, for changes_since; and
+        # the revision of the last replace_kinds, before which nothing is known.
+        self.log: list[tuple[int, str, str]] = []
+        self.replaced = 0
         self.lock = threading.RLock()
 
 
@@ -141,6 +146,17 @@ class _MemoryTransaction(EngineTransaction):
     def count(self, kind: str) -> int:
         return len(self._state.records.get(kind, {}))
 
+    def changes_since(
+        self, kinds: Collection[str], revision: int, limit: int
+    ) -> list[tuple[str, str]] | None:
+        state = self._state
+        if state.replaced > revision:
+            return None
+        wanted = set(kinds)
+        start = bisect.bisect_right(state.log, revision, key=lambda entry: entry[0])
+        found = {(kind, id) for _, kind, id in state.log[start:] if kind in wanted}
+        return None if len(found) > limit else sorted(found)
+
     def referrers(self, kind: str, id: str) -> list[Target]:
         return sorted(self._state.referrers.get((kind, id), set()))
 
@@ -229,6 +245,13 @@ class _MemoryTransaction(EngineTransaction):
             raise ConflictError(f"{kind} {id!r} refers to missing records: {missing}")
         version = self._next_revision()
         self._put(kind, id, (version, document, keys))
+        log = self._state.log
+        log.append((version, kind, id))
+
+        def forget() -> None:
+            log.pop()
+
+        self._undo.append(forget)
         return version
 
     def delete(self, kind: str, id: str, *, previous: int) -> None:
@@ -271,6 +294,14 @@ class _MemoryTransaction(EngineTransaction):
                         f"{target[0]} {target[1]!r} would be removed but {outside[0][0]} "
                         f"{outside[0][1]!r} still refers to it"
                     )
+        state = self._state
+        before = state.replaced
+        state.replaced = state.revision
+
+        def undo() -> None:
+            state.replaced = before
+
+        self._undo.append(undo)
         progress(done)
 
     # -- control ----------------------------------------------------------------
@@ -304,7 +335,9 @@ class MemoryEngine(Engine):
     """An open memory store."""
 
     scheme = "memory"
-    capabilities = Capabilities(durable=False, multi_process=False, threads=True, text_search=True)
+    capabilities = Capabilities(
+        durable=False, multi_process=False, threads=True, text_search=True, candidate_index=True
+    )
 
     def __init__(self, state: _State, name: str | None) -> None:
         self._state = state

@@ -21,7 +21,7 @@ from saihan.storage.errors import IncompatibleStoreError, StorageError
 
 __all__ = ["SCHEMA_VERSION", "Migration", "pending"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema version this saihan writes.
 
 1. Records (kind, id, version, JSON document), their index entries, their
@@ -30,6 +30,12 @@ SCHEMA_VERSION = 2
    backends with ``text_search``; records written before it have none until the
    Store computes it on the next open.  A backend that does not keep texts has
    an empty step 2.
+3. The change log, for backends that answer
+   :meth:`~saihan.storage.engine.EngineTransaction.changes_since`: records found
+   by version, a tombstone of each deleted record (kind, id, the version it had),
+   and the revision of the last replacement of whole kinds (an import), before
+   which nothing is known (a migrated store starts at its revision then).  A
+   backend that keeps no log has an empty step 3.
 """
 
 

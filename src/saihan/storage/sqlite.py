@@ -94,6 +94,32 @@ MIGRATIONS: tuple[Migration, ...] = (
             "WHERE search_text IS NULL",
         ),
     ),
+    Migration(
+        3,
+        "the change log (records by version, tombstones, the last replacement) and "
+        "the services' need_area index entries",
+        (
+            "CREATE INDEX saihan_records_changed ON saihan_records (version)",
+            # The Store indexes each service by its (need, area) pairs (need_area,
+            # saihan.storage.directory_records): made here for the services stored
+            # before, from the need and area entries they have.
+            "INSERT OR IGNORE INTO saihan_index (kind, name, value, id) "
+            "SELECT n.kind, 'need_area', n.value || '@' || a.value, n.id "
+            "FROM saihan_index AS n JOIN saihan_index AS a "
+            "ON a.kind = n.kind AND a.id = n.id AND a.name = 'area' "
+            "WHERE n.kind = 'service' AND n.name = 'need'",
+            """CREATE TABLE saihan_deleted (
+                kind TEXT NOT NULL,
+                id TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                PRIMARY KEY (kind, id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX saihan_deleted_changed ON saihan_deleted (version)",
+            # What changed before this step is not known: the log starts here.
+            "INSERT INTO saihan_settings (key, value) "
+            "SELECT 'replaced', value FROM saihan_settings WHERE key = 'revision'",
+        ),
+    ),
 )
 
 _P = ParamSpec("_P")
@@ -305,6 +331,25 @@ class _SqliteTransaction(EngineTransaction):
         return None if row is None else int(row[0])
 
     @_t
+    def changes_since(
+        self, kinds: Collection[str], revision: int, limit: int
+    ) -> list[tuple[str, str]] | None:
+        row = self._db.execute(
+            "SELECT value FROM saihan_settings WHERE key = 'replaced'"
+        ).fetchone()
+        if row is None or int(row[0]) > revision:
+            return None
+        listed = _values(kinds)
+        rows = self._db.execute(
+            "SELECT kind, id FROM saihan_records WHERE version > ? "
+            "AND kind IN (SELECT value FROM json_each(?)) "
+            "UNION SELECT kind, id FROM saihan_deleted WHERE version > ? "
+            "AND kind IN (SELECT value FROM json_each(?)) ORDER BY kind, id LIMIT ?",
+            (revision, listed, revision, listed, limit + 1),
+        ).fetchall()
+        return None if len(rows) > limit else [(row[0], row[1]) for row in rows]
+
+    @_t
     def count(self, kind: str) -> int:
         row = self._db.execute(
             "SELECT count(*) FROM saihan_records WHERE kind = ?", (kind,)
@@ -390,6 +435,10 @@ class _SqliteTransaction(EngineTransaction):
             raise ConflictError(f"{kind} {id!r} is still referred to") from None
         if cursor.rowcount != 1:
             raise ConflictError(f"{kind} {id!r} is no longer at version {previous}")
+        self._db.execute(
+            "INSERT OR REPLACE INTO saihan_deleted (kind, id, version) VALUES (?, ?, ?)",
+            (kind, id, previous),
+        )
 
     @_t
     def replace_kinds(
@@ -406,6 +455,7 @@ class _SqliteTransaction(EngineTransaction):
         self._db.execute(f"DELETE FROM saihan_index WHERE {inside}", (listed,))
         self._db.execute(f"DELETE FROM saihan_refs WHERE {inside}", (listed,))
         self._db.execute(f"DELETE FROM saihan_records WHERE {inside}", (listed,))
+        self._db.execute(f"DELETE FROM saihan_deleted WHERE {inside}", (listed,))
         done = 0
         batch: list[NewRecord] = []
         for record in records:
@@ -421,6 +471,12 @@ class _SqliteTransaction(EngineTransaction):
                 "the records being replaced are still referred to by records of other kinds"
             )
         self._db.execute("PRAGMA defer_foreign_keys = OFF")
+        # changes_since knows nothing from before a replacement (the deleted records
+        # leave no tombstones): it answers None for any earlier revision.
+        self._db.execute(
+            "INSERT OR REPLACE INTO saihan_settings (key, value) VALUES ('replaced', ?)",
+            (str(self._revision),),
+        )
         progress(done)
 
     def _insert_batch(self, batch: list[NewRecord]) -> int:
@@ -493,7 +549,9 @@ class SqliteEngine(Engine):
     """An open SQLite store: one connection per thread, all to the same file."""
 
     scheme = "sqlite"
-    capabilities = Capabilities(durable=True, multi_process=True, threads=True, text_search=True)
+    capabilities = Capabilities(
+        durable=True, multi_process=True, threads=True, text_search=True, candidate_index=True
+    )
 
     def __init__(
         self,

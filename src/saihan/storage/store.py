@@ -34,7 +34,7 @@ from saihan.directory.directory import (
     service_search_key,
 )
 from saihan.directory.municipalities import municipality_code as _municipality_code
-from saihan.directory.service import Service
+from saihan.directory.service import AreaKind, Service
 from saihan.directory.taxonomy import Need, NeedTaxonomy, default_taxonomy
 from saihan.directory.vocabulary import LegalSituation
 from saihan.errors import (
@@ -73,6 +73,7 @@ from saihan.storage.directory_records import (
     META_ID,
     NEEDS,
     SERVICES,
+    need_area_key,
 )
 from saihan.storage.engine import (
     ANY_VERSION,
@@ -1019,6 +1020,21 @@ class Store:
         with self._unit(write=False) as tx:
             return tx.revision()
 
+    def _directory_changes(
+        self, revision: int, limit: int
+    ) -> tuple[list[tuple[str, str]] | None, list[Service]]:
+        """The directory records changed since ``revision`` (None: not known, see
+        :meth:`EngineTransaction.changes_since`), and the changed services as they
+        are now (those still there)."""
+        kinds = [record_type.kind for record_type in DIRECTORY_RECORD_TYPES]
+        with self._unit(write=False) as tx:
+            changes = tx.changes_since(kinds, revision, limit)
+            if not changes:
+                return changes, []
+            ids = [id for kind, id in changes if kind == SERVICES.kind]
+            current = [self._read(SERVICES, record) for record in tx.get_many(SERVICES.kind, ids)]
+        return changes, current
+
     def _load_for(
         self, code: str | None, wanted: frozenset[str] | None, named: frozenset[str]
     ) -> tuple[int | None, Directory]:
@@ -1037,7 +1053,11 @@ class Store:
                 related: set[str] = set()
                 for need in wanted:
                     related |= candidate_needs(taxonomy, need)
-                conditions.append(Condition("need", frozenset(related)))
+                if self.capabilities.candidate_index:  # one index range per pair
+                    pairs = {need_area_key(need, area) for need in related for area in areas}
+                    conditions = [Condition("need_area", frozenset(pairs))]
+                else:
+                    conditions.append(Condition("need", frozenset(related)))
             found = {}
             if all(condition.values for condition in conditions):
                 found = {record.id: record for record in tx.scan(SERVICES.kind, conditions)}
@@ -1147,18 +1167,38 @@ def _subset_key(
     return code, wanted, _codes_argument(services, "services")
 
 
+CHANGES_LIMIT = 2_000
+"""How many changed directory records a :class:`CachedDirectorySource` refreshes one
+by one; past that (an import, a big edit) it drops every part instead."""
+
+
+@attrs.frozen(eq=False)
+class _Part:
+    directory: Directory
+    services: frozenset[str]
+    agencies: frozenset[str]
+
+
 class CachedDirectorySource:
     """What a long-running app gives :func:`~saihan.referral.match` in place of the
     store: the parts of the stored directory it read (:meth:`Store.load_directory_for`),
-    kept while the store's change counter (:meth:`Store.revision`) stays the same.
+    kept while they stay true, refreshed from the store's change counter
+    (:meth:`Store.revision`).
 
     A kept part is the same :class:`~saihan.directory.Directory` object, so the
     :class:`~saihan.referral.MatchIndex` built on it (``MatchIndex.of``) is kept
     too: a match for an area and needs already seen costs one read of the counter
-    and the match itself.  When the counter has moved, every part is dropped and
-    read again as it is asked for, through the index (never the whole directory).
-    At most ``size`` parts are kept, the least recently used going first.  On a
-    backend that keeps no counter (``revision()`` None) every call reads afresh.
+    and the match itself.  When the counter has moved, the source asks the backend
+    which directory records changed since
+    (:meth:`~saihan.storage.engine.EngineTransaction.changes_since`) and drops only
+    the parts those could touch: a part holding a changed service or agency, or
+    whose area a changed service now covers; any change of the extension needs,
+    kinds or meta drops every part, and a write that is no directory record (a
+    case, an audit event) drops none.  On a backend that does not answer (or after
+    more than :data:`CHANGES_LIMIT` changes, or an import) every part is dropped
+    and read again as it is asked for, through the index (never the whole
+    directory); on one that keeps no counter (``revision()`` None) every call reads
+    afresh.  At most ``size`` parts are kept, the least recently used going first.
     Safe to share between threads.
     """
 
@@ -1170,14 +1210,18 @@ class CachedDirectorySource:
         self.store = store
         self.size = size
         self._revision: int | None = None
-        self._parts: OrderedDict[tuple[Any, ...], Directory] = OrderedDict()
+        self._parts: OrderedDict[tuple[Any, ...], _Part] = OrderedDict()
         self._lock = threading.Lock()
         self.reads = 0
         """How many times a part was read from the store (for tests and monitoring)."""
+        self.refreshes = 0
+        """How many times the counter moved and the changes were looked at."""
+        self.dropped = 0
+        """How many kept parts a change made the source drop."""
 
     @property
     def revision(self) -> int | None:
-        """The store revision the kept parts were read at (None before the first)."""
+        """The store revision the kept parts are known true at (None before the first)."""
         return self._revision
 
     def load_directory_for(
@@ -1187,27 +1231,67 @@ class CachedDirectorySource:
         *,
         services: Iterable[str] = (),
     ) -> Directory:
-        """As :meth:`Store.load_directory_for`, from what is kept when the store has
-        not changed since it was read."""
+        """As :meth:`Store.load_directory_for`, from what is kept when no change
+        since it was read could have touched it."""
         key = _subset_key(municipality, needs, services)
         now = self.store.revision()
         if now is not None:
             with self._lock:
                 if now != self._revision:
-                    self._parts.clear()
-                    self._revision = now
+                    self._refresh(now)
                 found = self._parts.get(key)
                 if found is not None:
                     self._parts.move_to_end(key)
-                    return found
+                    return found.directory
         read_at, directory = self.store._load_for(*key)
         with self._lock:
             self.reads += 1
             if read_at is not None and read_at == self._revision:
-                self._parts[key] = directory
+                self._parts[key] = _Part(
+                    directory,
+                    frozenset(service.id for service in directory.services),
+                    frozenset(agency.id for agency in directory.agencies),
+                )
                 if len(self._parts) > self.size:
                     self._parts.popitem(last=False)
         return directory
+
+    def _refresh(self, now: int) -> None:
+        """Drop the parts the changes since the kept revision may touch (under the lock)."""
+        before, self._revision = self._revision, now
+        if before is None or not self._parts:
+            self._parts.clear()
+            return
+        self.refreshes += 1
+        changes, current = self.store._directory_changes(before, CHANGES_LIMIT)
+        if changes is None or any(
+            kind not in (SERVICES.kind, AGENCIES.kind) for kind, _ in changes
+        ):
+            self.dropped += len(self._parts)
+            self._parts.clear()
+            return
+        services = {id for kind, id in changes if kind == SERVICES.kind}
+        agencies = {id for kind, id in changes if kind == AGENCIES.kind}
+        for key, part in list(self._parts.items()):
+            code, _, named = key
+            if (
+                not part.services.isdisjoint(services)
+                or not part.agencies.isdisjoint(agencies)
+                or any(_may_join(service, code, named) for service in current)
+            ):
+                del self._parts[key]
+                self.dropped += 1
+
+
+def _may_join(service: Service, code: str | None, named: frozenset[str]) -> bool:
+    """Whether a part for ``code`` (and the services ``named``) might hold ``service``
+    (its needs are not looked at: dropping a part too many costs one read)."""
+    area = service.area
+    return (
+        service.id in named
+        or area.kind is not AreaKind.MUNICIPALITIES
+        or (code is not None and code in area.municipality_codes)
+    )
 
 
 def _codes_argument(values: object, path: str) -> frozenset[str]:

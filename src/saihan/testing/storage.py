@@ -733,6 +733,55 @@ class _Cancel(Exception):
     """Raised by a progress callback to abandon an import."""
 
 
+def _random_write(store: Store, data: st.DataObject, step: int) -> None:
+    """One write drawn at random: a service changed (needs, area, taking referrals),
+    added or deleted, an agency renamed, or a case written (no directory record)."""
+    services = [item.value for item in store.services.list()]
+    action = data.draw(
+        st.sampled_from(["change", "add", "delete", "agency", "case"] if services else ["case"]),
+        label=f"write {step}",
+    )
+    if action == "case":
+        store.cases.put(_case(f"case-w{step}"), expected_version=ANY_VERSION)
+        return
+    service = data.draw(st.sampled_from(services), label=f"service {step}")
+    if action == "delete":
+        store.services.delete(service.id, expected_version=ANY_VERSION)
+        return
+    if action == "agency":
+        agency = store.agencies.get(service.agency_id).value
+        renamed = attrs.evolve(agency, name=LocalizedText(ja=f"改名{step}", en=f"Renamed {step}"))
+        store.agencies.put(renamed, expected_version=ANY_VERSION)
+        return
+    area = data.draw(
+        st.sampled_from(
+            [
+                ServiceArea.of(HACHIOJI),
+                ServiceArea.of(SHINJUKU, CHIYODA),
+                ServiceArea.tokyo(),
+                ServiceArea.national(),
+            ]
+        ),
+        label=f"area {step}",
+    )
+    needs = data.draw(
+        st.sets(
+            st.sampled_from(["housing", "housing.transitional", "employment", "legal"]),
+            min_size=1,
+            max_size=2,
+        ),
+        label=f"needs {step}",
+    )
+    changed = attrs.evolve(
+        service,
+        id=f"{service.id}-w{step}" if action == "add" else service.id,
+        area=area,
+        needs=frozenset(needs),
+        accepting_referrals=data.draw(st.booleans(), label=f"accepting {step}"),
+    )
+    store.services.put(changed, expected_version=ANY_VERSION)
+
+
 class StoreConformance(OutreachConformance):
     """The storage conformance suite: subclass it and override :meth:`store_url`.
 
@@ -1092,25 +1141,66 @@ class StoreConformance(OutreachConformance):
             assert again is part
             assert MatchIndex.of(again) is MatchIndex.of(part)
             assert source.reads == 1
+        held = part.services[0].id
         with contextlib.suppress(_Cancel), store.transaction():
-            store.services.delete(directory.services[0].id, expected_version=ANY_VERSION)
+            store.services.delete(held, expected_version=ANY_VERSION)
             raise _Cancel
         assert store.revision() == first
-        store.services.delete(directory.services[0].id, expected_version=ANY_VERSION)
+        # A write that is no directory record (a case and its audit event) keeps the
+        # part on a backend that tells what changed (changes_since), drops it otherwise.
+        store.cases.put(_case("case-9"))
+        if first is not None:
+            tells = store._directory_changes(first, 10)[0] is not None
+            assert (source.load_directory_for(HACHIOJI, match_needs(case)) is part) is tells
+        store.services.delete(held, expected_version=ANY_VERSION)
         if first is not None:
             moved = store.revision()
             assert moved is not None
             assert moved > first
         fresh = source.load_directory_for(HACHIOJI, match_needs(case))
         assert fresh is not part
+        assert held not in {service.id for service in fresh.services}
         smaller = Directory(
             agencies=directory.agencies,
-            services=directory.services[1:],
+            services=[service for service in directory.services if service.id != held],
             meta=directory.meta,
             needs=directory.needs,
             agency_kinds=directory.agency_kinds,
         )
         assert match(case, source).to_json() == match(case, smaller).to_json()
+
+    def test_a_kept_source_follows_writes_and_equals_a_fresh_match(self, store: Store) -> None:
+        """A :class:`CachedDirectorySource` kept across random writes (services put,
+        moved to another area, deleted; agencies changed; cases written) gives, after
+        each, the plan a fresh in-memory match of the whole stored directory gives."""
+        from saihan.storage import CachedDirectorySource
+        from saihan.testing import cases, directories
+
+        @settings(
+            max_examples=self.hypothesis_examples,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
+        @given(directories(max_services=10, tokyo_only=True), st.data())
+        def check(directory: Directory, data: st.DataObject) -> None:
+            store.import_directory(directory)
+            source = CachedDirectorySource(store)
+            places = [HACHIOJI, SHINJUKU, CHIYODA]
+            drawn = data.draw(
+                st.lists(cases(directory=directory, municipalities=places), min_size=1, max_size=3),
+                label="cases",
+            )
+            for case in drawn:  # fill the source
+                match(case, source)
+            for step in range(data.draw(st.integers(1, 4), label="steps")):
+                _random_write(store, data, step)
+                whole = store.load_directory()
+                for case in drawn:
+                    expected = _outcome(lambda: match(case, whole))  # noqa: B023
+                    found = _outcome(lambda: match(case, source))  # noqa: B023
+                    assert _plan_outcome(found) == _plan_outcome(expected)
+
+        check()
 
     def test_a_match_from_the_store_equals_the_match_in_memory(self, store: Store) -> None:
         """``match(case, store)`` reads only part of the directory

@@ -37,11 +37,15 @@ __all__ = ["JsonFileBackend", "JsonFileEngine"]
 FORMAT = "saihan-jsonstore"
 # Version 1 of saihan's schema: records with index entries and references; version 2:
 # records' search texts, which this backend does not keep (its capabilities have no
-# text_search, so the Store searches text itself).  A JSON file has no tables to
+# text_search, so the Store searches text itself); version 3: the change log and the
+# need_area entries, which it does not rely on either (no changes_since, so a kept
+# CachedDirectorySource drops its parts on every write; no candidate_index, so the
+# Store intersects the need and area conditions).  A JSON file has no tables to
 # create, so the steps have no statements.
 MIGRATIONS = (
     Migration(1, "records in a JSON file", ()),
     Migration(2, "search texts (not kept: no text_search)", ()),
+    Migration(3, "change log (not kept: no changes_since, no candidate_index)", ()),
 )
 
 # One lock per file, shared by every store opened on it in this process.

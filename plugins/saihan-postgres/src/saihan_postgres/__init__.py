@@ -115,6 +115,32 @@ MIGRATIONS: tuple[Migration, ...] = (
             "WHERE search_text IS NULL",
         ),
     ),
+    Migration(
+        3,
+        "the change log (records by version, tombstones, the last replacement) and "
+        "the services' need_area index entries",
+        (
+            "CREATE INDEX saihan_records_changed ON saihan_records (version)",
+            # The Store indexes each service by its (need, area) pairs (need_area,
+            # saihan.storage.directory_records): made here for the services stored
+            # before, from the need and area entries they have.
+            "INSERT INTO saihan_index (kind, name, value, id) "
+            "SELECT n.kind, 'need_area', n.value || '@' || a.value, n.id "
+            "FROM saihan_index AS n JOIN saihan_index AS a "
+            "ON a.kind = n.kind AND a.id = n.id AND a.name = 'area' "
+            "WHERE n.kind = 'service' AND n.name = 'need' ON CONFLICT DO NOTHING",
+            """CREATE TABLE saihan_deleted (
+                kind TEXT COLLATE "C" NOT NULL,
+                id TEXT COLLATE "C" NOT NULL,
+                version BIGINT NOT NULL,
+                PRIMARY KEY (kind, id)
+            )""",
+            "CREATE INDEX saihan_deleted_changed ON saihan_deleted (version)",
+            # What changed before this step is not known: the log starts here.
+            "INSERT INTO saihan_settings (key, value) "
+            "SELECT 'replaced', value FROM saihan_settings WHERE key = 'revision'",
+        ),
+    ),
 )
 
 TRIGRAM_EXTENSION = "pg_trgm"
@@ -448,6 +474,24 @@ class _PostgresTransaction(EngineTransaction):
         return None if row is None else int(row[0])
 
     @_translate
+    def changes_since(
+        self, kinds: Collection[str], revision: int, limit: int
+    ) -> list[tuple[str, str]] | None:
+        row = self._db.execute(
+            "SELECT value FROM saihan_settings WHERE key = 'replaced'"
+        ).fetchone()
+        if row is None or int(row[0]) > revision:
+            return None
+        listed = sorted(kinds)
+        rows = self._db.execute(
+            "SELECT kind, id FROM saihan_records WHERE version > %s AND kind = ANY(%s) "
+            "UNION SELECT kind, id FROM saihan_deleted WHERE version > %s AND kind = ANY(%s) "
+            "ORDER BY kind, id LIMIT %s",
+            (revision, listed, revision, listed, limit + 1),
+        ).fetchall()
+        return None if len(rows) > limit else [(row[0], row[1]) for row in rows]
+
+    @_translate
     def count(self, kind: str) -> int:
         row = self._db.execute(
             "SELECT count(*) FROM saihan_records WHERE kind = %s", (kind,)
@@ -534,6 +578,11 @@ class _PostgresTransaction(EngineTransaction):
         )
         if cursor.rowcount != 1:
             raise ConflictError(f"{kind} {id!r} is no longer at version {previous}")
+        self._db.execute(
+            "INSERT INTO saihan_deleted (kind, id, version) VALUES (%s, %s, %s) "
+            "ON CONFLICT (kind, id) DO UPDATE SET version = EXCLUDED.version",
+            (kind, id, previous),
+        )
 
     @_translate
     def replace_kinds(
@@ -549,6 +598,7 @@ class _PostgresTransaction(EngineTransaction):
         self._db.execute("DELETE FROM saihan_index WHERE kind = ANY(%s)", (listed,))
         self._db.execute("DELETE FROM saihan_refs WHERE kind = ANY(%s)", (listed,))
         self._db.execute("DELETE FROM saihan_records WHERE kind = ANY(%s)", (listed,))
+        self._db.execute("DELETE FROM saihan_deleted WHERE kind = ANY(%s)", (listed,))
         done = 0
         batch: list[NewRecord] = []
         for record in records:
@@ -564,6 +614,13 @@ class _PostgresTransaction(EngineTransaction):
             raise ConflictError(
                 "the records being replaced are still referred to by records of other kinds"
             ) from None
+        # changes_since knows nothing from before a replacement (the deleted records
+        # leave no tombstones): it answers None for any earlier revision.
+        self._db.execute(
+            "INSERT INTO saihan_settings (key, value) VALUES ('replaced', %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (str(self._revision),),
+        )
         # Fresh statistics, or the planner takes the new index entries for a handful
         # and filters instead of using the index.
         self._db.execute("ANALYZE saihan_records, saihan_index, saihan_refs")
@@ -647,7 +704,9 @@ class PostgresEngine(Engine):
     """An open PostgreSQL store: a connection pool and a schema."""
 
     scheme = "postgresql"
-    capabilities = Capabilities(durable=True, multi_process=True, threads=True, text_search=True)
+    capabilities = Capabilities(
+        durable=True, multi_process=True, threads=True, text_search=True, candidate_index=True
+    )
 
     def __init__(
         self,
