@@ -155,8 +155,13 @@ _ALL_RECORD_TYPES: tuple[RecordType[Any], ...] = (
 )
 _AUDITED: tuple[RecordType[Any], ...] = (*AUDITED_RECORD_TYPES, *OUTREACH_AUDITED_RECORD_TYPES)
 
-DECODED_CACHE = 10_000
-"""How many decoded records a store keeps (see :meth:`Store._read`)."""
+DECODED_CACHE = 200_000
+"""How many decoded records a store keeps (see :meth:`Store._read`).  A store-backed
+match reads every prefecture-wide and national service of the needs concerned
+(about 13,000 records on a 100,000-service national directory, 130,000 on a
+million): a cache smaller than that is emptied by each match before the next one
+can use it (least recently used goes first), so every match decoded everything
+again."""
 
 _ID_HINT = "1-128 lower-case letters, digits, '.', '_' or '-'"
 
