@@ -207,13 +207,20 @@ class MatchIndex:
     safe to share between threads.
     """
 
-    def __init__(self, directory: Directory) -> None:
+    def __init__(self, directory: Directory, *, like: MatchIndex | None = None) -> None:
         if not isinstance(directory, Directory):
             raise ValidationError(
                 f"expected a Directory, got {type(directory).__name__}", path="directory"
             )
+        if like is not None and not isinstance(like, MatchIndex):
+            raise ValidationError(
+                f"expected a MatchIndex or None, got {type(like).__name__}", path="like"
+            )
         self.directory = directory
         self.taxonomy: NeedTaxonomy = directory.taxonomy
+        # A service (and its agency) that is the very object ``like`` prepared, under the
+        # same taxonomy, is prepared the same way: its facts and parts are taken over.
+        previous = like.entries if like is not None and like.taxonomy is self.taxonomy else {}
         calendars: dict[BusinessCalendar, BusinessCalendar] = {}
         signatures: dict[tuple[Part, ...], int] = {}
         outside_signatures: dict[tuple[Part, ...], int] = {}
@@ -222,8 +229,43 @@ class MatchIndex:
         self._shared: dict[Any, Any] = {}
         shared = self._share
         self.entries: dict[str, _Entry] = {}
+        # parts (by identity: equal parts are mostly one object) -> their numbers,
+        # signature and outside signature
+        numbered: dict[int, tuple[tuple[int, ...], int, int]] = {}
+
+        def numbers(parts: tuple[Part, ...]) -> tuple[tuple[int, ...], int, int]:
+            found = numbered.get(id(parts))
+            if found is None:
+                if parts not in part_numbers:
+                    part_numbers[parts] = tuple(
+                        part_ids.setdefault(part, len(part_ids)) for part in parts
+                    )
+                found = numbered[id(parts)] = (
+                    part_numbers[parts],
+                    signatures.setdefault(parts, len(signatures)),
+                    outside_signatures.setdefault(_elsewhere(parts), len(outside_signatures)),
+                )
+            return found
+
         for service in directory.services:
             agency = directory.agency(service.agency_id)
+            old = previous.get(service.id)
+            if old is not None and old.service is service and old.agency is agency:
+                ids, signature, outside = numbers(old.parts)
+                self.entries[service.id] = _Entry(
+                    service,
+                    agency,
+                    old.facts,
+                    old.channels,
+                    old.hours,
+                    old.needs_fact,
+                    old.area_points,
+                    old.parts,
+                    ids,
+                    signature,
+                    outside,
+                )
+                continue
             # Equal calendars share one compiled form: compiled once, answered fast.
             hours = service.hours
             if hours is not None:
@@ -231,10 +273,7 @@ class MatchIndex:
             channels = shared(directory.channels_of(service))
             # Equal parts are one object: a big directory repeats a few shapes many times.
             parts = shared(_parts(service, channels))
-            if parts not in part_numbers:
-                part_numbers[parts] = tuple(
-                    part_ids.setdefault(part, len(part_ids)) for part in parts
-                )
+            ids, signature, outside = numbers(parts)
             self.entries[service.id] = _Entry(
                 service=service,
                 agency=agency,
@@ -244,11 +283,9 @@ class MatchIndex:
                 needs_fact=shared(Fact("service.needs", _show(frozenset(service.needs)))),
                 area_points=_area_points(service),
                 parts=parts,
-                part_ids=part_numbers[parts],
-                signature=signatures.setdefault(parts, len(signatures)),
-                outside_signature=outside_signatures.setdefault(
-                    _elsewhere(parts), len(outside_signatures)
-                ),
+                part_ids=ids,
+                signature=signature,
+                outside_signature=outside,
             )
         self.part_count = len(part_ids)
         self._by_need: dict[str, list[str]] | None = None  # need code -> ids meeting it
@@ -270,14 +307,19 @@ class MatchIndex:
     _cache_lock = threading.Lock()
 
     @classmethod
-    def of(cls, directory: Directory) -> MatchIndex:
-        """The index of ``directory``, built on first use and kept while it lives."""
+    def of(cls, directory: Directory, *, like: MatchIndex | None = None) -> MatchIndex:
+        """The index of ``directory``, built on first use and kept while it lives.
+
+        ``like``: an index of another directory holding many of the same service
+        and agency objects (the parts of one store, read through its cache of
+        decoded records): what it worked out for those is taken over rather than
+        worked out again.  The index is the same either way."""
         key = id(directory)
         with cls._cache_lock:
             found = cls._cache.get(key)
             if found is not None and found[0]() is directory:
                 return found[1]
-        index = cls(directory)
+        index = cls(directory, like=like)
         with cls._cache_lock:
             cls._cache[key] = (weakref.ref(directory, lambda _: cls._cache.pop(key, None)), index)
         return index
