@@ -223,33 +223,85 @@ class MatchIndex:
         self._shared: dict[Any, Any] = {}
         shared = self._share
         self.entries: dict[str, _Entry] = {}
+        # A big directory repeats a few values many times: each is worked out once
+        # (sets of needs with their ancestors, audiences, channels, languages, parts).
+        needs_of: dict[frozenset[str], tuple[frozenset[str], Fact]] = {}
+        audiences_of: dict[frozenset[Any], frozenset[str]] = {}
+        channel_values: dict[frozenset[Channel], frozenset[str]] = {}
+        languages_of: dict[tuple[str, ...], frozenset[str]] = {}
+        parts_of: dict[tuple[Any, ...], tuple[tuple[Part, ...], tuple[int, ...], int, int]] = {}
+        agencies = {agency.id: agency for agency in directory.agencies}
         for service in directory.services:
-            agency = directory.agency(service.agency_id)
+            agency = agencies[service.agency_id]
             # Equal calendars share one compiled form: compiled once, answered fast.
             hours = service.hours
             if hours is not None:
                 hours = calendars.setdefault(hours, hours)
             channels = shared(directory.channels_of(service))
-            # Equal parts are one object: a big directory repeats a few shapes many times.
-            parts = shared(_parts(service, channels))
-            if parts not in part_numbers:
-                part_numbers[parts] = tuple(
-                    part_ids.setdefault(part, len(part_ids)) for part in parts
+            needs = needs_of.get(service.needs)
+            if needs is None:
+                needs = needs_of[service.needs] = (
+                    shared(self._with_ancestors(service.needs)),
+                    shared(Fact("service.needs", _show(frozenset(service.needs)))),
                 )
+            audiences = audiences_of.get(service.audiences)
+            if audiences is None:
+                audiences = audiences_of[service.audiences] = shared(
+                    frozenset(a.value for a in service.audiences)
+                )
+            values = channel_values.get(channels)
+            if values is None:
+                values = channel_values[channels] = shared(frozenset(c.value for c in channels))
+            languages = languages_of.get(service.languages)
+            if languages is None:
+                languages = languages_of[service.languages] = shared(frozenset(service.languages))
+            area = service.area
+            parts_key = (
+                service.accepting_referrals,
+                area.kind,
+                area.prefecture_code,
+                service.audiences,
+                service.eligibility,
+                channels,
+                languages,
+            )
+            found = parts_of.get(parts_key)
+            if found is None:
+                # Equal parts are one object: a big directory repeats a few shapes.
+                parts = shared(_parts(service, channels))
+                if parts not in part_numbers:
+                    part_numbers[parts] = tuple(
+                        part_ids.setdefault(part, len(part_ids)) for part in parts
+                    )
+                found = parts_of[parts_key] = (
+                    parts,
+                    part_numbers[parts],
+                    signatures.setdefault(parts, len(signatures)),
+                    outside_signatures.setdefault(_elsewhere(parts), len(outside_signatures)),
+                )
+            parts, numbers, signature, outside_signature = found
             self.entries[service.id] = _Entry(
                 service=service,
                 agency=agency,
-                facts=self._service_facts(service, agency, directory),
+                facts={
+                    "service.id": service.id,
+                    "service.agency_id": agency.id,
+                    "service.agency_kind": agency.kind,
+                    "service.needs": needs[0],
+                    "service.audiences": audiences,
+                    "service.channels": values,
+                    "service.languages": languages,
+                    "service.cost": service.cost.value,
+                    "service.area": area.kind.value,
+                },
                 channels=channels,
                 hours=hours,
-                needs_fact=shared(Fact("service.needs", _show(frozenset(service.needs)))),
+                needs_fact=needs[1],
                 area_points=_area_points(service),
                 parts=parts,
-                part_ids=part_numbers[parts],
-                signature=signatures.setdefault(parts, len(signatures)),
-                outside_signature=outside_signatures.setdefault(
-                    _elsewhere(parts), len(outside_signatures)
-                ),
+                part_ids=numbers,
+                signature=signature,
+                outside_signature=outside_signature,
             )
         self.part_count = len(part_ids)
         self._by_need: dict[str, list[str]] | None = None  # need code -> ids meeting it
@@ -311,23 +363,6 @@ class MatchIndex:
             found.add(code)
             found.update(self.taxonomy.ancestors(code))
         return frozenset(found)
-
-    def _service_facts(
-        self, service: Service, agency: Agency, directory: Directory
-    ) -> dict[str, Any]:
-        return {
-            "service.id": service.id,
-            "service.agency_id": agency.id,
-            "service.agency_kind": agency.kind,
-            "service.needs": self._share(self._with_ancestors(service.needs)),
-            "service.audiences": self._share(frozenset(a.value for a in service.audiences)),
-            "service.channels": self._share(
-                frozenset(c.value for c in directory.channels_of(service))
-            ),
-            "service.languages": self._share(frozenset(service.languages)),
-            "service.cost": service.cost.value,
-            "service.area": service.area.kind.value,
-        }
 
     def candidates(self, need: str, place: str | None) -> tuple[str, ...]:
         """Ids of services serving ``need`` whose area may cover ``place``, sorted: the
