@@ -301,17 +301,23 @@ def structure(data: Any, cls: type[T], *, limits: Limits = DEFAULT_LIMITS) -> T:
     and the cost of reporting grows with the number of problems, not with the
     size of the values in them.
     """
-    return _structure(data, cls, limits, depth_checked=False)
+    return _structure(data, cls, limits, parsed=False)
 
 
 def _structure(
-    data: Any, cls: type[T], limits: Limits, *, depth_checked: bool, try_fast: bool = True
+    data: Any, cls: type[T], limits: Limits, *, parsed: bool, try_fast: bool = True
 ) -> T:
     # The fast path: jsonschema-rs accepts the document, and the twin converter builds
     # it without per-field error notes or type checks the schema has made.  Anything
     # else, or anything the fast path refuses, takes the detailed path, which words every
     # problem with its path (and so gives the same objects or the same error).
-    fast = try_fast and _fast_is_valid(data, cls, depth_checked=depth_checked)
+    # ``parsed``: read by parse_json within limits of no more than _FAST_MAX_DEPTH, which
+    # has refused deeper nesting and lone surrogates (jsonschema-rs takes those for text).
+    fast = (
+        try_fast
+        and (parsed or _valid_text(data))
+        and _fast_is_valid(data, cls, depth_checked=parsed)
+    )
     if fast:
         try:
             with typed_already():
@@ -340,6 +346,29 @@ def _structure(
             return result
         found = []
     return _refuse(problems, found, data, cls, limits, truncated=False)
+
+
+def _valid_text(data: Any) -> bool:
+    """True when no string in ``data`` holds a lone surrogate (nor is a str subclass)."""
+    stack: list[Any] = [data]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is str:
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif kind is dict:
+            stack.extend(value.values())
+            if not all(type(key) is str and key.isascii() for key in value):
+                return False  # the detailed path judges odd keys
+        elif kind is list or kind is tuple:
+            stack.extend(value)
+        elif isinstance(value, str | dict | list | tuple):
+            return False
+    return True
 
 
 def _refuse(
@@ -420,6 +449,6 @@ def from_json(text: str | bytes, cls: type[T], *, limits: Limits = DEFAULT_LIMIT
     nesting, string and collection sizes, integer digits, valid Unicode), so a
     hostile document is a :class:`ValidationError`, never a hang or a crash.
     """
-    # parse_json has refused nesting deeper than limits.max_depth.
+    # parse_json has refused lone surrogates and nesting deeper than limits.max_depth.
     data = parse_json(text, limits=limits)
-    return _structure(data, cls, limits, depth_checked=limits.max_depth <= _FAST_MAX_DEPTH)
+    return _structure(data, cls, limits, parsed=limits.max_depth <= _FAST_MAX_DEPTH)
