@@ -27,7 +27,7 @@ from saihan import storage
 from saihan.access import Principal
 from saihan.cli import main
 from saihan.directory.taxonomy import default_taxonomy
-from saihan.errors import AccessDenied, NotFoundError, ValidationError
+from saihan.errors import AccessDenied, ValidationError
 from saihan.monitoring import (
     PlanReport,
     era_name,
@@ -404,8 +404,33 @@ def test_bad_arguments_name_their_field(
         plan_report(seeded, **arguments)
     assert [item.path for item in raised.value.errors] == [path]
     assert seeded.audit.count() == before
-    with pytest.raises(NotFoundError):
-        plan_report(seeded, fiscal_year=2024, municipality="nowhere-shi")
+
+
+def test_an_unknown_municipality_names_the_field_and_the_nearest(seeded: Store) -> None:
+    before = seeded.audit.count()
+    with pytest.raises(ValidationError) as raised:
+        plan_report(seeded, fiscal_year=2024, municipality="Hachiouji")
+    [item] = raised.value.errors
+    assert item.path == "municipality"
+    assert "八王子市" in item.message  # difflib's nearest name
+    with pytest.raises(ValidationError, match="ambiguous"):
+        plan_report(seeded, fiscal_year=2024, municipality="toshima")
+    assert seeded.audit.count() == before
+
+
+def test_the_command_refuses_an_unknown_municipality(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SAIHAN_PRINCIPAL", raising=False)
+    url = f"sqlite:///{tmp_path}/demo.db"
+    system = ["--store", url, "--as", "system:system"]
+    assert main(["demo", "seed", "--cases", "3", "--seed", "2", *system]) == 0
+    capsys.readouterr()
+    command = ["report", "--fiscal-year", "2024", "--municipality", "shinjyuku", *system]
+    assert main(command) == 1
+    error = capsys.readouterr().err
+    assert "municipality" in error
+    assert "新宿区" in error
 
 
 def test_the_command_writes_every_format(

@@ -563,8 +563,8 @@ def plan_report(
     suppressed; writes an ``exported`` audit event (``plan-report`` for ``recipient``).
 
     AccessDenied for no principal or one that works on no cases; ValidationError
-    (``fiscal_year``, ``k``, ``recipient``) and NotFoundError (``municipality``) before
-    anything is read.
+    (``fiscal_year``, ``k``, ``recipient``, ``municipality``: a name that is not one
+    of Tokyo's, with the nearest names) before anything is read.
     """
     if not isinstance(store, Store):
         raise ValidationError([ErrorItem("store", f"expected a Store, got {type(store).__name__}")])

@@ -956,8 +956,14 @@ class StoreConformance(OutreachConformance):
             store.agencies.by_kind("no-such-kind")
         with pytest.raises(NotFoundError, match="nobody"):
             store.services.by_agency("nobody")
-        with pytest.raises(NotFoundError):
+        # a municipality name is an argument to check: one that is not Tokyo's (or is
+        # ambiguous) is bad input at its path, with the nearest names
+        with pytest.raises(ValidationError) as unknown:
             store.services.by_municipality("どこにもない市")
+        assert unknown.value.paths == ["municipality"]
+        with pytest.raises(ValidationError, match="世田谷区") as near:
+            store.cases.search(residence="setagaya-kuu")
+        assert near.value.paths == ["residence"]
 
     # -- references -------------------------------------------------------------
     def test_a_service_needs_its_agency_and_known_needs(self, store: Store) -> None:
