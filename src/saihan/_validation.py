@@ -123,6 +123,15 @@ def checked(method: Callable[[M, Checker], None]) -> Callable[[M], None]:
     return post_init
 
 
+def _no_own_checks(self: Any, check: Checker) -> None:
+    """A model whose fields' types are all there is to check adds nothing of its own."""
+
+
+types_only = checked(_no_own_checks)
+"""The ``__attrs_post_init__`` of a model with no checks beyond its fields' types:
+``__attrs_post_init__ = types_only`` in the class body."""
+
+
 def check_fields(obj: Any, check: Checker) -> None:
     """Convert ``obj``'s fields to the types it declares, reporting what cannot be.
 

@@ -11,6 +11,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,11 +21,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from saihan import storage
-from saihan.access import Principal
+from saihan.access import Principal, Role
 from saihan.cli.main import main
 from saihan.referral.audit import GENESIS_DIGEST, AuditAction, AuditEvent, event_digest
 from saihan.storage.referral_records import AUDIT_CHAIN, AUDIT_CHAIN_HEAD_ID, AUDIT_EVENTS
-from saihan.testing.storage import _case
+from saihan.testing.storage import HACHIOJI, _case
 from saihan.testing.tampering import (
     MARKER,
     check_concurrent_writers_keep_one_chain,
@@ -214,4 +215,45 @@ def test_the_digest_is_the_documented_canonical_encoding() -> None:
 
 def test_threads_writing_to_one_sqlite_store_do_not_fork_the_chain(tmp_path: Path) -> None:
     with storage.open(f"sqlite:///{tmp_path}/s.db", principal=Principal.system()) as store:
-        check_concurrent_writers_keep_one_chain(store)
+        # SQLite writers queue for the database's lock: none ever has to retry.
+        check_concurrent_writers_keep_one_chain(store, conflicts_allowed=False)
+
+
+def test_threads_reading_and_writing_one_memory_store_do_not_fork_the_chain() -> None:
+    with storage.open("memory://", principal=Principal.system()) as store:
+        check_concurrent_writers_keep_one_chain(store, readers=4, conflicts_allowed=False)
+
+
+def test_stores_in_many_threads_on_one_sqlite_file_keep_one_chain(tmp_path: Path) -> None:
+    """As processes would: each thread opens the file itself."""
+    url = f"sqlite:///{tmp_path}/s.db"
+    with storage.open(url, principal=Principal.system()) as store:
+        store.cases.count()  # creates the file
+    errors: list[BaseException] = []
+
+    def work(number: int) -> None:
+        officer = Principal(
+            id=f"reader-{number}",
+            roles=frozenset({Role.MUNICIPAL_OFFICER}),
+            municipalities=frozenset({HACHIOJI}),
+        )
+        try:
+            with storage.open(url, principal=Principal.system()) as own:
+                for attempt in range(5):
+                    with own.acting_as(f"worker-{number}"):
+                        own.cases.put(_case(f"case-{number}-{attempt}"))
+                    with own.acting_as(officer):
+                        own.cases.get(f"case-{number}-{attempt}")
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with storage.open(url, principal=Principal.system()) as store:
+        verified = store.audit.verify()
+        assert verified.problems == ()
+        assert verified.chained == store.audit.count() == 4 * 5 * 2

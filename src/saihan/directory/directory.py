@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import attrs
 
-from saihan._validation import Checker, checked
+from saihan._validation import Checker, checked, types_only
 from saihan.directory.agency import Agency
 from saihan.directory.agency_kinds import AgencyKind, default_agency_kinds
 from saihan.directory.municipalities import municipality
@@ -39,9 +39,7 @@ class DirectoryMeta:
         default=None, metadata={"doc": "Date of the last update."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 def _default_meta() -> DirectoryMeta:

@@ -17,7 +17,7 @@ import re
 
 import attrs
 
-from saihan._validation import Checker, checked
+from saihan._validation import types_only
 from saihan.directory._data import read_rows
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
 from saihan.text import normalize_for_search
@@ -101,9 +101,7 @@ class Municipality:
     name_en: str
     kind: MunicipalityKind
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     @property
     def prefecture_code(self) -> str:

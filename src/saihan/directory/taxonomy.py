@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
-from saihan._validation import Checker, checked
+from saihan._validation import Checker, checked, types_only
 from saihan.directory._data import read_rows
 from saihan.errors import ErrorItem, NotFoundError, ValidationError
 from saihan.text import LocalizedText
@@ -28,9 +28,7 @@ class PriorityArea:
     number: int
     label: LocalizedText
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from saihan._validation import ID_RE, Checker, checked
+from saihan._validation import ID_RE, types_only
 from saihan.access import CASE_ROLES
 from saihan.directory.agency_kinds import default_agency_kinds
 from saihan.directory.municipalities import municipality as _municipality
@@ -194,9 +194,7 @@ class Cell:
     count: int | None = attrs.field(metadata={"doc": "The count; null when suppressed."})
     suppressed: bool = attrs.field(default=False, metadata={"doc": "Suppressed (small count)."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -207,9 +205,7 @@ class Statistic:
     value: float | None = attrs.field(metadata={"doc": "The value; null when suppressed."})
     suppressed: bool = attrs.field(default=False, metadata={"doc": "Over fewer than k items."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -224,9 +220,7 @@ class Figure:
     total_suppressed: bool = attrs.field(default=False, metadata={"doc": "Total suppressed."})
     statistics: tuple[Statistic, ...] = attrs.field(default=(), metadata={"doc": "Medians ..."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -240,9 +234,7 @@ class GapCell:
     poorly_met: int | None = attrs.field(metadata={"doc": "Cases with only a poor fit."})
     suppressed: bool = attrs.field(default=False, metadata={"doc": "Any count suppressed."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -261,9 +253,7 @@ class PlanReport:
     unmet_needs: tuple[GapCell, ...] = attrs.field(metadata={"doc": "The gap report's rows."})
     rules: str = attrs.field(metadata={"doc": "The rule set the gaps were matched with."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def figure(self, id: str) -> Figure:
         """The figure ``id`` (NotFoundError naming the known ones)."""

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from saihan._validation import Checker, checked
+from saihan._validation import types_only
 from saihan.access import Principal
 from saihan.casework import (
     close_case,
@@ -94,9 +94,7 @@ class SeedSummary:
         default=False, metadata={"doc": "True when the sample directory was imported first."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen

@@ -38,7 +38,7 @@ from typing import Any
 
 import attrs
 
-from saihan._validation import ID_RE, Checker, checked
+from saihan._validation import ID_RE, types_only
 from saihan.access import CASE_ROLES
 from saihan.directory.taxonomy import default_taxonomy
 from saihan.directory.vocabulary import LegalSituation, PersonAttribute
@@ -192,9 +192,7 @@ class SharedReferral:
         default=None, metadata={"doc": "The code of the last reason given (docs/monitoring.md)."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -214,9 +212,7 @@ class SharedRow:
         default=None, metadata={"doc": "The summary as reviewed for sharing; null: none."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def quasi_identifiers(self) -> tuple[str, ...]:
         return tuple(getattr(self, name) for name in QUASI_IDENTIFIERS)
@@ -244,9 +240,7 @@ class ShareReport:
         default=NEVER_SHARED, metadata={"doc": "Fields no row holds."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -256,9 +250,7 @@ class SharedCases:
     rows: tuple[SharedRow, ...] = attrs.field(metadata={"doc": "The shared cases."})
     report: ShareReport = attrs.field(metadata={"doc": "What was generalised and suppressed."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def to_data(self) -> dict[str, Any]:
         """Plain JSON data: ``{"report": {...}, "rows": [...]}``."""

@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from saihan._validation import Checker, checked
+from saihan._validation import Checker, types_only
 from saihan.directory.directory import Directory
 from saihan.directory.vocabulary import Audience, Channel
 from saihan.errors import SaihanError
@@ -51,9 +51,7 @@ class PortalReport:
     generated_at: dt.datetime = attrs.field(metadata={"doc": "When the openings start."})
     window_end: dt.datetime = attrs.field(metadata={"doc": "When the openings end."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 def _environment() -> Any:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from saihan._validation import Checker, checked
+from saihan._validation import Checker, checked, types_only
 from saihan.directory.agency import Agency
 from saihan.directory.directory import Directory, agency_search_key, service_search_key
 from saihan.directory.location import Location
@@ -102,9 +102,7 @@ class PublishedContact:
         default=None, metadata={"doc": "tel:, mailto: or https: link; none for fax and visits."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -148,9 +146,7 @@ class WeeklyRow:
         default=None, metadata={"doc": "When the hours apply, if only between dates."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -169,9 +165,7 @@ class PublishedHours:
     )
     note: LocalizedText | None = attrs.field(default=None, metadata={"doc": "The calendar's note."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -218,9 +212,7 @@ class PublishedService:
         }
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     @property
     def hours_known(self) -> bool:
@@ -242,9 +234,7 @@ class PublishedAgency:
     locations: tuple[PublishedLocation, ...] = attrs.field(metadata={"doc": "Its places."})
     service_ids: tuple[str, ...] = attrs.field(metadata={"doc": "Its services, in order."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -257,9 +247,7 @@ class PublishedNeed:
     parent: str | None = attrs.field(metadata={"doc": "The broader need."})
     service_ids: tuple[str, ...] = attrs.field(metadata={"doc": "Services for it, by id."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -270,9 +258,7 @@ class PublishedArea:
     label: LocalizedText = attrs.field(metadata={"doc": "Its name."})
     needs: tuple[PublishedNeed, ...] = attrs.field(metadata={"doc": "Its needs, depth first."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     @property
     def service_ids(self) -> tuple[str, ...]:
@@ -289,9 +275,7 @@ class PublishedMunicipality:
     kind: str = attrs.field(metadata={"doc": "ward, city, town or village."})
     service_ids: tuple[str, ...] = attrs.field(metadata={"doc": "Services whose area covers it."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -302,9 +286,7 @@ class PublishedAudience:
     label: LocalizedText = attrs.field(metadata={"doc": "In words."})
     service_ids: tuple[str, ...] = attrs.field(metadata={"doc": "Services they may consult."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -315,9 +297,7 @@ class PublishedChannel:
     label: LocalizedText = attrs.field(metadata={"doc": "In words."})
     service_ids: tuple[str, ...] = attrs.field(metadata={"doc": "Services reached that way."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -327,9 +307,7 @@ class PublishedFlowEdge:
     label: LocalizedText | None = attrs.field(metadata={"doc": "The answer; None: next step."})
     to: str = attrs.field(metadata={"doc": "The node it leads to."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -345,9 +323,7 @@ class PublishedFlowStep:
         metadata={"doc": "Services its 'connect' actions name or whose kind they name."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -363,9 +339,7 @@ class PublishedFlow:
     svg_ja: str | None = attrs.field(metadata={"doc": "Drawn by Graphviz; None if not drawn."})
     svg_en: str | None = attrs.field(metadata={"doc": "The English drawing."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def svg(self, lang: str) -> str | None:
         return self.svg_en if lang == "en" else self.svg_ja

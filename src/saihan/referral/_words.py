@@ -112,7 +112,7 @@ _PLACES: dict[str, Pair] = {
 }
 _WEEKDAYS_JA = "月火水木金土日"
 _WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def pick(pair: Pair, lang: str) -> str:
@@ -226,7 +226,7 @@ def day(moment: dt.datetime | dt.date, lang: str) -> str:
     if lang == "ja":
         weekday = _WEEKDAYS_JA[moment.weekday()]
         return f"{moment.year}年{moment.month}月{moment.day}日（{weekday}）"
-    weekday, month = _WEEKDAYS_EN[moment.weekday()], _MONTHS_EN[moment.month - 1]
+    weekday, month = _WEEKDAYS_EN[moment.weekday()], MONTHS_EN[moment.month - 1]
     return f"{weekday} {moment.day} {month} {moment.year}"
 
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker, checked
+from saihan._validation import ID_PATTERN, types_only
 from saihan.directory.agency_kinds import default_agency_kinds
 from saihan.directory.municipalities import code_problem
 from saihan.directory.service import AreaKind
@@ -98,9 +98,7 @@ class FieldSpec:
     vocabulary: Callable[[], frozenset[str]] | None = None  # allowed values, when closed
     check: Callable[[str], str | None] | None = None  # per-value check (codes)
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     @property
     def ops(self) -> tuple[str, ...]:
@@ -259,9 +257,7 @@ class Condition:
 class AllOf(Condition):
     items: tuple[Condition, ...]
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def fields(self) -> frozenset[str]:
         return frozenset().union(*(item.fields() for item in self.items))
@@ -274,9 +270,7 @@ class AllOf(Condition):
 class AnyOf(Condition):
     items: tuple[Condition, ...]
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def fields(self) -> frozenset[str]:
         return frozenset().union(*(item.fields() for item in self.items))
@@ -289,9 +283,7 @@ class AnyOf(Condition):
 class Not(Condition):
     item: Condition
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def fields(self) -> frozenset[str]:
         return self.item.fields()
@@ -308,9 +300,7 @@ class FieldTest(Condition):
     op: str
     value: Any  # str, int, bool or frozenset[str] for ``in`` / ``has_any`` / ``has_all``
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def fields(self) -> frozenset[str]:
         return frozenset({self.field})
@@ -328,9 +318,7 @@ class AgeTest(Condition):
     value: int
     on: dt.date | None = None
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def fields(self) -> frozenset[str]:
         return frozenset({"age"})

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from saihan._validation import Checker, checked
+from saihan._validation import types_only
 from saihan.directory.directory import Directory
 from saihan.errors import ValidationError
 from saihan.referral.case import ConsultationCase
@@ -47,9 +47,7 @@ class GapRow:
     unmet: int = attrs.field(metadata={"doc": "Cases where nothing eligible met it."})
     poorly_met: int = attrs.field(metadata={"doc": "Cases where only a poor fit was found."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     @property
     def met_well(self) -> int:
@@ -65,9 +63,7 @@ class GapReport:
     rules_version: str = attrs.field(metadata={"doc": "Its version."})
     rows: tuple[GapRow, ...] = attrs.field(default=(), metadata={"doc": "The counts."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def by_need(self) -> dict[str, tuple[int, int, int]]:
         """Totals per need over every municipality: (cases, unmet, poorly met)."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from saihan._validation import Checker, checked
+from saihan._validation import Checker, checked, types_only
 from saihan.directory.service import ContactPoint
 from saihan.directory.vocabulary import Channel
 from saihan.referral.case import Urgency
@@ -67,9 +67,7 @@ class Fact:
     field: str = attrs.field(metadata={"doc": "Field name, as rules name it."})
     value: str = attrs.field(metadata={"doc": "Its value, as text."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -84,9 +82,7 @@ class Reason:
     facts: tuple[Fact, ...] = attrs.field(default=(), metadata={"doc": "Facts it used."})
     points: int = attrs.field(default=0, metadata={"doc": "What it added to the score."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -148,9 +144,7 @@ class Recommendation:
         },
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -173,9 +167,7 @@ class NeedPlan:
         default=0, metadata={"doc": "Fitting services left out by the per-need limit."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -186,9 +178,7 @@ class Exclusion:
     need: str = attrs.field(metadata={"doc": "The need it was considered for."})
     reasons: tuple[Reason, ...] = attrs.field(metadata={"doc": "Every reason it failed."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 NEAR_MISS_EXAMPLES = 3
@@ -255,9 +245,7 @@ class MissingRequirement:
     needs: tuple[str, ...] = attrs.field(metadata={"doc": "The case's needs in its scope."})
     text: LocalizedText = attrs.field(metadata={"doc": "The rule's description."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -289,9 +277,7 @@ class RuleChange:
         },
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen

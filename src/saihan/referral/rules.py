@@ -37,7 +37,7 @@ from typing import Any
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker, checked
+from saihan._validation import ID_PATTERN, Checker, checked, types_only
 from saihan.directory.directory import Directory
 from saihan.errors import ErrorItem, ValidationError
 from saihan.limits import DEFAULT_LIMITS, Limits, parse_yaml, read_file
@@ -274,9 +274,7 @@ class CompiledRule:
     # action is run as a rule, and named ``flow:<flow>/<node>`` in reasons.
     label: str | None = None
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     @property
     def id(self) -> str:

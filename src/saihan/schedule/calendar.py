@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from saihan._validation import Checker, checked
+from saihan._validation import Checker, checked, types_only
 from saihan.errors import NotFoundError, ValidationError
 from saihan.schedule._batch import as_list, lookup_all, one
 from saihan.schedule.engine import BatchTables, CompiledCalendar
@@ -63,9 +63,7 @@ class OpeningStatus:
     message: LocalizedText
     change: dt.datetime | None  # when open: when it closes; when closed: when it next opens
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen

@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from saihan._validation import Checker, checked
+from saihan._validation import types_only
 from saihan.errors import ValidationError
 from saihan.schedule._batch import as_list, lookup_all, one
 from saihan.text import LocalizedText
@@ -57,9 +57,7 @@ class Holiday:
     date: dt.date = attrs.field(metadata={"doc": "The day."})
     name: LocalizedText = attrs.field(metadata={"doc": "Its name in Japanese and English."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 class HolidayCalendar:

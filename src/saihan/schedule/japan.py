@@ -13,7 +13,7 @@ import unicodedata
 
 import attrs
 
-from saihan._validation import Checker, checked
+from saihan._validation import types_only
 from saihan.errors import ValidationError
 
 __all__ = [
@@ -41,9 +41,7 @@ class Era:
     letter: str  # R
     start: dt.date
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 ERAS: tuple[Era, ...] = (
@@ -67,9 +65,7 @@ class EraDate:
     month: int
     day: int
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def format(self, *, gannen: bool = True, weekday: bool = False) -> str:
         """``令和6年4月1日``; the first year is written 元年 unless ``gannen`` is False."""

@@ -18,9 +18,9 @@ from collections.abc import Callable
 import attrs
 
 from saihan import storage
-from saihan.access import Principal
+from saihan.access import Principal, Role
 from saihan.errors import ConflictError
-from saihan.testing.storage import _case
+from saihan.testing.storage import HACHIOJI, _case
 
 __all__ = ["MARKER", "SCENARIOS", "check_concurrent_writers_keep_one_chain", "check_sql_tampering"]
 
@@ -127,34 +127,70 @@ def check_sql_tampering(fresh: Callable[[], tuple[str, Callable[[str], None]]]) 
 
 
 def check_concurrent_writers_keep_one_chain(
-    store: storage.Store, *, writers: int = 4, attempts: int = 10
+    store: storage.Store,
+    *,
+    writers: int = 4,
+    attempts: int = 10,
+    readers: int = 2,
+    conflicts_allowed: bool = True,
 ) -> None:
-    """Threads writing audited cases to one store at once leave one unbroken chain.
+    """Threads writing and reading audited cases in one store at once leave one
+    unbroken chain.
 
-    Each thread writes ``attempts`` cases; a ConflictError (another writer chained
-    first) is the store's word to retry the whole transaction, and the thread moves
-    on.  Anything else fails the check, and so does a chain with a fork or a gap.
-    ``store`` must act as a ``system`` principal (the threads act for workers).
+    Each of ``writers`` threads writes ``attempts`` cases, while each of ``readers``
+    threads reads the cases stored so far (every read appends a ``read`` event to the
+    same chain).  A ConflictError (another writer chained first) is the store's word
+    to retry the whole transaction, and the thread moves on; with
+    ``conflicts_allowed=False`` it fails the check, for a backend that serialises its
+    audited writers itself (every first-party one does).  Anything else fails the
+    check, and so does a chain with a fork or a gap.  ``store`` must act as a
+    ``system`` principal (the threads act for workers).
     """
     errors: list[BaseException] = []
+    conflicts: list[str] = []
+    written: list[str] = []
+    reads = [0]
 
     def writer(number: int) -> None:
         for attempt in range(attempts):
             try:
                 with store.acting_as(f"worker-{number}"):
                     store.cases.put(_case(f"case-{number}-{attempt}"))
-            except ConflictError:
-                continue
+                written.append(f"case-{number}-{attempt}")
+            except ConflictError as error:
+                conflicts.append(f"writer {number}: {error}")
+            except BaseException as error:
+                errors.append(error)
+
+    def reader(number: int) -> None:
+        for attempt in range(attempts):
+            try:
+                # A municipal officer of Hachioji: reads of Hachioji's cases, audited.
+                officer = Principal(
+                    id=f"reader-{number}",
+                    roles=frozenset({Role.MUNICIPAL_OFFICER}),
+                    municipalities=frozenset({HACHIOJI}),
+                )
+                with store.acting_as(officer):
+                    if written:
+                        store.cases.get(written[attempt % len(written)])
+                        reads[0] += 1
+            except ConflictError as error:
+                conflicts.append(f"reader {number}: {error}")
             except BaseException as error:
                 errors.append(error)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    threads += [threading.Thread(target=reader, args=(n,)) for n in range(readers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
+    if not conflicts_allowed:
+        assert conflicts == [], f"{len(conflicts)} audited operations met a ConflictError"
     verified = store.audit.verify()
     assert verified.problems == ()
-    assert verified.chained == store.cases.count() == store.audit.count() > 0
+    # One event per case written and one per read: none lost, none forked.
+    assert verified.chained == store.audit.count() == store.cases.count() + reads[0] > 0
     assert store.integrity_check() == []

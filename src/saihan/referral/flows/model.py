@@ -15,7 +15,7 @@ import functools
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker, checked
+from saihan._validation import ID_PATTERN, types_only
 from saihan.errors import NotFoundError
 from saihan.referral.case import Urgency
 from saihan.referral.conditions import Condition, Predicate, compile_condition
@@ -61,9 +61,7 @@ class Answer:
         default=None, metadata={"doc": "The answer in words, for drawings."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -76,9 +74,7 @@ class Branch:
         default=None, metadata={"doc": "The answer in words, for drawings."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -96,9 +92,7 @@ class Connect:
         metadata={**_ID, "doc": "Only for this need (and its sub-needs); null: every need."},
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -121,9 +115,7 @@ class Action:
         default=None, metadata={"doc": "A note for the worker."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -184,9 +176,7 @@ class FlowNode:
         default=None, metadata={**_ID, "doc": "Action: the node after it."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def edges(self) -> tuple[tuple[str, str], ...]:
         """(path inside the node, target id) of every edge, in drawing order."""
@@ -222,9 +212,7 @@ class Flow:
         default=None, metadata={"doc": "When to use the flow."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     @functools.cached_property
     def by_id(self) -> dict[str, FlowNode]:
@@ -270,9 +258,7 @@ class FlowStep:
         },
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -282,9 +268,7 @@ class TakenAction:
     node: str = attrs.field(metadata={"doc": "Node id."})
     action: Action = attrs.field(metadata={"doc": "The action."})
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
 @attrs.frozen
@@ -306,9 +290,7 @@ class FlowRun:
         default=None, metadata={"doc": "The end node's text."}
     )
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     @property
     def node_ids(self) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from saihan._validation import ID_PATTERN, Checker, checked
+from saihan._validation import ID_PATTERN, types_only
 from saihan.directory.directory import Directory
 from saihan.errors import ErrorItem
 from saihan.referral.conditions import (
@@ -41,9 +41,7 @@ class FlowProblem:
     path: str
     message: str
 
-    @checked
-    def __attrs_post_init__(self, check: Checker) -> None:
-        pass  # the fields' types are all there is to check
+    __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
     def __str__(self) -> str:
         return str(self.as_error())
