@@ -603,7 +603,10 @@ def _read_year(
     received in the year (handled by ``code``) and the referrals first requested
     from the year's first day (in any time zone) to its end, with their cases (those
     of a case received before the year read one by one).  Each read is the
-    principal's and audited; the report keeps exactly its own from these."""
+    principal's and audited; the report keeps exactly its own from these.  With a
+    municipality, a referral does not say where its case is handled, so the case of
+    each referral of the year not among that municipality's cases of the year is
+    read to tell (no more than the year's cases with referrals)."""
     stored = store.cases.search(municipality=code, received_from=first, received_to=last)
     cases = {item.value.id: item.value for item in stored}
     start = dt.datetime.combine(first, dt.time(0), tzinfo=_EARLIEST)
