@@ -19,6 +19,9 @@ from saihan.errors import ValidationError
 from saihan.limits import (
     DEFAULT_LIMITS,
     Limits,
+    _check_tree,
+    _rust_within,
+    _within,
     check_text,
     check_tree,
     parse_json,
@@ -252,3 +255,61 @@ def test_a_corrupt_member_is_named() -> None:
 def test_read_zip_raises_only_validation_errors(data: bytes) -> None:
     with contextlib.suppress(ValidationError):
         list(read_zip(b"PK\x03\x04" + data))
+
+
+# Values around SMALL's bounds: strings of 8-12 characters, 2-5 digit numbers, 3-7 items,
+# nesting around 4 deep.  No lone surrogates: jsonschema-rs takes them for text, so
+# parse_json sends only text without a surrogate escape to it (the test after this one).
+near_the_bounds = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**4), max_value=10**4)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(min_size=8, max_size=12),
+    lambda children: (
+        st.lists(children, min_size=3, max_size=7)
+        | st.dictionaries(st.text(max_size=12), children, max_size=7)
+    ),
+    max_leaves=40,
+)
+
+
+def _outcome(data: Any, *, large: bool) -> list[tuple[str, str]] | None:
+    try:
+        _check_tree(data, SMALL, "", large=large)
+    except ValidationError as error:
+        return [(item.path, item.message) for item in error.errors]
+    return None
+
+
+@given(near_the_bounds)
+def test_the_rust_pass_never_accepts_what_the_python_walk_refuses(value: Any) -> None:
+    # Large documents are judged by jsonschema-rs first; it may send a value to the walk
+    # (None, or False when too strict) but whatever it accepts the walk accepts.
+    judged = _rust_within(value, SMALL)
+    if judged:
+        assert _within(value, SMALL)
+    assert _outcome(value, large=True) == _outcome(value, large=False)
+
+
+def test_the_rust_pass_refuses_each_bound() -> None:
+    assert _rust_within(["a" * 10, 999, [[[]]]], SMALL) is True
+    assert _rust_within("a" * 11, SMALL) is False
+    assert _rust_within({"a" * 11: 1}, SMALL) is False
+    assert _rust_within([1] * 6, SMALL) is False
+    assert _rust_within(1000, SMALL) is False
+    assert _rust_within([[[[[]]]]], SMALL) is False
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\uDFFF", "\\ud83d"])
+def test_a_lone_surrogate_in_a_large_document_is_refused(escape: str) -> None:
+    text = json.dumps({"items": ["x" * 1000] * 100, "name": "?"}).replace("?", escape)
+    assert len(text) > 64 * 1024  # judged by jsonschema-rs were it not for the escape
+    with pytest.raises(ValidationError, match="surrogate") as raised:
+        parse_json(text)
+    assert raised.value.paths == ["name"]
+
+
+def test_a_large_document_with_an_emoji_escape_is_read() -> None:
+    text = json.dumps({"items": ["x" * 1000] * 100, "name": "\U0001f600"}, ensure_ascii=True)
+    assert parse_json(text)["name"] == "\U0001f600"

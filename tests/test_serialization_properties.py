@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from saihan._validation import typed_already
 from saihan.directory import (
     Address,
     Agency,
@@ -40,6 +42,7 @@ from saihan.directory import (
     sample_directory,
 )
 from saihan.errors import ValidationError
+from saihan.limits import DEFAULT_LIMITS
 from saihan.outreach import Event, NewsletterIssue, Registration, Subscriber
 from saihan.referral import (
     AuditEvent,
@@ -62,6 +65,7 @@ from saihan.schedule import (
     WeeklyHours,
 )
 from saihan.serialization import (
+    converter,
     from_json,
     json_schema,
     public_models,
@@ -69,6 +73,7 @@ from saihan.serialization import (
     structure,
     to_json,
 )
+from saihan.serialization.converter import _structure
 from saihan.serialization.schema import _fast_is_valid, _python_pattern
 from saihan.serialization.schema import _validator as _wording_validator
 from saihan.testing import (
@@ -821,3 +826,135 @@ def data_rule() -> Rule:
     from saihan.referral.rules import default_rules
 
     return default_rules().rules[0]
+
+
+# -- the fast path and the detailed path ------------------------------------------------
+#
+# structure() builds a document jsonschema-rs accepts with the converter's twin (no
+# per-field error notes, no type checks the schema has made), and anything else, or
+# anything the twin refuses, with the detailed converter.  Both must give the same.
+
+
+def detailed_or_error(data: Any, model: type) -> Any:
+    """What the detailed path alone returns, or the ValidationError it raises."""
+    try:
+        return _structure(data, model, DEFAULT_LIMITS, parsed=False, try_fast=False)
+    except ValidationError as error:
+        return error
+
+
+def same_outcome(first: Any, second: Any) -> bool:
+    if isinstance(first, ValidationError) or isinstance(second, ValidationError):
+        return (
+            isinstance(first, ValidationError)
+            and isinstance(second, ValidationError)
+            and first.errors == second.errors
+        )
+    return bool(type(first) is type(second) and first == second)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=model_id)
+@settings(max_examples=examples(40), suppress_health_check=SLOW)
+@given(data=st.data())
+def test_the_fast_path_builds_valid_documents_as_the_detailed_path_does(
+    model: type, data: st.DataObject
+) -> None:
+    value = data.draw(MODEL_STRATEGIES[model], label=model.__name__)
+    document = json.loads(to_json(value))
+    assert _fast_is_valid(document, model)  # so the fast path is the one taken
+    with typed_already():
+        fast: object = converter.fast.structure(document, model)  # raises rather than fall back
+    detailed = detailed_or_error(document, model)
+    assert type(fast) is model
+    assert fast == detailed == value
+    assert to_json(fast) == to_json(detailed)
+
+
+@pytest.mark.parametrize("name", BREAKERS)
+@settings(max_examples=examples(25), suppress_health_check=SLOW)
+@given(data=st.data())
+def test_a_corrupted_directory_gets_the_detailed_paths_error(
+    name: str, data: st.DataObject
+) -> None:
+    breaker = BREAKERS[name]
+    directory = data.draw(
+        directories(min_services=2, max_services=4, extensions=breaker.extensions),
+        label="directory",
+    )
+    document = json.loads(to_json(directory))
+    assume(breaker.applies(document))
+    corrupted = breaker.corrupt(data, document).document
+    result = structure_or_error(corrupted, Directory)
+    note(str(result))
+    assert same_outcome(result, detailed_or_error(corrupted, Directory))
+
+
+@settings(max_examples=examples(100), suppress_health_check=SLOW)
+@given(data=st.data())
+def test_any_replaced_part_gets_the_same_outcome_on_both_paths(data: st.DataObject) -> None:
+    document = json.loads(to_json(data.draw(directories(min_services=1, max_services=3))))
+    path, _ = data.draw(st.sampled_from(list(nodes(document))), label="path")
+    changed = replaced(document, path, data.draw(JSON_VALUES, label="new value"))
+    result = structure_or_error(changed, Directory)
+    note(str(result))
+    assert same_outcome(result, detailed_or_error(changed, Directory))
+
+
+@pytest.mark.parametrize("model", MODELS, ids=model_id)
+@settings(max_examples=examples(40), suppress_health_check=SLOW)
+@given(value=JSON_VALUES)
+def test_any_json_gets_the_same_outcome_on_both_paths(model: type, value: Any) -> None:
+    assert same_outcome(structure_or_error(value, model), detailed_or_error(value, model))
+
+
+@settings(max_examples=examples(20), suppress_health_check=SLOW)
+@given(event=audit_events())
+def test_a_naive_datetime_passes_the_schema_and_gets_the_detailed_error(
+    event: AuditEvent,
+) -> None:
+    # The schema does not judge date-times; the fast path refuses one without an offset
+    # and the detailed path names it.
+    document = json.loads(to_json(event))
+    document["at"] = "2024-04-01T09:00:00"
+    assert _fast_is_valid(document, AuditEvent)
+    result = structure_or_error(document, AuditEvent)
+    assert isinstance(result, ValidationError)
+    assert result.paths == ["at"]
+    assert same_outcome(result, detailed_or_error(document, AuditEvent))
+
+
+@settings(max_examples=examples(40), suppress_health_check=SLOW)
+@given(data=st.data())
+def test_a_lone_surrogate_in_any_string_gets_the_detailed_error(data: st.DataObject) -> None:
+    # jsonschema-rs takes a lone surrogate inside a document for text; the fast path
+    # must not, so it goes the detailed way and is named.
+    document = json.loads(to_json(data.draw(directories(min_services=1, max_services=3))))
+    strings = [path for path, value in nodes(document) if isinstance(value, str)]
+    path = data.draw(st.sampled_from(strings), label="path")
+    changed = replaced(document, path, "\ud800")
+    result = structure_or_error(changed, Directory)
+    assert isinstance(result, ValidationError)
+    assert same_outcome(result, detailed_or_error(changed, Directory))
+    assert any(lies_within(found, format_path(path)) for found in result.paths), result
+
+
+def test_models_built_outside_the_fast_path_are_still_type_checked() -> None:
+    structure(json.loads(to_json(sample_directory())), Directory)
+    with pytest.raises(ValidationError) as raised:
+        LocalizedText(ja=3)  # type: ignore[arg-type]
+    assert raised.value.paths == ["ja"]
+
+    # ... and in another thread while one thread is inside the fast path.
+    outcome: list[Any] = []
+
+    def build() -> None:
+        try:
+            outcome.append(LocalizedText(ja=3))  # type: ignore[arg-type]
+        except ValidationError as error:
+            outcome.append(error)
+
+    with typed_already():
+        worker = threading.Thread(target=build)
+        worker.start()
+        worker.join()
+    assert isinstance(outcome[0], ValidationError)

@@ -8,13 +8,15 @@ that is wrong with an object at once rather than the first thing.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import enum
 import functools
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -94,6 +96,27 @@ _SWALLOWED = (TypeError, AttributeError, ValueError, KeyError, IndexError)
 UTC_OFFSET_MESSAGE = "give the UTC offset (for Tokyo, +09:00)"
 
 
+_TYPED_ALREADY: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "saihan_typed_already", default=False
+)
+
+
+@contextlib.contextmanager
+def typed_already() -> Iterator[None]:
+    """Within this block, models skip :func:`check_fields` (their own checks still run).
+
+    Only for the converter's fast path: what it builds was accepted by the model's JSON
+    Schema and made by hooks that give every field the type it declares, so checking the
+    types again would only repeat the schema.  Per thread and per task (a context
+    variable), so models built elsewhere meanwhile are checked as always.
+    """
+    token = _TYPED_ALREADY.set(True)
+    try:
+        yield
+    finally:
+        _TYPED_ALREADY.reset(token)
+
+
 def checked(method: Callable[[M, Checker], None]) -> Callable[[M], None]:
     """Decorate a model's ``__attrs_post_init__(self, check)``.
 
@@ -107,7 +130,8 @@ def checked(method: Callable[[M, Checker], None]) -> Callable[[M], None]:
     @functools.wraps(method)
     def post_init(self: M) -> None:
         check = Checker()
-        check_fields(self, check)
+        if not _TYPED_ALREADY.get():
+            check_fields(self, check)
         typed = not check.errors
         try:
             method(self, check)

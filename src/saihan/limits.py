@@ -13,6 +13,7 @@ finishes in seconds.  A caller with larger honest data passes its own
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -165,7 +166,19 @@ def check_tree(data: Any, *, limits: Limits = DEFAULT_LIMITS, path: str = "") ->
     digits.  Reports at most ``max_errors`` problems; the cost is linear in the
     size of the data.
     """
-    if _within(data, limits):
+    _check_tree(data, limits, path, large=False)
+
+
+# Parsed from more text than this, a document is first judged by jsonschema-rs against a
+# schema of the limits (five times quicker than the walk in Python on a directory, but
+# importing it and compiling the schema costs more than walking a small document).
+_LARGE_TEXT = 64 * 1024
+_RUST_MAX_DEPTH = 512  # jsonschema-rs recurses on the machine stack
+
+
+def _check_tree(data: Any, limits: Limits, path: str, *, large: bool) -> None:
+    judged = _rust_within(data, limits) if large else None
+    if judged or (judged is None and _within(data, limits)):
         return
     errors: list[ErrorItem] = []
     more = 0
@@ -200,6 +213,7 @@ def check_tree(data: Any, *, limits: Limits = DEFAULT_LIMITS, path: str = "") ->
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # also a pair (an emoji): the walk
 
 
 def _within(data: Any, limits: Limits) -> bool:
@@ -240,6 +254,53 @@ def _within(data: Any, limits: Limits) -> bool:
         elif isinstance(value, str | dict | list | tuple | int) and not isinstance(value, bool):
             return False  # a subclass: let the slow pass judge it
     return True
+
+
+def _rust_within(data: Any, limits: Limits) -> bool | None:
+    """jsonschema-rs's answer to "does ``data`` keep to the limits?", or None without one
+    (data it cannot read: other objects, some lone surrogates; limits deeper than it
+    recurses).  It does not look for lone surrogates: only for data known to hold none.
+
+    True is always right.  False may be too strict (a number near the integer bound, a
+    str subclass): the walk in Python then has the last word and says where.
+    """
+    if limits.max_depth > _RUST_MAX_DEPTH:
+        return None
+    try:
+        return bool(_limits_validator(limits).is_valid(data))
+    except Exception:  # not JSON that Rust can read
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _limits_validator(limits: Limits) -> Any:
+    """A validator of the limits: one schema per level of nesting, the last holding only
+    scalars.  Numbers are bounded below the integer limit (10**digits < 2**bits), so a
+    number it accepts has no more digits than allowed."""
+    import jsonschema_rs
+
+    bound = 10**limits.max_int_digits - 1
+    levels: dict[str, Any] = {}
+    for depth in range(limits.max_depth + 1):
+        branches: list[dict[str, Any]] = [
+            {"type": "string", "maxLength": limits.max_string_length},
+            {"type": "number", "minimum": -bound, "maximum": bound},
+            {"type": ["boolean", "null"]},
+        ]
+        if depth < limits.max_depth:
+            inner = {"$ref": f"#/$defs/level{depth + 1}"}
+            branches += [
+                {"type": "array", "maxItems": limits.max_collection_size, "items": inner},
+                {
+                    "type": "object",
+                    "maxProperties": limits.max_collection_size,
+                    "propertyNames": {"maxLength": limits.max_string_length},
+                    "additionalProperties": inner,
+                },
+            ]
+        levels[f"level{depth}"] = {"anyOf": branches}
+    schema = {"$ref": "#/$defs/level0", "$defs": levels}
+    return jsonschema_rs.validator_for(schema)
 
 
 def _int_bits(limits: Limits) -> int:
@@ -292,7 +353,10 @@ def parse_json(
                 )
             ]
         ) from None
-    check_tree(data, limits=limits)
+    # jsonschema-rs does not see lone surrogates inside a document (it takes them for
+    # text), and they come only from \\u escapes: large text without one goes to it.
+    large = len(decoded) > _LARGE_TEXT and not _SURROGATE_ESCAPE.search(decoded)
+    _check_tree(data, limits, "", large=large)
     return data
 
 

@@ -242,6 +242,11 @@ class Eligibility:
         )
 
 
+_ANYONE = Eligibility()
+"""No restriction beyond the area: every service's eligibility unless it says otherwise
+(one immutable object, shared)."""
+
+
 @attrs.frozen
 class Service:
     """A programme or consultation desk of an agency (HSDS ``service``)."""
@@ -265,7 +270,7 @@ class Service:
         default=None, metadata={"doc": "What the service does."}
     )
     eligibility: Eligibility = attrs.field(
-        factory=Eligibility, metadata={"doc": "Who it is for, beyond where they live."}
+        default=_ANYONE, metadata={"doc": "Who it is for, beyond where they live."}
     )
     contacts: tuple[ContactPoint, ...] = attrs.field(
         default=(), metadata={"doc": "How to reach it; the agency's contacts apply when empty."}

@@ -14,23 +14,72 @@ import datetime as dt
 import enum
 import functools
 import json
+import types
 from collections.abc import Iterator
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, Union
 
 import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.fns import identity
 
+from saihan._validation import typed_already
 from saihan.errors import ErrorItem, SaihanError, ValidationError, join_path
 from saihan.limits import DEFAULT_LIMITS, Limits, parse_json
 from saihan.serialization.paths import document_paths
-from saihan.serialization.schema import json_schema, schema_errors
+from saihan.serialization.schema import _FAST_MAX_DEPTH, _fast_is_valid, json_schema, schema_errors
 
 __all__ = ["converter", "from_json", "structure", "to_json", "unstructure"]
 
 T = TypeVar("T")
 
-converter = cattrs.Converter(forbid_extra_keys=True, omit_if_default=True, detailed_validation=True)
+
+class _Converter(cattrs.Converter):
+    """cattrs' converter with detailed validation, and a twin without it (:attr:`fast`).
+
+    Every structure hook registered on this converter (by saihan or a plugin) is also
+    registered on the twin, so both build the same objects from the same data; the twin
+    then takes quicker hooks of its own for the types every model uses (below).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(forbid_extra_keys=True, omit_if_default=True, detailed_validation=True)
+        self.fast = cattrs.Converter(
+            forbid_extra_keys=False, omit_if_default=True, detailed_validation=False
+        )
+        """Builds data the schema has accepted: no per-field error notes, no type checks
+        the schema has made (see :func:`structure`)."""
+
+    def register_structure_hook(self, cl: Any, func: Any = None) -> Any:
+        if func is None:  # as a decorator: cattrs calls this again with the function
+            return super().register_structure_hook(cl)
+        super().register_structure_hook(cl, func)
+        self._twin().register_structure_hook(cl, func)
+        return None
+
+    def register_structure_hook_func(self, check_func: Any, func: Any) -> None:
+        super().register_structure_hook_func(check_func, func)
+        self._twin().register_structure_hook_func(check_func, func)
+
+    def register_structure_hook_factory(self, predicate: Any, factory: Any = None) -> Any:
+        if factory is None:  # as a decorator
+
+            def register(made: Any) -> Any:
+                self.register_structure_hook_factory(predicate, made)
+                return made
+
+            return register
+        result = super().register_structure_hook_factory(predicate, factory)
+        self._twin().register_structure_hook_factory(predicate, factory)
+        return result
+
+    def _twin(self) -> cattrs.Converter:
+        # cattrs registers its own defaults while __init__ runs, before the twin exists;
+        # the twin has the same defaults of its own.
+        return self.__dict__.get("fast") or cattrs.Converter()
+
+
+converter = _Converter()
 """The project's converter.  Plugins that serialise saihan models use this one."""
 
 converter.register_unstructure_hook(dt.date, lambda value: value.isoformat())
@@ -63,6 +112,60 @@ def _sorted_set(value: frozenset[Any]) -> list[Any]:
 converter.register_unstructure_hook_func(
     lambda cls: cls is frozenset or getattr(cls, "__origin__", None) is frozenset, _sorted_set
 )
+
+
+# Quicker hooks for the shapes every model uses, each looked up once per field type
+# (cattrs' own look the items' hook up again for every member).  Plain values (strings,
+# numbers, vocabulary members, which are strings) are written as they are.
+def _unstructure_set_hook(cls: Any) -> Any:
+    item_type = cls.__args__[0]
+    if item_type is str:
+        return sorted
+    if _is_enum(item_type):
+        positions = _enum_positions(item_type).__getitem__
+        item = converter.get_unstructure_hook(item_type)
+        if item == identity:
+            return lambda value: sorted(value, key=positions)
+    return _sorted_set
+
+
+def _unstructure_tuple_hook(cls: Any) -> Any:
+    item = converter.get_unstructure_hook(cls.__args__[0])
+    if item == identity:
+        return list
+    return lambda value: [item(member) for member in value]
+
+
+def _unstructure_optional_hook(cls: Any) -> Any:
+    inner_type = next(arg for arg in cls.__args__ if arg is not type(None))
+    inner = converter.get_unstructure_hook(inner_type)
+    if inner == identity:
+        return identity
+    return lambda value: None if value is None else inner(value)
+
+
+def _is_set_of(cls: Any) -> bool:
+    return getattr(cls, "__origin__", None) is frozenset and len(cls.__args__) == 1
+
+
+def _is_tuple_of(cls: Any) -> bool:
+    args: tuple[Any, ...] = getattr(cls, "__args__", ())
+    return getattr(cls, "__origin__", None) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _is_enum(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, enum.Enum)
+
+
+def _is_optional(cls: Any) -> bool:
+    args: tuple[Any, ...] = getattr(cls, "__args__", ())
+    union = getattr(cls, "__origin__", None) is Union or isinstance(cls, types.UnionType)
+    return union and len(args) == 2 and type(None) in args
+
+
+converter.register_unstructure_hook_factory(_is_set_of, _unstructure_set_hook)
+converter.register_unstructure_hook_factory(_is_tuple_of, _unstructure_tuple_hook)
+converter.register_unstructure_hook_factory(_is_optional, _unstructure_optional_hook)
 
 
 def unstructure(obj: Any) -> Any:
@@ -108,6 +211,83 @@ def _collection_hook(cls: Any) -> Any:
 converter.register_structure_hook_factory(_is_collection, _collection_hook)
 
 
+# -- the twin's own hooks: for data its model's JSON Schema has accepted ------------------
+#
+# The schema has checked every type, so strings are taken as they are (``str(value)`` is
+# the value itself), vocabulary strings are looked up, and collections are built in one
+# comprehension.  What the schema cannot say is still checked here (a datetime's UTC
+# offset, a time of day) or by the models' own checks; a value that fails raises, and
+# structure() then takes the detailed path, which words the problem with its path.
+
+_fast = converter.fast
+_fast.register_structure_hook_func(lambda cls: cls is str, _fast._structure_call)
+
+
+def _fast_moment(value: str, _: type) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(value)
+    if moment.utcoffset() is None:
+        raise ValueError("no UTC offset")  # the detailed path says so, with the path
+    return moment
+
+
+_fast.register_structure_hook(dt.datetime, _fast_moment)
+
+
+def _fast_member(value: Any, cls: type[enum.StrEnum]) -> enum.StrEnum:
+    # A vocabulary value the schema has accepted: looked up, as Enum(value) would.
+    return cls._value2member_map_[value]  # type: ignore[return-value]
+
+
+# Registered by class: StrEnum is a str, and cattrs dispatches on classes before predicates.
+_fast.register_structure_hook(enum.StrEnum, _fast_member)
+
+
+def _hook_of(cls: Any) -> Any:
+    try:
+        return _fast.get_structure_hook(cls)
+    except RecursionError:  # a model that holds its own kind: look the hook up when used
+        return _fast.structure
+
+
+def _fast_optional_hook(cls: Any) -> Any:
+    inner_type = next(arg for arg in cls.__args__ if arg is not type(None))
+    inner = _hook_of(inner_type)
+    if inner == _fast._structure_call:
+
+        def structure_plain(value: Any, _: Any) -> Any:
+            return None if value is None else inner_type(value)
+
+        return structure_plain
+
+    def structure_optional(value: Any, _: Any) -> Any:
+        return None if value is None else inner(value, inner_type)
+
+    return structure_optional
+
+
+_fast.register_structure_hook_factory(_is_optional, _fast_optional_hook)
+
+
+def _fast_collection_hook(cls: Any) -> Any:
+    make = tuple if cls.__origin__ is tuple else frozenset
+    item_type = cls.__args__[0]
+    item = _hook_of(item_type)
+    if item_type is str and item == _fast._structure_call:
+
+        def structure_strings(value: Any, _: Any) -> Any:
+            return make(value)
+
+        return structure_strings
+
+    def structure_items(value: Any, _: Any) -> Any:
+        return make([item(member, item_type) for member in value])
+
+    return structure_items
+
+
+_fast.register_structure_hook_factory(_is_collection, _fast_collection_hook)
+
+
 _TOO_DEEP = "the document is nested too deeply"
 
 
@@ -121,8 +301,31 @@ def structure(data: Any, cls: type[T], *, limits: Limits = DEFAULT_LIMITS) -> T:
     and the cost of reporting grows with the number of problems, not with the
     size of the values in them.
     """
+    return _structure(data, cls, limits, parsed=False)
+
+
+def _structure(
+    data: Any, cls: type[T], limits: Limits, *, parsed: bool, try_fast: bool = True
+) -> T:
+    # The fast path: jsonschema-rs accepts the document, and the twin converter builds
+    # it without per-field error notes or type checks the schema has made.  Anything
+    # else, or anything the fast path refuses, takes the detailed path, which words every
+    # problem with its path (and so gives the same objects or the same error).
+    # ``parsed``: read by parse_json within limits of no more than _FAST_MAX_DEPTH, which
+    # has refused deeper nesting and lone surrogates (jsonschema-rs takes those for text).
+    fast = (
+        try_fast
+        and (parsed or _valid_text(data))
+        and _fast_is_valid(data, cls, depth_checked=parsed)
+    )
+    if fast:
+        try:
+            with typed_already():
+                return _fast.structure(data, cls)
+        except Exception:
+            pass
     try:
-        problems = schema_errors(data, cls, limit=limits.max_errors)
+        problems = [] if fast else schema_errors(data, cls, limit=limits.max_errors)
     except RecursionError:
         raise ValidationError(_TOO_DEEP) from None
     if len(problems) >= limits.max_errors:
@@ -143,6 +346,29 @@ def structure(data: Any, cls: type[T], *, limits: Limits = DEFAULT_LIMITS) -> T:
             return result
         found = []
     return _refuse(problems, found, data, cls, limits, truncated=False)
+
+
+def _valid_text(data: Any) -> bool:
+    """True when no string in ``data`` holds a lone surrogate (nor is a str subclass)."""
+    stack: list[Any] = [data]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is str:
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif kind is dict:
+            stack.extend(value.values())
+            if not all(type(key) is str and key.isascii() for key in value):
+                return False  # the detailed path judges odd keys
+        elif kind is list or kind is tuple:
+            stack.extend(value)
+        elif isinstance(value, str | dict | list | tuple):
+            return False
+    return True
 
 
 def _refuse(
@@ -223,4 +449,6 @@ def from_json(text: str | bytes, cls: type[T], *, limits: Limits = DEFAULT_LIMIT
     nesting, string and collection sizes, integer digits, valid Unicode), so a
     hostile document is a :class:`ValidationError`, never a hang or a crash.
     """
-    return structure(parse_json(text, limits=limits), cls, limits=limits)
+    # parse_json has refused lone surrogates and nesting deeper than limits.max_depth.
+    data = parse_json(text, limits=limits)
+    return _structure(data, cls, limits, parsed=limits.max_depth <= _FAST_MAX_DEPTH)

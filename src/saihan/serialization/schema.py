@@ -328,13 +328,15 @@ def _shallow(data: Any, bound: int = _FAST_MAX_DEPTH) -> bool:
     return False
 
 
-def _fast_is_valid(data: Any, cls: type) -> bool | None:
+def _fast_is_valid(data: Any, cls: type, *, depth_checked: bool = False) -> bool | None:
     """jsonschema-rs's answer to "is ``data`` valid for ``cls``?", or None without one.
 
     None where the data is nested too deeply for it, or is not plain JSON it can read
-    (lone surrogates, tuples, other objects); jsonschema then decides alone.
+    (lone surrogates, tuples, other objects); jsonschema then decides alone.  With
+    ``depth_checked`` the caller has already refused data nested ``_FAST_MAX_DEPTH``
+    deep (parse_json within limits of no more depth), and the walk is skipped.
     """
-    if not _shallow(data):
+    if not depth_checked and not _shallow(data):
         return None
     try:
         return bool(_fast_validator(cls).is_valid(data))
