@@ -9,21 +9,26 @@ The directory is ``national_directory.py``'s (Tokyo's 62 municipalities and 1,67
 synthetic ones; the sample's mix of kinds, needs and areas), made before the clock
 starts. It times, in one run:
 
-- **prepare + HTML**: ``guidebook_html`` (the published directory, parts, indexes, the
-  six flowcharts through Graphviz, the template);
-- **PDF**: WeasyPrint rendering that HTML (``build_guidebook(format="pdf")`` is the two);
+- **prepare**: ``prepare`` (the published directory, parts, indexes, the six flowcharts
+  through Graphviz);
+- **PDF**: ``render_pdf``: the template's three documents (body, index with the body's
+  page numbers, cover and contents) laid out by WeasyPrint and joined into one PDF
+  (``build_guidebook(format="pdf")`` is the two);
 - the **peer**: WeasyPrint rendering a plain HTML list of the same services (name, agency,
   description, area, contacts, with the same stylesheet and fonts) made by a few lines of
   Python with no preparation, no contents, no flowcharts and no index: what any tool that
   prints this directory through WeasyPrint would pay at least.
 
-It prints seconds, pages and the ratios to the peer; it asserts nothing.
+It prints seconds (wall clock, and the process's CPU time), pages, the peak memory of
+the process, and the ratios to the peer; it asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import html
+import math
+import resource
 import sys
 import time
 from pathlib import Path
@@ -33,8 +38,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from national_directory import national_directory
 
 from saihan.directory import Directory
-from saihan.publish.guidebook import guidebook_html
-from saihan.publish.guidebook.build import _css, _pdf
+from saihan.publish.guidebook.build import _css, _pdf, prepare, render_pdf
 
 
 def plain_html(directory: Directory) -> str:
@@ -82,11 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     sizes: dict[str, int] = {}
     for _ in range(args.runs):
         start = time.perf_counter()
-        document = guidebook_html(directory)
+        cpu = time.process_time()
+        book = prepare(directory)
         prepared = time.perf_counter() - start
         start = time.perf_counter()
-        pdf = _pdf(document)
+        pdf = render_pdf(book)
         rendered = time.perf_counter() - start
+        best["cpu"] = min(best.get("cpu", math.inf), time.process_time() - cpu)
         start = time.perf_counter()
         peer_document = plain_html(directory)
         peer_prepared = time.perf_counter() - start
@@ -104,15 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     total = best["prepare"] + best["render"]
     peer = best["peer_prepare"] + best["peer_render"]
     print(f"saihan guidebook ({sizes['pages']:,} pages, best of {args.runs}):")
-    print(f"  prepare + HTML            {best['prepare']:8.1f} s")
+    print(f"  prepare                   {best['prepare']:8.1f} s")
     print(f"  WeasyPrint PDF            {best['render']:8.1f} s")
     print(f"  total                     {total:8.1f} s   goal: under 60 s")
+    print(f"  (CPU time                 {best['cpu']:8.1f} s)")
     print(f"peer: plain HTML list through WeasyPrint ({sizes['peer_pages']:,} pages):")
     print(f"  HTML                      {best['peer_prepare']:8.1f} s")
     print(f"  WeasyPrint PDF            {best['peer_render']:8.1f} s")
     print(f"  total                     {peer:8.1f} s")
     print(f"ratio saihan / peer: total {total / peer:.2f}x, ", end="")
     print(f"per page {total / sizes['pages'] / (peer / sizes['peer_pages']):.2f}x")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    print(f"peak memory of the process (both builds): {peak:.2f} GB")
     return 0
 
 

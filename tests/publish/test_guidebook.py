@@ -20,6 +20,7 @@ import pytest
 
 from saihan.cli import main
 from saihan.directory import AreaKind, Directory, sample_directory, tokyo_municipalities
+from saihan.publish.guidebook.content import IndexGroup, prepare_guidebook
 from saihan.referral.flows import bundled_flows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,30 +143,52 @@ def test_the_contents_give_the_pages_where_the_headings_are(pdf: Path, pages: li
     assert [toc[title] for title in flows] == sorted(toc[title] for title in flows)
 
 
-def _index_entries(pages: list[str], start: int, end: int) -> list[tuple[str, int]]:
+def _page_body(page: str) -> str:
+    """A page's text without its running head (the first line) and page number (the last)."""
+    lines = [line for line in page.splitlines() if line.strip()]
+    return "".join(lines[1:-1])
+
+
+def _index_entries(
+    pages: list[str], heading: str, stop: str | None, groups: Sequence[IndexGroup]
+) -> list[tuple[str, int]]:
+    """The (name, page) entries of the index under ``heading`` (up to ``stop``): the
+    groups' services in order, each printed 「name … page」, read back from the PDF."""
+    toc = _toc(pages)
+    end = toc[stop] if stop else len(pages)
+    text = _squash("".join(_page_body(page) for page in pages[toc[heading] - 1 : end]))
+    text = text[text.index(heading) : text.index(stop) if stop else None]
     entries = []
-    for page in pages[start - 1 : end - 1]:
-        for line in page.splitlines():
-            # two columns side by side: the pieces of a line are three spaces or more apart
-            for piece in re.split(r"\s{3,}", line.strip()):
-                found = re.match(r"^(\S.*?)\s*\.{3,}\s*(\d+)$", piece)
-                if found:
-                    entries.append((found.group(1), int(found.group(2))))
+    cursor = 0
+    for group in groups:  # (a group's heading ends the entries of the one before it)
+        found_heading = text.find(_squash(group.label), cursor)
+        assert found_heading >= 0, group.label
+        cursor = found_heading
+        for _, name in group.entries:
+            found = re.compile(re.escape(_squash(name)) + r"…(\d+)").search(text, cursor)
+            assert found is not None, (group.label, name)
+            entries.append((name, int(found.group(1))))
+            cursor = found.end()
     return entries
 
 
 def test_the_index_lists_each_municipality_and_need_with_true_pages(pages: list[str]) -> None:
     directory = sample_directory()
+    book = prepare_guidebook(directory, [], [])
     toc = _toc(pages)
-    by_place = _index_entries(pages, toc["市区町村別索引"], toc["ニーズ別索引"])
-    by_need = _index_entries(pages, toc["ニーズ別索引"], len(pages) + 1)
+    by_place = _index_entries(pages, "市区町村別索引", "ニーズ別索引", book.by_municipality)
+    by_need = _index_entries(pages, "ニーズ別索引", None, book.by_need)
     active = [s for s in directory.services if s.active]
     local = sum(
         len(s.area.municipality_codes) for s in active if s.area.kind is AreaKind.MUNICIPALITIES
     )
     assert len(by_place) == local
     assert len(by_need) == sum(len(s.needs) for s in active)
+    part1 = toc["第1部 支援機関・制度（重点分野別）"]
+    part2 = toc["第2部 支援の流れ（フローチャート）"]
     for name, number in by_place + by_need:
+        # the page the index gives is one where the service is printed, in part 1
+        assert part1 <= number < part2, (name, number)
         assert _squash(name) in _squash(pages[number - 1]), (name, number)
     index_text = _squash("".join(pages[toc["市区町村別索引"] - 1 : toc["ニーズ別索引"]]))
     assert not [m.name_ja for m in tokyo_municipalities() if m.name_ja not in index_text]

@@ -3,6 +3,14 @@
 The HTML is one self-contained file (styles inline, flowcharts as ``data:`` SVG
 images), so the PDF build fetches nothing: WeasyPrint is given a URL fetcher that
 allows ``data:`` URLs only.
+
+The PDF is made from the same template as three WeasyPrint documents, laid out in
+turn and joined into one PDF: the body (parts 1 to 3), then the index with the pages
+where the body put each service, then the cover and contents with the pages of every
+heading. The page numbers are written into the HTML rather than asked of WeasyPrint
+with ``target-counter()``: that costs WeasyPrint time in the number of anchors times
+the number of references (10,000 services by 30,000 index entries) and lays pages out
+again. docs/guidebook.md ("Speed") has the figures.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import datetime as dt
 import functools
 import shutil
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,6 +65,9 @@ _WORDS: dict[str, dict[str, str]] = {
             "相談の場面ごとに、確かめることと、つなぐ先の流れを図と文章で示します。"
             "同じ流れが saihan の照合（match）にも使われています。"
         ),
+        "agency": "実施機関",
+        "label": "【{}】",
+        "fact_sep": "　",
         "who": "相談できる人",
         "service_area": "対象地域",
         "hours": "受付時間",
@@ -100,6 +111,9 @@ _WORDS: dict[str, dict[str, str]] = {
             "For each situation, what to ask and where to connect the person, as a chart "
             "and in words. saihan's match follows the same flows."
         ),
+        "agency": "Agency",
+        "label": "{}: ",
+        "fact_sep": " · ",
         "who": "Who may ask",
         "service_area": "Area",
         "hours": "Hours",
@@ -164,11 +178,57 @@ def _svg_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(body.encode("utf-8")).decode("ascii")
 
 
-def render_html(book: Guidebook) -> str:
-    """The guidebook ``book`` as one HTML document."""
+_PARTS = (None, "front", "body", "index")
+
+
+def render_html(
+    book: Guidebook,
+    *,
+    only: str | None = None,
+    pages: Mapping[str, int] | None = None,
+    first_page: int | None = None,
+) -> str:
+    """The guidebook ``book`` as one HTML document.
+
+    For the PDF, ``only`` picks one of its three documents ("front": the cover and
+    contents, "body": parts 1 to 3, "index"), ``pages`` gives the printed page of each
+    anchor (the contents and index print them) and ``first_page`` the number of the
+    document's first page.
+    """
+    if only not in _PARTS:
+        raise ValidationError(f"only must be front, body or index, not {only!r}", path="only")
     template = _environment().get_template("guidebook/guidebook.html.j2")
-    html: str = template.render(book=book, w=_WORDS[book.lang], css=_css())
+    html: str = template.render(
+        book=book,
+        w=_WORDS[book.lang],
+        css=_css(),
+        only=only,
+        pages=None if pages is None else dict(pages),
+        first_page=first_page,
+    )
     return html
+
+
+def prepare(
+    directory: Directory,
+    *,
+    flows: Sequence[Flow] | None = None,
+    columns: Iterable[Column] | str | Path | None = None,
+    lang: str = "ja",
+    built: dt.date | None = None,
+) -> Guidebook:
+    """What the guidebook of ``directory`` says, flowcharts drawn (see :func:`guidebook_html`)."""
+    if lang not in _WORDS:
+        raise ValidationError(f"lang must be ja or en, not {lang!r}", path="lang")
+    chosen_flows = bundled_flows() if flows is None else tuple(flows)
+    if columns is None:
+        chosen_columns: tuple[Column, ...] = bundled_columns()
+    elif isinstance(columns, str | Path):
+        chosen_columns = load_columns(columns)
+    else:
+        chosen_columns = tuple(columns)
+    drawn = [(flow, _svg_uri(to_svg(flow, lang))) for flow in chosen_flows]
+    return prepare_guidebook(directory, drawn, chosen_columns, lang=lang, built=built)
 
 
 def guidebook_html(
@@ -185,17 +245,7 @@ def guidebook_html(
     already loaded) to the bundled sample columns.  Needs Graphviz for the flowcharts
     (:class:`~saihan.referral.flows.RenderError` when it is missing).
     """
-    if lang not in _WORDS:
-        raise ValidationError(f"lang must be ja or en, not {lang!r}", path="lang")
-    chosen_flows = bundled_flows() if flows is None else tuple(flows)
-    if columns is None:
-        chosen_columns: tuple[Column, ...] = bundled_columns()
-    elif isinstance(columns, str | Path):
-        chosen_columns = load_columns(columns)
-    else:
-        chosen_columns = tuple(columns)
-    drawn = [(flow, _svg_uri(to_svg(flow, lang))) for flow in chosen_flows]
-    book = prepare_guidebook(directory, drawn, chosen_columns, lang=lang, built=built)
+    book = prepare(directory, flows=flows, columns=columns, lang=lang, built=built)
     return render_html(book)
 
 
@@ -223,7 +273,7 @@ def japanese_font() -> str:
     return family.split(",")[0]
 
 
-def _pdf(html: str) -> bytes:
+def _weasyprint() -> Any:
     try:
         import weasyprint
     except (ImportError, OSError) as error:  # OSError: Pango missing
@@ -231,9 +281,57 @@ def _pdf(html: str) -> bytes:
             f"{_missing('WeasyPrint')} ({type(error).__name__}: {error})"
         ) from None
     japanese_font()
+    return weasyprint
+
+
+def _layout(weasyprint: Any, html: str) -> Any:
+    """WeasyPrint's laid-out document of ``html``, fetching nothing but ``data:`` URLs."""
     fetcher = weasyprint.URLFetcher(allowed_protocols=("data",))
-    document = weasyprint.HTML(string=html, url_fetcher=fetcher, media_type="print")
-    pdf: bytes = document.write_pdf()
+    return weasyprint.HTML(string=html, url_fetcher=fetcher, media_type="print").render()
+
+
+def _pdf(html: str) -> bytes:
+    """One HTML document through WeasyPrint as it is (the benchmark's peer does this)."""
+    pdf: bytes = _layout(_weasyprint(), html).write_pdf()
+    return pdf
+
+
+def _anchors(document: Any, first_page: int) -> dict[str, int]:
+    """The printed page of each anchor of ``document``, whose first page is ``first_page``."""
+    found: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=first_page):
+        for anchor in page.anchors:
+            found.setdefault(anchor, number)
+    return found
+
+
+def render_pdf(book: Guidebook) -> bytes:
+    """The guidebook ``book`` as PDF (A4): front, body and index laid out by WeasyPrint in
+    turn (each given the page numbers the ones before it found), joined into one PDF.
+
+    The contents' own length is known first (laid out without numbers) so the body can
+    be numbered from the page after it; should the numbers make the contents longer,
+    the body and index are laid out again (at most twice).
+    """
+    weasyprint = _weasyprint()
+    front_pages = len(_layout(weasyprint, render_html(book, only="front", pages={})).pages)
+    for _ in range(3):
+        body_first = front_pages + 1
+        body = _layout(weasyprint, render_html(book, only="body", pages={}, first_page=body_first))
+        pages = _anchors(body, body_first)
+        index_first = body_first + len(body.pages)
+        index = _layout(
+            weasyprint,
+            render_html(book, only="index", pages=pages, first_page=index_first),
+        )
+        pages.update(_anchors(index, index_first))
+        front = _layout(weasyprint, render_html(book, only="front", pages=pages))
+        if len(front.pages) == front_pages:
+            break
+        front_pages = len(front.pages)
+    else:  # pragma: no cover - contents that grow with every layout
+        raise GuidebookError("the contents did not settle to a length in three layouts")
+    pdf: bytes = front.copy([*front.pages, *body.pages, *index.pages]).write_pdf()
     return pdf
 
 
@@ -253,10 +351,10 @@ def build_guidebook(
     """
     if format not in FORMATS:
         raise ValidationError(f"format must be pdf or html, not {format!r}", path="format")
-    html = guidebook_html(directory, flows=flows, columns=columns, lang=lang, built=built)
+    book = prepare(directory, flows=flows, columns=columns, lang=lang, built=built)
     if format == "html":
-        return html.encode("utf-8")
-    return _pdf(html)
+        return render_html(book).encode("utf-8")
+    return render_pdf(book)
 
 
 def write_guidebook(
