@@ -96,7 +96,11 @@ def register(commands: Any) -> None:
     _add_store(export)
     _add_filters(export)
     export.add_argument(
-        "--format", choices=("ical",), default="ical", help="feed format: ical (RFC 5545)"
+        "--format",
+        type=_feed_format,
+        choices=("ical",),
+        default="ical",
+        help="feed format: ical (RFC 5545); HSDS 3.1 defines no event record",
     )
     export.add_argument("--output", "-o", type=Path, metavar="FILE")
     export.add_argument(
@@ -216,6 +220,17 @@ def _events_list(args: argparse.Namespace, out: TextIO) -> int:
         say(args, f"{len(rows)}件", f"{len(rows)} event{'s' if len(rows) != 1 else ''}"), file=out
     )
     return EXIT_OK
+
+
+def _feed_format(value: str) -> str:
+    """``--format``: refuses an HSDS format by name, saying why, rather than as any
+    unknown choice (events have no HSDS form)."""
+    if value.lower().startswith("hsds"):
+        raise argparse.ArgumentTypeError(
+            "HSDS 3.1 defines no event record (Open Referral's schema has none), so events "
+            "have no HSDS export: they are exchanged as iCalendar feeds, --format ical"
+        )
+    return value
 
 
 def _events_export(args: argparse.Namespace, out: TextIO) -> int:

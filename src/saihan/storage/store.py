@@ -109,6 +109,7 @@ from saihan.storage.referral_records import (
     PLANS,
     REFERRAL_RECORD_TYPES,
     REFERRALS,
+    REQUESTED_UNKNOWN,
     RULE_SETS,
     audit_event_id,
     plan_record_id,
@@ -2047,6 +2048,39 @@ class ReferralRepository(Repository[Referral]):
     ) -> builtins.list[Versioned[Referral]]:
         """Referrals not yet in an ended status, sorted by id."""
         return self.where("open", "yes", after=after, limit=limit)
+
+    def requested_between(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> builtins.list[Versioned[Referral]]:
+        """Referrals first requested (:attr:`~saihan.referral.Referral.requested_at`)
+        at or after ``start`` and before ``end`` (datetimes with their UTC offsets),
+        sorted by id; ValidationError (``start``, ``end``) otherwise.
+
+        Pushed down to the backend as the ``requested`` index entries of the UTC
+        days from ``start`` to ``end`` (whole years and months where they fit, as
+        :meth:`CaseRepository.search` does with days received), then kept exactly;
+        the referrals of the edge days that fall outside are read (and their reads
+        audited) but not returned.
+        """
+        problems = [
+            ErrorItem(path, "give a datetime with its UTC offset")
+            for path, value in (("start", start), ("end", end))
+            if not isinstance(value, dt.datetime) or value.utcoffset() is None
+        ]
+        if problems:
+            raise ValidationError(problems)
+        if end <= start:
+            return []
+        first = start.astimezone(dt.UTC).date()
+        last = (end - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()
+        values = received_cover(first, last) | {REQUESTED_UNKNOWN}
+        with self._store._unit(write=self._store._audits_reads(self._type)) as tx:
+            found = self._scan([Condition("requested", values)], tx=tx)
+        return [
+            item
+            for item in found
+            if (at := item.value.requested_at) is not None and start <= at < end
+        ]
 
     def by_status(self, status: ReferralStatus | str) -> builtins.list[Versioned[Referral]]:
         """Referrals now in ``status``."""
