@@ -199,6 +199,7 @@ class _Group:
     ids: tuple[str, ...]  # every one, in id order
     fit: int  # FIT_* for this need
     score: int  # fit + area points: the score before rules
+    kind: int  # groups of equal kind (of any need and part) get the same decision
 
 
 class MatchIndex:
@@ -309,6 +310,7 @@ class MatchIndex:
         # (need, part, fields) -> its groups; a part is ("n", "") for the national
         # services, ("p", code) for a prefecture's, ("m", code) for a municipality's.
         self._groups: dict[tuple[str, str, str, tuple[str, ...]], tuple[_Group, ...]] = {}
+        self._kinds: dict[tuple[Any, ...], int] = {}  # a group's key -> its kind
         self._outside: dict[tuple[str, str, int], tuple[frozenset[str] | None, _Outside]] = {}
         self._shapes: dict[str, _NeedShape] = {}
         self._targets: dict[int, tuple[CompiledRule, frozenset[str]]] = {}
@@ -417,16 +419,18 @@ class MatchIndex:
                 fits[group_key] = fit
             else:
                 members.append(service_id)
-        result = tuple(
-            _Group(
-                entry=firsts[group_key],
-                ids=tuple(members),
-                fit=fits[group_key],
-                score=fits[group_key] + firsts[group_key].area_points,
-            )
-            for group_key, members in found.items()
-        )
         with self._lock:
+            kinds = self._kinds
+            result = tuple(
+                _Group(
+                    entry=firsts[group_key],
+                    ids=tuple(members),
+                    fit=fits[group_key],
+                    score=fits[group_key] + firsts[group_key].area_points,
+                    kind=kinds.setdefault((fields, group_key), len(kinds)),
+                )
+                for group_key, members in found.items()
+            )
             self._groups[key] = result
         return result
 
@@ -1102,6 +1106,8 @@ class _Verdicts:
         self.joins: dict[tuple[int, ...], tuple[Reason, ...]] = {}
         self.rule_reasons: dict[tuple[int, int], Reason] = {}
         self.canonical: dict[tuple[int, ...], tuple[Reason, ...]] = {}
+        # rules (by id) -> group kind -> what the match makes of such a group
+        self.decided: dict[tuple[int, ...], dict[int, _Decision]] = {}
 
     def joined(
         self, failures: tuple[Reason, ...], rules: list[tuple[CompiledRule, tuple[Fact, ...]]]
@@ -1769,6 +1775,12 @@ class _Context:
     changes: _Changes
 
 
+# What a match makes of a group of candidates: (failures, the exclude rules that left it
+# out though eligible, the other rules that target it, not first, -score, required).
+_Decision = tuple[
+    tuple[Reason, ...], tuple[CompiledRule, ...], tuple[CompiledRule, ...], bool, int, bool
+]
+
 # A candidate that passed, as a tuple that sorts into plan order: (not first, -score,
 # service id, entry, fit, hits, required).  Ids are unique, so entries are never compared.
 Ranked = tuple[bool, int, str, _Entry, int, tuple[CompiledRule, ...], bool]
@@ -1928,34 +1940,29 @@ def _rank_fast(
     weights = context.weights
     by_signature = verdicts.by_signature
 
-    def rank(
+    def decide(
         entry: _Entry,
-        ids: tuple[str, ...],
         fit: int,
         score: int,
         excluding: list[tuple[CompiledRule, frozenset[str] | None]],
         others: list[tuple[CompiledRule, frozenset[str] | None]],
-    ) -> None:
-        nonlocal passed
+    ) -> _Decision:
+        """What the rules and eligibility make of ``entry`` (and of its group)."""
         failures = by_signature.get(entry.signature)
         if failures is None:
             failures = verdicts.of(entry)
+        ruled_out: list[CompiledRule] = []
         if excluding:
             ruled_out = [c for c, targets in excluding if _targets(c, targets, entry, context)]
             if ruled_out:
-                if not failures:
-                    for compiled in ruled_out:
-                        changes.touch_many(compiled, need, ids)
                 service_facts = {**entry.facts, "service.local": _is_local(entry)}
-                failures = verdicts.joined(
+                joined = verdicts.joined(
                     failures, [(c, context.rule_facts(c, service_facts)) for c in ruled_out]
                 )
+                # Eligible but for these rules: they changed the plan.
+                return (joined, () if failures else tuple(ruled_out), (), True, 0, False)
         if failures:
-            tally.add(failures, len(ids), ids[:NEAR_MISS_EXAMPLES])
-            if every:
-                excluded.extend(Exclusion(service_id, need, failures) for service_id in ids)
-            return
-        passed += len(ids)
+            return (failures, (), (), True, 0, False)
         hits: tuple[CompiledRule, ...] = ()
         if others:
             hits = tuple(c for c, targets in others if _targets(c, targets, entry, context))
@@ -1963,40 +1970,74 @@ def _rank_fast(
                 # A sibling need is not the need: no rule puts it first or counts it as
                 # the service a require rule asks for (prefer and demote still move it).
                 hits = tuple(c for c in hits if c.rule.effect not in _NOT_FOR_SIBLINGS)
-        first = required = False
-        if hits:
-            score += sum(weights[id(c)] for c in hits)
-            first = any(c.rule.effect is Effect.FIRST for c in hits)
-            required = any(c.rule.effect is Effect.REQUIRE for c in hits)
-            for compiled in hits:
+        if not hits:
+            return ((), (), (), True, -score, False)
+        return (
+            (),
+            (),
+            hits,
+            not any(c.rule.effect is Effect.FIRST for c in hits),
+            -score - sum(weights[id(c)] for c in hits),
+            any(c.rule.effect is Effect.REQUIRE for c in hits),
+        )
+
+    def rank(entry: _Entry, ids: tuple[str, ...], fit: int, decision: _Decision) -> None:
+        nonlocal passed
+        failures, ruled_out, hits, later, negative, required = decision
+        if failures:
+            for compiled in ruled_out:
                 changes.touch_many(compiled, need, ids)
+            group = tallied.get(id(failures))
+            if group is None:
+                tallied[id(failures)] = [failures, len(ids), list(ids[:NEAR_MISS_EXAMPLES])]
+            else:
+                group[1] += len(ids)
+                group[2].extend(ids[:NEAR_MISS_EXAMPLES])
+            if every:
+                excluded.extend(Exclusion(service_id, need, failures) for service_id in ids)
+            return
+        passed += len(ids)
+        for compiled in hits:
+            changes.touch_many(compiled, need, ids)
         shown = ids if per_need is None or required else ids[:per_need]
         if len(shown) == 1:
-            ranked.append((not first, -score, shown[0], entry, fit, hits, required))
+            ranked.append((later, negative, shown[0], entry, fit, hits, required))
         else:
             ranked.extend(
-                (not first, -score, service_id, entries[service_id], fit, hits, required)
+                (later, negative, service_id, entries[service_id], fit, hits, required)
                 for service_id in shown
             )
 
+    tallied = tally.groups
+    # Decisions by group kind, kept for the match (needs with the same rules share them).
+    decided = verdicts.decided.setdefault(
+        tuple(id(c) for c, _ in (*excluding_grouped, *others_grouped)), {}
+    )
     for group in index.groups(need, context.place, fields):
         ids = group.ids
         if pinned and not pinned.isdisjoint(ids):
-            rest = tuple(service_id for service_id in ids if service_id not in pinned)
             for service_id in ids:
                 if service_id in pinned:
+                    entry = entries[service_id]
                     rank(
-                        entries[service_id],
+                        entry,
                         (service_id,),
                         group.fit,
-                        group.score,
-                        excluding,
-                        others,
+                        decide(entry, group.fit, group.score, excluding, others),
                     )
-            if not rest:
+            ids = tuple(service_id for service_id in ids if service_id not in pinned)
+            if not ids:
                 continue
-            ids = rest
-        rank(entries[ids[0]], ids, group.fit, group.score, excluding_grouped, others_grouped)
+            entry = entries[ids[0]]
+            decision = decide(entry, group.fit, group.score, excluding_grouped, others_grouped)
+            rank(entry, ids, group.fit, decision)
+            continue
+        known = decided.get(group.kind)
+        if known is None:
+            known = decided[group.kind] = decide(
+                group.entry, group.fit, group.score, excluding_grouped, others_grouped
+            )
+        rank(group.entry, ids, group.fit, known)
     place = context.place
     if place is not None:
         # Prefecture-wide services of other prefectures: all near misses (outside their
