@@ -208,13 +208,20 @@ class MatchIndex:
     safe to share between threads.
     """
 
-    def __init__(self, directory: Directory) -> None:
+    def __init__(self, directory: Directory, *, like: MatchIndex | None = None) -> None:
         if not isinstance(directory, Directory):
             raise ValidationError(
                 f"expected a Directory, got {type(directory).__name__}", path="directory"
             )
+        if like is not None and not isinstance(like, MatchIndex):
+            raise ValidationError(
+                f"expected a MatchIndex or None, got {type(like).__name__}", path="like"
+            )
         self.directory = directory
         self.taxonomy: NeedTaxonomy = directory.taxonomy
+        # A service (and its agency) that is the very object ``like`` prepared, under the
+        # same taxonomy, is prepared the same way: its facts and parts are taken over.
+        previous = like.entries if like is not None and like.taxonomy is self.taxonomy else {}
         calendars: dict[BusinessCalendar, BusinessCalendar] = {}
         signatures: dict[tuple[Part, ...], int] = {}
         outside_signatures: dict[tuple[Part, ...], int] = {}
@@ -230,9 +237,39 @@ class MatchIndex:
         channel_values: dict[frozenset[Channel], frozenset[str]] = {}
         languages_of: dict[tuple[str, ...], frozenset[str]] = {}
         parts_of: dict[tuple[Any, ...], tuple[tuple[Part, ...], tuple[int, ...], int, int]] = {}
+        # parts taken over from ``like`` (by identity: equal parts are mostly one object)
+        # -> their numbers, signature and outside signature here
+        numbered: dict[int, tuple[tuple[int, ...], int, int]] = {}
         agencies = {agency.id: agency for agency in directory.agencies}
         for service in directory.services:
             agency = agencies[service.agency_id]
+            old = previous.get(service.id)
+            if old is not None and old.service is service and old.agency is agency:
+                taken = numbered.get(id(old.parts))
+                if taken is None:
+                    if old.parts not in part_numbers:
+                        part_numbers[old.parts] = tuple(
+                            part_ids.setdefault(part, len(part_ids)) for part in old.parts
+                        )
+                    taken = numbered[id(old.parts)] = (
+                        part_numbers[old.parts],
+                        signatures.setdefault(old.parts, len(signatures)),
+                        outside_signatures.setdefault(
+                            _elsewhere(old.parts), len(outside_signatures)
+                        ),
+                    )
+                self.entries[service.id] = _Entry(
+                    service,
+                    agency,
+                    old.facts,
+                    old.channels,
+                    old.hours,
+                    old.needs_fact,
+                    old.area_points,
+                    old.parts,
+                    *taken,
+                )
+                continue
             # Equal calendars share one compiled form: compiled once, answered fast.
             hours = service.hours
             if hours is not None:
@@ -326,14 +363,19 @@ class MatchIndex:
     _cache_lock = threading.Lock()
 
     @classmethod
-    def of(cls, directory: Directory) -> MatchIndex:
-        """The index of ``directory``, built on first use and kept while it lives."""
+    def of(cls, directory: Directory, *, like: MatchIndex | None = None) -> MatchIndex:
+        """The index of ``directory``, built on first use and kept while it lives.
+
+        ``like``: an index of another directory holding many of the same service
+        and agency objects (the parts of one store, read through its cache of
+        decoded records): what it worked out for those is taken over rather than
+        worked out again.  The index is the same either way."""
         key = id(directory)
         with cls._cache_lock:
             found = cls._cache.get(key)
             if found is not None and found[0]() is directory:
                 return found[1]
-        index = cls(directory)
+        index = cls(directory, like=like)
         with cls._cache_lock:
             cls._cache[key] = (weakref.ref(directory, lambda _: cls._cache.pop(key, None)), index)
         return index
