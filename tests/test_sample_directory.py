@@ -295,3 +295,7 @@ def test_the_bundled_file_passes_every_check_that_loading_a_directory_makes() ->
     )
     assert [error.message for error in plain.iter_errors(json.loads(raw))] == []
     assert from_json(raw, Directory) == sample_directory()
+    # sample_directory() is built by the converter's fast twin: the same as the detailed way
+    from saihan.serialization import converter
+
+    assert converter.structure(json.loads(raw), Directory) == sample_directory()

@@ -97,3 +97,45 @@ def test_national_holidays_do_not_import_every_country() -> None:
     modules = set(json.loads(result.stdout))
     assert "holidays.countries" not in modules
     assert "holidays.countries.united_states" not in modules
+
+
+def test_the_bundled_table_is_what_the_holidays_package_gives() -> None:
+    """Japan's holidays are read from a table written from the holidays package; it must
+    be what the installed package computes, every supported year, in both languages."""
+    import holidays
+
+    from saihan.schedule import _holiday_table
+    from saihan.schedule.holiday_calendar import FIRST_YEAR, LAST_YEAR
+
+    assert _holiday_table.main(["--check"]) == 0, "run: python -m saihan.schedule._holiday_table"
+    years = range(FIRST_YEAR, LAST_YEAR + 1)
+    japanese = holidays.country_holidays("JP", years=years, language="ja")
+    english = holidays.country_holidays("JP", years=years, language="en_US")
+    for year in (FIRST_YEAR, 1989, 2019, 2020, 2021, 2026, LAST_YEAR):
+        table = _holiday_table.year(year)
+        assert table is not None
+        expected = sorted((day, name) for day, name in japanese.items() if day.year == year)
+        assert [(day, ja) for day, ja, _ in table] == expected
+        assert all(english[day] == en for day, _, en in table)
+        assert dict(japanese_holidays()._year(year)) == {
+            day: LocalizedText(ja=ja, en=en) for day, ja, en in table
+        }
+    assert _holiday_table.year(LAST_YEAR + 1) is None
+
+
+def test_national_holidays_are_read_without_importing_the_holidays_package() -> None:
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import datetime, json, sys\n"
+        "from saihan.schedule import japanese_holidays\n"
+        "assert japanese_holidays().is_holiday(datetime.date(2026, 1, 1))\n"
+        "assert japanese_holidays().name(datetime.date(2026, 5, 3)) == '憲法記念日'\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "holidays" not in json.loads(result.stdout)

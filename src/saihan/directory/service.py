@@ -41,6 +41,15 @@ _URL_RE = re.compile(r"^https?://\S+$")
 _ID_RE = re.compile(ID_PATTERN)
 
 
+_CONTACT_SHAPES = {
+    Channel.PHONE: (_PHONE_RE, "a phone number like 03-1234-5678"),
+    Channel.FAX: (_PHONE_RE, "a fax number like 03-1234-5678"),
+    Channel.EMAIL: (_EMAIL_RE, "an e-mail address"),
+    Channel.WEB_FORM: (_URL_RE, "an http(s) URL"),
+    Channel.VISIT: (_ID_RE, "the id of one of the agency's locations"),
+}
+
+
 @attrs.frozen
 class ContactPoint:
     """One way to reach a service or agency: a number, an address, a form or a place.
@@ -60,14 +69,7 @@ class ContactPoint:
 
     @checked
     def __attrs_post_init__(self, check: Checker) -> None:
-        shapes = {
-            Channel.PHONE: (_PHONE_RE, "a phone number like 03-1234-5678"),
-            Channel.FAX: (_PHONE_RE, "a fax number like 03-1234-5678"),
-            Channel.EMAIL: (_EMAIL_RE, "an e-mail address"),
-            Channel.WEB_FORM: (_URL_RE, "an http(s) URL"),
-            Channel.VISIT: (_ID_RE, "the id of one of the agency's locations"),
-        }
-        pattern, expected = shapes[self.channel]
+        pattern, expected = _CONTACT_SHAPES[self.channel]
         if not pattern.fullmatch(self.value):
             check.add("value", f"{self.value!r} is not {expected} (channel {self.channel.value})")
         check.done()

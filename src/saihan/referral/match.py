@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import itertools
 import threading
 import weakref
-from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
@@ -190,14 +190,15 @@ class _Entry:
 
 
 @attrs.frozen(eq=False)
-class _Pool:
-    """The candidates for one need in one place, as parallel columns (compact, quick to scan)."""
+class _Group:
+    """Candidates for one need in one part of the map (the country, a prefecture, a
+    municipality) that every match treats alike: equal eligibility parts (signature),
+    fit and area points, and equal values of the fields the rules' targets read."""
 
-    ids: tuple[str, ...]
-    entries: tuple[_Entry, ...]
-    signatures: array[int]
-    fits: array[int]  # FIT_* for this need
-    scores: array[int]  # fit + area points: the score before rules
+    entry: _Entry  # the first of them, standing for all
+    ids: tuple[str, ...]  # every one, in id order
+    fit: int  # FIT_* for this need
+    score: int  # fit + area points: the score before rules
 
 
 class MatchIndex:
@@ -207,13 +208,20 @@ class MatchIndex:
     safe to share between threads.
     """
 
-    def __init__(self, directory: Directory) -> None:
+    def __init__(self, directory: Directory, *, like: MatchIndex | None = None) -> None:
         if not isinstance(directory, Directory):
             raise ValidationError(
                 f"expected a Directory, got {type(directory).__name__}", path="directory"
             )
+        if like is not None and not isinstance(like, MatchIndex):
+            raise ValidationError(
+                f"expected a MatchIndex or None, got {type(like).__name__}", path="like"
+            )
         self.directory = directory
         self.taxonomy: NeedTaxonomy = directory.taxonomy
+        # A service (and its agency) that is the very object ``like`` prepared, under the
+        # same taxonomy, is prepared the same way: its facts and parts are taken over.
+        previous = like.entries if like is not None and like.taxonomy is self.taxonomy else {}
         calendars: dict[BusinessCalendar, BusinessCalendar] = {}
         signatures: dict[tuple[Part, ...], int] = {}
         outside_signatures: dict[tuple[Part, ...], int] = {}
@@ -222,38 +230,122 @@ class MatchIndex:
         self._shared: dict[Any, Any] = {}
         shared = self._share
         self.entries: dict[str, _Entry] = {}
+        # A big directory repeats a few values many times: each is worked out once
+        # (sets of needs with their ancestors, audiences, channels, languages, parts).
+        needs_of: dict[frozenset[str], tuple[frozenset[str], Fact]] = {}
+        audiences_of: dict[frozenset[Any], frozenset[str]] = {}
+        channel_values: dict[frozenset[Channel], frozenset[str]] = {}
+        languages_of: dict[tuple[str, ...], frozenset[str]] = {}
+        parts_of: dict[tuple[Any, ...], tuple[tuple[Part, ...], tuple[int, ...], int, int]] = {}
+        # parts taken over from ``like`` (by identity: equal parts are mostly one object)
+        # -> their numbers, signature and outside signature here
+        numbered: dict[int, tuple[tuple[int, ...], int, int]] = {}
+        agencies = {agency.id: agency for agency in directory.agencies}
         for service in directory.services:
-            agency = directory.agency(service.agency_id)
+            agency = agencies[service.agency_id]
+            old = previous.get(service.id)
+            if old is not None and old.service is service and old.agency is agency:
+                taken = numbered.get(id(old.parts))
+                if taken is None:
+                    if old.parts not in part_numbers:
+                        part_numbers[old.parts] = tuple(
+                            part_ids.setdefault(part, len(part_ids)) for part in old.parts
+                        )
+                    taken = numbered[id(old.parts)] = (
+                        part_numbers[old.parts],
+                        signatures.setdefault(old.parts, len(signatures)),
+                        outside_signatures.setdefault(
+                            _elsewhere(old.parts), len(outside_signatures)
+                        ),
+                    )
+                self.entries[service.id] = _Entry(
+                    service,
+                    agency,
+                    old.facts,
+                    old.channels,
+                    old.hours,
+                    old.needs_fact,
+                    old.area_points,
+                    old.parts,
+                    *taken,
+                )
+                continue
             # Equal calendars share one compiled form: compiled once, answered fast.
             hours = service.hours
             if hours is not None:
                 hours = calendars.setdefault(hours, hours)
             channels = shared(directory.channels_of(service))
-            # Equal parts are one object: a big directory repeats a few shapes many times.
-            parts = shared(_parts(service, channels))
-            if parts not in part_numbers:
-                part_numbers[parts] = tuple(
-                    part_ids.setdefault(part, len(part_ids)) for part in parts
+            needs = needs_of.get(service.needs)
+            if needs is None:
+                needs = needs_of[service.needs] = (
+                    shared(self._with_ancestors(service.needs)),
+                    shared(Fact("service.needs", _show(frozenset(service.needs)))),
                 )
+            audiences = audiences_of.get(service.audiences)
+            if audiences is None:
+                audiences = audiences_of[service.audiences] = shared(
+                    frozenset(a.value for a in service.audiences)
+                )
+            values = channel_values.get(channels)
+            if values is None:
+                values = channel_values[channels] = shared(frozenset(c.value for c in channels))
+            languages = languages_of.get(service.languages)
+            if languages is None:
+                languages = languages_of[service.languages] = shared(frozenset(service.languages))
+            area = service.area
+            parts_key = (
+                service.accepting_referrals,
+                area.kind,
+                area.prefecture_code,
+                service.audiences,
+                service.eligibility,
+                channels,
+                languages,
+            )
+            found = parts_of.get(parts_key)
+            if found is None:
+                # Equal parts are one object: a big directory repeats a few shapes.
+                parts = shared(_parts(service, channels))
+                if parts not in part_numbers:
+                    part_numbers[parts] = tuple(
+                        part_ids.setdefault(part, len(part_ids)) for part in parts
+                    )
+                found = parts_of[parts_key] = (
+                    parts,
+                    part_numbers[parts],
+                    signatures.setdefault(parts, len(signatures)),
+                    outside_signatures.setdefault(_elsewhere(parts), len(outside_signatures)),
+                )
+            parts, numbers, signature, outside_signature = found
             self.entries[service.id] = _Entry(
                 service=service,
                 agency=agency,
-                facts=self._service_facts(service, agency, directory),
+                facts={
+                    "service.id": service.id,
+                    "service.agency_id": agency.id,
+                    "service.agency_kind": agency.kind,
+                    "service.needs": needs[0],
+                    "service.audiences": audiences,
+                    "service.channels": values,
+                    "service.languages": languages,
+                    "service.cost": service.cost.value,
+                    "service.area": area.kind.value,
+                },
                 channels=channels,
                 hours=hours,
-                needs_fact=shared(Fact("service.needs", _show(frozenset(service.needs)))),
+                needs_fact=needs[1],
                 area_points=_area_points(service),
                 parts=parts,
-                part_ids=part_numbers[parts],
-                signature=signatures.setdefault(parts, len(signatures)),
-                outside_signature=outside_signatures.setdefault(
-                    _elsewhere(parts), len(outside_signatures)
-                ),
+                part_ids=numbers,
+                signature=signature,
+                outside_signature=outside_signature,
             )
         self.part_count = len(part_ids)
         self._by_need: dict[str, list[str]] | None = None  # need code -> ids meeting it
         self._candidates: dict[str, _Serving] = {}
-        self._pools: dict[tuple[str, str | None], _Pool] = {}
+        # (need, part, fields) -> its groups; a part is ("n", "") for the national
+        # services, ("p", code) for a prefecture's, ("m", code) for a municipality's.
+        self._groups: dict[tuple[str, str, str, tuple[str, ...]], tuple[_Group, ...]] = {}
         self._outside: dict[tuple[str, str, int], tuple[frozenset[str] | None, _Outside]] = {}
         self._shapes: dict[str, _NeedShape] = {}
         self._targets: dict[int, tuple[CompiledRule, frozenset[str]]] = {}
@@ -270,14 +362,19 @@ class MatchIndex:
     _cache_lock = threading.Lock()
 
     @classmethod
-    def of(cls, directory: Directory) -> MatchIndex:
-        """The index of ``directory``, built on first use and kept while it lives."""
+    def of(cls, directory: Directory, *, like: MatchIndex | None = None) -> MatchIndex:
+        """The index of ``directory``, built on first use and kept while it lives.
+
+        ``like``: an index of another directory holding many of the same service
+        and agency objects (the parts of one store, read through its cache of
+        decoded records): what it worked out for those is taken over rather than
+        worked out again.  The index is the same either way."""
         key = id(directory)
         with cls._cache_lock:
             found = cls._cache.get(key)
             if found is not None and found[0]() is directory:
                 return found[1]
-        index = cls(directory)
+        index = cls(directory, like=like)
         with cls._cache_lock:
             cls._cache[key] = (weakref.ref(directory, lambda _: cls._cache.pop(key, None)), index)
         return index
@@ -309,23 +406,6 @@ class MatchIndex:
             found.update(self.taxonomy.ancestors(code))
         return frozenset(found)
 
-    def _service_facts(
-        self, service: Service, agency: Agency, directory: Directory
-    ) -> dict[str, Any]:
-        return {
-            "service.id": service.id,
-            "service.agency_id": agency.id,
-            "service.agency_kind": agency.kind,
-            "service.needs": self._share(self._with_ancestors(service.needs)),
-            "service.audiences": self._share(frozenset(a.value for a in service.audiences)),
-            "service.channels": self._share(
-                frozenset(c.value for c in directory.channels_of(service))
-            ),
-            "service.languages": self._share(frozenset(service.languages)),
-            "service.cost": service.cost.value,
-            "service.area": service.area.kind.value,
-        }
-
     def candidates(self, need: str, place: str | None) -> tuple[str, ...]:
         """Ids of services serving ``need`` whose area may cover ``place``, sorted: the
         national and prefecture-wide ones (of every prefecture: one of another is a near
@@ -336,34 +416,60 @@ class MatchIndex:
             ids.extend(serving.local.get(place, ()))
         return tuple(sorted(ids))
 
-    def pool(self, need: str, place: str | None) -> _Pool:
+    def groups(self, need: str, place: str | None, fields: tuple[str, ...]) -> Iterator[_Group]:
         """The candidates of :meth:`candidates` that are in ``place``'s prefecture (all of
-        them when ``place`` is None), in id order, with what ranking needs of each (kept
-        per need and place); :meth:`outside` has the others."""
-        cached = self._pools.get((need, place))
+        them when ``place`` is None), in groups a match treats alike (see :class:`_Group`;
+        ``fields``: the service fields the rules' targets read); :meth:`outside` has the
+        others.  Each part's groups are made on first use and kept: the national ones per
+        need, the prefecture-wide ones per need and prefecture, the municipal ones per
+        need and municipality."""
+        yield from self._part(need, "n", "", fields)
+        if place is None:
+            for code in sorted(self._serving(need).regional):
+                yield from self._part(need, "p", code, fields)
+        else:
+            yield from self._part(need, "p", place[:2], fields)
+            yield from self._part(need, "m", place, fields)
+
+    def _part(self, need: str, kind: str, code: str, fields: tuple[str, ...]) -> tuple[_Group, ...]:
+        key = (need, kind, code, fields)
+        cached = self._groups.get(key)
         if cached is not None:
             return cached
         serving = self._serving(need)
-        ids = list(serving.national)
-        if place is None:
-            ids.extend(i for ids in serving.regional.values() for i in ids)
+        if kind == "n":
+            ids = serving.national
+        elif kind == "p":
+            ids = serving.regional.get(code, ())
         else:
-            ids.extend(serving.regional.get(place[:2], ()))
-            ids.extend(serving.local.get(place, ()))
-        entries = tuple(self.entries[service_id] for service_id in sorted(ids))
+            ids = serving.local.get(code, ())
         shape = self.shape(need)
-        fits = array("b", (_fit(entry.service.needs, shape) for entry in entries))
-        result = _Pool(
-            ids=tuple(entry.service.id for entry in entries),
-            entries=entries,
-            signatures=array("l", (entry.signature for entry in entries)),
-            fits=fits,
-            scores=array(
-                "b", (fit + entry.area_points for fit, entry in zip(fits, entries, strict=True))
-            ),
+        found: dict[tuple[Any, ...], list[str]] = {}
+        firsts: dict[tuple[Any, ...], _Entry] = {}
+        fits: dict[tuple[Any, ...], int] = {}
+        for service_id in ids:  # in id order
+            entry = self.entries[service_id]
+            fit = _fit(entry.service.needs, shape)
+            facts = entry.facts
+            group_key = (entry.signature, fit, entry.area_points, *map(facts.get, fields))
+            members = found.get(group_key)
+            if members is None:
+                found[group_key] = [service_id]
+                firsts[group_key] = entry
+                fits[group_key] = fit
+            else:
+                members.append(service_id)
+        result = tuple(
+            _Group(
+                entry=firsts[group_key],
+                ids=tuple(members),
+                fit=fits[group_key],
+                score=fits[group_key] + firsts[group_key].area_points,
+            )
+            for group_key, members in found.items()
         )
         with self._lock:
-            self._pools[need, place] = result
+            self._groups[key] = result
         return result
 
     def outside(
@@ -1033,6 +1139,7 @@ class _Verdicts:
     def __init__(self, context: _Context, part_count: int) -> None:
         self.context = context
         self.by_signature: dict[int, tuple[Reason, ...]] = {}
+        self.by_outside: dict[int, tuple[Reason, ...]] = {}  # by outside signature
         self.by_part: list[Reason | _Unknown | None] = [_UNKNOWN] * part_count
         self.joins: dict[tuple[int, ...], tuple[Reason, ...]] = {}
         self.rule_reasons: dict[tuple[int, int], Reason] = {}
@@ -1060,6 +1167,14 @@ class _Verdicts:
     def _canonical(self, reasons: tuple[Reason, ...]) -> tuple[Reason, ...]:
         """One tuple for the same reasons (each reason is made once per match)."""
         return self.canonical.setdefault(tuple(map(id, reasons)), reasons)
+
+    def outside(self, entry: _Entry) -> tuple[Reason, ...]:
+        """:meth:`of` a prefecture-wide service of another prefecture than the person's:
+        those with equal parts but for their prefecture share it."""
+        found = self.by_outside.get(entry.outside_signature)
+        if found is None:
+            found = self.by_outside[entry.outside_signature] = self.of(entry)
+        return found
 
     def of(self, entry: _Entry) -> tuple[Reason, ...]:
         found = self.by_signature.get(entry.signature)
@@ -1303,7 +1418,8 @@ class _Changes:
 
     def __init__(self) -> None:
         self.added: list[RuleChange] = []  # add_need rules and flow actions, as they apply
-        self.touched: dict[int, set[tuple[str, str]]] = {}  # rule -> {(need, service id)}
+        # rule -> ({needs}, [service ids, in runs]): what it touched
+        self.touched: dict[int, tuple[set[str], list[Iterable[str]]]] = {}
 
     def add_need(self, label: str, need: str, *, on_suspicion: bool = False) -> None:
         self.added.append(
@@ -1317,7 +1433,14 @@ class _Changes:
         )
 
     def touch(self, compiled: CompiledRule, need: str, service_id: str) -> None:
-        self.touched.setdefault(id(compiled), set()).add((need, service_id))
+        self.touch_many(compiled, need, (service_id,))
+
+    def touch_many(self, compiled: CompiledRule, need: str, service_ids: Iterable[str]) -> None:
+        found = self.touched.get(id(compiled))
+        if found is None:
+            found = self.touched[id(compiled)] = (set(), [])
+        found[0].add(need)
+        found[1].append(service_ids)
 
     def result(
         self,
@@ -1329,17 +1452,17 @@ class _Changes:
         place = {need: position for position, need in enumerate(order)}
         found = list(self.added)
         for compiled in fired:
-            pairs = self.touched.get(id(compiled), set())
+            touched_needs, runs = self.touched.get(id(compiled), (set(), []))
             lacking = missing.get(compiled.id, ()) if compiled.label is None else ()
-            if not pairs and not lacking:
+            if not touched_needs and not lacking:
                 continue
-            needs = {need for need, _ in pairs} | set(lacking)
+            needs = touched_needs | set(lacking)
             found.append(
                 RuleChange(
                     compiled.id,
                     compiled.rule.effect.value,
                     needs=tuple(sorted(needs, key=lambda code: place.get(code, len(place)))),
-                    services=tuple(sorted({service for _, service in pairs})),
+                    services=tuple(sorted(set(itertools.chain.from_iterable(runs)))),
                     on_suspicion=id(compiled) in suspicion,
                 )
             )
@@ -1557,12 +1680,13 @@ def _plan(
         # The fired rules that concern this need, in rule order.
         in_scope = [c for c in fired if _in_scope(c.rule.for_needs, need, taxonomy)]
         if fast:
-            ranked, listed, counted = _rank_fast(
-                context, index, need, in_scope, verdicts, near_misses == "all"
+            ranked, passed, listed, counted = _rank_fast(
+                context, index, need, in_scope, verdicts, near_misses == "all", per_need
             )
             summary.extend(counted)
         else:
             ranked, listed = _rank_reference(context, index, need, in_scope)
+            passed = len(ranked)
             summary.extend(summarise_near_misses(listed))
         if near_misses == "all":
             excluded.extend(listed)
@@ -1603,7 +1727,7 @@ def _plan(
                 recommendations=recommendations,
                 added_by=added_by,
                 added_because=because,
-                more=len(ranked) - len(kept),
+                more=passed - len(kept),
             )
         )
     missing = tuple(
@@ -1788,6 +1912,31 @@ class _Tally:
 _NO_IDS: frozenset[str] = frozenset()
 
 
+def _grouping(
+    in_scope: list[CompiledRule], index: MatchIndex
+) -> tuple[tuple[str, ...], frozenset[str], frozenset[int]]:
+    """The service fields the rules' targets read, by which candidates are grouped
+    (``service.local`` follows from the group's area); and for the rules that name
+    services (a target reading ``service.id``), the services they target, taken one by
+    one, and the rules (by id)."""
+    fields: set[str] = set()
+    pinned: list[frozenset[str]] = []
+    naming: set[int] = set()
+    for compiled in in_scope:
+        target = compiled.rule.target
+        if target is None:
+            continue
+        read = target.fields() - {"service.local"}
+        if "service.id" in read:
+            ids = index.targets(compiled)
+            if ids is not None:  # else it reads service.local too: grouped by id
+                pinned.append(ids)
+                naming.add(id(compiled))
+                continue
+        fields.update(read)
+    return tuple(sorted(fields)), frozenset().union(*pinned), frozenset(naming)
+
+
 def _rank_fast(
     context: _Context,
     index: MatchIndex,
@@ -1795,64 +1944,117 @@ def _rank_fast(
     in_scope: list[CompiledRule],
     verdicts: _Verdicts,
     every: bool,
-) -> tuple[list[Ranked], list[Exclusion], list[NearMisses]]:
-    """The same answer from the index: candidates by need and place, verdicts by
-    signature, rule targets as precomputed sets of service ids.  Near misses are
-    counted by verdict; ``every``: each one is listed as an :class:`Exclusion` too."""
-    # (rule, ids it targets or None to evaluate per service), split by what they do;
-    # the union of the sets answers "no rule targets this one" with one lookup.
+    per_need: int | None,
+) -> tuple[list[Ranked], int, list[Exclusion], list[NearMisses]]:
+    """The same answer from the index: candidates by need and place in groups that get
+    the same verdict, the same rules and the same score (see :meth:`MatchIndex.groups`),
+    verdicts by signature, rule targets as precomputed sets of service ids.
+
+    Returns the ranked candidates that may make the plan (of a group, only the first
+    ``per_need`` by id can: the others are behind them; all of one a require rule keeps),
+    how many passed in all, and the near misses, counted by verdict; ``every``: each one
+    is listed as an :class:`Exclusion` too, in id order."""
     excluding = [(c, index.targets(c)) for c in in_scope if c.rule.effect is Effect.EXCLUDE]
     others = [(c, index.targets(c)) for c in in_scope if c.rule.effect is not Effect.EXCLUDE]
-    excluding_any = index.union(excluding) if excluding else _NO_IDS
-    others_any = index.union(others)
+    fields, pinned, naming = _grouping(in_scope, index)
+    # For a group standing for many, the rules naming services target none of them
+    # (those they name are taken one by one).
+    excluding_grouped = [item for item in excluding if id(item[0]) not in naming]
+    others_grouped = [item for item in others if id(item[0]) not in naming]
     ranked: list[Ranked] = []
     excluded: list[Exclusion] = []
     tally = _Tally()
-    groups = tally.groups
+    passed = 0
+    entries = index.entries
+    changes = context.changes
+    weights = context.weights
     by_signature = verdicts.by_signature
-    pool = index.pool(need, context.place)
-    rows = zip(pool.ids, pool.entries, pool.signatures, pool.fits, pool.scores, strict=True)
-    for service_id, entry, signature, fit, score in rows:
-        failures = by_signature.get(signature)
+
+    def rank(
+        entry: _Entry,
+        ids: tuple[str, ...],
+        fit: int,
+        score: int,
+        excluding: list[tuple[CompiledRule, frozenset[str] | None]],
+        others: list[tuple[CompiledRule, frozenset[str] | None]],
+    ) -> None:
+        nonlocal passed
+        failures = by_signature.get(entry.signature)
         if failures is None:
             failures = verdicts.of(entry)
-        if excluding and (excluding_any is None or service_id in excluding_any):
-            failures = _ruled_out(entry, failures, excluding, context, verdicts, need)
+        if excluding:
+            ruled_out = [c for c, targets in excluding if _targets(c, targets, entry, context)]
+            if ruled_out:
+                if not failures:
+                    for compiled in ruled_out:
+                        changes.touch_many(compiled, need, ids)
+                service_facts = {**entry.facts, "service.local": _is_local(entry)}
+                failures = verdicts.joined(
+                    failures, [(c, context.rule_facts(c, service_facts)) for c in ruled_out]
+                )
         if failures:
-            group = groups.get(id(failures))
-            if group is None:
-                groups[id(failures)] = [failures, 1, [service_id]]
-            else:
-                group[1] += 1
-                if len(group[2]) < NEAR_MISS_EXAMPLES:
-                    group[2].append(service_id)
+            tally.add(failures, len(ids), ids[:NEAR_MISS_EXAMPLES])
             if every:
-                excluded.append(Exclusion(service_id, need, failures))
-            continue
-        if others and (others_any is None or service_id in others_any):
-            hits = tuple(c for c, ids in others if _targets(c, ids, entry, context))
-            if hits:
-                ranked.append(_ranked(entry, fit, hits, context, need))
+                excluded.extend(Exclusion(service_id, need, failures) for service_id in ids)
+            return
+        passed += len(ids)
+        hits: tuple[CompiledRule, ...] = ()
+        if others:
+            hits = tuple(c for c, targets in others if _targets(c, targets, entry, context))
+            if hits and fit == FIT_SIBLING:
+                # A sibling need is not the need: no rule puts it first or counts it as
+                # the service a require rule asks for (prefer and demote still move it).
+                hits = tuple(c for c in hits if c.rule.effect not in _NOT_FOR_SIBLINGS)
+        first = required = False
+        if hits:
+            score += sum(weights[id(c)] for c in hits)
+            first = any(c.rule.effect is Effect.FIRST for c in hits)
+            required = any(c.rule.effect is Effect.REQUIRE for c in hits)
+            for compiled in hits:
+                changes.touch_many(compiled, need, ids)
+        shown = ids if per_need is None or required else ids[:per_need]
+        if len(shown) == 1:
+            ranked.append((not first, -score, shown[0], entry, fit, hits, required))
+        else:
+            ranked.extend(
+                (not first, -score, service_id, entries[service_id], fit, hits, required)
+                for service_id in shown
+            )
+
+    for group in index.groups(need, context.place, fields):
+        ids = group.ids
+        if pinned and not pinned.isdisjoint(ids):
+            rest = tuple(service_id for service_id in ids if service_id not in pinned)
+            for service_id in ids:
+                if service_id in pinned:
+                    rank(
+                        entries[service_id],
+                        (service_id,),
+                        group.fit,
+                        group.score,
+                        excluding,
+                        others,
+                    )
+            if not rest:
                 continue
-        ranked.append((True, -score, service_id, entry, fit, (), False))
+            ids = rest
+        rank(entries[ids[0]], ids, group.fit, group.score, excluding_grouped, others_grouped)
     place = context.place
     if place is not None:
         # Prefecture-wide services of other prefectures: all near misses (outside their
         # area), counted by signature unless an exclude rule may target them.
+        excluding_any = index.union(excluding) if excluding else _NO_IDS
         if every:
             for entry in index.outside_entries(need, place):
-                failures = verdicts.of(entry)
+                failures = verdicts.outside(entry)
                 if excluding and (excluding_any is None or entry.service.id in excluding_any):
                     failures = _ruled_out(entry, failures, excluding, context, verdicts, need)
                 tally.add(failures, 1, (entry.service.id,))
                 excluded.append(Exclusion(entry.service.id, need, failures))
-            excluded.sort(key=lambda exclusion: exclusion.service_id)
         else:
             outside = index.outside(need, place, excluding, excluding_any)
             for entry, hit, count, ids in outside.groups:
-                failures = by_signature.get(entry.signature)
-                if failures is None:
-                    failures = verdicts.of(entry)
+                failures = verdicts.outside(entry)
                 if hit:
                     service_facts = {**entry.facts, "service.local": False}
                     failures = verdicts.joined(
@@ -1860,9 +2062,13 @@ def _rank_fast(
                     )
                 tally.add(failures, count, ids)
             for entry in outside.one_by_one:
-                failures = _ruled_out(entry, verdicts.of(entry), excluding, context, verdicts, need)
+                failures = _ruled_out(
+                    entry, verdicts.outside(entry), excluding, context, verdicts, need
+                )
                 tally.add(failures, 1, (entry.service.id,))
-    return ranked, excluded, tally.result(need)
+    if every:
+        excluded.sort(key=lambda exclusion: exclusion.service_id)
+    return ranked, passed, excluded, tally.result(need)
 
 
 def _ruled_out(

@@ -60,7 +60,7 @@ class RecommendationStatus(enum.StrEnum):
     CONSENT_REFUSED = "consent_refused"  # fits, but the person refused to share with it
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # near misses are merged by their reasons: hashed often
 class Fact:
     """A value a rule or check used: ``case.legal_situation = on_parole``."""
 
@@ -70,7 +70,7 @@ class Fact:
     __attrs_post_init__ = types_only  # the fields' types are all there is to check
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Reason:
     """Why a service was ranked, moved or left out."""
 

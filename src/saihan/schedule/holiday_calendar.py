@@ -4,8 +4,11 @@ The holiday law is not written here: the dates come from the ``holidays``
 package, which matched the Cabinet Office's published list exactly for
 1955-2027 in our check (substitute holidays 振替休日, citizens' holidays
 国民の休日, the 2019 enthronement days and the 2020/2021 Olympic moves
-included).  Each year is computed once, on first use, into a dict; a lookup
-after that is a dict lookup.
+included).  They are written out in a bundled table
+(``data/japanese_holidays.csv``, kept equal to the installed package by a test;
+``python -m saihan.schedule._holiday_table`` regenerates it), which is read
+instead of importing the package.  Each year is read once, on first use, into a
+dict; a lookup after that is a dict lookup.
 
 Outside the supported years a lookup raises :class:`UnsupportedDateError`:
 never a silent "not a holiday".  Years after :data:`PUBLISHED_UNTIL` are
@@ -182,6 +185,13 @@ def _as_date(day: dt.date) -> dt.date:
 
 
 def _national_year(year: int) -> dict[dt.date, LocalizedText]:
+    from saihan.schedule import _holiday_table
+
+    # The bundled table (the holidays package's days, written out; a test keeps it so):
+    # reading it costs a fraction of importing the package.
+    table = _holiday_table.year(year)
+    if table is not None:
+        return {day: LocalizedText(ja=ja, en=en) for day, ja, en in table}
     japan = _japan_class()
     japanese = japan(years=year, language="ja")
     english = japan(years=year, language="en_US")
