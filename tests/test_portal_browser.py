@@ -112,9 +112,33 @@ def _result_ids(page: Any) -> list[str]:
 def test_search_finds_what_directory_search_finds(page: Page, query: str) -> None:
     tab = page.open("search.html")
     tab.fill("#q", query)
-    expected = [s.id for s in sample_directory().search(text=query)]
-    assert _result_ids(tab) == expected
-    assert tab.text_content("#result-count") == f"{len(expected)}件見つかりました"
+    directory = sample_directory()
+    found = directory.search(text=query)
+    # the same services, ranked: every word in the names, some, none; by id within a rank
+    assert _result_ids(tab) == [s.id for s in sorted(found, key=lambda s: (_rank(s, query), s.id))]
+    assert tab.text_content("#result-count") == f"{len(found)}件見つかりました"
+
+
+def _rank(service: Any, query: str) -> int:
+    words = normalize_for_search(query).split()
+    names = service.name.search_key()
+    held = sum(1 for word in words if word in names)
+    return 0 if held == len(words) else 1 if held else 2
+
+
+def test_a_match_in_the_name_ranks_before_one_in_the_description(page: Page) -> None:
+    directory = sample_directory()
+    query = "相談"
+    found = directory.search(text=query)
+    ranks = {s.id: _rank(s, query) for s in found}
+    assert 0 in ranks.values()  # the sample has both kinds
+    assert 2 in ranks.values()
+    tab = page.open("search.html")
+    tab.fill("#q", query)
+    shown = [ranks[sid] for sid in _result_ids(tab)]
+    assert shown == sorted(shown)
+    # and not in id order, which put description matches among name matches
+    assert [s.id for s in found] != _result_ids(tab)
 
 
 def test_kana_kanji_and_half_width_find_the_same_housing_services(page: Page) -> None:
@@ -133,7 +157,8 @@ def test_the_home_search_box_carries_the_query(page: Page) -> None:
     tab.fill("#home-q", "住居")
     tab.press("#home-q", "Enter")
     tab.wait_for_url("**/search.html?q=*")
-    assert _result_ids(tab) == [s.id for s in sample_directory().search(text="住居")]
+    found = sample_directory().search(text="住居")
+    assert _result_ids(tab) == [s.id for s in sorted(found, key=lambda s: (_rank(s, "住居"), s.id))]
 
 
 @pytest.mark.parametrize(
@@ -163,9 +188,8 @@ def test_hachioji_shows_only_services_whose_area_covers_it(page: Page) -> None:
     assert shown
     assert all(directory.service(sid).area.covers("132012") for sid in shown)
     tab.fill("#q", "住居")
-    assert _result_ids(tab) == [
-        s.id for s in directory.search(text="住居", municipality="八王子市")
-    ]
+    found = directory.search(text="住居", municipality="八王子市")
+    assert _result_ids(tab) == [s.id for s in sorted(found, key=lambda s: (_rank(s, "住居"), s.id))]
 
 
 def test_filters_combine(page: Page) -> None:
@@ -173,8 +197,8 @@ def test_filters_combine(page: Page) -> None:
     expected = sample_directory().search(need="housing", audience="family", channel="phone")
     words = normalize_for_search("相談").split()
     key = publication_view(sample_directory(), now=BUILT, draw_flows=False)
-    ids = [s.id for s in expected if all(w in key.service(s.id).search_key for w in words)]
-    assert _result_ids(tab) == ids
+    held = [s for s in expected if all(w in key.service(s.id).search_key for w in words)]
+    assert _result_ids(tab) == [s.id for s in sorted(held, key=lambda s: (_rank(s, "相談"), s.id))]
 
 
 # -- open now under a fixed clock ---------------------------------------------------------------

@@ -95,6 +95,8 @@ def _search_index(view: PublicationView) -> dict[str, Any]:
                 "n": [service.name.ja, service.name.en or service.name.ja],
                 "a": [service.agency_name.ja, service.agency_name.en or service.agency_name.ja],
                 "k": service.search_key,
+                # its names alone, folded the same way: a match here ranks first
+                "f": service.name.search_key(),
                 # every Tokyo municipality: 1; else the positions of those covered
                 "m": 1 if len(codes) == everywhere else [muni_position[c] for c in codes],
                 "u": [audiences.index(a) for a in service.audiences],
