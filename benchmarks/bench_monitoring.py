@@ -2,9 +2,11 @@
 
     python benchmarks/bench_monitoring.py                  # 1,000 seeded cases, SQLite
     python benchmarks/bench_monitoring.py --cases 300 --runs 1
+    python benchmarks/bench_monitoring.py --years 3        # FY2023-FY2025, 1,000 cases each
 
-Seeds a caseload (``saihan demo seed``) into a throw-away SQLite store, then times, best
-of ``--runs``:
+Seeds a caseload (``saihan demo seed``) into a throw-away SQLite store (``--years`` fiscal
+years of ``--cases`` each, FY2024 first, then the years around it: the report is of
+FY2024 and reads only its own year), then times, best of ``--runs``:
 
 - *reads*: what both must read through the store as a system principal: the cases
   (``store.cases.search``) and each case's referrals (``store.referrals.for_case``), the
@@ -43,17 +45,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1000, help="cases to seed (1000)")
     parser.add_argument("--runs", type=int, default=3, help="best of N (3)")
+    parser.add_argument("--years", type=int, default=1, help="fiscal years seeded (1)")
     args = parser.parse_args()
+    years = [2024, *(year for n in range(1, args.years) for year in (2024 - n, 2024 + n))]
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         with storage.open(url, principal=Principal.system()) as store:
-            start = time.perf_counter()
-            summary = seed_caseload(store, cases=args.cases, seed=1)
-            seeded = time.perf_counter() - start
-            print(
-                f"seed: {summary.cases} cases, {summary.referrals} referrals in {seeded:.2f} s "
-                f"({seeded / summary.cases * 1000:.1f} ms a case)"
-            )
+            for year in years[: args.years]:
+                start = time.perf_counter()
+                summary = seed_caseload(store, cases=args.cases, seed=1, fiscal_year=year)
+                seeded = time.perf_counter() - start
+                print(
+                    f"seed FY{year}: {summary.cases} cases, {summary.referrals} referrals in "
+                    f"{seeded:.2f} s ({seeded / summary.cases * 1000:.1f} ms a case)"
+                )
 
             def reads() -> object:
                 found = store.cases.search(received_from=None)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import holidays
 import pytest
 from hypothesis import given
@@ -25,9 +26,11 @@ from hypothesis import strategies as st
 
 from saihan import storage
 from saihan.access import Principal
+from saihan.casework import create_referral, due_followups, open_case, transition_referral
 from saihan.cli import main
+from saihan.directory import tokyo_municipalities
 from saihan.directory.taxonomy import default_taxonomy
-from saihan.errors import AccessDenied, NotFoundError, ValidationError
+from saihan.errors import AccessDenied, ValidationError
 from saihan.monitoring import (
     PlanReport,
     era_name,
@@ -36,6 +39,7 @@ from saihan.monitoring import (
     seed_caseload,
     suppress,
 )
+from saihan.referral import Consent, load_case
 from saihan.referral.case import ConsultationCase
 from saihan.referral.gaps import gap_report
 from saihan.referral.lifecycle import EventKind, Referral
@@ -211,6 +215,100 @@ def test_overdue_followups_are_of_referrals_open_at_the_years_end(full: PlanRepo
     outcomes = _counts(full, "referral_outcomes")
     still_open = sum(outcomes[s] or 0 for s in ("requested", "accepted", "in-progress", "on-hold"))
     assert 0 < (overdue.total or 0) <= still_open
+
+
+def test_overdue_followups_agree_with_due_followups_at_the_years_end(
+    seeded: Store, full: PlanReport
+) -> None:
+    """The seeded year's referrals are all requested in it and nothing happens after
+    it, so the report's figure is what due_followups says of the store just before
+    the year's end (the same definition, reached through the store's open referrals)."""
+    due = due_followups(seeded, END - dt.timedelta(microseconds=1))
+    expected = Counter(item.municipality or "unknown" for item in due if item.overdue)
+    assert expected
+    assert _counts(full, "overdue_followups") == dict(expected)
+
+
+# -- several years in one store: the report reads its own ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def years() -> Store:
+    """FY2023, FY2024 and FY2025 seeded, and a case received at the end of FY2023 whose
+    referral was requested and accepted early in FY2024."""
+    store = storage.open("memory://", principal=SYSTEM)
+    for year, seed in ((2023, 4), (2024, 11), (2025, 4)):
+        seed_caseload(store, cases=60, seed=seed, fiscal_year=year)
+    received = dt.datetime(2024, 3, 28, 10, tzinfo=TOKYO)
+    case = load_case(ROOT / "examples/cases/elderly-man-hachioji.json")
+    consent = Consent(given_on=received.date(), agency_kinds=frozenset({"welfare_office"}))
+    subject = attrs.evolve(case.subject, released_on=dt.date(2024, 3, 1))
+    late = attrs.evolve(
+        case, id="late-fy2023", received_at=received, consents=(consent,), subject=subject
+    )
+    open_case(store, late, actor="worker-1", at=received)
+    directory = store.load_directory()
+    welfare = next(
+        s for s in directory.services if directory.agency(s.agency_id).kind == "welfare_office"
+    )
+    made = create_referral(store, late.id, welfare.id, actor="worker-1", request=True,
+                           at=dt.datetime(2024, 4, 2, 10, tzinfo=TOKYO))  # fmt: skip
+    transition_referral(store, made.id, "accepted", actor="worker-1",
+                        at=dt.datetime(2024, 4, 5, 10, tzinfo=TOKYO))  # fmt: skip
+    return store
+
+
+def test_a_store_of_several_years_gives_the_years_figures(years: Store) -> None:
+    report = plan_report(years, fiscal_year=2024, k=1)
+    cases, made = _year(years)
+    assert len(cases) == 60
+    assert "late-fy2023" in {case.id for case, _ in made}  # counted though received before
+    assert report.figure("consultations_by_channel").total == 60
+    assert _nonzero(_counts(report, "consultations_by_channel")) == dict(
+        Counter(c.received_via.value for c in cases)
+    )
+    assert report.figure("referrals_by_need").total == len(made)
+    assert _counts(report, "referrals_by_agency_kind") == dict(
+        Counter(r.agency_kind for _, r in made)
+    )
+    assert _nonzero(_counts(report, "referral_outcomes")) == dict(
+        Counter(r.history[-1].status.value for _, r in made)
+    )
+    gaps = gap_report(sorted(cases, key=lambda c: c.id), years.load_directory())
+    assert {(r.municipality, r.need): r.cases for r in report.unmet_needs} == {
+        (r.municipality, r.need): r.cases for r in gaps.rows
+    }
+
+
+def test_the_report_reads_the_years_cases_and_referrals_only(years: Store) -> None:
+    everywhere = frozenset(m.code for m in tokyo_municipalities())
+    officer = Principal(id="officer-1", roles={"municipal-officer"}, municipalities=everywhere)
+    before = years.audit.count()
+    with years.acting_as(officer) as acting:  # its reads are audited
+        plan_report(acting, fiscal_year=2024, k=1)
+    events = years.audit.list()[before:]
+    assert {e.actor for e in events} == {"officer-1"}
+    read = {e.record_id for e in events if e.action == "read" and e.record_kind == "case"}
+    referrals = {e.record_id for e in events if e.action == "read" and e.record_kind == "referral"}
+    cases = {item.value.id: item.value for item in years.cases.list()}
+    assert all(case.municipality in everywhere for case in cases.values())  # all visible
+    everything = {item.value.id: item.value for item in years.referrals.list()}
+    # a day of every time zone: what starts 1 April anywhere (UTC+14) to the year's end
+    start = dt.datetime(2024, 3, 31, 10, tzinfo=dt.UTC)
+    asked = {id for id, r in everything.items() if (at := r.requested_at) and start <= at < END}
+    in_year = {id for id, case in cases.items() if FIRST <= case.received_on <= LAST}
+    assert asked <= referrals  # every referral the year may count was read ...
+    for id in referrals - asked:  # ... and the others only on the edge days (UTC)
+        at = everything[id].requested_at
+        assert at is not None
+        assert start.date() <= at.astimezone(dt.UTC).date() <= END.astimezone(dt.UTC).date()
+    assert in_year <= read
+    assert read - in_year == {everything[id].case_id for id in asked} - in_year
+    assert "late-fy2023" in read
+    assert len(read) < len(cases)
+    assert not any(cases[id].received_on > LAST for id in read)
+    exported = [e for e in events if e.action == "exported"]
+    assert len(exported) == 1
 
 
 def test_the_year_names_and_the_plan_period(full: PlanReport) -> None:
@@ -404,8 +502,33 @@ def test_bad_arguments_name_their_field(
         plan_report(seeded, **arguments)
     assert [item.path for item in raised.value.errors] == [path]
     assert seeded.audit.count() == before
-    with pytest.raises(NotFoundError):
-        plan_report(seeded, fiscal_year=2024, municipality="nowhere-shi")
+
+
+def test_an_unknown_municipality_names_the_field_and_the_nearest(seeded: Store) -> None:
+    before = seeded.audit.count()
+    with pytest.raises(ValidationError) as raised:
+        plan_report(seeded, fiscal_year=2024, municipality="Hachiouji")
+    [item] = raised.value.errors
+    assert item.path == "municipality"
+    assert "八王子市" in item.message  # difflib's nearest name
+    with pytest.raises(ValidationError, match="ambiguous"):
+        plan_report(seeded, fiscal_year=2024, municipality="toshima")
+    assert seeded.audit.count() == before
+
+
+def test_the_command_refuses_an_unknown_municipality(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SAIHAN_PRINCIPAL", raising=False)
+    url = f"sqlite:///{tmp_path}/demo.db"
+    system = ["--store", url, "--as", "system:system"]
+    assert main(["demo", "seed", "--cases", "3", "--seed", "2", *system]) == 0
+    capsys.readouterr()
+    command = ["report", "--fiscal-year", "2024", "--municipality", "shinjyuku", *system]
+    assert main(command) == 1
+    error = capsys.readouterr().err
+    assert "municipality" in error
+    assert "新宿区" in error
 
 
 def test_the_command_writes_every_format(

@@ -22,7 +22,7 @@ from saihan import storage
 from saihan.access import Principal
 from saihan.cli import main
 from saihan.directory.vocabulary import Audience, Channel, LegalSituation, PersonAttribute
-from saihan.errors import AccessDenied, NotFoundError, ValidationError
+from saihan.errors import AccessDenied, ValidationError
 from saihan.monitoring import (
     QUASI_IDENTIFIERS,
     SharedCases,
@@ -378,10 +378,14 @@ def test_bad_arguments_name_their_field_and_write_nothing(
     assert seeded.audit.count() == before
 
 
-def test_an_unknown_municipality_is_not_found(seeded: Store) -> None:
+def test_an_unknown_municipality_names_the_field(seeded: Store) -> None:
     before = seeded.audit.count()
-    with pytest.raises(NotFoundError, match="nowhere-shi"):
+    with pytest.raises(ValidationError, match="nowhere-shi") as raised:
         share_cases(seeded, k=5, recipient="x", municipality="nowhere-shi")
+    assert raised.value.paths == ["municipality"]
+    with pytest.raises(ValidationError, match="八王子市") as raised:
+        share_cases(seeded, k=5, recipient="x", municipality="八玉子市")
+    assert raised.value.paths == ["municipality"]
     assert seeded.audit.count() == before
 
 
@@ -425,6 +429,11 @@ def test_the_commands_share_and_review(
         assert [e.changed[-1] for e in exports] == ["format=md", "format=csv", "format=json"]
     assert main(["cases", "share", "--k", "3", "--for", "x", "--store", url]) == 1
     assert "--as" in capsys.readouterr().err
+    assert main([*share, "--municipality", "Hachiouji", "-o", str(tmp_path / "no.md")]) == 1
+    error = capsys.readouterr().err
+    assert "municipality" in error
+    assert "八王子市" in error
+    assert not (tmp_path / "no.md").exists()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

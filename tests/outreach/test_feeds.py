@@ -190,3 +190,46 @@ def test_a_time_in_the_repeated_hour_is_written_in_utc() -> None:
         "night": (night.start, night.end),
         "evening": (evening.start, evening.end),
     }
+
+
+def _keys(value: object) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {key for item in value.values() for key in _keys(item)}
+    if isinstance(value, list):
+        return {key for item in value for key in _keys(item)}
+    return set()
+
+
+def test_events_have_no_hsds_export_and_a_directory_export_says_it_left_them_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAIHAN_PRINCIPAL", "system:system")
+    url = f"sqlite:///{tmp_path}/events.db"
+    with storage.open(url, principal=Principal.system()) as store:
+        store.import_directory(sample_directory())
+    assert main(["events", "import", "--sample", "--store", url, "--format", "json"]) == 0
+    capsys.readouterr()
+    for name in ("hsds", "hsds-tabular"):
+        target = tmp_path / f"events.{name}"
+        with pytest.raises(SystemExit) as usage:  # a usage error, as argparse makes them
+            main(["events", "export", "--format", name, "--store", url, "-o", str(target)])
+        assert usage.value.code == 2
+        error = capsys.readouterr().err
+        assert "HSDS 3.1 defines no event record" in error
+        assert "--format ical" in error
+        assert not target.exists()
+    exported = tmp_path / "directory.json"
+    for argv in (
+        ["export", "--format", "hsds", "--store", url, "-o", str(exported)],
+        ["store", "export", "--format", "hsds", "--store", url, "-o", str(exported)],
+    ):
+        assert main(argv) == 0
+        error = capsys.readouterr().err
+        assert "9" in error  # the sample's nine events, left out
+        assert "saihan events export --format ical" in error
+        document = json.loads(exported.read_text(encoding="utf-8"))
+        assert document["contents"]  # the services
+        assert not any("event" in key for key in _keys(document))
+    # a directory export that is not from a store has nothing to say about events
+    assert main(["export", "--format", "hsds", "-o", str(exported)]) == 0
+    assert "events export" not in capsys.readouterr().err

@@ -302,6 +302,20 @@ def test_the_store_is_unchanged_when_the_server_cannot_be_reached(
         assert store.newsletters.list() == before[1]
 
 
+def test_compose_refuses_an_unknown_municipality_naming_the_nearest(
+    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    eml = tmp_path / "issue.eml"
+    code = main(["newsletter", "compose", "--since", "2024-10-01", "--municipality",
+                 "Hachiouji", "-o", str(eml), "--at", "2024-11-01T09:00+09:00",
+                 "--store", store_url, "--as", "system:system"])  # fmt: skip
+    assert code == 1
+    error = capsys.readouterr().err
+    assert "municipalities[0]" in error
+    assert "八王子市" in error
+    assert not eml.exists()
+
+
 def test_bad_arguments_name_their_field_and_store_nothing(store_url: str) -> None:
     at = dt.datetime(2024, 10, 1, 9, tzinfo=TOKYO)
     with storage.open(store_url, principal=Principal.system()) as store:
@@ -315,6 +329,9 @@ def test_bad_arguments_name_their_field_and_store_nothing(store_url: str) -> Non
         with pytest.raises(ValidationError) as place:
             compose_issue(store, since=at.date(), at=at, municipalities=["大阪市?"])
         assert place.value.paths == ["municipalities[0]"]
+        with pytest.raises(ValidationError, match="新宿区") as near:
+            compose_issue(store, since=at.date(), at=at, municipalities=["八王子市", "shinjyuku"])
+        assert near.value.paths == ["municipalities[1]"]
         assert store.revision() == before
         for template, path in (
             ("http://example.jp/u?t={token}", "unsubscribe_url"),

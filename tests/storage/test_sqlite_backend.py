@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import stat
 import threading
@@ -14,9 +15,11 @@ from saihan import storage
 from saihan.access import Principal
 from saihan.directory import sample_directory
 from saihan.errors import ConflictError, NotFoundError, ValidationError
+from saihan.monitoring import seed_caseload
 from saihan.storage import Migration, StorageError
 from saihan.storage.directory_records import SERVICES
-from saihan.storage.sqlite import MIGRATIONS, SqliteEngine, sqlite_path
+from saihan.storage.referral_records import REQUESTED_UNKNOWN, requested_keys
+from saihan.storage.sqlite import _CHANGES_SQL, MIGRATIONS, SqliteEngine, sqlite_path
 from saihan.storage.url import parse_url
 from saihan.testing.storage import small_directory, synthetic_directory, text_queries
 
@@ -196,7 +199,7 @@ def test_a_version_2_store_gets_its_change_log_on_the_next_open(tmp_path: Path) 
     db.close()
     assert migrated_at is not None
     with storage.open(_url(path), principal=Principal.system()) as store:
-        assert store.info().schema_version == storage.SCHEMA_VERSION == 3
+        assert store.info().schema_version == storage.SCHEMA_VERSION == 4
         assert store.revision() == migrated_at
         assert store._directory_changes(0, 100) == (None, [])
         assert store._directory_changes(migrated_at, 100) == ([], [])
@@ -217,6 +220,50 @@ def test_a_version_2_store_gets_its_change_log_on_the_next_open(tmp_path: Path) 
         }
         assert expected
         assert _need_area_entries(path) == expected
+
+
+def _requested_entries(path: Path) -> set[tuple[str, str]]:
+    db = sqlite3.connect(path)
+    try:
+        rows = db.execute("SELECT id, value FROM saihan_index WHERE name = 'requested'")
+        return {(row[0], row[1]) for row in rows}
+    finally:
+        db.close()
+
+
+def test_a_version_3_store_gets_its_referrals_requested_entries(tmp_path: Path) -> None:
+    """Migration 4: the referrals stored before are ``unknown``, which date queries
+    take and filter exactly; a referral written again gets its own entries."""
+    path = tmp_path / "store.db"
+    with storage.open(_url(path), principal=Principal.system()) as store:
+        seed_caseload(store, cases=12, seed=3)
+        referrals = [item.value for item in store.referrals.list()]
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM saihan_index WHERE name = 'requested'")
+    db.execute("UPDATE saihan_settings SET value = '3' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    with storage.open(_url(path), principal=Principal.system()) as store:
+        assert store.info().schema_version == storage.SCHEMA_VERSION == 4
+        assert _requested_entries(path) == {(r.id, REQUESTED_UNKNOWN) for r in referrals}
+        start = dt.datetime(2024, 10, 1, tzinfo=dt.UTC)
+        end = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+        expected = sorted(
+            r.id for r in referrals if (at := r.requested_at) is not None and start <= at < end
+        )
+        assert expected
+        found = store.referrals.requested_between(start, end)
+        assert [item.value.id for item in found] == expected
+        again = store.referrals.get(expected[0])
+        store.referrals.put(again.value, expected_version=again.version)
+        entries = _requested_entries(path)
+        assert (expected[0], REQUESTED_UNKNOWN) not in entries
+        assert {value for id, value in entries if id == expected[0]} == set(
+            requested_keys(again.value)
+        )
+        found = store.referrals.requested_between(start, end)
+        assert [item.value.id for item in found] == expected
+        assert store.integrity_check() == []
 
 
 def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
@@ -261,6 +308,35 @@ def test_queries_use_the_indexes(tmp_path: Path) -> None:
         expected = synthetic_directory(300).search(need="housing", municipality="132012")
         found = store.services.search(need="housing", municipality="132012")
         assert [s.value.id for s in found] == [s.id for s in expected]
+
+
+def test_changes_since_reads_the_version_indexes(tmp_path: Path) -> None:
+    """What changed since a revision comes from the few rows past it, not from every
+    record of the kinds (the (kind, id) keys, as an ORDER BY kind, id made SQLite do)."""
+    with storage.open(_url(tmp_path / "store.db"), principal=Principal.system()) as store:
+        directory = synthetic_directory(300)
+        store.import_directory(directory)
+        before = store.revision()
+        assert before is not None
+        edited = sorted(directory.services, key=lambda s: s.id)[::-1][:3]
+        for service in edited:
+            store.services.put(service, expected_version=storage.ANY_VERSION)
+        store.services.delete(edited[0].id, expected_version=storage.ANY_VERSION)
+        engine = store.engine
+        assert isinstance(engine, SqliteEngine)
+        db = engine._connection()
+        kinds = '["agency", "service"]'
+        plan = " / ".join(
+            row[3]
+            for row in db.execute(
+                f"EXPLAIN QUERY PLAN {_CHANGES_SQL}", (before, kinds, before, kinds, 10)
+            )
+        )
+        assert "saihan_records_changed" in plan, plan
+        assert "saihan_deleted_changed" in plan, plan
+        assert "(kind=?)" not in plan, plan
+        changes = store._directory_changes(before, 10)[0]
+        assert changes == sorted(("service", service.id) for service in edited)
 
 
 def test_a_writer_waits_for_another_then_gives_up(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from saihan_hsds.vocab import hsds_id
 from saihan import plugins
 from saihan.directory import Directory, sample_directory
 from saihan.errors import ValidationError
+from saihan.outreach import sample_events
 from saihan.schedule.hsds import SAIHAN_NAMESPACE
 
 DATA = Path(__file__).parent / "data"
@@ -344,3 +345,14 @@ def test_the_fast_validity_check_agrees_with_jsonschema() -> None:
 
     for validator in [*organizations, whole]:
         assert schemas._fast_validator(*schemas._TARGETS[id(validator)]) is not None
+
+
+def test_events_are_refused_saying_hsds_has_no_event_record() -> None:
+    events = sample_events()
+    for exporter in (HsdsExporter(), HsdsTabularExporter()):
+        for given in (events, events[0]):
+            with pytest.raises(ValidationError, match="defines no event record") as caught:
+                exporter.export(given)  # type: ignore[arg-type]
+            assert "iCalendar" in str(caught.value)
+        with pytest.raises(ValidationError, match="not str"):
+            exporter.export("a directory")  # type: ignore[arg-type]

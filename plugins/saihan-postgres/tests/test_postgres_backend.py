@@ -8,6 +8,7 @@ reached the tests skip, except under ``CI=true``, where they fail: CI must run t
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 import uuid
@@ -24,8 +25,10 @@ from saihan import storage
 from saihan.access import Principal
 from saihan.directory import Directory, sample_directory
 from saihan.errors import NotFoundError, ValidationError
+from saihan.monitoring import seed_caseload
 from saihan.storage import StorageError, TextCondition
 from saihan.storage.directory_records import SERVICES
+from saihan.storage.referral_records import REQUESTED_UNKNOWN, requested_keys
 from saihan.storage.url import parse_url
 from saihan.testing.storage import (
     StoreConformance,
@@ -278,6 +281,46 @@ def _undo_version_3(db: psycopg.Connection[Any]) -> None:
     db.execute("UPDATE saihan_settings SET value = '2' WHERE key = 'schema_version'")
 
 
+def _requested_entries(schema: str) -> set[tuple[str, str]]:
+    with psycopg.connect(SERVER) as db:
+        db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        rows = db.execute("SELECT id, value FROM saihan_index WHERE name = 'requested'")
+        return {(row[0], row[1]) for row in rows}
+
+
+def test_a_version_3_store_gets_its_referrals_requested_entries(
+    postgres_url: str, schema: str
+) -> None:
+    """Migration 4: the referrals stored before are ``unknown``, which date queries
+    take and filter exactly; a referral written again gets its own entries."""
+    with storage.open(postgres_url, principal=Principal.system()) as store:
+        seed_caseload(store, cases=12, seed=3)
+        referrals = [item.value for item in store.referrals.list()]
+    with psycopg.connect(SERVER) as db:
+        db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        db.execute("DELETE FROM saihan_index WHERE name = 'requested'")
+        db.execute("UPDATE saihan_settings SET value = '3' WHERE key = 'schema_version'")
+    with storage.open(postgres_url, principal=Principal.system()) as store:
+        assert store.info().schema_version == storage.SCHEMA_VERSION == 4
+        assert _requested_entries(schema) == {(r.id, REQUESTED_UNKNOWN) for r in referrals}
+        start = dt.datetime(2024, 10, 1, tzinfo=dt.UTC)
+        end = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+        expected = sorted(
+            r.id for r in referrals if (at := r.requested_at) is not None and start <= at < end
+        )
+        assert expected
+        found = store.referrals.requested_between(start, end)
+        assert [item.value.id for item in found] == expected
+        again = store.referrals.get(expected[0])
+        store.referrals.put(again.value, expected_version=again.version)
+        entries = _requested_entries(schema)
+        assert (expected[0], REQUESTED_UNKNOWN) not in entries
+        assert {value for id, value in entries if id == expected[0]} == set(
+            requested_keys(again.value)
+        )
+        assert store.integrity_check() == []
+
+
 def _need_area_entries(schema: str) -> set[tuple[str, str]]:
     with psycopg.connect(SERVER) as db:
         db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
@@ -300,7 +343,7 @@ def test_a_version_2_store_gets_its_change_log_on_the_next_open(
         _undo_version_3(db)
     assert migrated_at is not None
     with storage.open(postgres_url, principal=Principal.system()) as store:
-        assert store.info().schema_version == storage.SCHEMA_VERSION == 3
+        assert store.info().schema_version == storage.SCHEMA_VERSION == 4
         assert store.revision() == migrated_at
         assert store._directory_changes(0, 100) == (None, [])
         assert store._directory_changes(migrated_at, 100) == ([], [])

@@ -9,7 +9,7 @@ cases they may read (``docs/access.md``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from saihan._validation import ID_RE
 from saihan.directory.municipalities import municipality_code
@@ -21,8 +21,9 @@ from saihan.referral.followup import (
     FollowUp,
     FollowUpPolicy,
     check_at,
-    followup_for,
+    followups_due,
 )
+from saihan.referral.lifecycle import Referral
 from saihan.schedule.calendar import BusinessCalendar
 from saihan.storage.store import Store
 
@@ -38,7 +39,9 @@ def due_followups(
     worker: str | None = None,
 ) -> list[FollowUp]:
     """Every open referral in ``store`` due for follow-up on ``at``'s day, most
-    overdue first (then by due day and referral id).
+    overdue first (then by due day and referral id): what
+    :func:`~saihan.referral.followup.followups_due`, the one definition of due and
+    overdue, says of the store's open referrals.
 
     ``municipality`` (a code or name) and ``worker`` keep the referrals of
     cases handled there or by them.  Reads the open referrals, their cases
@@ -53,27 +56,30 @@ def due_followups(
     code = None if municipality is None else municipality_code(municipality)
     if worker is not None and (not isinstance(worker, str) or not ID_RE.fullmatch(worker)):
         raise ValidationError([ErrorItem("worker", f"{worker!r} is not a worker id")])
-    found: list[FollowUp] = []
     cases: dict[str, ConsultationCase | None] = {}
     calendars: dict[str, BusinessCalendar] = {}
-    for item in store.referrals.open():
-        referral = item.value
-        if referral.case_id not in cases:
-            stored = store.cases.find(referral.case_id)
-            cases[referral.case_id] = None if stored is None else stored.value
-        case = cases[referral.case_id]
-        if case is None:
-            continue
-        if code is not None and case.municipality != code:
-            continue
-        if worker is not None and case.worker != worker:
-            continue
-        calendar = _calendar_of(store, referral.referred_by, calendars)
-        due = followup_for(referral, case, at, policy=policy, calendar=calendar)
-        if due is not None:
-            found.append(due)
-    found.sort(key=lambda item: (-item.overdue_days, item.due_on, item.referral_id))
-    return found
+
+    def pairs() -> Iterator[tuple[Referral, ConsultationCase]]:
+        for item in store.referrals.open():
+            referral = item.value
+            if referral.case_id not in cases:
+                stored = store.cases.find(referral.case_id)
+                cases[referral.case_id] = None if stored is None else stored.value
+            case = cases[referral.case_id]
+            if case is None:
+                continue
+            if code is not None and case.municipality != code:
+                continue
+            if worker is not None and case.worker != worker:
+                continue
+            yield referral, case
+
+    return followups_due(
+        pairs(),
+        at,
+        policy=policy,
+        calendar_of=lambda service_id: _calendar_of(store, service_id, calendars),
+    )
 
 
 def _calendar_of(

@@ -179,6 +179,24 @@ def export_payload(directory: Directory, args: argparse.Namespace) -> bytes:
     return payload
 
 
+def note_events_left_out(args: argparse.Namespace, events: int) -> None:
+    """Say on standard error that a directory export from a store leaves its ``events``
+    out: no directory format carries them (HSDS 3.1 defines no event record)."""
+    if events:
+        print(
+            say(
+                args,
+                f"注: ストアのイベント {events} 件はディレクトリの出力に含まれません"
+                "（HSDS 3.1 にはイベントの記録がありません）。iCalendar で出力してください: "
+                "saihan events export --format ical",
+                f"note: the store's {events} event(s) are not in a directory export (HSDS 3.1 "
+                "defines no event record, nor does any directory format): write them as "
+                "iCalendar with saihan events export --format ical",
+            ),
+            file=sys.stderr,
+        )
+
+
 def emit_export(directory: Directory, payload: bytes, args: argparse.Namespace, out: TextIO) -> int:
     """Write what :func:`export_payload` made to ``-o`` or ``out``."""
     emit(payload, args.output, out, f"{len(directory.services)} services")

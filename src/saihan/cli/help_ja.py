@@ -423,7 +423,9 @@ CATALOGUE: dict[str, str] = {
     "events of this organiser (agency id)": ("この主催者 (機関 ID) のイベント"),
     "events starting on or after": ("この日以降に始まるイベント"),
     "events starting on or before": ("この日までに始まるイベント"),
-    "feed format: ical (RFC 5545)": ("フィードの形式: ical (RFC 5545)"),
+    "feed format: ical (RFC 5545); HSDS 3.1 defines no event record": (
+        "フィードの形式: ical (RFC 5545)。HSDS 3.1 にはイベントの記録がありません"
+    ),
     "https:// URL with {token}: each subscriber's one-click unsubscribe link": (
         "{token} を含む https:// の URL: 購読者ごとのワンクリック配信停止リンク"
     ),

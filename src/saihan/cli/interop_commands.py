@@ -28,6 +28,7 @@ from saihan.cli.common import (
     format_options,
     importer_name,
     input_directory,
+    note_events_left_out,
     say,
 )
 from saihan.cli.principal import add_principal, principal_of
@@ -118,15 +119,18 @@ def register(commands: Any) -> None:
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
+    events = 0
     with Steps.of(args) as steps:
         if args.store is not None:
             with steps.step("reading the store"), storage.open(args.store, create=False) as store:
                 directory = store.load_directory()
+                events = store.events.count()
         else:
             with steps.step("reading the directory"):
                 directory = input_directory(args)
         with steps.step(f"exporting {len(directory.services)} services as {args.format}"):
             payload = export_payload(directory, args)
+    note_events_left_out(args, events)
     return emit_export(directory, payload, args, out)
 
 

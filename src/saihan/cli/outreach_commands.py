@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from saihan import storage
 from saihan.cli.common import EXIT_OK, add_lang, add_printing_options, emit, say, write_json
-from saihan.cli.principal import add_principal, principal_of
+from saihan.cli.principal import add_store, principal_of
 from saihan.cli.table import render_table
 from saihan.errors import ValidationError
 from saihan.limits import read_file
@@ -49,18 +49,6 @@ _STATUS_JA = {
 }
 
 
-def _add_store(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store",
-        "--url",
-        dest="store",
-        metavar="URL",
-        help="store URL, e.g. sqlite:///saihan.db (default: $SAIHAN_STORE_URL, "
-        "else the embedded store)",
-    )
-    add_principal(parser)
-
-
 def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--organiser", metavar="ID", help="events of this organiser (agency id)")
     parser.add_argument(
@@ -85,7 +73,7 @@ def register(commands: Any) -> None:
     sub = events.add_subparsers(dest="action", metavar="ACTION")
 
     listing = sub.add_parser("list", help="list events, by start")
-    _add_store(listing)
+    add_store(listing)
     _add_filters(listing)
     add_printing_options(listing)
     listing.set_defaults(handler=_events_list)
@@ -93,10 +81,14 @@ def register(commands: Any) -> None:
     export = sub.add_parser(
         "export", help="write an iCalendar feed of events (per organiser, municipality, audience)"
     )
-    _add_store(export)
+    add_store(export)
     _add_filters(export)
     export.add_argument(
-        "--format", choices=("ical",), default="ical", help="feed format: ical (RFC 5545)"
+        "--format",
+        type=_feed_format,
+        choices=("ical",),
+        default="ical",
+        help="feed format: ical (RFC 5545); HSDS 3.1 defines no event record",
     )
     export.add_argument("--output", "-o", type=Path, metavar="FILE")
     export.add_argument(
@@ -109,7 +101,7 @@ def register(commands: Any) -> None:
     export.set_defaults(handler=_events_export)
 
     load = sub.add_parser("import", help="store events from a JSON array of events")
-    _add_store(load)
+    add_store(load)
     load.add_argument("file", nargs="?", type=Path, help="a JSON array of event documents")
     load.add_argument(
         "--sample", action="store_true", help="store the bundled FY2024 sample events"
@@ -216,6 +208,17 @@ def _events_list(args: argparse.Namespace, out: TextIO) -> int:
         say(args, f"{len(rows)}件", f"{len(rows)} event{'s' if len(rows) != 1 else ''}"), file=out
     )
     return EXIT_OK
+
+
+def _feed_format(value: str) -> str:
+    """``--format``: refuses an HSDS format by name, saying why, rather than as any
+    unknown choice (events have no HSDS form)."""
+    if value.lower().startswith("hsds"):
+        raise argparse.ArgumentTypeError(
+            "HSDS 3.1 defines no event record (Open Referral's schema has none), so events "
+            "have no HSDS export: they are exchanged as iCalendar feeds, --format ical"
+        )
+    return value
 
 
 def _events_export(args: argparse.Namespace, out: TextIO) -> int:

@@ -23,6 +23,7 @@ from saihan.cli.common import (
     emit_export,
     export_payload,
     importer_name,
+    note_events_left_out,
     say,
     write_json,
 )
@@ -146,8 +147,10 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
             storage.open(args.url, create=False, principal=principal_of(args)) as store,
         ):
             directory = store.load_directory()
+            events = store.events.count()
         with steps.step(f"exporting {len(directory.services)} services as {args.format}"):
             payload = export_payload(directory, args)
+    note_events_left_out(args, events)
     return emit_export(directory, payload, args, out)
 
 

@@ -18,6 +18,8 @@ from saihan.directory.municipalities import (
     find_municipality,
     is_valid_code,
     municipality,
+    municipality_code,
+    near_municipalities,
     tokyo_municipalities,
 )
 from saihan.directory.sample import load_directory, sample_directory
@@ -88,6 +90,8 @@ __all__ = [
     "load_directory",
     "merge_directories",
     "municipality",
+    "municipality_code",
+    "near_municipalities",
     "normalize_for_search",
     "priority_areas",
     "sample_directory",

@@ -10,6 +10,7 @@ Source of the table: ``data/tokyo_municipalities.csv`` (see ``data/README.md``).
 
 from __future__ import annotations
 
+import difflib
 import enum
 import functools
 import re
@@ -31,6 +32,7 @@ __all__ = [
     "is_valid_code",
     "municipality",
     "municipality_code",
+    "near_municipalities",
     "tokyo_municipalities",
 ]
 
@@ -172,26 +174,59 @@ def find_municipality(name_or_code: str) -> tuple[Municipality, ...]:
     return bare.get(key, ())
 
 
+def near_municipalities(name: str, limit: int = 3) -> tuple[Municipality, ...]:
+    """Tokyo municipalities whose names (any form :func:`find_municipality` accepts)
+    are closest to ``name`` (:func:`difflib.get_close_matches`), best first, at most
+    ``limit``: the suggestions of a "did you mean" for a name that is not found."""
+    if not isinstance(name, str):
+        return ()
+    exact, bare = _index()
+    keys = [key for key in (*exact, *bare) if not key.isdigit()]
+    found: list[Municipality] = []
+    for key in difflib.get_close_matches(normalize_for_search(name), keys, n=limit * 3, cutoff=0.7):
+        for item in (exact[key],) if key in exact else bare[key]:
+            if item not in found:
+                found.append(item)
+    return tuple(found[:limit])
+
+
+def _named(items: tuple[Municipality, ...]) -> str:
+    return ", ".join(f"{m.name_ja} ({m.name_en}, {m.code})" for m in items)
+
+
+def _not_found(name_or_code: str) -> str:
+    """Why ``name_or_code`` names no municipality (one it names none of), with near names."""
+    found = find_municipality(name_or_code)
+    if found:
+        return f"{name_or_code!r} is ambiguous: it may mean {_named(found)}"
+    problem = code_problem(name_or_code) if name_or_code.isdigit() else None
+    detail = f" ({problem})" if problem else ""
+    near = near_municipalities(name_or_code)
+    hint = f"; did you mean {_named(near)}?" if near else ""
+    return f"no Tokyo municipality is called {name_or_code!r}{detail}{hint}"
+
+
 def municipality(name_or_code: str) -> Municipality:
     """The one Tokyo municipality that ``name_or_code`` names.
 
-    Raises :class:`NotFoundError` when none matches or when the name is
-    ambiguous (``toshima`` is both 豊島区 and 利島村); the message lists the candidates.
+    Raises :class:`NotFoundError` when none matches (naming the nearest names) or
+    when the name is ambiguous (``toshima`` is both 豊島区 and 利島村); the message
+    lists the candidates.
     """
     found = find_municipality(name_or_code)
     if len(found) == 1:
         return found[0]
-    if not found:
-        problem = code_problem(name_or_code) if name_or_code.isdigit() else None
-        detail = f" ({problem})" if problem else ""
-        raise NotFoundError(f"no Tokyo municipality is called {name_or_code!r}{detail}")
-    choices = ", ".join(f"{m.name_ja} ({m.name_en}, {m.code})" for m in found)
-    raise NotFoundError(f"{name_or_code!r} is ambiguous: it may mean {choices}")
+    raise NotFoundError(_not_found(name_or_code))
 
 
 def municipality_code(value: object, path: str = "municipality") -> str:
-    """A municipality's code from its code or name: ValidationError (at ``path``) for
-    a malformed code, NotFoundError for a name that is not Tokyo's."""
+    """A municipality's code from its code or name, for an argument that names one.
+
+    Any well-formed code is accepted (a code anywhere in Japan); a name must be one
+    of Tokyo's.  :class:`~saihan.errors.ValidationError` at ``path`` for anything
+    else: a malformed code, or a name that is not one of Tokyo's municipalities or
+    is ambiguous (the message names the nearest names, or the candidates).
+    """
     if not isinstance(value, str):
         raise ValidationError([ErrorItem(path, f"expected a string, got {type(value).__name__}")])
     if value.isascii() and value.isdigit():
@@ -199,4 +234,7 @@ def municipality_code(value: object, path: str = "municipality") -> str:
         if problem:
             raise ValidationError([ErrorItem(path, problem)])
         return value
-    return municipality(value).code
+    found = find_municipality(value)
+    if len(found) == 1:
+        return found[0].code
+    raise ValidationError([ErrorItem(path, _not_found(value))])

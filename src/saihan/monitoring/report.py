@@ -1,8 +1,9 @@
 """The plan's figures for one fiscal year (``saihan report``), each with its definition.
 
-:func:`plan_report` reads the cases and referrals the principal may read and counts, for
-fiscal year ``fiscal_year`` (April to March; 令和6年度 is FY2024), the figures of
-:data:`FIGURES`: consultations by channel and by who consulted, referrals by need,
+:func:`plan_report` reads the year's cases and referrals the principal may read (through
+the store's date queries: the cases received in the year, the referrals first requested
+in it) and counts, for fiscal year ``fiscal_year`` (April to March; 令和6年度 is FY2024),
+the figures of :data:`FIGURES`: consultations by channel and by who consulted, referrals by need,
 agency kind and municipality, their outcomes at the year's end and why they ended
 without success, the business days to acceptance and to an outcome, the follow-ups
 overdue at the year's end, and the needs unmet by municipality (the gap report).
@@ -40,7 +41,7 @@ from saihan.errors import AccessDenied, ErrorItem, NotFoundError, ValidationErro
 from saihan.monitoring.reasons import REASON_CODES, reason_code
 from saihan.monitoring.suppression import SUPPRESSION_RULE, SUPPRESSION_RULE_JA, suppress
 from saihan.referral.case import ConsultationCase
-from saihan.referral.followup import OFFICE_CALENDAR, followup_for
+from saihan.referral.followup import OFFICE_CALENDAR, followups_due
 from saihan.referral.gaps import gap_report
 from saihan.referral.lifecycle import EventKind, Referral, ReferralStatus
 from saihan.schedule.calendar import BusinessCalendar
@@ -156,11 +157,11 @@ FIGURES: dict[str, tuple[LocalizedText, LocalizedText]] = {
     "overdue_followups": (
         _T(ja="フォローアップ期限超過（年度末）", en="Follow-ups overdue at the year's end"),
         _T(
-            ja="年度末に開いている紹介のうち、フォローアップの期日（既定の方針、紹介元の開庁日）"
-            "を過ぎたものの件数を、ケースを担当する区市町村別に数えたもの。",
-            en="Referrals open at the end of the year whose follow-up (the default policy, "
-            "on the referring service's business days) was past due then, counted by the "
-            "municipality handling the case.",
+            ja="年度内に依頼し年度末に開いている紹介のうち、フォローアップの期日（既定の方針、"
+            "紹介元の開庁日）を過ぎたものの件数を、ケースを担当する区市町村別に数えたもの。",
+            en="Referrals requested in the fiscal year and open at its end whose follow-up "
+            "(the default policy, on the referring service's business days) was past due "
+            "then, counted by the municipality handling the case.",
         ),
     ),
 }
@@ -411,13 +412,6 @@ def _truncated(referral: Referral, moment: dt.datetime) -> Referral | None:
     return attrs.evolve(referral, history=kept) if kept else None
 
 
-def _requested(referral: Referral) -> dt.datetime | None:
-    for event in referral.history:
-        if event.status is _S.REQUESTED and event.kind is EventKind.TRANSITION:
-            return event.at
-    return None
-
-
 def acceptance_days(
     referral: Referral,
     case: ConsultationCase,
@@ -427,7 +421,7 @@ def acceptance_days(
     """Business days from the day ``referral`` was requested (counted) to the day it first
     entered one of ``to`` (not counted), the person's days; None if it did not."""
     wanted = frozenset(to)
-    start = _requested(referral)
+    start = referral.requested_at
     if start is None:
         return None
     for event in referral.history:
@@ -553,8 +547,8 @@ def plan_report(
     suppressed; writes an ``exported`` audit event (``plan-report`` for ``recipient``).
 
     AccessDenied for no principal or one that works on no cases; ValidationError
-    (``fiscal_year``, ``k``, ``recipient``) and NotFoundError (``municipality``) before
-    anything is read.
+    (``fiscal_year``, ``k``, ``recipient``, ``municipality``: a name that is not one
+    of Tokyo's, with the nearest names) before anything is read.
     """
     if not isinstance(store, Store):
         raise ValidationError([ErrorItem("store", f"expected a Store, got {type(store).__name__}")])
@@ -581,17 +575,9 @@ def plan_report(
     first, last = fiscal_year_bounds(fiscal_year)
     end = as_of(fiscal_year)
     with store.transaction():
-        stored = store.cases.search(municipality=code)
-        cases = {item.value.id: item.value for item in stored}
-        referrals = [
-            (cases[item.value.case_id], item.value)
-            for case_id in sorted(cases)
-            for item in store.referrals.for_case(case_id)
-        ]
+        cases, referrals = _read_year(store, code, first, last, end)
         directory = store.load_directory()
-        report = _report(
-            fiscal_year, first, last, end, code, k, list(cases.values()), referrals, directory
-        )
+        report = _report(fiscal_year, first, last, end, code, k, cases, referrals, directory)
         store.record_export(
             "plan-report",
             recipient,
@@ -604,6 +590,40 @@ def plan_report(
             ],
         )
     return report
+
+
+# The earliest UTC offset there is: a person's day starts no earlier than its midnight.
+_EARLIEST = dt.timezone(dt.timedelta(hours=14))
+
+
+def _read_year(
+    store: Store, code: str | None, first: dt.date, last: dt.date, end: dt.datetime
+) -> tuple[list[ConsultationCase], list[tuple[ConsultationCase, Referral]]]:
+    """What the report counts, read through the store's date queries: the cases
+    received in the year (handled by ``code``) and the referrals first requested
+    from the year's first day (in any time zone) to its end, with their cases (those
+    of a case received before the year read one by one).  Each read is the
+    principal's and audited; the report keeps exactly its own from these.  With a
+    municipality, a referral does not say where its case is handled, so the case of
+    each referral of the year not among that municipality's cases of the year is
+    read to tell (no more than the year's cases with referrals)."""
+    stored = store.cases.search(municipality=code, received_from=first, received_to=last)
+    cases = {item.value.id: item.value for item in stored}
+    start = dt.datetime.combine(first, dt.time(0), tzinfo=_EARLIEST)
+    earlier: dict[str, ConsultationCase | None] = {}
+    referrals = []
+    for item in store.referrals.requested_between(start, end):
+        referral = item.value
+        case = cases.get(referral.case_id)
+        if case is None:
+            if referral.case_id not in earlier:
+                found = store.cases.find(referral.case_id)
+                earlier[referral.case_id] = None if found is None else found.value
+            case = earlier[referral.case_id]
+            if case is None or (code is not None and case.municipality != code):
+                continue
+        referrals.append((case, referral))
+    return list(cases.values()), referrals
 
 
 def _report(
@@ -623,7 +643,7 @@ def _report(
     made: list[tuple[ConsultationCase, Referral]] = []
     for case, referral in referrals:
         then = _truncated(referral, end)
-        requested = None if then is None else _requested(then)
+        requested = None if then is None else then.requested_at
         if then is not None and requested is not None and first <= case.local_day(requested):
             made.append((case, then))
     figures = [
@@ -700,14 +720,12 @@ def _report(
     for id, values in (("time_to_acceptance", to_accept), ("time_to_outcome", to_outcome)):
         stats = [("median", _median(values), len(values)), ("p90", _p90(values), len(values))]
         figures.append(_figure(id, _buckets(values), k, stats))
-    overdue = []
-    for case, referral in made:
-        if referral.ended:
-            continue
-        calendar = _calendar(directory, referral.referred_by)
-        due = followup_for(referral, case, end - dt.timedelta(microseconds=1), calendar=calendar)
-        if due is not None and due.overdue_days > 0:
-            overdue.append(case.municipality or "unknown")
+    due = followups_due(
+        ((referral, case) for case, referral in made),
+        end - dt.timedelta(microseconds=1),
+        calendar_of=_calendar_of(directory),
+    )
+    overdue = [item.municipality or "unknown" for item in due if item.overdue]
     figures.append(_figure("overdue_followups", _counted(overdue, None, _place_label), k))
     gaps = gap_report(year_cases, directory)
     unmet = []
@@ -740,13 +758,16 @@ def _p90(days: Sequence[int]) -> float | None:
     return None if found is None else float(found)
 
 
-def _calendar(directory: Any, service_id: str | None) -> BusinessCalendar:
-    if service_id is not None:
-        for service in directory.services:
-            if service.id == service_id and service.hours is not None:
-                hours: BusinessCalendar = service.hours
-                return hours
-    return OFFICE_CALENDAR
+def _calendar_of(directory: Any) -> Callable[[str | None], BusinessCalendar]:
+    """A referring service's calendar in ``directory`` (the office's when it has none)."""
+    hours: dict[str, BusinessCalendar] = {
+        service.id: service.hours for service in directory.services if service.hours is not None
+    }
+
+    def calendar_of(service_id: str | None) -> BusinessCalendar:
+        return OFFICE_CALENDAR if service_id is None else hours.get(service_id, OFFICE_CALENDAR)
+
+    return calendar_of
 
 
 def _kind_label(directory: Any) -> Callable[[str], LocalizedText]:

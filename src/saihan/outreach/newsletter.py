@@ -74,11 +74,9 @@ def _codes(municipalities: Iterable[str]) -> frozenset[str]:
     problems = []
     for index, name in enumerate(municipalities):
         try:
-            found.add(municipality_code(name))
-        except (ValidationError, LookupError):
-            problems.append(
-                ErrorItem(f"municipalities[{index}]", f"{name!r} is not a municipality")
-            )
+            found.add(municipality_code(name, f"municipalities[{index}]"))
+        except ValidationError as error:  # names the nearest municipalities
+            problems.extend(error.errors)
     if problems:
         raise ValidationError(problems)
     return frozenset(found)

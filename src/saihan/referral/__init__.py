@@ -61,6 +61,7 @@ from saihan.referral.followup import (
     FollowUpReason,
     FollowUpRule,
     followup_for,
+    followups_due,
 )
 from saihan.referral.gaps import GapReport, GapRow, gap_report
 from saihan.referral.io import load_case, load_cases
@@ -190,6 +191,7 @@ __all__ = [
     "event_digest",
     "follow_up",
     "followup_for",
+    "followups_due",
     "gap_report",
     "give_consent",
     "hours_on",

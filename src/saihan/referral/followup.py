@@ -16,14 +16,18 @@ business day; it is overdue from the next day on.  A referral that hands the
 person's information on but whose consent has since lapsed (expired or
 withdrawn) is due for follow-up from the first business day without consent.
 
-The models are here; asking a store which referrals are due is
-:func:`saihan.casework.due_followups`.
+The models are here, and :func:`followups_due`, the one definition of which of
+some referrals are due and which overdue, on any referrals given: asking a store
+which referrals are due now is :func:`saihan.casework.due_followups`, and the plan
+report (:func:`saihan.monitoring.plan_report`) asks it of the referrals as they were
+at a fiscal year's end.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -46,6 +50,7 @@ __all__ = [
     "check_at",
     "clock_start",
     "followup_for",
+    "followups_due",
 ]
 
 _DAY = dt.timedelta(days=1)
@@ -297,6 +302,40 @@ def followup_for(
         municipality=case.municipality,
         description=description,
     )
+
+
+def _office_calendar(service_id: str | None) -> BusinessCalendar:
+    return OFFICE_CALENDAR
+
+
+def followups_due(
+    referrals: Iterable[tuple[Referral, ConsultationCase]],
+    at: dt.datetime,
+    *,
+    policy: FollowUpPolicy = DEFAULT_POLICY,
+    calendar_of: Callable[[str | None], BusinessCalendar] = _office_calendar,
+) -> list[FollowUp]:
+    """The follow-ups that ``referrals`` (each with its case) need at ``at``
+    (:func:`followup_for`), most overdue first, then by due day and referral id.
+
+    Ended referrals need none.  ``calendar_of`` gives the business calendar of a
+    referral's referring service (``Referral.referred_by``, None when it names none);
+    the default counts every referral on :data:`OFFICE_CALENDAR`.  Those whose
+    :attr:`FollowUp.overdue` is true are the overdue ones (due before ``at``'s day):
+    the one definition :func:`saihan.casework.due_followups` and the plan report's
+    ``overdue_followups`` figure share.
+    """
+    at = check_at(at)
+    found: list[FollowUp] = []
+    for referral, case in referrals:
+        if referral.ended:
+            continue
+        calendar = calendar_of(referral.referred_by)
+        due = followup_for(referral, case, at, policy=policy, calendar=calendar)
+        if due is not None:
+            found.append(due)
+    found.sort(key=lambda item: (-item.overdue_days, item.due_on, item.referral_id))
+    return found
 
 
 def check_at(at: object) -> dt.datetime:

@@ -267,6 +267,15 @@ class Referral:
     def updated_at(self) -> dt.datetime:
         return self.history[-1].at
 
+    @property
+    def requested_at(self) -> dt.datetime | None:
+        """When it was first requested: its first transition into ``requested``
+        (None if it never was).  The history is append-only, so this never moves."""
+        for event in self.history:
+            if event.status is ReferralStatus.REQUESTED and event.kind is EventKind.TRANSITION:
+                return event.at
+        return None
+
     def entered(self, status: ReferralStatus) -> dt.datetime | None:
         """When the referral last entered ``status`` (None if it never did)."""
         for event in reversed(self.history):

@@ -21,7 +21,7 @@ from saihan.storage.errors import IncompatibleStoreError, StorageError
 
 __all__ = ["SCHEMA_VERSION", "Migration", "pending"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema version this saihan writes.
 
 1. Records (kind, id, version, JSON document), their index entries, their
@@ -36,6 +36,11 @@ SCHEMA_VERSION = 3
    and the revision of the last replacement of whole kinds (an import), before
    which nothing is known (a migrated store starts at its revision then).  A
    backend that keeps no log has an empty step 3.
+4. The referrals' ``requested`` index entries (the day each was first requested,
+   :mod:`saihan.storage.referral_records`), which date queries on referrals use
+   (:meth:`~saihan.storage.store.ReferralRepository.requested_between`): every
+   referral stored before gets the entry ``requested`` = ``unknown``, which every
+   such query takes and filters by the document, until the Store next writes it.
 """
 
 

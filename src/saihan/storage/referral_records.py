@@ -28,8 +28,13 @@ Cases (kind ``case``, id: the case id; audited)
 
 Referrals (kind ``referral``, id: the referral id; audited)
     References its case (a case with referrals cannot be deleted).  Index
-    entries: ``case``, ``service``, ``agency``, ``status`` and ``open``
-    (``yes`` until it ends, for follow-up).  Checks: the history extends the
+    entries: ``case``, ``service``, ``agency``, ``status``, ``open``
+    (``yes`` until it ends, for follow-up) and ``requested``: the UTC day it was
+    first requested (:attr:`~saihan.referral.Referral.requested_at`), at the three
+    grains of ``received`` (:func:`requested_keys`), none if it never was; a
+    referral stored before schema version 4 has ``requested`` = ``unknown`` (made
+    by the migration) until it is next written, and every date query takes those
+    too.  Checks: the history extends the
     stored one (append-only: no event is changed or dropped, and the case,
     service and agency never change); every event that enters a status
     needing consent is covered by a consent of the stored case on its day;
@@ -102,11 +107,13 @@ __all__ = [
     "PLANS",
     "REFERRALS",
     "REFERRAL_RECORD_TYPES",
+    "REQUESTED_UNKNOWN",
     "RULE_SETS",
     "audit_event_id",
     "plan_record_id",
     "received_cover",
     "received_keys",
+    "requested_keys",
     "rule_set_record_id",
 ]
 
@@ -258,6 +265,20 @@ CASES: RecordType[ConsultationCase] = RecordType(
 # -- referrals --------------------------------------------------------------------
 
 
+REQUESTED_UNKNOWN = "unknown"
+"""The ``requested`` index value the schema version 4 migration gives the referrals
+stored before it (their day is not known to the backend until the Store rewrites them)."""
+
+
+def requested_keys(referral: Referral) -> tuple[str, ...]:
+    """The ``requested`` index values of a referral: the UTC day it was first
+    requested at three grains (:func:`received_keys`), none if it never was."""
+    at = referral.requested_at
+    if at is None:
+        return ()
+    return received_keys(at.astimezone(dt.UTC).date())
+
+
 def _referral_index(referral: Referral) -> Iterable[tuple[str, str]]:
     yield ("case", referral.case_id)
     yield ("service", referral.service_id)
@@ -265,6 +286,8 @@ def _referral_index(referral: Referral) -> Iterable[tuple[str, str]]:
     yield ("status", referral.status.value)
     if not referral.ended:
         yield ("open", "yes")
+    for value in requested_keys(referral):
+        yield ("requested", value)
 
 
 def _check_referral(referral: Referral, reader: Reader) -> list[ErrorItem]:

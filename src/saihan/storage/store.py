@@ -61,7 +61,7 @@ from saihan.referral.audit import (
 from saihan.referral.case import ConsultationCase
 from saihan.referral.flows.model import Flow
 from saihan.referral.lifecycle import Referral, ReferralStatus
-from saihan.referral.match import candidate_needs
+from saihan.referral.match import MatchIndex, candidate_needs
 from saihan.referral.plan import ReferralPlan
 from saihan.referral.rules import RuleSet
 from saihan.serialization import converter, structure, unstructure
@@ -109,6 +109,7 @@ from saihan.storage.referral_records import (
     PLANS,
     REFERRAL_RECORD_TYPES,
     REFERRALS,
+    REQUESTED_UNKNOWN,
     RULE_SETS,
     audit_event_id,
     plan_record_id,
@@ -155,8 +156,13 @@ _ALL_RECORD_TYPES: tuple[RecordType[Any], ...] = (
 )
 _AUDITED: tuple[RecordType[Any], ...] = (*AUDITED_RECORD_TYPES, *OUTREACH_AUDITED_RECORD_TYPES)
 
-DECODED_CACHE = 10_000
-"""How many decoded records a store keeps (see :meth:`Store._read`)."""
+DECODED_CACHE = 200_000
+"""How many decoded records a store keeps (see :meth:`Store._read`).  A store-backed
+match reads every prefecture-wide and national service of the needs concerned
+(about 13,000 records on a 100,000-service national directory, 130,000 on a
+million): a cache smaller than that is emptied by each match before the next one
+can use it (least recently used goes first), so every match decoded everything
+again."""
 
 _ID_HINT = "1-128 lower-case letters, digits, '.', '_' or '-'"
 
@@ -351,6 +357,9 @@ class Store:
         self._lock = threading.Lock()
         self._decoded: OrderedDict[tuple[str, str], tuple[int, str, Any]] = OrderedDict()
         self._decoded_lock = threading.Lock()
+        # The match index of the last part read (load_directory_for): the next part's
+        # index takes over what it worked out for the services both hold.
+        self._last_index: MatchIndex | None = None
         self.agencies = AgencyRepository(self, AGENCIES)
         """Agencies (:class:`~saihan.directory.Agency`), with their locations and contacts."""
         self.services = ServiceRepository(self, SERVICES)
@@ -1070,7 +1079,11 @@ class Store:
                 self._read(AGENCIES, record) for record in tx.get_many(AGENCIES.kind, agency_ids)
             ]
             revision = tx.revision()
-        return revision, self._directory(meta, extension, kinds, agencies, chosen)
+        directory = self._directory(meta, extension, kinds, agencies, chosen)
+        # The services decoded before are the same objects (the decoded-record cache):
+        # the index of the last part has their facts and parts worked out already.
+        self._last_index = MatchIndex.of(directory, like=self._last_index)
+        return revision, directory
 
     def _taxonomy(self, extension: Sequence[Need]) -> NeedTaxonomy:
         try:
@@ -2035,6 +2048,39 @@ class ReferralRepository(Repository[Referral]):
     ) -> builtins.list[Versioned[Referral]]:
         """Referrals not yet in an ended status, sorted by id."""
         return self.where("open", "yes", after=after, limit=limit)
+
+    def requested_between(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> builtins.list[Versioned[Referral]]:
+        """Referrals first requested (:attr:`~saihan.referral.Referral.requested_at`)
+        at or after ``start`` and before ``end`` (datetimes with their UTC offsets),
+        sorted by id; ValidationError (``start``, ``end``) otherwise.
+
+        Pushed down to the backend as the ``requested`` index entries of the UTC
+        days from ``start`` to ``end`` (whole years and months where they fit, as
+        :meth:`CaseRepository.search` does with days received), then kept exactly;
+        the referrals of the edge days that fall outside are read (and their reads
+        audited) but not returned.
+        """
+        problems = [
+            ErrorItem(path, "give a datetime with its UTC offset")
+            for path, value in (("start", start), ("end", end))
+            if not isinstance(value, dt.datetime) or value.utcoffset() is None
+        ]
+        if problems:
+            raise ValidationError(problems)
+        if end <= start:
+            return []
+        first = start.astimezone(dt.UTC).date()
+        last = (end - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()
+        values = received_cover(first, last) | {REQUESTED_UNKNOWN}
+        with self._store._unit(write=self._store._audits_reads(self._type)) as tx:
+            found = self._scan([Condition("requested", values)], tx=tx)
+        return [
+            item
+            for item in found
+            if (at := item.value.requested_at) is not None and start <= at < end
+        ]
 
     def by_status(self, status: ReferralStatus | str) -> builtins.list[Versioned[Referral]]:
         """Referrals now in ``status``."""

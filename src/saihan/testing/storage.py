@@ -657,6 +657,30 @@ def _referral(
     return made
 
 
+def _requested(draft: Referral, id: str, at: dt.datetime) -> Referral:
+    """``draft`` as referral ``id``, requested at ``at``."""
+    event = ReferralEvent(
+        at=at, actor="worker-1", status=ReferralStatus.REQUESTED, previous=ReferralStatus.DRAFT
+    )
+    return attrs.evolve(draft, id=id, history=(*draft.history, event))
+
+
+# Moments around the edges of UTC and Tokyo days, months and years, in several offsets
+# (after the suite's cases are received and consent is given).
+_REQUESTED_AT = (
+    dt.datetime(2024, 11, 30, 23, 59, tzinfo=dt.UTC),
+    dt.datetime(2024, 12, 1, 8, 59, tzinfo=_TOKYO),
+    dt.datetime(2024, 12, 1, 9, 0, tzinfo=_TOKYO),
+    dt.datetime(2024, 12, 31, 19, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+    dt.datetime(2025, 1, 1, 0, 0, tzinfo=dt.UTC),
+    dt.datetime(2025, 1, 1, 0, 0, tzinfo=_TOKYO),
+    dt.datetime(2025, 1, 1, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=14))),
+    dt.datetime(2025, 3, 31, 23, 59, 59, 999999, tzinfo=_TOKYO),
+    dt.datetime(2025, 4, 1, tzinfo=_TOKYO),
+    dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+)
+
+
 def _plan(case_id: str, at: dt.datetime, *, rules: RuleSet | None = None) -> ReferralPlan:
     rule_set = rules or default_rules()
     return ReferralPlan(
@@ -956,8 +980,14 @@ class StoreConformance(OutreachConformance):
             store.agencies.by_kind("no-such-kind")
         with pytest.raises(NotFoundError, match="nobody"):
             store.services.by_agency("nobody")
-        with pytest.raises(NotFoundError):
+        # a municipality name is an argument to check: one that is not Tokyo's (or is
+        # ambiguous) is bad input at its path, with the nearest names
+        with pytest.raises(ValidationError) as unknown:
             store.services.by_municipality("どこにもない市")
+        assert unknown.value.paths == ["municipality"]
+        with pytest.raises(ValidationError, match="世田谷区") as near:
+            store.cases.search(residence="setagaya-kuu")
+        assert near.value.paths == ["residence"]
 
     # -- references -------------------------------------------------------------
     def test_a_service_needs_its_agency_and_known_needs(self, store: Store) -> None:
@@ -2022,6 +2052,85 @@ class StoreConformance(OutreachConformance):
             store.cases.delete("case-2", expected_version=ANY_VERSION)
         assert store.info().counts["referral"] == 4
         assert store.integrity_check() == []
+
+    def test_referrals_are_found_by_when_they_were_first_requested(self, store: Store) -> None:
+        store.import_directory(small_directory())
+        store.cases.put(_case("case-1"))
+        plain = _referral("case-1.r.0", "case-1", "halfway-stay", "halfway",
+                          "rehabilitation_facility", ReferralStatus.DRAFT)  # fmt: skip
+        new_year = dt.datetime(2025, 1, 1, 8, 30, tzinfo=_TOKYO)  # 2024-12-31 23:30 UTC
+        made = {
+            "case-1.r.0": plain,  # never requested
+            "case-1.r.1": _requested(plain, "case-1.r.1", new_year),
+            "case-1.r.2": _requested(plain, "case-1.r.2", new_year + dt.timedelta(hours=1)),
+            "case-1.r.3": _requested(plain, "case-1.r.3", dt.datetime(2025, 3, 1, tzinfo=dt.UTC)),
+        }
+        for referral in made.values():
+            store.referrals.put(referral)
+
+        def ids(start: dt.datetime, end: dt.datetime) -> list[str]:
+            return [item.value.id for item in store.referrals.requested_between(start, end)]
+
+        early, late = dt.datetime(2024, 1, 1, tzinfo=_TOKYO), dt.datetime(2026, 1, 1, tzinfo=_TOKYO)
+        assert ids(early, late) == ["case-1.r.1", "case-1.r.2", "case-1.r.3"]
+        assert ids(new_year, new_year + dt.timedelta(hours=1)) == ["case-1.r.1"]  # end excluded
+        # the same moments in another offset; a range inside one UTC day
+        utc_new_year = new_year.astimezone(dt.UTC)
+        assert ids(utc_new_year + dt.timedelta(minutes=1), late) == ["case-1.r.2", "case-1.r.3"]
+        assert ids(
+            dt.datetime(2025, 1, 1, tzinfo=_TOKYO), dt.datetime(2025, 2, 1, tzinfo=_TOKYO)
+        ) == [
+            "case-1.r.1",
+            "case-1.r.2",
+        ]
+        assert ids(late, early) == []
+        # moving on does not move the day it was first requested
+        first = store.referrals.get("case-1.r.1")
+        store.referrals.put(
+            _extend(first.value, ReferralStatus.ACCEPTED), expected_version=first.version
+        )
+        assert ids(new_year, new_year + dt.timedelta(seconds=1)) == ["case-1.r.1"]
+        for start, end, paths in (
+            (new_year.replace(tzinfo=None), late, ["start"]),
+            (new_year, "2026-01-01", ["end"]),
+            (None, None, ["start", "end"]),
+        ):
+            with pytest.raises(ValidationError) as caught:
+                store.referrals.requested_between(start, end)  # type: ignore[arg-type]
+            assert caught.value.paths == paths
+
+    def test_referral_date_queries_agree_with_the_referrals(self, store: Store) -> None:
+        store.import_directory(small_directory())
+        store.cases.put(_case("case-1"))
+        plain = _referral("case-1.r.0", "case-1", "halfway-stay", "halfway",
+                          "rehabilitation_facility", ReferralStatus.DRAFT)  # fmt: skip
+        moments = st.sampled_from(_REQUESTED_AT)
+
+        @settings(
+            max_examples=self.hypothesis_examples,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
+        @given(st.lists(st.none() | moments, max_size=6), moments, moments)
+        def check(
+            requested: list[dt.datetime | None], start: dt.datetime, end: dt.datetime
+        ) -> None:
+            for id in store.referrals.ids():
+                store.referrals.delete(id, expected_version=ANY_VERSION)
+            with store.transaction():
+                for n, at in enumerate(requested):
+                    id = f"case-1.r.{n}"
+                    store.referrals.put(
+                        attrs.evolve(plain, id=id) if at is None else _requested(plain, id, at)
+                    )
+            found = [item.value.id for item in store.referrals.requested_between(start, end)]
+            assert found == sorted(
+                f"case-1.r.{n}"
+                for n, at in enumerate(requested)
+                if at is not None and start <= at < end
+            )
+
+        check()
 
     def test_referral_histories_are_append_only_and_need_consent(self, store: Store) -> None:
         store.import_directory(small_directory())

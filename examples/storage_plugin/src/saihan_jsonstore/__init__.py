@@ -40,12 +40,16 @@ FORMAT = "saihan-jsonstore"
 # text_search, so the Store searches text itself); version 3: the change log and the
 # need_area entries, which it does not rely on either (no changes_since, so a kept
 # CachedDirectorySource drops its parts on every write; no candidate_index, so the
-# Store intersects the need and area conditions).  A JSON file has no tables to
-# create, so the steps have no statements.
+# Store intersects the need and area conditions); version 4: the referrals'
+# ``requested`` index entries, which date queries on referrals rely on, so a file
+# written before gets them as the migration says (``requested`` = ``unknown`` for
+# every referral), in :func:`_migrated`.  A JSON file has no tables to create, so the
+# steps have no statements.
 MIGRATIONS = (
     Migration(1, "records in a JSON file", ()),
     Migration(2, "search texts (not kept: no text_search)", ()),
     Migration(3, "change log (not kept: no changes_since, no candidate_index)", ()),
+    Migration(4, "the referrals' requested index entries (made when the file is read)", ()),
 )
 
 # One lock per file, shared by every store opened on it in this process.
@@ -62,6 +66,18 @@ def _empty() -> dict[str, Any]:
         "revision": 0,
         "records": {},
     }
+
+
+def _migrated(state: dict[str, Any]) -> dict[str, Any]:
+    """The content of a file written at an older schema version, brought up to date
+    in memory (written back with the next commit)."""
+    if state["schema_version"] < 4:
+        for record in state["records"].get("referral", {}).values():
+            entry = ["requested", "unknown"]
+            if entry not in record["index"]:
+                record["index"] = sorted([*record["index"], entry])
+    state["schema_version"] = MIGRATIONS[-1].version
+    return state
 
 
 class JsonFileTransaction(EngineTransaction):
@@ -227,7 +243,7 @@ class JsonFileEngine(Engine):
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise StorageError(f"{str(self.path)!r} is not a saihan JSON store")
         pending(state["schema_version"], MIGRATIONS, store=str(self.path))
-        return state
+        return _migrated(state)
 
     def write(self, state: dict[str, Any]) -> None:
         """Replace the file atomically: write a temporary file, flush it to disk, rename."""

@@ -8,6 +8,7 @@ from typing import Any
 from saihan.directory import Directory
 from saihan.errors import ErrorItem, ValidationError
 from saihan.limits import DEFAULT_LIMITS, Limits, parse_json
+from saihan.outreach import Event
 from saihan.plugins import ImportResult, check_options
 from saihan_hsds.export import to_document
 from saihan_hsds.importer import read_document
@@ -40,8 +41,26 @@ def document_errors(document: dict[str, Any]) -> list[ErrorItem]:
     return problems
 
 
+_NO_EVENT_RECORD = (
+    "HSDS 3.1 defines no event record (Open Referral's schema has none), so events have no "
+    "HSDS export: write them as iCalendar feeds (saihan.outreach.events_to_ical, saihan "
+    "events export --format ical)"
+)
+"""Why the HSDS exporters refuse outreach events (docs/hsds.md)."""
+
+
+def _is_events(value: object) -> bool:
+    if isinstance(value, Event):
+        return True
+    if isinstance(value, list | tuple | set | frozenset) and value:
+        return all(isinstance(item, Event) for item in value)
+    return False
+
+
 def _check_directory(plugin: str, value: object) -> Directory:
     if not isinstance(value, Directory):
+        if _is_events(value):
+            raise ValidationError(f"the {plugin} exporter writes a Directory: {_NO_EVENT_RECORD}")
         raise ValidationError(
             f"the {plugin} exporter writes a Directory, not {type(value).__name__}"
         )

@@ -141,6 +141,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "SELECT 'replaced', value FROM saihan_settings WHERE key = 'revision'",
         ),
     ),
+    Migration(
+        4,
+        "the referrals' requested index entries",
+        (
+            # The Store indexes each referral by the day it was first requested
+            # (requested, saihan.storage.referral_records); the referrals stored before
+            # get 'unknown', which every date query takes, until they are next written.
+            "INSERT INTO saihan_index (kind, name, value, id) "
+            "SELECT kind, 'requested', 'unknown', id FROM saihan_records "
+            "WHERE kind = 'referral' ON CONFLICT DO NOTHING",
+        ),
+    ),
 )
 
 TRIGRAM_EXTENSION = "pg_trgm"
