@@ -61,9 +61,11 @@ def browser() -> Iterator[Any]:
 class Page:
     """A browser page whose every request is checked: only file: URLs of the site go out."""
 
-    def __init__(self, browser: Any, site: Path, *, width: int = 1200) -> None:
+    def __init__(self, browser: Any, site: Path, *, width: int = 1200, script: bool = True) -> None:
         self.site = site
-        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 900}, java_script_enabled=script
+        )
         self.page = self.context.new_page()
         self.outside: list[str] = []
         self.errors: list[str] = []
@@ -201,6 +203,43 @@ def test_filters_combine(page: Page) -> None:
     assert _result_ids(tab) == [s.id for s in sorted(held, key=lambda s: (_rank(s, "相談"), s.id))]
 
 
+# -- the home page's lists without JavaScript --------------------------------------------------
+
+
+def _listed(tab: Any, selector: str) -> list[str]:
+    return list(tab.eval_on_selector_all(selector, "items => items.map(i => i.dataset.id)"))
+
+
+def test_the_lists_work_without_javascript(browser: Any, site: Path) -> None:
+    directory = sample_directory()
+    plain = Page(browser, site, script=False)
+    try:
+        tab = plain.open("index.html")
+        # by municipality: 八王子市's page lists the services whose area covers it
+        tab.click("#by-place ~ ul a[href$='132012.html']")
+        tab.wait_for_url("**/municipalities/132012.html")
+        shown = _listed(tab, ".service-list li")
+        assert shown
+        assert sorted(shown) == sorted(s.id for s in directory.search(municipality="132012"))
+        tab.click(".service-list a")
+        tab.wait_for_url("**/services/*.html")
+        # by need: the page of 住居 lists what Directory.search finds for it
+        tab = plain.open("index.html")
+        tab.click("a[href='needs/housing.html']")
+        tab.wait_for_url("**/needs/housing.html")
+        shown = _listed(tab, ".service-list li")
+        assert sorted(shown) == sorted(s.id for s in directory.search(need="housing"))
+        # every agency, from the navigation, each linking to its page
+        tab.click("header nav a[href$='agencies.html']")
+        tab.wait_for_url("**/agencies.html")
+        assert sorted(_listed(tab, ".agency-list li")) == sorted(a.id for a in directory.agencies)
+        tab.click(".agency-list a")
+        tab.wait_for_url("**/agencies/*.html")
+        assert tab.locator("h1").text_content()
+    finally:
+        plain.close()
+
+
 # -- open now under a fixed clock ---------------------------------------------------------------
 
 
@@ -331,6 +370,10 @@ def test_axe_finds_no_violation_on_service_agency_and_flow_pages(page: Page) -> 
         f"en/services/{service.id}.html",
         f"agencies/{service.agency_id}.html",
         f"flows/{flow_id}.html",
+        "agencies.html",
+        "municipalities/132012.html",
+        "en/municipalities/132012.html",
+        "needs/housing.html",
     ):
         tab = page.open(path)
         assert _axe(tab) == [], path
