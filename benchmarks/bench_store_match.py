@@ -4,6 +4,17 @@ Run from the repository root (with the PostgreSQL plugin installed)::
 
     python benchmarks/bench_store_match.py                    # 100,000 services
     python benchmarks/bench_store_match.py --services 20000 --cases 30 --no-postgres
+    python benchmarks/bench_store_match.py --national --services 1000000 --cases 8 \
+        --peer memory --keep-sqlite /data/national.db --keep-postgres postgresql:///nat --cold
+
+``--national`` takes ``national_directory.py``'s directory (1,741 municipalities, the
+sample's mix) and cases all over Japan instead of ``bench_match``'s Tokyo one;
+``--keep-sqlite PATH`` and ``--keep-postgres URL`` keep the stores (a million-service
+import takes minutes) and use them again when they hold as many services;
+``--peer memory`` takes the generated directory itself as the whole directory
+instead of ``store.load_directory()`` (which takes many minutes at a million);
+``--cold`` also runs ``saihan match --store URL CASE`` in fresh processes against
+``saihan --version``: wall time and peak RSS of each, and their ratios.
 
 It builds ``bench_match``'s synthetic directory (Tokyo's 62 municipalities, every
 agency kind, areas mostly one municipality, some several, some Tokyo-wide or
@@ -34,6 +45,7 @@ import argparse
 import gc
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,7 +64,8 @@ from bench_match import machine, ms, percentile, random_cases, referral_director
 from saihan import storage
 from saihan.access import Principal
 from saihan.directory import Directory
-from saihan.referral import ConsultationCase, ReferralPlan, match
+from saihan.referral import ConsultationCase, ReferralPlan, match, match_needs, match_services
+from saihan.serialization import to_json
 from saihan.storage import ANY_VERSION, CachedDirectorySource, Store
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -78,6 +91,20 @@ def row(label: str, times: list[float]) -> str:
         f"  {label:<34} p50 {ms(percentile(times, 0.5))}  p99 {ms(percentile(times, 0.99))}"
         f"  mean {ms(statistics.mean(times))}"
     )
+
+
+@contextmanager
+def kept_store(url: str, directory: Callable[[], Directory], services: int) -> Iterator[Store]:
+    """The store at ``url``, the directory imported first unless it holds ``services``."""
+    with storage.open(url, principal=Principal.system()) as store:
+        if store.services.count() != services:
+            start = time.perf_counter()
+            store.import_directory(directory())
+            print(f"  imported into {url} in {ms(time.perf_counter() - start)} (kept)")
+        else:
+            print(f"  {url} kept from an earlier run: {services} services")
+    with storage.open(url, create=False, principal=Principal.system()) as store:
+        yield store
 
 
 @contextmanager
@@ -107,12 +134,16 @@ def postgres_store(directory: Directory, server: str) -> Iterator[Store]:
             db.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-def bench(name: str, store: Store, cases: list[ConsultationCase]) -> dict[str, Any]:
+def bench(
+    name: str, store: Store, cases: list[ConsultationCase], peer: Directory | None = None
+) -> dict[str, Any]:
     print(f"\n{name}: {store.services.count()} services")
     gc.collect()
     start = time.perf_counter()
-    whole = store.load_directory()
+    whole = store.load_directory() if peer is None else peer
     loaded = time.perf_counter() - start
+    if peer is not None:
+        print("  (peer: the generated directory in memory; load_directory() not timed)")
     start = time.perf_counter()
     match(cases[0], whole)
     first_whole = time.perf_counter() - start
@@ -124,6 +155,14 @@ def bench(name: str, store: Store, cases: list[ConsultationCase]) -> dict[str, A
     from_store, plans = timed(cases, lambda case: match(case, store))
     same = all(a.to_json() == b.to_json() for a, b in zip(plans, expected, strict=True))
     print(row("match(case, store)", from_store))
+    cpu = time.process_time()
+    for case in cases:
+        match(case, store)
+    print(f"    (again, CPU time per match: {ms((time.process_time() - cpu) / len(cases))})")
+    part = store.load_directory_for(
+        cases[0].municipality, match_needs(cases[0]), services=match_services(None)
+    )
+    print(f"    (services a match reads, the first case: {len(part.services):,})")
     source = CachedDirectorySource(store, size=len(cases) + 1)
     cold, _ = timed(cases, lambda case: match(case, source))
     kept, plans = timed(cases, lambda case: match(case, source))
@@ -131,9 +170,10 @@ def bench(name: str, store: Store, cases: list[ConsultationCase]) -> dict[str, A
     print(row("cached source, first round", cold))
     print(row("cached source, second round", kept))
     counter = iter(range(10**9))
+    run = uuid.uuid4().hex[:8]  # a kept store has the cases of earlier runs
 
     def write_a_case() -> object:
-        return store.cases.put(attrs.evolve(cases[0], id=f"bench-{next(counter)}"))
+        return store.cases.put(attrs.evolve(cases[0], id=f"bench-{run}-{next(counter)}"))
 
     dropped = source.dropped
     written, plans = timed(cases, lambda case: match(case, source), write_a_case)
@@ -153,8 +193,18 @@ def bench(name: str, store: Store, cases: list[ConsultationCase]) -> dict[str, A
     edited_times, _ = timed(cases, lambda case: match(case, source), edit_a_service)
     print(row("cached, a service edited before each", edited_times))
     print(f"    (parts dropped: {source.dropped - dropped} in {len(cases)} matches; untimed edits)")
+    for service in services:  # as they were: a kept store is used again
+        store.services.put(service, expected_version=ANY_VERSION)
     print(f"  plans equal to the in-memory ones: {same}")
     p50 = percentile(from_store, 0.5)
+    if peer is not None:
+        print(
+            f"  ratio, store match p50 / warm in-memory match p50 = "
+            f"{p50 / percentile(warm, 0.5):,.1f}x;  p99 / p99 = "
+            f"{percentile(from_store, 0.99) / percentile(warm, 0.99):,.1f}x;  cached second "
+            f"round p50 / warm = {percentile(kept, 0.5) / percentile(warm, 0.5):,.2f}x"
+        )
+        return {"same": same}
     print(
         f"  ratio, time to a first plan: load_directory + match {ms(loaded + first_whole)}"
         f" / store match p50 = {(loaded + first_whole) / p50:,.0f}x"
@@ -182,26 +232,104 @@ def main(argv: list[str] | None = None) -> int:
         "--postgres", default=os.environ.get("SAIHAN_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
     )
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--national", action="store_true", help="national_directory's mix")
+    parser.add_argument("--keep-sqlite", type=Path, help="keep the SQLite store in this file")
+    parser.add_argument("--keep-postgres", help="keep the PostgreSQL store at this URL")
+    parser.add_argument("--peer", choices=("store", "memory"), default="store")
+    parser.add_argument("--cold", action="store_true", help="also time saihan match --store")
+    parser.add_argument("--cold-runs", type=int, default=3)
     args = parser.parse_args(argv)
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
     start = time.perf_counter()
-    directory = referral_directory(args.services, seed=args.seed)
-    cases = random_cases(args.cases, seed=args.seed + 1)
+    if args.national:
+        from national_directory import municipality_codes, national_directory
+
+        directory = national_directory(args.services, seed=args.seed)
+        cases = random_cases(args.cases, seed=args.seed + 1, places=municipality_codes())
+    else:
+        directory = referral_directory(args.services, seed=args.seed)
+        cases = random_cases(args.cases, seed=args.seed + 1)
     built = time.perf_counter() - start
     print(f"directory of {len(directory.services)} services built in {ms(built)}")
     gc.freeze()  # a long-running app holding the benchmark's objects: no collector walks
+    peer = directory if args.peer == "memory" else None
     results = []
+    urls = []
     start = time.perf_counter()
-    with sqlite_store(directory) as store:
-        print(f"SQLite import {ms(time.perf_counter() - start)}")
-        results.append(bench("SQLite", store, cases))
+    with (
+        kept_store(f"sqlite:///{args.keep_sqlite.resolve()}", lambda: directory, args.services)
+        if args.keep_sqlite
+        else sqlite_store(directory)
+    ) as store:
+        print(f"SQLite store ready in {ms(time.perf_counter() - start)}")
+        results.append(bench("SQLite", store, cases, peer))
+        urls.append(("SQLite", store.url))
     if not args.no_postgres:
         start = time.perf_counter()
-        with postgres_store(directory, args.postgres) as store:
-            print(f"PostgreSQL import {ms(time.perf_counter() - start)}")
-            results.append(bench("PostgreSQL", store, cases))
+        with (
+            kept_store(args.keep_postgres, lambda: directory, args.services)
+            if args.keep_postgres
+            else postgres_store(directory, args.postgres)
+        ) as store:
+            print(f"PostgreSQL store ready in {ms(time.perf_counter() - start)}")
+            results.append(bench("PostgreSQL", store, cases, peer))
+            urls.append(("PostgreSQL", store.url))
+    if args.cold:
+        del directory, peer
+        gc.unfreeze()
+        gc.collect()
+        cold(urls if args.keep_sqlite else urls[1:], cases[0], args.cold_runs)
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
     return 0 if all(result["same"] for result in results) else 1
+
+
+def child(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of ``command`` in a fresh process.
+
+    The peak RSS comes from ``/usr/bin/time`` (GNU time), a small parent: a child
+    forked straight from this big benchmark process would count its pages."""
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    with tempfile.NamedTemporaryFile("r") as report:
+        start = time.perf_counter()
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", report.name, *command],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} exited {done.returncode}")
+        kib = int(report.read().split()[-1])
+    return wall, kib / 1024
+
+
+def cold(urls: list[tuple[str, str]], case: ConsultationCase, runs: int) -> None:
+    """``saihan match --store URL CASE`` against ``saihan --version``, fresh processes
+    (the median of ``runs`` after one unmeasured warm-up each)."""
+    saihan = [sys.executable, "-m", "saihan"]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "case.json"
+        path.write_text(to_json(case), encoding="utf-8")
+        commands = [("saihan --version", [*saihan, "--version"])]
+        commands += [
+            (f"saihan match --store ({name})", [*saihan, "match", "--store", url, str(path)])
+            for name, url in urls
+        ]
+        print(f"\ncold processes (median of {runs}, load average {os.getloadavg()[0]:.2f}):")
+        base: tuple[float, float] | None = None
+        for label, command in commands:
+            child(command)
+            measured = [child(command) for _ in range(runs)]
+            wall = statistics.median(m[0] for m in measured)
+            rss = statistics.median(m[1] for m in measured)
+            if base is None:
+                base = (wall, rss)
+            print(
+                f"  {label:<34} wall {ms(wall)}  peak RSS {rss:,.0f} MiB"
+                f"  ({wall / base[0]:,.1f}x the wall time, {rss / base[1]:,.1f}x the RSS"
+                " of saihan --version)"
+            )
 
 
 if __name__ == "__main__":

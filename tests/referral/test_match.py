@@ -9,6 +9,8 @@ from pathlib import Path
 import attrs
 import pytest
 from _cases import JST, RECEIVED, case
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from saihan import ValidationError
 from saihan.directory import (
@@ -21,6 +23,7 @@ from saihan.directory import (
     PersonAttribute,
     ReleaseTiming,
     sample_directory,
+    tokyo_municipalities,
 )
 from saihan.referral import (
     TRACE_VERSION,
@@ -45,8 +48,10 @@ from saihan.referral.match import (
     FIT_WHOLE_FIELD,
 )
 from saihan.serialization import from_json
+from saihan.testing import cases, directories
 
 OFFICE = "hachioji-welfare-office-public-assistance"
+TOKYO = [item.code for item in tokyo_municipalities()]
 
 
 def directory_with(service_id: str, **changes: object) -> Directory:
@@ -540,3 +545,33 @@ def test_reference_match_keeping_its_facts_gives_the_same_plans() -> None:
     with pytest.raises(ValidationError) as caught:
         reference_match(person, directory, index=MatchIndex(attrs.evolve(directory)))
     assert caught.value.paths == ["index"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_an_index_made_like_another_gives_the_plans_of_a_fresh_one(data: st.DataObject) -> None:
+    """``MatchIndex.of(part, like=index)`` takes over what ``index`` worked out for the
+    very service and agency objects both directories hold (as the parts of one store
+    do): plans on it are the fresh index's, and the reference's."""
+    extensions = data.draw(st.booleans(), label="extensions")  # without: one taxonomy
+    directory = data.draw(
+        directories(min_services=1, max_services=10, extensions=extensions), label="directory"
+    )
+    kept = data.draw(st.lists(st.sampled_from(directory.services), unique=True), label="kept")
+    edited = data.draw(st.sampled_from([None, *directory.services]), label="edited")
+    services = [s for s in directory.services if s in kept]
+    if edited is not None:  # an equal service that is another object: worked out afresh
+        services = [s for s in services if s.id != edited.id]
+        services.append(attrs.evolve(edited, accepting_referrals=not edited.accepting_referrals))
+    part = attrs.evolve(directory, services=services)
+    fresh = attrs.evolve(part)  # equal, but another object: its own index
+    like = MatchIndex(directory)
+    index = MatchIndex.of(part, like=like)
+    assert index is MatchIndex.of(part)
+    case_ = data.draw(cases(directory=part, municipalities=TOKYO), label="case")
+    plan = match(case_, part, per_need=None)
+    assert plan == match(case_, fresh, per_need=None)
+    assert plan == reference_match(case_, part, per_need=None)
+    assert [index.entries[s.id].facts for s in services] == [
+        MatchIndex(fresh).entries[s.id].facts for s in services
+    ]

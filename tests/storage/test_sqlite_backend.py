@@ -19,7 +19,7 @@ from saihan.monitoring import seed_caseload
 from saihan.storage import Migration, StorageError
 from saihan.storage.directory_records import SERVICES
 from saihan.storage.referral_records import REQUESTED_UNKNOWN, requested_keys
-from saihan.storage.sqlite import MIGRATIONS, SqliteEngine, sqlite_path
+from saihan.storage.sqlite import _CHANGES_SQL, MIGRATIONS, SqliteEngine, sqlite_path
 from saihan.storage.url import parse_url
 from saihan.testing.storage import small_directory, synthetic_directory, text_queries
 
@@ -308,6 +308,35 @@ def test_queries_use_the_indexes(tmp_path: Path) -> None:
         expected = synthetic_directory(300).search(need="housing", municipality="132012")
         found = store.services.search(need="housing", municipality="132012")
         assert [s.value.id for s in found] == [s.id for s in expected]
+
+
+def test_changes_since_reads_the_version_indexes(tmp_path: Path) -> None:
+    """What changed since a revision comes from the few rows past it, not from every
+    record of the kinds (the (kind, id) keys, as an ORDER BY kind, id made SQLite do)."""
+    with storage.open(_url(tmp_path / "store.db"), principal=Principal.system()) as store:
+        directory = synthetic_directory(300)
+        store.import_directory(directory)
+        before = store.revision()
+        assert before is not None
+        edited = sorted(directory.services, key=lambda s: s.id)[::-1][:3]
+        for service in edited:
+            store.services.put(service, expected_version=storage.ANY_VERSION)
+        store.services.delete(edited[0].id, expected_version=storage.ANY_VERSION)
+        engine = store.engine
+        assert isinstance(engine, SqliteEngine)
+        db = engine._connection()
+        kinds = '["agency", "service"]'
+        plan = " / ".join(
+            row[3]
+            for row in db.execute(
+                f"EXPLAIN QUERY PLAN {_CHANGES_SQL}", (before, kinds, before, kinds, 10)
+            )
+        )
+        assert "saihan_records_changed" in plan, plan
+        assert "saihan_deleted_changed" in plan, plan
+        assert "(kind=?)" not in plan, plan
+        changes = store._directory_changes(before, 10)[0]
+        assert changes == sorted(("service", service.id) for service in edited)
 
 
 def test_a_writer_waits_for_another_then_gives_up(tmp_path: Path) -> None:

@@ -151,9 +151,13 @@ class NeedTaxonomy:
     def extended(self, extra: Iterable[Need]) -> NeedTaxonomy:
         """A new taxonomy with ``extra`` needs added (a municipality's own needs).
 
-        Problems are reported with paths into ``extra`` (``[2].parent``).
+        Problems are reported with paths into ``extra`` (``[2].parent``).  With no
+        ``extra`` it is this very taxonomy (it is immutable): directories without needs
+        of their own share the bundled one.
         """
         added = list(extra)
+        if not added:
+            return self
         by_code = dict(self._needs)
         problems = _problems(added, by_code)
         if problems:

@@ -61,7 +61,7 @@ from saihan.referral.audit import (
 from saihan.referral.case import ConsultationCase
 from saihan.referral.flows.model import Flow
 from saihan.referral.lifecycle import Referral, ReferralStatus
-from saihan.referral.match import candidate_needs
+from saihan.referral.match import MatchIndex, candidate_needs
 from saihan.referral.plan import ReferralPlan
 from saihan.referral.rules import RuleSet
 from saihan.serialization import converter, structure, unstructure
@@ -156,8 +156,13 @@ _ALL_RECORD_TYPES: tuple[RecordType[Any], ...] = (
 )
 _AUDITED: tuple[RecordType[Any], ...] = (*AUDITED_RECORD_TYPES, *OUTREACH_AUDITED_RECORD_TYPES)
 
-DECODED_CACHE = 10_000
-"""How many decoded records a store keeps (see :meth:`Store._read`)."""
+DECODED_CACHE = 200_000
+"""How many decoded records a store keeps (see :meth:`Store._read`).  A store-backed
+match reads every prefecture-wide and national service of the needs concerned
+(about 13,000 records on a 100,000-service national directory, 130,000 on a
+million): a cache smaller than that is emptied by each match before the next one
+can use it (least recently used goes first), so every match decoded everything
+again."""
 
 _ID_HINT = "1-128 lower-case letters, digits, '.', '_' or '-'"
 
@@ -352,6 +357,9 @@ class Store:
         self._lock = threading.Lock()
         self._decoded: OrderedDict[tuple[str, str], tuple[int, str, Any]] = OrderedDict()
         self._decoded_lock = threading.Lock()
+        # The match index of the last part read (load_directory_for): the next part's
+        # index takes over what it worked out for the services both hold.
+        self._last_index: MatchIndex | None = None
         self.agencies = AgencyRepository(self, AGENCIES)
         """Agencies (:class:`~saihan.directory.Agency`), with their locations and contacts."""
         self.services = ServiceRepository(self, SERVICES)
@@ -1071,7 +1079,11 @@ class Store:
                 self._read(AGENCIES, record) for record in tx.get_many(AGENCIES.kind, agency_ids)
             ]
             revision = tx.revision()
-        return revision, self._directory(meta, extension, kinds, agencies, chosen)
+        directory = self._directory(meta, extension, kinds, agencies, chosen)
+        # The services decoded before are the same objects (the decoded-record cache):
+        # the index of the last part has their facts and parts worked out already.
+        self._last_index = MatchIndex.of(directory, like=self._last_index)
+        return revision, directory
 
     def _taxonomy(self, extension: Sequence[Need]) -> NeedTaxonomy:
         try:
