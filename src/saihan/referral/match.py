@@ -350,6 +350,9 @@ class MatchIndex:
         self._outside: dict[tuple[str, str, int], tuple[frozenset[str] | None, _Outside]] = {}
         self._shapes: dict[str, _NeedShape] = {}
         self._targets: dict[int, tuple[CompiledRule, frozenset[str]]] = {}
+        self._values: dict[
+            tuple[str, ...], dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]]
+        ] = {}
         self._unions: dict[
             tuple[int, ...],
             tuple[tuple[tuple[CompiledRule, frozenset[str] | None], ...], frozenset[str]],
@@ -579,14 +582,45 @@ class MatchIndex:
         cached = self._targets.get(id(compiled))
         if cached is not None and cached[0] is compiled:
             return cached[1]
-        chosen = frozenset(
-            service_id
-            for service_id, entry in self.entries.items()
-            if compiled.target({}, entry.facts)
-        )
+        fields = tuple(sorted(target.fields()))
+        if "service.id" in fields:
+            chosen = frozenset(
+                service_id
+                for service_id, entry in self.entries.items()
+                if compiled.target({}, entry.facts)
+            )
+        else:  # once per distinct value of the fields it reads, not once per service
+            chosen = frozenset(
+                itertools.chain.from_iterable(
+                    ids
+                    for facts, ids in self._by_values(fields).values()
+                    if compiled.target({}, facts)
+                )
+            )
         with self._lock:
             self._targets[id(compiled)] = (compiled, chosen)  # holds compiled: ids stay unique
         return chosen
+
+    def _by_values(
+        self, fields: tuple[str, ...]
+    ) -> dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]]:
+        """The services by the values of ``fields``: the facts of the first, and every id
+        (kept per fields: rule sets read a few service fields)."""
+        cached = self._values.get(fields)
+        if cached is not None:
+            return cached
+        found: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {}
+        for service_id, entry in self.entries.items():
+            facts = entry.facts
+            values = tuple(map(facts.get, fields))
+            group = found.get(values)
+            if group is None:
+                found[values] = (facts, [service_id])
+            else:
+                group[1].append(service_id)
+        with self._lock:
+            self._values[fields] = found
+        return found
 
     def _need_map(self) -> dict[str, list[str]]:
         """Need code -> ids of the services meeting it, in directory order: one pass over
