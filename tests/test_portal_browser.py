@@ -61,9 +61,11 @@ def browser() -> Iterator[Any]:
 class Page:
     """A browser page whose every request is checked: only file: URLs of the site go out."""
 
-    def __init__(self, browser: Any, site: Path, *, width: int = 1200) -> None:
+    def __init__(self, browser: Any, site: Path, *, width: int = 1200, script: bool = True) -> None:
         self.site = site
-        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 900}, java_script_enabled=script
+        )
         self.page = self.context.new_page()
         self.outside: list[str] = []
         self.errors: list[str] = []
@@ -112,9 +114,33 @@ def _result_ids(page: Any) -> list[str]:
 def test_search_finds_what_directory_search_finds(page: Page, query: str) -> None:
     tab = page.open("search.html")
     tab.fill("#q", query)
-    expected = [s.id for s in sample_directory().search(text=query)]
-    assert _result_ids(tab) == expected
-    assert tab.text_content("#result-count") == f"{len(expected)}件見つかりました"
+    directory = sample_directory()
+    found = directory.search(text=query)
+    # the same services, ranked: every word in the names, some, none; by id within a rank
+    assert _result_ids(tab) == [s.id for s in sorted(found, key=lambda s: (_rank(s, query), s.id))]
+    assert tab.text_content("#result-count") == f"{len(found)}件見つかりました"
+
+
+def _rank(service: Any, query: str) -> int:
+    words = normalize_for_search(query).split()
+    names = service.name.search_key()
+    held = sum(1 for word in words if word in names)
+    return 0 if held == len(words) else 1 if held else 2
+
+
+def test_a_match_in_the_name_ranks_before_one_in_the_description(page: Page) -> None:
+    directory = sample_directory()
+    query = "相談"
+    found = directory.search(text=query)
+    ranks = {s.id: _rank(s, query) for s in found}
+    assert 0 in ranks.values()  # the sample has both kinds
+    assert 2 in ranks.values()
+    tab = page.open("search.html")
+    tab.fill("#q", query)
+    shown = [ranks[sid] for sid in _result_ids(tab)]
+    assert shown == sorted(shown)
+    # and not in id order, which put description matches among name matches
+    assert [s.id for s in found] != _result_ids(tab)
 
 
 def test_kana_kanji_and_half_width_find_the_same_housing_services(page: Page) -> None:
@@ -133,7 +159,8 @@ def test_the_home_search_box_carries_the_query(page: Page) -> None:
     tab.fill("#home-q", "住居")
     tab.press("#home-q", "Enter")
     tab.wait_for_url("**/search.html?q=*")
-    assert _result_ids(tab) == [s.id for s in sample_directory().search(text="住居")]
+    found = sample_directory().search(text="住居")
+    assert _result_ids(tab) == [s.id for s in sorted(found, key=lambda s: (_rank(s, "住居"), s.id))]
 
 
 @pytest.mark.parametrize(
@@ -163,9 +190,8 @@ def test_hachioji_shows_only_services_whose_area_covers_it(page: Page) -> None:
     assert shown
     assert all(directory.service(sid).area.covers("132012") for sid in shown)
     tab.fill("#q", "住居")
-    assert _result_ids(tab) == [
-        s.id for s in directory.search(text="住居", municipality="八王子市")
-    ]
+    found = directory.search(text="住居", municipality="八王子市")
+    assert _result_ids(tab) == [s.id for s in sorted(found, key=lambda s: (_rank(s, "住居"), s.id))]
 
 
 def test_filters_combine(page: Page) -> None:
@@ -173,8 +199,45 @@ def test_filters_combine(page: Page) -> None:
     expected = sample_directory().search(need="housing", audience="family", channel="phone")
     words = normalize_for_search("相談").split()
     key = publication_view(sample_directory(), now=BUILT, draw_flows=False)
-    ids = [s.id for s in expected if all(w in key.service(s.id).search_key for w in words)]
-    assert _result_ids(tab) == ids
+    held = [s for s in expected if all(w in key.service(s.id).search_key for w in words)]
+    assert _result_ids(tab) == [s.id for s in sorted(held, key=lambda s: (_rank(s, "相談"), s.id))]
+
+
+# -- the home page's lists without JavaScript --------------------------------------------------
+
+
+def _listed(tab: Any, selector: str) -> list[str]:
+    return list(tab.eval_on_selector_all(selector, "items => items.map(i => i.dataset.id)"))
+
+
+def test_the_lists_work_without_javascript(browser: Any, site: Path) -> None:
+    directory = sample_directory()
+    plain = Page(browser, site, script=False)
+    try:
+        tab = plain.open("index.html")
+        # by municipality: 八王子市's page lists the services whose area covers it
+        tab.click("#by-place ~ ul a[href$='132012.html']")
+        tab.wait_for_url("**/municipalities/132012.html")
+        shown = _listed(tab, ".service-list li")
+        assert shown
+        assert sorted(shown) == sorted(s.id for s in directory.search(municipality="132012"))
+        tab.click(".service-list a")
+        tab.wait_for_url("**/services/*.html")
+        # by need: the page of 住居 lists what Directory.search finds for it
+        tab = plain.open("index.html")
+        tab.click("a[href='needs/housing.html']")
+        tab.wait_for_url("**/needs/housing.html")
+        shown = _listed(tab, ".service-list li")
+        assert sorted(shown) == sorted(s.id for s in directory.search(need="housing"))
+        # every agency, from the navigation, each linking to its page
+        tab.click("header nav a[href$='agencies.html']")
+        tab.wait_for_url("**/agencies.html")
+        assert sorted(_listed(tab, ".agency-list li")) == sorted(a.id for a in directory.agencies)
+        tab.click(".agency-list a")
+        tab.wait_for_url("**/agencies/*.html")
+        assert tab.locator("h1").text_content()
+    finally:
+        plain.close()
 
 
 # -- open now under a fixed clock ---------------------------------------------------------------
@@ -307,6 +370,10 @@ def test_axe_finds_no_violation_on_service_agency_and_flow_pages(page: Page) -> 
         f"en/services/{service.id}.html",
         f"agencies/{service.agency_id}.html",
         f"flows/{flow_id}.html",
+        "agencies.html",
+        "municipalities/132012.html",
+        "en/municipalities/132012.html",
+        "needs/housing.html",
     ):
         tab = page.open(path)
         assert _axe(tab) == [], path

@@ -48,7 +48,7 @@ from saihan.cli.common import (
     importer_name,
     say,
 )
-from saihan.cli.principal import ENVIRONMENT_VARIABLE, add_principal, principal_of
+from saihan.cli.principal import ENVIRONMENT_VARIABLE, add_store, principal_of
 from saihan.cli.table import render_fields, render_table
 from saihan.directory.municipalities import find_municipality
 from saihan.errors import AccessDenied, PluginError, ValidationError
@@ -83,20 +83,8 @@ FOLLOWUP_FIELDS = (
 # -- shared options and parsing ---------------------------------------------------------
 
 
-def _add_store(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store",
-        "--url",
-        dest="store",
-        metavar="URL",
-        help="store URL, e.g. sqlite:///saihan.db (default: $SAIHAN_STORE_URL, "
-        "else the embedded store)",
-    )
-    add_principal(parser)
-
-
 def _add_actor(parser: argparse.ArgumentParser) -> None:
-    _add_store(parser)
+    add_store(parser)
     parser.add_argument(
         "--actor",
         metavar="ID",
@@ -249,7 +237,7 @@ def register(commands: Any) -> None:
     followups = commands.add_parser(
         "followups", help="referrals due for follow-up, most overdue first"
     )
-    _add_store(followups)
+    add_store(followups)
     followups.add_argument("--at", metavar="T", help="the moment asked about (default: now)")
     followups.add_argument("--municipality", help="cases handled there (code or name)")
     followups.add_argument("--worker", metavar="ID", help="cases of this worker")
@@ -264,7 +252,7 @@ def register(commands: Any) -> None:
     audit = commands.add_parser(
         "audit", help="the audit trail of cases and referrals (field paths, never values)"
     )
-    _add_store(audit)
+    add_store(audit)
     audit.add_argument("--record", metavar="KIND:ID", help="one record: case:ID or referral:ID")
     audit.add_argument("--actor", metavar="ID", help="one actor's changes")
     audit.add_argument("--from", dest="first", metavar="DATE", help="first UTC day")
@@ -358,7 +346,7 @@ def _register_case(commands: Any) -> None:
         "show", help="a stored case: what a worker needs, never its sensitive fields unless asked"
     )
     show.add_argument("case_id", metavar="CASE_ID")
-    _add_store(show)
+    add_store(show)
     add_printing_options(show)
     show.add_argument(
         "--show-sensitive",
@@ -412,7 +400,7 @@ def _register_referral(commands: Any) -> None:
 
     show = sub.add_parser("show", help="a referral and its history")
     show.add_argument("referral_id", metavar="REFERRAL_ID")
-    _add_store(show)
+    add_store(show)
     add_printing_options(show)
     show.add_argument(
         "--show-sensitive",
@@ -422,7 +410,7 @@ def _register_referral(commands: Any) -> None:
     show.set_defaults(handler=_referral_show)
 
     listing = sub.add_parser("list", help="stored referrals: id, case, service, status")
-    _add_store(listing)
+    add_store(listing)
     listing.add_argument("--case", metavar="ID", help="one case's referrals")
     listing.add_argument("--service", metavar="ID", help="referrals to one service")
     listing.add_argument("--status", choices=STATUSES, metavar="STATUS", help="now in this status")
@@ -436,7 +424,7 @@ def _register_referral(commands: Any) -> None:
         "Task, ServiceRequest and Consent; needs the saihan-fhir plugin)",
     )
     export.add_argument("referral_id", metavar="REFERRAL_ID")
-    _add_store(export)
+    add_store(export)
     export.add_argument("--format", default="fhir", help="exporter name (default: fhir)")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.add_argument(
@@ -455,7 +443,7 @@ def _register_referral(commands: Any) -> None:
         "import", help="store a referral from a file through an importer (default: fhir)"
     )
     imported.add_argument("file", type=Path, metavar="FILE")
-    _add_store(imported)
+    add_store(imported)
     add_importer(imported, "fhir", old_spelling=True)
     add_lang(imported)
     imported.set_defaults(handler=_referral_import)

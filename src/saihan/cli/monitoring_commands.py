@@ -25,7 +25,7 @@ from saihan.cli.common import (
     user_language,
     write_json,
 )
-from saihan.cli.principal import add_principal, principal_of
+from saihan.cli.principal import add_store, principal_of
 from saihan.errors import AccessDenied, ValidationError
 from saihan.limits import read_file
 
@@ -37,17 +37,6 @@ _NO_PRINCIPAL = (
 )
 
 
-def _add_store(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store",
-        dest="store",
-        metavar="URL",
-        help="store URL, e.g. sqlite:///saihan.db (default: $SAIHAN_STORE_URL, else the embedded "
-        "store)",
-    )
-    add_principal(parser)
-
-
 def register(commands: Any) -> None:
     """Add ``demo`` to the top-level subparsers."""
     demo = commands.add_parser("demo", help="demonstration data: a synthetic caseload")
@@ -57,7 +46,7 @@ def register(commands: Any) -> None:
         "seed",
         help="write made-up cases, plans, consents and referral histories of a fiscal year",
     )
-    _add_store(seed)
+    add_store(seed)
     seed.add_argument("--cases", type=int, required=True, help="how many cases to make")
     seed.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     seed.add_argument(
@@ -79,7 +68,7 @@ def register(commands: Any) -> None:
         help="write cases with their referrals' paths and outcomes, k-anonymous "
         "(generalised, then suppressed)",
     )
-    _add_store(share)
+    add_store(share)
     share.add_argument(
         "--k",
         type=int,
@@ -111,7 +100,7 @@ def register(commands: Any) -> None:
     review = verbs.add_parser(
         "review", help="mark a case's summary as edited for sharing (audited), or clear it"
     )
-    _add_store(review)
+    add_store(review)
     review.add_argument("case", help="case id")
     given = review.add_mutually_exclusive_group(required=True)
     given.add_argument("--text", help="the summary as edited for sharing")
@@ -129,7 +118,7 @@ def register(commands: Any) -> None:
         "report",
         help="the plan's figures of a fiscal year, small counts suppressed (html, csv, json)",
     )
-    _add_store(report)
+    add_store(report)
     report.add_argument(
         "--fiscal-year",
         type=int,

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from saihan import storage
 from saihan.cli.common import EXIT_OK, add_printing_options, say, write_json
-from saihan.cli.principal import add_principal, principal_of
+from saihan.cli.principal import add_store, principal_of
 from saihan.errors import ValidationError
 from saihan.limits import read_file
 from saihan.outreach.newsletter import DEFAULT_WEEKS, check_sender, compose_issue, issue_message
@@ -23,18 +23,6 @@ from saihan.outreach.sending import send_issue, unsubscribe
 from saihan.storage import Store
 
 __all__ = ["register"]
-
-
-def _add_store(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store",
-        "--url",
-        dest="store",
-        metavar="URL",
-        help="store URL, e.g. sqlite:///saihan.db (default: $SAIHAN_STORE_URL, "
-        "else the embedded store)",
-    )
-    add_principal(parser)
 
 
 def register(commands: Any) -> None:
@@ -46,7 +34,7 @@ def register(commands: Any) -> None:
     compose = sub.add_parser(
         "compose", help="compose the next issue from the directory's changes and coming events"
     )
-    _add_store(compose)
+    add_store(compose)
     compose.add_argument(
         "--since", required=True, metavar="DATE", help="compare with the last issue up to this day"
     )
@@ -76,7 +64,7 @@ def register(commands: Any) -> None:
     compose.set_defaults(handler=_compose)
 
     send = sub.add_parser("send", help="send the latest unsent issue to consenting subscribers")
-    _add_store(send)
+    add_store(send)
     send.add_argument("--smtp", required=True, metavar="HOST:PORT", help="the SMTP server")
     send.add_argument("--from", dest="sender", required=True, help="the From address")
     send.add_argument(
@@ -92,7 +80,7 @@ def register(commands: Any) -> None:
     send.set_defaults(handler=_send)
 
     leave = sub.add_parser("unsubscribe", help="end a subscription at once, by its token")
-    _add_store(leave)
+    add_store(leave)
     leave.add_argument("--token", required=True, help="the token of the unsubscribe link")
     leave.add_argument("--at", metavar="T", help="when, ISO 8601 (default: now)")
     add_printing_options(leave)

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from saihan import storage
 from saihan.cli.common import EXIT_OK, add_lang, add_printing_options, emit, say, write_json
-from saihan.cli.principal import add_principal, principal_of
+from saihan.cli.principal import add_store, principal_of
 from saihan.cli.table import render_table
 from saihan.errors import ValidationError
 from saihan.limits import read_file
@@ -49,18 +49,6 @@ _STATUS_JA = {
 }
 
 
-def _add_store(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store",
-        "--url",
-        dest="store",
-        metavar="URL",
-        help="store URL, e.g. sqlite:///saihan.db (default: $SAIHAN_STORE_URL, "
-        "else the embedded store)",
-    )
-    add_principal(parser)
-
-
 def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--organiser", metavar="ID", help="events of this organiser (agency id)")
     parser.add_argument(
@@ -85,7 +73,7 @@ def register(commands: Any) -> None:
     sub = events.add_subparsers(dest="action", metavar="ACTION")
 
     listing = sub.add_parser("list", help="list events, by start")
-    _add_store(listing)
+    add_store(listing)
     _add_filters(listing)
     add_printing_options(listing)
     listing.set_defaults(handler=_events_list)
@@ -93,7 +81,7 @@ def register(commands: Any) -> None:
     export = sub.add_parser(
         "export", help="write an iCalendar feed of events (per organiser, municipality, audience)"
     )
-    _add_store(export)
+    add_store(export)
     _add_filters(export)
     export.add_argument(
         "--format",
@@ -113,7 +101,7 @@ def register(commands: Any) -> None:
     export.set_defaults(handler=_events_export)
 
     load = sub.add_parser("import", help="store events from a JSON array of events")
-    _add_store(load)
+    add_store(load)
     load.add_argument("file", nargs="?", type=Path, help="a JSON array of event documents")
     load.add_argument(
         "--sample", action="store_true", help="store the bundled FY2024 sample events"

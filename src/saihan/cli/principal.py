@@ -13,7 +13,7 @@ import os
 
 from saihan.access import PRINCIPAL_FORM, Principal, parse_principal
 
-__all__ = ["ENVIRONMENT_VARIABLE", "add_principal", "principal_of"]
+__all__ = ["ENVIRONMENT_VARIABLE", "add_principal", "add_store", "principal_of"]
 
 ENVIRONMENT_VARIABLE = "SAIHAN_PRINCIPAL"
 
@@ -27,6 +27,20 @@ def add_principal(parser: argparse.ArgumentParser) -> None:
         help=f"who acts, {PRINCIPAL_FORM}, e.g. worker-7@org-1/132012:desk-worker "
         f"(default: ${ENVIRONMENT_VARIABLE}; see docs/access.md)",
     )
+
+
+def add_store(parser: argparse.ArgumentParser) -> None:
+    """Add ``--store URL`` (``--url``, an older spelling, is kept as an alias) and
+    ``--as`` to a command that opens a store: who opens it goes with it."""
+    parser.add_argument(
+        "--store",
+        "--url",
+        dest="store",
+        metavar="URL",
+        help="store URL, e.g. sqlite:///saihan.db (default: $SAIHAN_STORE_URL, "
+        "else the embedded store)",
+    )
+    add_principal(parser)
 
 
 def principal_of(args: argparse.Namespace) -> Principal | None:

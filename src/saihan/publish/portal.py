@@ -95,6 +95,8 @@ def _search_index(view: PublicationView) -> dict[str, Any]:
                 "n": [service.name.ja, service.name.en or service.name.ja],
                 "a": [service.agency_name.ja, service.agency_name.en or service.agency_name.ja],
                 "k": service.search_key,
+                # its names alone, folded the same way: a match here ranks first
+                "f": service.name.search_key(),
                 # every Tokyo municipality: 1; else the positions of those covered
                 "m": 1 if len(codes) == everywhere else [muni_position[c] for c in codes],
                 "u": [audiences.index(a) for a in service.audiences],
@@ -192,6 +194,13 @@ _UI: dict[str, tuple[str, str]] = {
     "home": ("ホーム", "Home"),
     "search": ("検索", "Search"),
     "flows": ("支援の流れ", "Support flows"),
+    "agencies": ("支援機関の一覧", "Agencies"),
+    "agencies_all": ("すべての支援機関を見る", "Every agency"),
+    "services_here": (
+        "この区市町村を対象地域に含むサービスです。",
+        "The services whose area covers this municipality.",
+    ),
+    "search_here": ("言葉や条件を足して検索する", "Search within them by words and filters"),
     "about": ("このサイトについて", "About this site"),
     "sample_banner": (
         "これはサンプルデータです。電話番号・住所などは例であり、実際の相談には使えません。",
@@ -210,8 +219,10 @@ _UI: dict[str, tuple[str, str]] = {
     "results": ("件見つかりました", "services found"),
     "more": ("さらに表示", "Show more"),
     "noscript": (
-        "検索にはJavaScriptが必要です。ホームの一覧から探すこともできます。",
-        "Search needs JavaScript; the lists on the home page work without it.",
+        "検索にはJavaScriptが必要です。ホームの一覧（困りごと別・区市町村別・支援機関）から"
+        "探すこともできます。",
+        "Search needs JavaScript; the lists on the home page (by need, by municipality, "
+        "every agency) work without it.",
     ),
     "services": ("サービス", "Services"),
     "agency": ("運営機関", "Agency"),
@@ -335,6 +346,7 @@ def _render(view: PublicationView, root: Path, lang: str, base_url: str | None) 
     other = "en" if lang == "ja" else "ja"
     urls: list[str] = []
     flows = [(flow, _svg(flow.svg_ja), _svg(flow.svg_en)) for flow in view.flows]
+    agencies = sorted(view.agencies, key=lambda a: (a.name.kana or a.name.ja, a.id))
     for page_lang, prefix in ((lang, ""), (other, f"{other}/")):
         base = {
             "view": view,
@@ -355,6 +367,18 @@ def _render(view: PublicationView, root: Path, lang: str, base_url: str | None) 
             site.write(f"flows/{flow.id}.html", "flow.html.j2", flow=flow, svg=svg)
         for agency in view.agencies:
             site.write(f"agencies/{agency.id}.html", "agency.html.j2", agency=agency)
+        # the home page's lists work without JavaScript: a page per need and per
+        # municipality listing its services, and one of every agency
+        site.write("agencies.html", "agencies.html.j2", agencies=agencies)
+        for area in view.priority_areas:
+            for need in area.needs:
+                site.write(f"needs/{need.code}.html", "need.html.j2", need=need, area=area)
+        for municipality in view.municipalities:
+            site.write(
+                f"municipalities/{municipality.code}.html",
+                "municipality.html.j2",
+                municipality=municipality,
+            )
         for service in view.services:
             site.write(
                 f"services/{service.id}.html",

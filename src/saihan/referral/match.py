@@ -17,7 +17,6 @@ must agree with.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import itertools
 import threading
 import weakref
@@ -199,6 +198,7 @@ class _Group:
     ids: tuple[str, ...]  # every one, in id order
     fit: int  # FIT_* for this need
     score: int  # fit + area points: the score before rules
+    values: tuple[Any, ...]  # whether it is local, and the values of the fields grouped by
 
 
 class MatchIndex:
@@ -341,6 +341,7 @@ class MatchIndex:
                 outside_signature=outside_signature,
             )
         self.part_count = len(part_ids)
+        self.parts: tuple[Part, ...] = tuple(part_ids)  # by number
         self._by_need: dict[str, list[str]] | None = None  # need code -> ids meeting it
         self._candidates: dict[str, _Serving] = {}
         # (need, part, fields) -> its groups; a part is ("n", "") for the national
@@ -349,6 +350,9 @@ class MatchIndex:
         self._outside: dict[tuple[str, str, int], tuple[frozenset[str] | None, _Outside]] = {}
         self._shapes: dict[str, _NeedShape] = {}
         self._targets: dict[int, tuple[CompiledRule, frozenset[str]]] = {}
+        self._values: dict[
+            tuple[str, ...], dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]]
+        ] = {}
         self._unions: dict[
             tuple[int, ...],
             tuple[tuple[tuple[CompiledRule, frozenset[str] | None], ...], frozenset[str]],
@@ -459,16 +463,17 @@ class MatchIndex:
                 fits[group_key] = fit
             else:
                 members.append(service_id)
-        result = tuple(
-            _Group(
-                entry=firsts[group_key],
-                ids=tuple(members),
-                fit=fits[group_key],
-                score=fits[group_key] + firsts[group_key].area_points,
-            )
-            for group_key, members in found.items()
-        )
         with self._lock:
+            result = tuple(
+                _Group(
+                    entry=firsts[group_key],
+                    ids=tuple(members),
+                    fit=fits[group_key],
+                    score=fits[group_key] + firsts[group_key].area_points,
+                    values=(_is_local(firsts[group_key]), *group_key[3:]),
+                )
+                for group_key, members in found.items()
+            )
             self._groups[key] = result
         return result
 
@@ -577,14 +582,45 @@ class MatchIndex:
         cached = self._targets.get(id(compiled))
         if cached is not None and cached[0] is compiled:
             return cached[1]
-        chosen = frozenset(
-            service_id
-            for service_id, entry in self.entries.items()
-            if compiled.target({}, entry.facts)
-        )
+        fields = tuple(sorted(target.fields()))
+        if "service.id" in fields:
+            chosen = frozenset(
+                service_id
+                for service_id, entry in self.entries.items()
+                if compiled.target({}, entry.facts)
+            )
+        else:  # once per distinct value of the fields it reads, not once per service
+            chosen = frozenset(
+                itertools.chain.from_iterable(
+                    ids
+                    for facts, ids in self._by_values(fields).values()
+                    if compiled.target({}, facts)
+                )
+            )
         with self._lock:
             self._targets[id(compiled)] = (compiled, chosen)  # holds compiled: ids stay unique
         return chosen
+
+    def _by_values(
+        self, fields: tuple[str, ...]
+    ) -> dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]]:
+        """The services by the values of ``fields``: the facts of the first, and every id
+        (kept per fields: rule sets read a few service fields)."""
+        cached = self._values.get(fields)
+        if cached is not None:
+            return cached
+        found: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {}
+        for service_id, entry in self.entries.items():
+            facts = entry.facts
+            values = tuple(map(facts.get, fields))
+            group = found.get(values)
+            if group is None:
+                found[values] = (facts, [service_id])
+            else:
+                group[1].append(service_id)
+        with self._lock:
+            self._values[fields] = found
+        return found
 
     def _need_map(self) -> dict[str, list[str]]:
         """Need code -> ids of the services meeting it, in directory order: one pass over
@@ -1126,24 +1162,29 @@ def _eligibility_reasons(entry: _Entry, context: _Context) -> tuple[Reason, ...]
     )
 
 
-class _Unknown(enum.Enum):
-    UNKNOWN = "unknown"
-
-
-_UNKNOWN = _Unknown.UNKNOWN
-
-
 class _Verdicts:
     """:func:`_eligibility_reasons`, remembered per part and per signature for one match."""
 
-    def __init__(self, context: _Context, part_count: int) -> None:
+    def __init__(self, context: _Context, parts: tuple[Part, ...]) -> None:
         self.context = context
         self.by_signature: dict[int, tuple[Reason, ...]] = {}
         self.by_outside: dict[int, tuple[Reason, ...]] = {}  # by outside signature
-        self.by_part: list[Reason | _Unknown | None] = [_UNKNOWN] * part_count
+        # Each part's reason, or None when the case passes it: a few dozen in all.
+        self.by_part: list[Reason | None] = [_part_reason(part, context) for part in parts]
         self.joins: dict[tuple[int, ...], tuple[Reason, ...]] = {}
         self.rule_reasons: dict[tuple[int, int], Reason] = {}
         self.canonical: dict[tuple[int, ...], tuple[Reason, ...]] = {}
+        # rules (by id) -> a group's values (see _Group) -> the exclude rules targeting
+        # it; -> (values, id(failures)) -> the failures with those rules' reasons;
+        # -> (values, fit) -> the other rules targeting it, not first, points, required
+        self.decided: dict[
+            tuple[int, ...],
+            tuple[
+                dict[tuple[Any, ...], tuple[CompiledRule, ...]],
+                dict[tuple[Any, ...], tuple[Reason, ...]],
+                dict[tuple[Any, ...], tuple[tuple[CompiledRule, ...], bool, int, bool]],
+            ],
+        ] = {}
 
     def joined(
         self, failures: tuple[Reason, ...], rules: list[tuple[CompiledRule, tuple[Fact, ...]]]
@@ -1178,17 +1219,9 @@ class _Verdicts:
 
     def of(self, entry: _Entry) -> tuple[Reason, ...]:
         found = self.by_signature.get(entry.signature)
-        if found is not None:
-            return found
-        reasons = []
-        by_part = self.by_part
-        for part, number in zip(entry.parts, entry.part_ids, strict=True):
-            reason = by_part[number]
-            if reason is _UNKNOWN:
-                reason = by_part[number] = _part_reason(part, self.context)
-            if reason is not None:
-                reasons.append(reason)
-        found = self.by_signature[entry.signature] = self._canonical(tuple(reasons))
+        if found is None:
+            reasons = tuple(filter(None, map(self.by_part.__getitem__, entry.part_ids)))
+            found = self.by_signature[entry.signature] = self._canonical(reasons)
         return found
 
 
@@ -1675,7 +1708,7 @@ def _plan(
         suspected_fact,
         changes,
     )
-    verdicts = _Verdicts(context, index.part_count)
+    verdicts = _Verdicts(context, index.parts)
     for need in order:
         # The fired rules that concern this need, in rule order.
         in_scope = [c for c in fired if _in_scope(c.rule.for_needs, need, taxonomy)]
@@ -1810,6 +1843,12 @@ class _Context:
     suspected_fact: Fact
     changes: _Changes
 
+
+# What a match makes of a group of candidates: (failures, the exclude rules that left it
+# out though eligible, the other rules that target it, not first, -score, required).
+_Decision = tuple[
+    tuple[Reason, ...], tuple[CompiledRule, ...], tuple[CompiledRule, ...], bool, int, bool
+]
 
 # A candidate that passed, as a tuple that sorts into plan order: (not first, -score,
 # service id, entry, fit, hits, required).  Ids are unique, so entries are never compared.
@@ -1970,34 +2009,29 @@ def _rank_fast(
     weights = context.weights
     by_signature = verdicts.by_signature
 
-    def rank(
+    def decide(
         entry: _Entry,
-        ids: tuple[str, ...],
         fit: int,
         score: int,
         excluding: list[tuple[CompiledRule, frozenset[str] | None]],
         others: list[tuple[CompiledRule, frozenset[str] | None]],
-    ) -> None:
-        nonlocal passed
+    ) -> _Decision:
+        """What the rules and eligibility make of ``entry`` (and of its group)."""
         failures = by_signature.get(entry.signature)
         if failures is None:
             failures = verdicts.of(entry)
+        ruled_out: list[CompiledRule] = []
         if excluding:
             ruled_out = [c for c, targets in excluding if _targets(c, targets, entry, context)]
             if ruled_out:
-                if not failures:
-                    for compiled in ruled_out:
-                        changes.touch_many(compiled, need, ids)
                 service_facts = {**entry.facts, "service.local": _is_local(entry)}
-                failures = verdicts.joined(
+                joined = verdicts.joined(
                     failures, [(c, context.rule_facts(c, service_facts)) for c in ruled_out]
                 )
+                # Eligible but for these rules: they changed the plan.
+                return (joined, () if failures else tuple(ruled_out), (), True, 0, False)
         if failures:
-            tally.add(failures, len(ids), ids[:NEAR_MISS_EXAMPLES])
-            if every:
-                excluded.extend(Exclusion(service_id, need, failures) for service_id in ids)
-            return
-        passed += len(ids)
+            return (failures, (), (), True, 0, False)
         hits: tuple[CompiledRule, ...] = ()
         if others:
             hits = tuple(c for c, targets in others if _targets(c, targets, entry, context))
@@ -2005,40 +2039,131 @@ def _rank_fast(
                 # A sibling need is not the need: no rule puts it first or counts it as
                 # the service a require rule asks for (prefer and demote still move it).
                 hits = tuple(c for c in hits if c.rule.effect not in _NOT_FOR_SIBLINGS)
-        first = required = False
-        if hits:
-            score += sum(weights[id(c)] for c in hits)
-            first = any(c.rule.effect is Effect.FIRST for c in hits)
-            required = any(c.rule.effect is Effect.REQUIRE for c in hits)
-            for compiled in hits:
+        if not hits:
+            return ((), (), (), True, -score, False)
+        return (
+            (),
+            (),
+            hits,
+            not any(c.rule.effect is Effect.FIRST for c in hits),
+            -score - sum(weights[id(c)] for c in hits),
+            any(c.rule.effect is Effect.REQUIRE for c in hits),
+        )
+
+    def rank(entry: _Entry, ids: tuple[str, ...], fit: int, decision: _Decision) -> None:
+        nonlocal passed
+        failures, ruled_out, hits, later, negative, required = decision
+        if failures:
+            for compiled in ruled_out:
                 changes.touch_many(compiled, need, ids)
+            group = tallied.get(id(failures))
+            if group is None:
+                tallied[id(failures)] = [failures, len(ids), list(ids[:NEAR_MISS_EXAMPLES])]
+            else:
+                group[1] += len(ids)
+                group[2].extend(ids[:NEAR_MISS_EXAMPLES])
+            if every:
+                excluded.extend(Exclusion(service_id, need, failures) for service_id in ids)
+            return
+        passed += len(ids)
+        for compiled in hits:
+            changes.touch_many(compiled, need, ids)
         shown = ids if per_need is None or required else ids[:per_need]
         if len(shown) == 1:
-            ranked.append((not first, -score, shown[0], entry, fit, hits, required))
+            ranked.append((later, negative, shown[0], entry, fit, hits, required))
         else:
             ranked.extend(
-                (not first, -score, service_id, entries[service_id], fit, hits, required)
+                (later, negative, service_id, entries[service_id], fit, hits, required)
                 for service_id in shown
             )
 
+    tallied = tally.groups
+    # What the rules make of a group's values, kept for the match (needs with the same
+    # rules share them).
+    ruling, joins, scoring = verdicts.decided.setdefault(
+        tuple(id(c) for c, _ in (*excluding_grouped, *others_grouped)), ({}, {}, {})
+    )
+    of = verdicts.of
     for group in index.groups(need, context.place, fields):
         ids = group.ids
         if pinned and not pinned.isdisjoint(ids):
-            rest = tuple(service_id for service_id in ids if service_id not in pinned)
             for service_id in ids:
                 if service_id in pinned:
+                    entry = entries[service_id]
                     rank(
-                        entries[service_id],
+                        entry,
                         (service_id,),
                         group.fit,
-                        group.score,
-                        excluding,
-                        others,
+                        decide(entry, group.fit, group.score, excluding, others),
                     )
-            if not rest:
-                continue
-            ids = rest
-        rank(entries[ids[0]], ids, group.fit, group.score, excluding_grouped, others_grouped)
+            ids = tuple(service_id for service_id in ids if service_id not in pinned)
+            if ids:
+                entry = entries[ids[0]]
+                decision = decide(entry, group.fit, group.score, excluding_grouped, others_grouped)
+                rank(entry, ids, group.fit, decision)
+            continue
+        entry = group.entry
+        failures = by_signature.get(entry.signature)
+        if failures is None:
+            failures = of(entry)
+        values = group.values
+        if excluding_grouped:
+            ruled_out = ruling.get(values)
+            if ruled_out is None:
+                ruled_out = ruling[values] = tuple(
+                    c for c, targets in excluding_grouped if _targets(c, targets, entry, context)
+                )
+            if ruled_out:
+                if not failures:  # eligible but for these rules: they changed the plan
+                    for compiled in ruled_out:
+                        changes.touch_many(compiled, need, ids)
+                join_key = (values, id(failures))
+                joined = joins.get(join_key)
+                if joined is None:
+                    service_facts = {**entry.facts, "service.local": values[0]}
+                    joined = joins[join_key] = verdicts.joined(
+                        failures, [(c, context.rule_facts(c, service_facts)) for c in ruled_out]
+                    )
+                failures = joined
+        if failures:
+            found = tallied.get(id(failures))
+            if found is None:
+                tallied[id(failures)] = [failures, len(ids), list(ids[:NEAR_MISS_EXAMPLES])]
+            else:
+                found[1] += len(ids)
+                found[2].extend(ids[:NEAR_MISS_EXAMPLES])
+            if every:
+                excluded.extend(Exclusion(service_id, need, failures) for service_id in ids)
+            continue
+        passed += len(ids)
+        fit = group.fit
+        score_key = (values, fit)
+        scored = scoring.get(score_key)
+        if scored is None:
+            hits = tuple(c for c, targets in others_grouped if _targets(c, targets, entry, context))
+            if hits and fit == FIT_SIBLING:
+                # A sibling need is not the need: no rule puts it first or counts it as
+                # the service a require rule asks for (prefer and demote still move it).
+                hits = tuple(c for c in hits if c.rule.effect not in _NOT_FOR_SIBLINGS)
+            scored = scoring[score_key] = (
+                hits,
+                not any(c.rule.effect is Effect.FIRST for c in hits),
+                sum(weights[id(c)] for c in hits),
+                any(c.rule.effect is Effect.REQUIRE for c in hits),
+            )
+        hits, later, points, required = scored
+        for compiled in hits:
+            changes.touch_many(compiled, need, ids)
+        negative = -group.score - points
+        if per_need is not None and not required:
+            ids = ids[:per_need]
+        if len(ids) == 1:
+            ranked.append((later, negative, ids[0], entry, fit, hits, required))
+        else:
+            ranked.extend(
+                (later, negative, service_id, entries[service_id], fit, hits, required)
+                for service_id in ids
+            )
     place = context.place
     if place is not None:
         # Prefecture-wide services of other prefectures: all near misses (outside their
@@ -2053,14 +2178,22 @@ def _rank_fast(
                 excluded.append(Exclusion(entry.service.id, need, failures))
         else:
             outside = index.outside(need, place, excluding, excluding_any)
+            by_outside = verdicts.by_outside
             for entry, hit, count, ids in outside.groups:
-                failures = verdicts.outside(entry)
+                failures = by_outside.get(entry.outside_signature)
+                if failures is None:
+                    failures = verdicts.outside(entry)
                 if hit:
                     service_facts = {**entry.facts, "service.local": False}
                     failures = verdicts.joined(
                         failures, [(c, context.rule_facts(c, service_facts)) for c in hit]
                     )
-                tally.add(failures, count, ids)
+                found = tallied.get(id(failures))
+                if found is None:
+                    tallied[id(failures)] = [failures, count, list(ids)]
+                else:
+                    found[1] += count
+                    found[2].extend(ids)
             for entry in outside.one_by_one:
                 failures = _ruled_out(
                     entry, verdicts.outside(entry), excluding, context, verdicts, need

@@ -1,6 +1,9 @@
 // The portal's search: the same folding as saihan's Directory.search (normalize_for_search):
 // NFKC, katakana to hiragana, lower case, white space runs to one space; every word of the
 // query must occur in a service's key. Filters narrow by need, municipality, audience, channel.
+// Results are ranked: services whose names hold every word first, then those whose names
+// hold some of them, then the rest (a match in the description or the agency's name only);
+// by id within a rank.
 (function () {
   "use strict";
   var index = window.SAIHAN_INDEX;
@@ -35,6 +38,13 @@
   var count = document.getElementById("result-count");
   var more = document.getElementById("more");
   var hits = [], shown = 0;
+  function rank(s, words) {
+    var inName = 0;
+    for (var w = 0; w < words.length; w++) {
+      if (s.f.indexOf(words[w]) >= 0) { inName++; }
+    }
+    return inName === words.length ? 0 : inName > 0 ? 1 : 2;
+  }
   function search() {
     var words = fold(q.value);
     var needSet = need.value ? byNeed(need.value) : null;
@@ -52,9 +62,12 @@
       for (var w = 0; w < words.length; w++) {
         if (s.k.indexOf(words[w]) < 0) { ok = false; break; }
       }
-      if (ok) { hits.push(s); }
+      if (ok) { s.rank = rank(s, words); hits.push(s); }
     }
-    hits.sort(function (x, y) { return x.id < y.id ? -1 : x.id > y.id ? 1 : 0; });
+    hits.sort(function (x, y) {
+      if (x.rank !== y.rank) { return x.rank - y.rank; }
+      return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
+    });
     list.textContent = "";
     shown = 0;
     show();
