@@ -1,7 +1,7 @@
 """The guidebook: built from the sample as a real PDF (WeasyPrint), read back with poppler
 (pdftotext, pdftoppm, pdffonts) and pypdf, and as HTML.
 
-The page images are kept under ``build/artefacts/guidebook/`` for a person to look at.
+The page images are kept under ``build/artifacts/guidebook/`` for a person to look at.
 Without WeasyPrint, Graphviz or poppler these tests are skipped on a developer's machine
 and FAIL under ``CI=true``.
 """
@@ -24,7 +24,7 @@ from saihan.publish.guidebook.content import IndexGroup, prepare_guidebook
 from saihan.referral.flows import bundled_flows
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTEFACTS = ROOT / "build" / "artefacts" / "guidebook"
+ARTEFACTS = ROOT / "build" / "artifacts" / "guidebook"
 
 
 def _require() -> None:
