@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from saihan import plugins, storage
 from saihan.access import Principal
-from saihan.directory import Directory
+from saihan.directory import Directory, sample_directory
 from saihan.errors import ConflictError, NotFoundError, PluginError, ValidationError
 from saihan.storage import ImportProgress, RecordType, Reference, StorageError, Versioned
 from saihan.storage.memory import MemoryBackend, MemoryEngine, forget
@@ -205,3 +205,34 @@ def test_record_contents_never_reach_the_log(
     assert caplog.records, "the import is logged (without contents)"
     assert all(secret not in record.getMessage() for record in caplog.records)
     assert secret not in str(caught.value)
+
+
+# -- the cache of decoded records -------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "10", True, [3]])
+def test_a_bad_decoded_cache_is_refused_before_anything_is_opened(
+    tmp_path: Path, bad: object
+) -> None:
+    path = tmp_path / "never.db"
+    with pytest.raises(ValidationError) as caught:
+        storage.open(f"sqlite:///{path}", decoded_cache=bad)  # type: ignore[arg-type]
+    assert [item.path for item in caught.value.errors] == ["decoded_cache"]
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("limit", [0, 1, 3])
+def test_a_store_keeps_at_most_decoded_cache_records_and_reads_the_same(limit: int) -> None:
+    directory = sample_directory()
+    with storage.open("memory://", principal=Principal.system(), decoded_cache=limit) as small:
+        small.import_directory(directory)
+        ids = [service.id for service in directory.services[:10]]
+        first = [small.services.get(id).value for id in ids]
+        again = [small.services.get(id).value for id in ids]
+        assert first == again == list(directory.services[:10])
+        assert len(small._decoded) <= limit
+    with storage.open("memory://", principal=Principal.system()) as default:
+        default.import_directory(directory)
+        for id in ids:
+            default.services.get(id)
+        assert len(default._decoded) == len(ids)  # the default keeps far more than ten

@@ -150,7 +150,11 @@ __all__ = [
 
 
 def open(
-    url: str | None = None, *, create: bool = True, principal: Principal | None = None
+    url: str | None = None,
+    *,
+    create: bool = True,
+    principal: Principal | None = None,
+    decoded_cache: int | None = None,
 ) -> Store:
     """Open the store at ``url`` (its scheme picks the backend).
 
@@ -166,5 +170,13 @@ def open(
     and writes of cases, plans, referrals and audit events, and directory writes,
     raise :class:`~saihan.errors.AccessDenied`; directory reads stay public.
     See ``docs/access.md``.
+
+    ``decoded_cache`` is how many decoded records the store keeps in memory, so that
+    a record read again at the same version is not decoded again (default
+    :data:`saihan.storage.store.DECODED_CACHE`, 200,000: what a store-backed match on
+    a national directory reads; 0 keeps none).  Each entry holds the record's text and
+    its objects, a few kilobytes for a service: a process that opens many stores, or
+    has little memory, gives a smaller number.  Anything but a whole number of 0 or
+    more raises ValidationError at ``decoded_cache`` before the store is opened.
     """
-    return open_store(url, create=create, principal=principal)
+    return open_store(url, create=create, principal=principal, decoded_cache=decoded_cache)

@@ -7,7 +7,7 @@ from saihan.access import Principal
 from saihan.errors import PluginError, SaihanError
 from saihan.storage.engine import Backend, Engine
 from saihan.storage.errors import StorageError
-from saihan.storage.store import Store
+from saihan.storage.store import Store, _decoded_cache_limit
 from saihan.storage.url import default_url, parse_url
 
 __all__ = ["available_backends", "open_store"]
@@ -19,9 +19,14 @@ def available_backends() -> list[str]:
 
 
 def open_store(
-    url: str | None = None, *, create: bool = True, principal: Principal | None = None
+    url: str | None = None,
+    *,
+    create: bool = True,
+    principal: Principal | None = None,
+    decoded_cache: int | None = None,
 ) -> Store:
     """Open the store at ``url``; see :func:`saihan.storage.open`."""
+    limit = _decoded_cache_limit(decoded_cache)  # before anything is opened
     text = default_url() if url is None else url
     parsed = parse_url(text)
     backend = plugins.load_plugin(plugins.STORAGE, parsed.scheme)
@@ -45,4 +50,4 @@ def open_store(
             f"plugin {parsed.scheme!r} in group {plugins.STORAGE!r} returned "
             f"{type(engine).__name__}, not a saihan.storage.Engine"
         )
-    return Store(engine, parsed, principal=principal)
+    return Store(engine, parsed, principal=principal, decoded_cache=limit)

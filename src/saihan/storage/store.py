@@ -164,6 +164,23 @@ million): a cache smaller than that is emptied by each match before the next one
 can use it (least recently used goes first), so every match decoded everything
 again."""
 
+
+def _decoded_cache_limit(value: int | None) -> int:
+    """``storage.open``'s ``decoded_cache``: None for :data:`DECODED_CACHE`, else a
+    whole number of records, 0 or more (0 keeps none); ValidationError otherwise."""
+    if value is None:
+        return DECODED_CACHE
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(
+            [
+                ErrorItem(
+                    "decoded_cache", f"expected a whole number of records, 0 or more, not {value!r}"
+                )
+            ]
+        )
+    return value
+
+
 _ID_HINT = "1-128 lower-case letters, digits, '.', '_' or '-'"
 
 
@@ -345,7 +362,12 @@ class Store:
     """
 
     def __init__(
-        self, engine: Engine, url: StoreURL, *, principal: Principal | None = None
+        self,
+        engine: Engine,
+        url: StoreURL,
+        *,
+        principal: Principal | None = None,
+        decoded_cache: int | None = None,
     ) -> None:
         if principal is not None and not isinstance(principal, Principal):
             raise ValidationError([ErrorItem("principal", "expected a saihan.access.Principal")])
@@ -357,6 +379,7 @@ class Store:
         self._lock = threading.Lock()
         self._decoded: OrderedDict[tuple[str, str], tuple[int, str, Any]] = OrderedDict()
         self._decoded_lock = threading.Lock()
+        self._decoded_limit = _decoded_cache_limit(decoded_cache)
         # The match index of the last part read (load_directory_for): the next part's
         # index takes over what it worked out for the services both hold.
         self._last_index: MatchIndex | None = None
@@ -878,9 +901,10 @@ class Store:
         """A stored record as a model object, decoded once per version.
 
         Objects are immutable and a (kind, id, version, document) always means the
-        same value, so decoded records are kept (the last ``DECODED_CACHE`` of
-        them); the document text is compared too, so a version number reused
-        after a rollback never serves another value.
+        same value, so decoded records are kept (the last ``decoded_cache`` of
+        them, :data:`DECODED_CACHE` unless ``open`` was told otherwise); the
+        document text is compared too, so a version number reused after a rollback
+        never serves another value.
         """
         key = (record_type.kind, record.id)
         with self._decoded_lock:
@@ -892,7 +916,7 @@ class Store:
         value = _decode(record_type, record)
         with self._decoded_lock:
             self._decoded[key] = (record.version, record.document, value)
-            if len(self._decoded) > DECODED_CACHE:
+            if len(self._decoded) > self._decoded_limit:
                 self._decoded.popitem(last=False)
         return value
 
