@@ -376,6 +376,8 @@ def _structure(
             with typed_already():
                 return _fast.structure(data, cls)
         except Exception:
+            # A model's own check refused it (the schema had accepted it): the detailed
+            # path below builds it again and raises the error with its field path.
             pass
     try:
         problems = [] if fast else schema_errors(data, cls, limit=limits.max_errors)
