@@ -73,15 +73,13 @@ class _Index:
 
     agencies: dict[str, Agency]
     services: dict[str, Service]
-    by_agency: dict[str, tuple[Service, ...]]
-    by_need: dict[str, frozenset[str]]
-    by_municipality: dict[str, frozenset[str]]
-    wide_area: tuple[Service, ...]
-    by_audience: dict[Audience, frozenset[str]]
-    by_channel: dict[Channel, frozenset[str]]
-    by_kind: dict[str, frozenset[str]]
     taxonomy: NeedTaxonomy
     kinds: dict[str, AgencyKind]
+    # The lookups by agency, need, municipality, audience, channel and kind, made on the
+    # first query that needs them (see _Groups): a directory loaded to be stored, matched
+    # or written out again never asks, and building the directory's checks needs none.
+    # Two threads asking at once may both make them: the same value, either kept.
+    _groups: list[_Groups] = attrs.field(init=False, factory=list)
     # Each service's search text, made on the first text search: folding every name
     # costs more than the rest of the index, and a directory read for matching (a
     # store's part) is never searched by text.
@@ -99,6 +97,45 @@ class _Index:
                 }
             ]
         return self._text[0]
+
+    @property
+    def groups(self) -> _Groups:
+        if not self._groups:
+            self._groups[:] = [_Groups.of(tuple(self.services.values()), self.agencies)]
+        return self._groups[0]
+
+
+@attrs.frozen(eq=False)
+class _Groups:
+    """Service ids grouped for :meth:`Directory.search` and :meth:`Directory.services_of`."""
+
+    by_agency: dict[str, tuple[Service, ...]]
+    by_need: dict[str, frozenset[str]]
+    by_municipality: dict[str, frozenset[str]]
+    wide_area: tuple[Service, ...]
+    by_audience: dict[Audience, frozenset[str]]
+    by_channel: dict[Channel, frozenset[str]]
+    by_kind: dict[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, services: tuple[Service, ...], agencies: dict[str, Agency]) -> _Groups:
+        """Groups of ``services`` (checked already: each names one of ``agencies``)."""
+        by_agency: dict[str, list[Service]] = {}
+        for service in services:
+            by_agency.setdefault(service.agency_id, []).append(service)
+        return cls(
+            by_agency={key: tuple(value) for key, value in by_agency.items()},
+            by_need=_group((need, s.id) for s in services for need in s.needs),  # type: ignore[arg-type]
+            by_municipality=_group(  # type: ignore[arg-type]
+                (code, s.id) for s in services for code in s.area.municipality_codes
+            ),
+            wide_area=tuple(s for s in services if s.area.kind is not AreaKind.MUNICIPALITIES),
+            by_audience=_group((a, s.id) for s in services for a in s.audiences),  # type: ignore[arg-type]
+            by_channel=_group(  # type: ignore[arg-type]
+                (c, s.id) for s in services for c in Directory._channels(s, agencies)
+            ),
+            by_kind=_group((agencies[s.agency_id].kind, s.id) for s in services),  # type: ignore[arg-type]
+        )
 
 
 def _group(pairs: Iterable[tuple[object, str]]) -> dict[object, frozenset[str]]:
@@ -216,28 +253,7 @@ class Directory:
                 check.extend(path, _visit_problems(service.contacts, owner))
         check.done()
 
-        by_agency: dict[str, list[Service]] = {}
-        for service in self.services:
-            by_agency.setdefault(service.agency_id, []).append(service)
-        return _Index(
-            agencies=agencies,
-            services=services,
-            by_agency={key: tuple(value) for key, value in by_agency.items()},
-            by_need=_group((need, s.id) for s in self.services for need in s.needs),  # type: ignore[arg-type]
-            by_municipality=_group(  # type: ignore[arg-type]
-                (code, s.id) for s in self.services for code in s.area.municipality_codes
-            ),
-            wide_area=tuple(s for s in self.services if s.area.kind is not AreaKind.MUNICIPALITIES),
-            by_audience=_group((a, s.id) for s in self.services for a in s.audiences),  # type: ignore[arg-type]
-            by_channel=_group(  # type: ignore[arg-type]
-                (c, s.id) for s in self.services for c in self._channels(s, agencies)
-            ),
-            by_kind=_group(  # type: ignore[arg-type]
-                (agencies[s.agency_id].kind, s.id) for s in self.services
-            ),
-            taxonomy=taxonomy,
-            kinds=kinds,
-        )
+        return _Index(agencies=agencies, services=services, taxonomy=taxonomy, kinds=kinds)
 
     @staticmethod
     def _channels(service: Service, agencies: dict[str, Agency]) -> frozenset[Channel]:
@@ -274,7 +290,7 @@ class Directory:
     def services_of(self, agency_id: str) -> tuple[Service, ...]:
         """The services an agency runs, in directory order."""
         self.agency(agency_id)
-        return self._index.by_agency.get(agency_id, ())
+        return self._index.groups.by_agency.get(agency_id, ())
 
     def agency_of(self, service: Service | str) -> Agency:
         """The agency that runs a service."""
@@ -326,13 +342,13 @@ class Directory:
         if municipality is not None:
             narrow(self._ids_for_municipality(municipality))
         if audience is not None:
-            narrow(index.by_audience.get(_enum(Audience, audience, "audience"), ()))
+            narrow(index.groups.by_audience.get(_enum(Audience, audience, "audience"), ()))
         if channel is not None:
-            narrow(index.by_channel.get(_enum(Channel, channel, "channel"), ()))
+            narrow(index.groups.by_channel.get(_enum(Channel, channel, "channel"), ()))
         if kind is not None:
             if kind not in index.kinds:
                 raise NotFoundError(f"unknown agency kind {kind!r}")
-            narrow(index.by_kind.get(kind, ()))
+            narrow(index.groups.by_kind.get(kind, ()))
         ids = set(index.services) if candidates is None else candidates
         if text is not None:
             words = normalize_for_search(text).split()
@@ -351,15 +367,15 @@ class Directory:
         codes = taxonomy.descendants(need) | set(taxonomy.ancestors(need))
         found: set[str] = set()
         for code in codes:
-            found |= self._index.by_need.get(code, frozenset())
+            found |= self._index.groups.by_need.get(code, frozenset())
         return found
 
     def _ids_for_municipality(self, name_or_code: str) -> set[str]:
         code = (
             municipality(name_or_code).code if not _looks_like_code(name_or_code) else name_or_code
         )
-        found = set(self._index.by_municipality.get(code, frozenset()))
-        found.update(s.id for s in self._index.wide_area if s.area.covers(code))
+        found = set(self._index.groups.by_municipality.get(code, frozenset()))
+        found.update(s.id for s in self._index.groups.wide_area if s.area.covers(code))
         return found
 
     def published(self) -> Directory:

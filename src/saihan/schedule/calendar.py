@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import math
 import operator
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +31,10 @@ from saihan.text import LocalizedText
 __all__ = ["BusinessCalendar", "OpeningStatus"]
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
+
+# Held while a calendar's compiled form is made, so that every thread gets the same one
+# (it holds the years compiled so far and their lock).
+_COMPILING = threading.Lock()
 
 
 def _tuple_of_weekly(items: Iterable[WeeklyHours]) -> tuple[WeeklyHours, ...]:
@@ -108,7 +113,11 @@ class BusinessCalendar:
         default=(), converter=_tuple_of_openings, metadata={"doc": "Extra openings."}
     )
     note: LocalizedText | None = attrs.field(default=None, metadata={"doc": "Free-text remark."})
-    _compiled: CompiledCalendar = attrs.field(init=False, repr=False, eq=False, hash=False)
+    # The compiled form, made on first use (see _compiled): a calendar loaded with a
+    # directory to be stored or written out is never asked when it is open.
+    _compiled_form: CompiledCalendar | None = attrs.field(
+        init=False, default=None, repr=False, eq=False, hash=False
+    )
 
     @checked
     def __attrs_post_init__(self, check: Checker) -> None:
@@ -131,8 +140,19 @@ class BusinessCalendar:
                 check.add(f"own_holidays[{index}].date", f"{holiday.date} is listed twice")
             seen.add(holiday.date)
         check.done()
-        holidays = japanese_holidays() if self.closed_on_national_holidays else None
-        object.__setattr__(self, "_compiled", CompiledCalendar(self, holidays))
+
+    @property
+    def _compiled(self) -> CompiledCalendar:
+        """The calendar's compiled form, made on the first query (once, under a lock)."""
+        compiled = self._compiled_form
+        if compiled is None:
+            with _COMPILING:
+                compiled = self._compiled_form
+                if compiled is None:
+                    holidays = japanese_holidays() if self.closed_on_national_holidays else None
+                    compiled = CompiledCalendar(self, holidays)
+                    object.__setattr__(self, "_compiled_form", compiled)
+        return compiled
 
     def _within_validity(self, day: dt.date) -> bool:
         return (self.valid_from is None or day >= self.valid_from) and (
